@@ -1,0 +1,43 @@
+/** Inventory text in, a defaulted and checked Inventory out: parse, schema, rules. Pure. */
+import { parseInventoryText } from './parse.js';
+import type { Problem } from './problems.js';
+import { checkRules } from './rules.js';
+import { checkSchema } from './schema.js';
+import type { Inventory } from './types.js';
+
+/** The outcome of reading an inventory: the inventory when there is no error, and every problem found. */
+export interface ValidationResult {
+  inventory: Inventory | null;
+  errors: Problem[];
+  warnings: Problem[];
+}
+
+/** Parses and validates inventory text; never throws for bad input. */
+export function validateInventory(fileName: string, text: string): ValidationResult {
+  const parsed = parseInventoryText(fileName, text);
+  if (!parsed.ok) return { inventory: null, errors: [parsed.problem], warnings: [] };
+  const { value, lines } = parsed.parsed;
+  const document = structuredClone(value);
+  const withLine = (p: Problem): Problem => {
+    const line = lineFor(lines, p.pointer);
+    return line === undefined ? p : { ...p, line };
+  };
+  const schemaProblems = checkSchema(document);
+  if (schemaProblems.length > 0) return { inventory: null, errors: schemaProblems.map(withLine), warnings: [] };
+  const inventory = document as Inventory;
+  const problems = checkRules(inventory).map(withLine);
+  const errors = problems.filter((p) => p.severity === 'error');
+  return { inventory: errors.length ? null : inventory, errors, warnings: problems.filter((p) => p.severity === 'warning') };
+}
+
+/** The line of the value at a pointer, or of its nearest ancestor that exists in the text. */
+function lineFor(lines: Map<string, number>, pointer: string): number | undefined {
+  for (let p = pointer; ; p = p.slice(0, p.lastIndexOf('/'))) {
+    const line = lines.get(p);
+    if (line !== undefined) return line;
+    if (p === '') return undefined;
+  }
+}
+
+export { InventoryError, formatProblem, type Problem } from './problems.js';
+export type { Inventory, InventoryHost, Role } from './types.js';

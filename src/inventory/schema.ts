@@ -1,0 +1,68 @@
+/** The inventory schema, compiled once; turns ajv errors into problems with JSON pointers. */
+import { createRequire } from 'node:module';
+import AjvModule, { type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { pointerToken, type Problem } from './problems.js';
+
+const require = createRequire(import.meta.url);
+/** The v1 inventory JSON schema (schema/inventory.schema.json). */
+export const inventorySchema: Record<string, unknown> = require('../../../schema/inventory.schema.json');
+
+const Ajv = AjvModule.default;
+const addFormats = addFormatsModule.default;
+const ajv = new Ajv({ allErrors: true, verbose: true, useDefaults: true, strict: true, allowUnionTypes: true });
+addFormats(ajv, ['ipv4']);
+const validate = ajv.compile(inventorySchema);
+
+/** Validates a parsed inventory in place (filling defaults) and returns every schema problem. */
+export function checkSchema(document: unknown): Problem[] {
+  if (validate(document)) return [];
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const error of validate.errors ?? []) {
+    const problem = toProblem(error);
+    const key = `${problem.pointer}\u0000${problem.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push(problem);
+  }
+  return problems;
+}
+
+function toProblem(error: ErrorObject): Problem {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return { pointer: `${error.instancePath}/${pointerToken(String(params.additionalProperty))}`, severity: 'error', message: `unknown key "${params.additionalProperty}"${allowedKeys(error)}` };
+    case 'required':
+      return { pointer: error.instancePath, severity: 'error', message: `missing required key "${params.missingProperty}"` };
+    case 'enum':
+      return { pointer: error.instancePath, severity: 'error', message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'const':
+      return { pointer: error.instancePath, severity: 'error', message: `must be ${JSON.stringify(params.allowedValue)}` };
+    case 'pattern':
+      return { pointer: error.instancePath, severity: 'error', message: patternMessage(error) };
+    default:
+      return { pointer: error.instancePath, severity: 'error', message: error.message ?? error.keyword };
+  }
+}
+
+function allowedKeys(error: ErrorObject): string {
+  const properties = (error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
+  if (!properties) return '';
+  const keys = Object.keys(properties).filter((k) => k !== '$schema');
+  return ` (allowed: ${keys.join(', ')})`;
+}
+
+const PATTERN_NAMES: Record<string, string> = {
+  '#/definitions/dnsName/pattern': 'must be an RFC 1123 name: lowercase letters, digits, "-" and "."',
+  '#/definitions/dnsLabel/pattern': 'must be an RFC 1123 label: lowercase letters, digits and "-"',
+  '#/definitions/cidr/pattern': 'must be an IPv4 CIDR range such as 10.244.0.0/16',
+  '#/definitions/interface/pattern': 'must be a network interface name: up to 15 letters, digits, "_", "." or "-"',
+};
+
+function patternMessage(error: ErrorObject): string {
+  const named = PATTERN_NAMES[error.schemaPath];
+  if (named) return named;
+  return `must match pattern "${(error.params as { pattern: string }).pattern}"`;
+}

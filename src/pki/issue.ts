@@ -1,0 +1,274 @@
+/** Makes what the secrets bundle lacks: keys, CAs, leaves, tokens. The only place with randomness and a clock. */
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import type { ClusterModel } from '../model/types.js';
+import { certificateAuthorities, keyPairs, leafInstances, type CaSpec, type LeafInstance, type Usage } from './cert-list.js';
+import { sameSans, sansOf } from './inspect.js';
+import { TOKEN_PATTERNS, type Secrets, type Tokens } from './secrets.js';
+
+/** The clock and entropy issuing uses, passed in by the caller. */
+export interface IssueDeps {
+  now: Date;
+  crypto: Crypto;
+}
+
+/** Thrown when the stored secrets are inconsistent; nothing is generated or saved then. */
+export class SecretsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'SecretsError';
+  }
+}
+
+/** What ensureSecrets made: the complete bundle and one line per file it wrote. */
+export interface EnsureResult {
+  secrets: Secrets;
+  changes: string[];
+}
+
+/** Certificates are valid from a little before now, so hosts with a slightly slow clock accept them. */
+const BACKDATE_MS = 5 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+type Algorithm = ClusterModel['cluster']['certificates']['keyAlgorithm'];
+
+const KEY_ALGORITHMS = {
+  'ecdsa-p256': { gen: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } },
+  'rsa-2048': {
+    gen: { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+    sign: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+  },
+} as const;
+
+/** Returns the secrets with everything the model needs; existing CAs are never replaced. */
+export async function ensureSecrets(model: ClusterModel, stored: Secrets, deps: IssueDeps): Promise<EnsureResult> {
+  x509.cryptoProvider.set(deps.crypto);
+  const files = new Map(stored.files);
+  const changes: string[] = [];
+  const problems: string[] = [];
+  const algorithm = model.cluster.certificates.keyAlgorithm;
+  const put = (path: string, text: string, why: string) => {
+    files.set(path, text);
+    changes.push(`${why} ${path}`);
+  };
+
+  const cas = new Map<string, { cert: x509.X509Certificate; key: CryptoKey }>();
+  for (const spec of certificateAuthorities()) {
+    const ca = await ensureCa(spec, files, model, deps, put, problems);
+    if (ca) cas.set(spec.name, ca);
+  }
+  for (const spec of keyPairs()) await ensureKeyPair(spec.stem, files, algorithm, deps, put, problems);
+  if (problems.length) throw new SecretsError(problems);
+
+  for (const leaf of leafInstances(model)) {
+    await ensureLeaf(leaf, cas.get(leaf.spec.ca)!, files, model, deps, put, problems);
+  }
+  if (problems.length) throw new SecretsError(problems);
+
+  const tokens = stored.tokens ?? makeTokens(deps.crypto);
+  if (!stored.tokens) changes.push('generated tokens.json');
+  return { secrets: { files, tokens }, changes };
+}
+
+type Put = (path: string, text: string, why: string) => void;
+
+async function ensureCa(spec: CaSpec, files: Map<string, string>, model: ClusterModel, deps: IssueDeps, put: Put, problems: string[]) {
+  const crtPath = `${spec.stem}.crt`;
+  const keyPath = `${spec.stem}.key`;
+  const crt = files.get(crtPath);
+  const key = files.get(keyPath);
+  if (crt !== undefined && key !== undefined) {
+    const loaded = await loadPair(crtPath, crt, keyPath, key, problems);
+    if (loaded && !(await loaded.cert.verify({ publicKey: loaded.cert.publicKey, signatureOnly: true }, deps.crypto))) {
+      problems.push(`${crtPath}: not a self-signed CA certificate`);
+      return null;
+    }
+    return loaded;
+  }
+  if (crt !== undefined || key !== undefined) {
+    problems.push(`${crt === undefined ? crtPath : keyPath}: missing while ${crt === undefined ? keyPath : crtPath} exists; restore it from your backup (kubeha never replaces a CA)`);
+    return null;
+  }
+  const algorithm = model.cluster.certificates.keyAlgorithm;
+  const keys = await generateKeys(algorithm, deps.crypto);
+  const notBefore = new Date(deps.now.getTime() - BACKDATE_MS);
+  const notAfter = new Date(deps.now.getTime() + model.cluster.certificates.caValidityDays * DAY_MS);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(deps.crypto),
+    name: `CN=${spec.commonName}`,
+    notBefore,
+    notAfter,
+    keys,
+    signingAlgorithm: KEY_ALGORITHMS[algorithm].sign,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, deps.crypto),
+    ],
+  }, deps.crypto);
+  put(keyPath, await privateKeyPem(keys.privateKey, deps.crypto), 'generated');
+  put(crtPath, cert.toString('pem') + '\n', 'generated');
+  return { cert, key: keys.privateKey };
+}
+
+async function ensureKeyPair(stem: string, files: Map<string, string>, algorithm: Algorithm, deps: IssueDeps, put: Put, problems: string[]) {
+  const keyPath = `${stem}.key`;
+  const pubPath = `${stem}.pub`;
+  const key = files.get(keyPath);
+  const pub = files.get(pubPath);
+  if (key !== undefined && pub !== undefined) return;
+  if (key !== undefined || pub !== undefined) {
+    problems.push(`${key === undefined ? keyPath : pubPath}: missing while ${key === undefined ? pubPath : keyPath} exists; restore it from your backup`);
+    return;
+  }
+  const keys = await generateKeys(algorithm, deps.crypto);
+  put(keyPath, await privateKeyPem(keys.privateKey, deps.crypto), 'generated');
+  put(pubPath, await publicKeyPem(keys.publicKey, deps.crypto), 'generated');
+}
+
+async function ensureLeaf(leaf: LeafInstance, ca: { cert: x509.X509Certificate; key: CryptoKey }, files: Map<string, string>, model: ClusterModel, deps: IssueDeps, put: Put, problems: string[]) {
+  const crtPath = `${leaf.stem}.crt`;
+  const keyPath = `${leaf.stem}.key`;
+  const crt = files.get(crtPath);
+  const key = files.get(keyPath);
+  const wanted = leaf.spec.sans(leaf.host);
+  let why = 'issued';
+  if (crt !== undefined && key !== undefined) {
+    const loaded = await loadPair(crtPath, crt, keyPath, key, problems);
+    if (!loaded) return;
+    if (!(await loaded.cert.verify({ publicKey: ca.cert.publicKey, signatureOnly: true }, deps.crypto))) {
+      problems.push(`${crtPath}: not issued by the stored CA ${ca.cert.subject}; delete ${crtPath} and ${keyPath} to have them issued again`);
+      return;
+    }
+    if (sameSans(sansOf(loaded.cert), wanted)) return;
+    why = 're-issued (SANs changed)';
+  } else if (crt !== undefined || key !== undefined) {
+    problems.push(`${crt === undefined ? crtPath : keyPath}: missing while ${crt === undefined ? keyPath : crtPath} exists; delete both to have them issued again`);
+    return;
+  }
+  const { pem, keyPem } = await issueLeaf(leaf, ca, model, deps);
+  put(keyPath, keyPem, why);
+  put(crtPath, pem, why);
+}
+
+/** Issues one leaf certificate with a new key from the given CA. */
+export async function issueLeaf(leaf: LeafInstance, ca: { cert: x509.X509Certificate; key: CryptoKey }, model: ClusterModel, deps: IssueDeps): Promise<{ pem: string; keyPem: string }> {
+  const algorithm = model.cluster.certificates.keyAlgorithm;
+  const keys = await generateKeys(algorithm, deps.crypto);
+  const subject = leaf.spec.subject(leaf.host);
+  const sans = leaf.spec.sans(leaf.host);
+  const notBefore = new Date(deps.now.getTime() - BACKDATE_MS);
+  const leafEnd = deps.now.getTime() + model.cluster.certificates.leafValidityDays * DAY_MS;
+  const notAfter = new Date(Math.min(leafEnd, ca.cert.notAfter.getTime()));
+  const names = [...sans.dns.map((value) => ({ type: 'dns' as const, value })), ...sans.ip.map((value) => ({ type: 'ip' as const, value }))];
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    new x509.ExtendedKeyUsageExtension(leaf.spec.usages.map(usageOid), false),
+    await x509.AuthorityKeyIdentifierExtension.create(ca.cert, false, deps.crypto),
+  ];
+  if (names.length) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(deps.crypto),
+    subject: subject.organization ? `CN=${subject.commonName}, O=${subject.organization}` : `CN=${subject.commonName}`,
+    issuer: ca.cert.subjectName,
+    notBefore,
+    notAfter,
+    publicKey: keys.publicKey,
+    signingKey: ca.key,
+    signingAlgorithm: signAlgorithmOf(ca.cert),
+    extensions,
+  }, deps.crypto);
+  return { pem: cert.toString('pem') + '\n', keyPem: await privateKeyPem(keys.privateKey, deps.crypto) };
+}
+
+function usageOid(usage: Usage): string {
+  return usage === 'serverAuth' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth;
+}
+
+function signAlgorithmOf(cert: x509.X509Certificate) {
+  return cert.publicKey.algorithm.name === 'ECDSA' ? KEY_ALGORITHMS['ecdsa-p256'].sign : KEY_ALGORITHMS['rsa-2048'].sign;
+}
+
+async function loadPair(crtPath: string, crt: string, keyPath: string, key: string, problems: string[]) {
+  let cert: x509.X509Certificate;
+  try {
+    cert = new x509.X509Certificate(crt);
+  } catch {
+    problems.push(`${crtPath}: not a PEM certificate`);
+    return null;
+  }
+  const algorithm = cert.publicKey.algorithm.name === 'ECDSA' ? 'ecdsa-p256' : 'rsa-2048';
+  let privateKey: CryptoKey;
+  try {
+    privateKey = await importPrivateKey(key, algorithm, x509.cryptoProvider.get());
+  } catch {
+    problems.push(`${keyPath}: not a PEM private key of the type of ${crtPath}`);
+    return null;
+  }
+  if (!(await keyMatches(privateKey, cert, algorithm))) {
+    problems.push(`${keyPath}: does not match the public key of ${crtPath}; restore both from your backup (kubeha never replaces a CA)`);
+    return null;
+  }
+  return { cert, key: privateKey };
+}
+
+async function keyMatches(privateKey: CryptoKey, cert: x509.X509Certificate, algorithm: Algorithm): Promise<boolean> {
+  const crypto = x509.cryptoProvider.get();
+  const message = new TextEncoder().encode('kubeha key check');
+  const signature = await crypto.subtle.sign(KEY_ALGORITHMS[algorithm].sign, privateKey, message);
+  const publicKey = await cert.publicKey.export(KEY_ALGORITHMS[algorithm].gen, ['verify'], crypto);
+  return crypto.subtle.verify(KEY_ALGORITHMS[algorithm].sign, publicKey, signature, message);
+}
+
+async function generateKeys(algorithm: Algorithm, crypto: Crypto): Promise<CryptoKeyPair> {
+  return crypto.subtle.generateKey(KEY_ALGORITHMS[algorithm].gen, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+}
+
+async function importPrivateKey(pem: string, algorithm: Algorithm, crypto: Crypto): Promise<CryptoKey> {
+  const der = x509.PemConverter.decodeFirst(pem);
+  return crypto.subtle.importKey('pkcs8', der, KEY_ALGORITHMS[algorithm].gen, true, ['sign']);
+}
+
+async function privateKeyPem(key: CryptoKey, crypto: Crypto): Promise<string> {
+  return x509.PemConverter.encode(await crypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY') + '\n';
+}
+
+async function publicKeyPem(key: CryptoKey, crypto: Crypto): Promise<string> {
+  return x509.PemConverter.encode(await crypto.subtle.exportKey('spki', key), 'PUBLIC KEY') + '\n';
+}
+
+function serial(crypto: Crypto): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = bytes[0]! & 0x7f; // positive
+  bytes[0] = bytes[0]! | 0x01; // no leading zero byte
+  return Buffer.from(bytes).toString('hex');
+}
+
+const ALPHABET_LOWER = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const ALPHABET_MIXED = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Uniformly random text over an alphabet (rejection sampling, no modulo bias). */
+function randomText(crypto: Crypto, alphabet: string, length: number): string {
+  const limit = 256 - (256 % alphabet.length);
+  let out = '';
+  while (out.length < length) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(length * 2))) {
+      if (byte < limit && out.length < length) out += alphabet[byte % alphabet.length];
+    }
+  }
+  return out;
+}
+
+function makeTokens(crypto: Crypto): Tokens {
+  const tokens: Tokens = {
+    bootstrapToken: `${randomText(crypto, ALPHABET_LOWER, 6)}.${randomText(crypto, ALPHABET_LOWER, 16)}`,
+    vrrpPassword: randomText(crypto, ALPHABET_MIXED, 8),
+    haproxyStatsPassword: randomText(crypto, ALPHABET_MIXED, 24),
+    etcdClusterToken: `etcd-${randomText(crypto, ALPHABET_LOWER, 16)}`,
+  };
+  for (const [key, pattern] of Object.entries(TOKEN_PATTERNS)) {
+    if (!pattern.test(tokens[key as keyof Tokens])) throw new Error(`generated ${key} does not match its pattern`);
+  }
+  return tokens;
+}
