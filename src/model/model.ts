@@ -78,10 +78,13 @@ function runSteps(inv: Inventory, init: InventoryHost): RunStep[] {
     names.forEach((n) => placed.add(n));
     return names.length ? [{ title, hosts: names }] : [];
   };
-  // A host runs in the step of its earliest-needed role; its later roles wait inside run.sh.
+  // A host runs in the step of its earliest-needed role; run.sh then waits, bounded, for what it needs.
+  // etcd comes first (quorum). A control plane that is also a load balancer brings its haproxy and keepalived
+  // up in its own control-plane step when the init host is a load balancer too (that one serves the VIP alone).
+  const initIsLoadBalancer = init.roles.includes('loadbalancer');
   return [
     ...take('etcd members', (h) => h.roles.includes('etcd')),
-    ...take('load balancers', (h) => h.roles.includes('loadbalancer')),
+    ...take('load balancers', (h) => h.roles.includes('loadbalancer') && !(initIsLoadBalancer && h.roles.includes('control-plane'))),
     ...take('first control plane (kubeadm init)', (h) => h === init),
     ...take('other control planes (kubeadm join --control-plane)', (h) => h.roles.includes('control-plane')),
     ...take('workers (kubeadm join)', () => true),

@@ -1,0 +1,40 @@
+/** One host's bundle as in-memory files: rootfs/ from the artifact list, run.sh and SHA256SUMS. */
+import { createHash } from 'node:crypto';
+import type { Artifact, RenderContext, Step } from '../render/context.js';
+import { renderRunScript } from '../render/run-script.js';
+
+/** A file of a bundle: path inside the host folder, mode, contents. */
+export interface BundleFile {
+  path: string;
+  mode: number;
+  bytes: Buffer;
+}
+
+/** Renders every artifact the host gets, then run.sh, then SHA256SUMS over all of them; sorted by path. */
+export function hostFiles(ctx: RenderContext, artifacts: readonly Artifact[], steps: readonly Step[]): BundleFile[] {
+  const mine = artifacts.filter((a) => a.when(ctx.host, ctx.model));
+  const seen = new Set<string>();
+  const rootfs = mine.map((a): BundleFile => {
+    if (seen.has(a.path)) throw new Error(`two artifacts install ${a.path} on ${ctx.host.name}`);
+    seen.add(a.path);
+    const rendered = a.render(ctx);
+    return { path: `rootfs${a.path}`, mode: a.mode, bytes: typeof rendered === 'string' ? Buffer.from(rendered, 'utf8') : rendered };
+  }).sort(byPath);
+  const runScript: BundleFile = {
+    path: 'run.sh',
+    mode: 0o755,
+    bytes: Buffer.from(renderRunScript(ctx, steps, rootfs.map((f) => ({ path: f.path.slice('rootfs'.length), mode: f.mode }))), 'utf8'),
+  };
+  const files = [...rootfs, runScript].sort(byPath);
+  return [...files, { path: 'SHA256SUMS', mode: 0o644, bytes: Buffer.from(sha256sums(files), 'utf8') }].sort(byPath);
+}
+
+/** `sha256sum`-compatible lines for the given files, in their order. */
+export function sha256sums(files: readonly { path: string; bytes: Buffer }[]): string {
+  return files.map((f) => `${createHash('sha256').update(f.bytes).digest('hex')}  ${f.path}\n`).join('');
+}
+
+/** Orders paths by their UTF-8 bytes, the same on every machine and locale. */
+export function byPath(a: { path: string }, b: { path: string }): number {
+  return Buffer.compare(Buffer.from(a.path), Buffer.from(b.path));
+}

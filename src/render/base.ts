@@ -1,0 +1,27 @@
+/** Artifacts and run.sh steps every Kubernetes node shares: kernel modules, sysctls, preflight checks. */
+import type { Artifact, Step } from './context.js';
+import { modulesFor, renderModulesLoad, renderSysctl } from './kernel.js';
+import { renderTemplate } from './templates.js';
+
+const everyHost = () => true;
+const kubernetesNode: Artifact['when'] = (host) => host.isKubernetesNode;
+
+/** Files every Kubernetes node gets. */
+export const baseArtifacts: readonly Artifact[] = [
+  { path: '/etc/modules-load.d/kubernetes.conf', mode: 0o644, when: kubernetesNode, render: renderModulesLoad },
+  { path: '/etc/sysctl.d/99-kubernetes.conf', mode: 0o644, when: kubernetesNode, render: renderSysctl },
+];
+
+const fromTemplate = (name: string): Step['script'] => (ctx) => renderTemplate(ctx.templates, `steps/${name}.sh.ejs`, {});
+
+/** Steps of every bundle: preflight checks, then modules and sysctls on Kubernetes nodes. */
+export const baseSteps: readonly Step[] = [
+  { phase: 'preflight', name: 'running as root', when: everyHost, script: fromTemplate('preflight-root') },
+  { phase: 'preflight', name: 'on the host this bundle was made for', when: everyHost, script: fromTemplate('preflight-host') },
+  { phase: 'preflight', name: 'a supported OS family', when: everyHost, script: fromTemplate('preflight-os') },
+  {
+    phase: 'os', name: 'kernel modules', when: kubernetesNode,
+    script: (ctx) => renderTemplate(ctx.templates, 'steps/os-modules.sh.ejs', { modules: modulesFor(ctx.model).map((m) => m.name) }),
+  },
+  { phase: 'services', name: 'apply sysctls', when: kubernetesNode, script: fromTemplate('os-sysctl') },
+];

@@ -1,0 +1,41 @@
+/** What every renderer receives, and the shapes of artifacts and run.sh steps. */
+import type { ClusterModel, HostModel } from '../model/types.js';
+import type { Secrets } from '../pki/secrets.js';
+
+/** Template sources by their path under templates/, such as `sysctl.conf.ejs`. */
+export type Templates = ReadonlyMap<string, string>;
+
+/** The inputs of one host's rendering. */
+export interface RenderContext {
+  model: ClusterModel;
+  host: HostModel;
+  secrets: Secrets;
+  templates: Templates;
+}
+
+/** Which hosts get a file or a step. */
+export type HostFilter = (host: HostModel, model: ClusterModel) => boolean;
+
+/** One file installed on the target: absolute target path, mode, who gets it, how it is made. */
+export interface Artifact {
+  path: string;
+  mode: number;
+  when: HostFilter;
+  render: (ctx: RenderContext) => string | Buffer;
+  /** systemd units to restart (or reload) when this file changes on the host. */
+  restarts?: readonly string[];
+}
+
+/** The phases of run.sh, in the order they run. */
+export const PHASES = ['preflight', 'os', 'packages', 'files', 'services', 'kubeadm', 'addons'] as const;
+
+/** A phase of run.sh. */
+export type Phase = (typeof PHASES)[number];
+
+/** A named piece of bash in one phase of run.sh; it acts only through run.sh's helpers so --dry-run holds. */
+export interface Step {
+  phase: Phase;
+  name: string;
+  when: HostFilter;
+  script: (ctx: RenderContext) => string;
+}

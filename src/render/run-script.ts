@@ -1,0 +1,36 @@
+/** Builds a host's run.sh: its steps grouped by phase, and one install line per file. */
+import { PHASES, type Phase, type RenderContext, type Step } from './context.js';
+import { renderTemplate, shellQuote } from './templates.js';
+
+/** A file run.sh installs: absolute target path and mode. */
+export interface InstalledFile {
+  path: string;
+  mode: number;
+}
+
+/** Renders run.sh for one host from the steps that apply to it and the files it installs. */
+export function renderRunScript(ctx: RenderContext, steps: readonly Step[], files: readonly InstalledFile[]): string {
+  const mine = steps.filter((s) => s.when(ctx.host, ctx.model));
+  const filesStep = { name: 'install files', script: installLines(files) };
+  const phases = PHASES.map((name: Phase) => ({
+    name,
+    steps: [
+      ...(name === 'files' ? [filesStep] : []),
+      ...mine.filter((s) => s.phase === name).map((s) => ({ name: s.name, script: ensureNewline(s.script(ctx)) })),
+    ],
+  }));
+  return renderTemplate(ctx.templates, 'run.sh.ejs', { host: ctx.host, phases, q: shellQuote });
+}
+
+function installLines(files: readonly InstalledFile[]): string {
+  return files.map((f) => `  install_file ${octal(f.mode)} ${shellQuote(f.path)}\n`).join('');
+}
+
+/** A mode as four octal digits, e.g. 0644. */
+export function octal(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
+}
+
+function ensureNewline(text: string): string {
+  return text === '' || text.endsWith('\n') ? text : text + '\n';
+}
