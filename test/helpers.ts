@@ -1,0 +1,116 @@
+/** Shared test helpers: in-memory compiles, real generation into temp folders, and real-tool lookup. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compile } from '../src/index.js';
+import { validateInventory, formatProblem } from '../src/inventory/index.js';
+import { buildModel } from '../src/model/model.js';
+import type { ClusterModel } from '../src/model/types.js';
+import { ensureSecrets } from '../src/pki/issue.js';
+import type { Secrets } from '../src/pki/secrets.js';
+import { readTemplates } from '../src/cli/templates.js';
+import { loadSecrets } from '../src/cli/secrets-store.js';
+import { main } from '../src/cli/main.js';
+import type { BundleFile } from '../src/bundle/manifest.js';
+
+/** The repository root. */
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/** test/fixtures in the source tree. */
+export const FIXTURES = join(REPO, 'test', 'fixtures');
+/** The templates, read once. */
+export const TEMPLATES = readTemplates(join(REPO, 'templates'));
+
+/** A valid inventory as an object; tests clone and change it. */
+export type InventoryDoc = Record<string, any>;
+
+/** Validates an inventory object and builds its model; throws with every problem when invalid. */
+export function modelOf(doc: InventoryDoc): ClusterModel {
+  const result = validateInventory('inventory.json', JSON.stringify(doc));
+  if (!result.inventory) throw new Error(result.errors.map((p) => formatProblem('inventory.json', p)).join('\n'));
+  return buildModel(result.inventory);
+}
+
+/** Secrets for a model, made on top of the given ones (real keys, real clock). */
+export async function secretsFor(model: ClusterModel, base: Secrets = { files: new Map(), tokens: null }): Promise<Secrets> {
+  return (await ensureSecrets(model, base, { now: new Date(), crypto: globalThis.crypto })).secrets;
+}
+
+/** The stored secrets of a fixture case (test/fixtures/<name>/secrets). */
+export function fixtureSecrets(name: string): Secrets {
+  return loadSecrets(join(FIXTURES, name, 'secrets'));
+}
+
+/** Compiles an inventory object in memory; returns each host's files by path. */
+export async function compileDoc(doc: InventoryDoc, secrets?: Secrets): Promise<{ model: ClusterModel; secrets: Secrets; hosts: Map<string, Map<string, BundleFile>> }> {
+  const model = modelOf(doc);
+  const s = secrets ?? (await secretsFor(model));
+  const bundles = compile(model, { secrets: s, templates: TEMPLATES });
+  const hosts = new Map([...bundles].map(([host, files]) => [host, new Map(files.map((f) => [f.path, f]))]));
+  return { model, secrets: s, hosts };
+}
+
+/** A file's text from a compiled host; throws when absent. */
+export function text(hosts: Map<string, Map<string, BundleFile>>, host: string, path: string): string {
+  const file = hosts.get(host)?.get(path);
+  if (!file) throw new Error(`${host} has no ${path}; it has ${[...(hosts.get(host)?.keys() ?? [])].join(', ')}`);
+  return file.bytes.toString('utf8');
+}
+
+/** A fresh temporary folder. */
+export function tempDir(prefix = 'kubeha-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Runs the CLI in-process; returns exit status and what it printed. */
+export async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (t) => { out += t; }, err: (t) => { err += t; } });
+  return { code, out, err };
+}
+
+/** Runs `gen` for an inventory file into a temp folder and unpacks every tarball; returns the folders. */
+export async function generateAndUnpack(inventoryPath: string, secretsDir?: string): Promise<{ dir: string; out: string; secrets: string; unpacked: string }> {
+  const dir = tempDir();
+  const out = join(dir, 'out');
+  const secrets = secretsDir ?? join(dir, 'secrets');
+  const result = await runCli([inventoryPath, '--out', out, '--secrets', secrets, '--quiet']);
+  if (result.code !== 0) throw new Error(`gen failed (${result.code}): ${result.err}`);
+  const unpacked = join(dir, 'unpacked');
+  execFileSync('mkdir', ['-p', unpacked]);
+  for (const name of readFileSync(join(out, 'SHA256SUMS'), 'utf8').trim().split('\n').map((l) => l.split(/\s+/)[1]!)) {
+    execFileSync('tar', ['-xzf', join(out, name), '-C', unpacked]);
+  }
+  return { dir, out, secrets, unpacked };
+}
+
+/** Removes a temp folder. */
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Whether CI is running (CI=true): a missing real tool is then a failure, not a skip. */
+export const IN_CI = process.env.CI === 'true';
+
+/**
+ * Returns true when the real tool is installed. Outside CI a missing tool prints a notice and the caller
+ * skips its checks; in CI it throws, so the test fails.
+ */
+export function haveTool(name: string): boolean {
+  const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).status === 0;
+  if (found) return true;
+  if (IN_CI) throw new Error(`${name} is not installed: .ci/run must install it (CI=true turns a skipped real-tool test into a failure)`);
+  console.warn(`  (skipped: ${name} is not installed; CI installs it)`);
+  return false;
+}
+
+/** Whether the process can create network and mount namespaces (root with CAP_SYS_ADMIN). */
+export function canUseNamespaces(): boolean {
+  const ok = spawnSync('unshare', ['-n', '-m', 'true']).status === 0;
+  if (ok) return true;
+  if (IN_CI) throw new Error('cannot create namespaces (unshare -n -m): CI runs as root and must be able to');
+  console.warn('  (skipped: cannot create namespaces here; CI runs as root)');
+  return false;
+}
