@@ -31,3 +31,9 @@ export const pkiArtifacts: readonly Artifact[] = [
   { path: '/etc/etcd/pki/peer.crt', mode: 0o644, when: etcdMember, render: perMember('peer.crt'), restarts: ['etcd.service'] },
   { path: '/etc/etcd/pki/peer.key', mode: 0o600, when: etcdMember, render: perMember('peer.key'), restarts: ['etcd.service'] },
 ];
+
+/** The generated tokens and passwords; compile always receives them after ensureSecrets. */
+export function tokensOf(ctx: RenderContext): NonNullable<RenderContext['secrets']['tokens']> {
+  if (!ctx.secrets.tokens) throw new Error('secrets bundle has no tokens');
+  return ctx.secrets.tokens;
+}
