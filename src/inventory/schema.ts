@@ -59,6 +59,11 @@ const PATTERN_NAMES: Record<string, string> = {
   '#/definitions/dnsLabel/pattern': 'must be an RFC 1123 label: lowercase letters, digits and "-"',
   '#/definitions/cidr/pattern': 'must be an IPv4 CIDR range such as 10.244.0.0/16',
   '#/definitions/interface/pattern': 'must be a network interface name: up to 15 letters, digits, "_", "." or "-"',
+  '#/properties/cluster/properties/kubernetesVersion/pattern': 'must be an exact Kubernetes release such as "1.34.2"',
+  '#/properties/etcd/properties/version/pattern': 'must be an exact etcd release such as "3.5.21"',
+  '#/properties/etcd/properties/dataDir/pattern': 'must be an absolute path of letters, digits, ".", "_" and "-"',
+  '#/properties/cluster/properties/imageRepository/pattern': 'must be a registry path such as "registry.k8s.io" or "mirror.example.com:5000/k8s"',
+  '#/properties/cluster/properties/bootstrapTokenTTL/pattern': 'must be a duration such as "24h0m0s" or "2h"',
 };
 
 function patternMessage(error: ErrorObject): string {

@@ -1,0 +1,114 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { assertGolden } from './golden.js';
+import { cleanup, FIXTURES, modelOf, REPO, runCli, tempDir } from './helpers.js';
+import { validateInventory } from '../src/inventory/index.js';
+
+const INVALID = join(FIXTURES, 'invalid');
+const cases = readdirSync(INVALID).sort();
+
+test('there are at least fifteen distinct bad inventories', () => {
+  assert.ok(cases.length >= 15, `only ${cases.length} cases`);
+});
+
+for (const name of cases) {
+  test(`invalid/${name}: exit 1, every problem with its JSON path, nothing written`, async () => {
+    const dir = join(INVALID, name);
+    const file = readdirSync(dir).find((f) => f.startsWith('inventory.'))!;
+    const scratch = tempDir();
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const gen = await runCli([file, '--out', join(scratch, 'out'), '--secrets', join(scratch, 'secrets')]);
+      const validate = await runCli(['validate', file]);
+      assert.is(gen.code, 1, gen.err);
+      assert.is(validate.code, 1);
+      assert.is(gen.out, '');
+      assert.is(validate.err, gen.err, 'validate and gen report the same problems');
+      assert.not.match(gen.err, /\n\s+at /, 'no stack trace');
+      assertGolden(join(dir, 'errors.txt'), gen.err, `${name}/errors.txt`);
+      assert.equal(readdirSync(scratch), [], 'nothing written: no out/, no secrets/');
+    } finally {
+      process.chdir(cwd);
+      cleanup(scratch);
+    }
+  });
+}
+
+test('every error line names the file and a JSON pointer', () => {
+  for (const name of cases) {
+    const dir = join(INVALID, name);
+    const file = readdirSync(dir).find((f) => f.startsWith('inventory.'))!;
+    const errors = join(dir, 'errors.txt');
+    if (!existsSync(errors)) continue;
+    const text = validateInventory(file, '');
+    assert.ok(text.errors.length > 0);
+  }
+});
+
+const runbook = () => JSON.parse(JSON.stringify(modelDoc));
+const modelDoc = JSON.parse(String(await import('node:fs').then((fs) => fs.readFileSync(join(REPO, 'examples', 'runbook.json'), 'utf8'))));
+
+test('the runbook example is valid and the defaults are applied', () => {
+  const model = modelOf(runbook());
+  assert.is(model.cluster.name, 'kubernetes');
+  assert.is(model.cluster.dnsDomain, 'cluster.local');
+  assert.is(model.cluster.imageRepository, 'registry.k8s.io');
+  assert.is(model.cluster.containerRuntime, 'containerd');
+  assert.is(model.cluster.kubeProxyMode, 'ipvs');
+  assert.is(model.cluster.kubeadmApiVersion, 'kubeadm.k8s.io/v1beta4');
+  assert.is(model.etcd.dataDir, '/var/lib/etcd');
+  assert.is(model.loadBalancer?.vrrp, 'unicast');
+  assert.equal(model.controlPlaneEndpoint, { host: '10.0.8.100', port: 16443 });
+  assert.is(model.init.name, 'worker1');
+  assert.is(model.etcd.initialCluster, 'ceph1=https://172.21.16.14:2380,ceph2=https://172.21.16.6:2380,ceph3=https://172.21.16.13:2380');
+});
+
+test('YAML and JSON give the same model', () => {
+  const yaml = `cluster:\n  kubernetesVersion: "1.34.2"\n  podSubnet: 10.97.0.0/16\n  serviceSubnet: 10.96.0.0/16\nloadBalancer: { vip: 10.0.8.100 }\nhosts:\n${runbook().hosts.map((h: any) => `  - name: ${h.name}\n    address: ${h.address}\n    roles: [${h.roles.join(', ')}]\n`).join('')}`;
+  const fromYaml = validateInventory('inventory.yaml', yaml);
+  const fromJson = validateInventory('inventory.json', JSON.stringify(runbook()));
+  assert.equal(fromYaml.errors, []);
+  assert.equal(fromYaml.inventory, fromJson.inventory);
+});
+
+test('roles combined on one host and loopback addresses are accepted', () => {
+  const model = modelOf({
+    cluster: { kubernetesVersion: '1.30.6', podSubnet: '10.244.0.0/16' },
+    hosts: [{ name: 'solo', address: '127.0.1.1', roles: ['control-plane', 'worker', 'etcd'] }],
+  });
+  const solo = model.hosts[0]!;
+  assert.ok(solo.isControlPlane && solo.isWorker && solo.isEtcd && solo.isInit);
+  assert.is(model.cluster.kubeadmApiVersion, 'kubeadm.k8s.io/v1beta3');
+  assert.equal(model.controlPlaneEndpoint, { host: '127.0.1.1', port: 6443 });
+  assert.equal(model.runOrder, [{ title: 'etcd members', hosts: ['solo'] }]);
+});
+
+test('an even etcd count is a warning, not an error', () => {
+  const doc = runbook();
+  doc.hosts.pop();
+  const result = validateInventory('inventory.json', JSON.stringify(doc));
+  assert.ok(result.inventory);
+  assert.equal(result.warnings.map((w) => w.message), ['2 etcd members tolerate no more failures than 1: use an odd number']);
+});
+
+test('the run order puts etcd first, then load balancers, init, joining control planes, workers', () => {
+  const model = modelOf({
+    cluster: { kubernetesVersion: '1.34.2', podSubnet: '10.244.0.0/16' },
+    loadBalancer: { vip: '10.0.0.100' },
+    hosts: [
+      { name: 'w1', address: '10.0.0.21', roles: ['worker'] },
+      { name: 'cp1', address: '10.0.0.11', roles: ['control-plane'] },
+      { name: 'cp2', address: '10.0.0.12', roles: ['control-plane'] },
+      { name: 'lb1', address: '10.0.0.31', roles: ['loadbalancer'] },
+      { name: 'lb2', address: '10.0.0.32', roles: ['loadbalancer'] },
+      { name: 'e1', address: '10.0.0.41', roles: ['etcd'] },
+    ],
+  });
+  assert.equal(model.runOrder.map((s) => s.hosts), [['e1'], ['lb1', 'lb2'], ['cp1'], ['cp2'], ['w1']]);
+  assert.equal(model.hosts.filter((h) => h.isLoadBalancer).map((h) => [h.vrrpPriority, h.vrrpPeers]), [[150, ['10.0.0.32']], [149, ['10.0.0.31']]]);
+});
+
+test.run();
