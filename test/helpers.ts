@@ -37,9 +37,9 @@ export async function secretsFor(model: ClusterModel, base: Secrets = { files: n
   return (await ensureSecrets(model, base, { now: new Date(), crypto: globalThis.crypto })).secrets;
 }
 
-/** The stored secrets of a fixture case (test/fixtures/<name>/secrets). */
+/** The stored secrets of a golden case (test/fixtures/golden/<name>/keys). */
 export function fixtureSecrets(name: string): Secrets {
-  return loadSecrets(join(FIXTURES, name, 'secrets'));
+  return loadSecrets(join(FIXTURES, 'golden', name, 'keys'));
 }
 
 /** Compiles an inventory object in memory; returns each host's files by path. */
