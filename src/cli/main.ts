@@ -63,6 +63,11 @@ export async function main(argv: readonly string[], io: Console = stdConsole): P
       io.err(error.problems.map((p) => `secrets: ${p}`).join('\n') + '\nNothing was written.\n');
       return 1;
     }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && (error as NodeJS.ErrnoException).path) {
+      io.err(`gen: ${(error as Error).message}\nNothing was changed: the previous output and secrets are as they were.\n`);
+      return 1;
+    }
     io.err(`gen: internal error (a bug in kubeha; please report it):\n${(error as Error).stack ?? String(error)}\n`);
     return 1;
   }

@@ -1,12 +1,12 @@
 /** The inventory schema, compiled once; turns ajv errors into problems with JSON pointers. */
-import { createRequire } from 'node:module';
 import AjvModule, { type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { pointerToken, type Problem } from './problems.js';
 
-const require = createRequire(import.meta.url);
+import schemaJson from '../../schema/inventory.schema.json' with { type: 'json' };
+
 /** The v1 inventory JSON schema (schema/inventory.schema.json). */
-export const inventorySchema: Record<string, unknown> = require('../../../schema/inventory.schema.json');
+export const inventorySchema: Record<string, unknown> = schemaJson;
 
 const Ajv = AjvModule.default;
 const addFormats = addFormatsModule.default;

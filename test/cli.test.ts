@@ -1,0 +1,117 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cleanup, REPO, runCli, tempDir } from './helpers.js';
+
+const EXAMPLE = join(REPO, 'examples', 'runbook.json');
+const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
+
+test('--help on every command prints its usage and exits 0', async () => {
+  for (const args of [['--help'], ['-h'], ['validate', '--help'], ['plan', '--help'], ['certs', '--help']]) {
+    const r = await runCli(args);
+    assert.is(r.code, 0, args.join(' '));
+    assert.match(r.out, /^Usage: gen/);
+    assert.is(r.err, '');
+  }
+});
+
+test('usage errors exit 2 with the usage text', async () => {
+  for (const [args, message] of [
+    [[], 'gen: missing INVENTORY'],
+    [['validate'], 'gen: missing INVENTORY'],
+    [['plan', 'a.json', 'b.json'], 'gen: unexpected argument b.json'],
+    [['--frobnicate', 'x.json'], "gen: Unknown option '--frobnicate'"],
+    [['validate', 'x.json', '--out', 'o'], 'gen: gen validate takes no --out or --secrets'],
+  ] as [string[], string][]) {
+    const r = await runCli(args);
+    assert.is(r.code, 2, args.join(' '));
+    assert.ok(r.err.startsWith(message), r.err);
+    assert.match(r.err, 'Usage: gen');
+  }
+});
+
+test('the real executable: exit codes 0, 1 and 2 and no stack trace for bad input', () => {
+  const ok = spawnSync('node', [BIN, 'validate', EXAMPLE], { encoding: 'utf8' });
+  assert.is(ok.status, 0, ok.stderr);
+  assert.is(ok.stdout, `${EXAMPLE}: valid (5 hosts)\n`);
+  const missing = spawnSync('node', [BIN, 'validate', '/nonexistent/inventory.json'], { encoding: 'utf8' });
+  assert.is(missing.status, 1);
+  assert.is(missing.stderr, '/nonexistent/inventory.json: cannot read: ENOENT\n');
+  const usage = spawnSync('node', [BIN], { encoding: 'utf8' });
+  assert.is(usage.status, 2);
+});
+
+test('gen plan prints hosts x roles x services and the run order', async () => {
+  const r = await runCli(['plan', EXAMPLE]);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, 'control-plane endpoint 10.0.8.100:16443 (VIP 10.0.8.100, unicast VRRP, router id');
+  assert.match(r.out, /worker1 +10\.0\.8\.6 +control-plane,loadbalancer +kubeadm init +haproxy,keepalived,containerd,kubelet/);
+  assert.match(r.out, /ceph2 +172\.21\.16\.6 +etcd +- +etcd\n/);
+  assert.match(r.out, '  1. etcd members: ceph1, ceph2, ceph3\n  2. first control plane (kubeadm init): worker1\n  3. other control planes (kubeadm join --control-plane): worker2\n');
+});
+
+test('gen writes one tarball per host and SHA256SUMS that sha256sum accepts', async () => {
+  const work = tempDir();
+  try {
+    const r = await runCli([EXAMPLE, '--out', join(work, 'out'), '--secrets', join(work, 'secrets')]);
+    assert.is(r.code, 0, r.err);
+    assert.match(r.out, `wrote 5 bundles to ${join(work, 'out')}/`);
+    assert.match(r.out, `Back up ${join(work, 'secrets')}/`);
+    const check = spawnSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: join(work, 'out'), encoding: 'utf8' });
+    assert.is(check.status, 0, check.stdout + check.stderr);
+    const listing = execFileSync('tar', ['-tzf', join(work, 'out', 'ceph1.tar.gz')], { encoding: 'utf8' }).trim().split('\n');
+    assert.ok(listing.every((l) => l.startsWith('ceph1/')), 'one folder named after the host');
+    assert.ok(listing.includes('ceph1/run.sh') && listing.includes('ceph1/SHA256SUMS') && listing.includes('ceph1/rootfs/'));
+    const unpack = join(work, 'unpacked');
+    mkdirSync(unpack);
+    execFileSync('tar', ['-xzf', join(work, 'out', 'ceph1.tar.gz'), '-C', unpack]);
+    const inner = spawnSync('sha256sum', ['--strict', '-c', 'SHA256SUMS'], { cwd: join(unpack, 'ceph1'), encoding: 'utf8' });
+    assert.is(inner.status, 0, inner.stdout + inner.stderr);
+    const sums = readFileSync(join(unpack, 'ceph1', 'SHA256SUMS'), 'utf8');
+    assert.match(sums, '  run.sh\n');
+    assert.is(statSync(join(unpack, 'ceph1', 'run.sh')).mode & 0o777, 0o755);
+  } finally {
+    cleanup(work);
+  }
+});
+
+test('YAML inventories work end to end', async () => {
+  const work = tempDir();
+  try {
+    const yaml = join(work, 'lab.yaml');
+    writeFileSync(yaml, 'cluster:\n  kubernetesVersion: "1.31.3"\n  podSubnet: 10.244.0.0/16\nhosts:\n  - name: lab1\n    address: 127.0.1.1\n    roles: [control-plane, etcd, worker]\n');
+    const r = await runCli([yaml, '--out', join(work, 'out'), '--secrets', join(work, 'secrets'), '--quiet']);
+    assert.is(r.code, 0, r.err);
+    assert.is(r.out, '');
+    assert.equal(readdirSync(join(work, 'out')).sort(), ['SHA256SUMS', 'lab1.tar.gz']);
+  } finally {
+    cleanup(work);
+  }
+});
+
+test('a failed run leaves the previous output untouched; other files in the output folder are kept', async () => {
+  const work = tempDir();
+  try {
+    const out = join(work, 'out');
+    assert.is((await runCli([EXAMPLE, '--out', out, '--secrets', join(work, 'secrets'), '--quiet'])).code, 0);
+    writeFileSync(join(out, '.gitkeep'), '');
+    const before = readdirSync(out).sort().map((n) => [n, readFileSync(join(out, n))]);
+    const bad = join(work, 'bad.json');
+    writeFileSync(bad, readFileSync(EXAMPLE, 'utf8').replace('"10.0.8.12"', '"10.0.8.6"'));
+    const r = await runCli([bad, '--out', out, '--secrets', join(work, 'secrets')]);
+    assert.is(r.code, 1);
+    assert.equal(readdirSync(out).sort().map((n) => [n, readFileSync(join(out, n))]), before);
+    assert.is((await runCli([EXAMPLE, '--out', out, '--secrets', join(work, 'secrets'), '--quiet'])).code, 0);
+    assert.ok(readdirSync(out).includes('.gitkeep'), 'unrelated files survive a successful run');
+    const blocked = await runCli([EXAMPLE, '--out', join(work, 'bad.json', 'out'), '--secrets', join(work, 'secrets')]);
+    assert.is(blocked.code, 1);
+    assert.match(blocked.err, 'ENOTDIR');
+    assert.not.match(blocked.err, 'internal error');
+  } finally {
+    cleanup(work);
+  }
+});
+
+test.run();

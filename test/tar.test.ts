@@ -1,0 +1,79 @@
+import { execFileSync } from 'node:child_process';
+import { gunzipSync } from 'node:zlib';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildTarball, FIXED_MTIME } from '../src/bundle/tar.js';
+import type { BundleFile } from '../src/bundle/manifest.js';
+import { cleanup, tempDir } from './helpers.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const files: BundleFile[] = [
+  { path: 'SHA256SUMS', mode: 0o644, bytes: Buffer.from('sums\n') },
+  { path: 'rootfs/etc/kubernetes/pki/ca.key', mode: 0o600, bytes: Buffer.from('key\n') },
+  { path: 'rootfs/etc/a.conf', mode: 0o644, bytes: Buffer.from('a\r\nb\n') },
+  { path: 'run.sh', mode: 0o755, bytes: Buffer.from('#!/bin/sh\n') },
+];
+
+interface Header { name: string; mode: number; uid: number; gid: number; size: number; mtime: number; type: string }
+
+/** Reads ustar headers (the test's own reader, independent of archiver). */
+function headers(tar: Buffer): Header[] {
+  const out: Header[] = [];
+  for (let off = 0; off + 512 <= tar.length; ) {
+    const h = tar.subarray(off, off + 512);
+    if (h.every((b) => b === 0)) break;
+    const str = (a: number, b: number) => h.subarray(a, b).toString('utf8').replace(/\0.*$/s, '');
+    const num = (a: number, b: number) => parseInt(str(a, b).trim() || '0', 8);
+    const prefix = str(345, 500);
+    const header = { name: (prefix ? prefix + '/' : '') + str(0, 100), mode: num(100, 108), uid: num(108, 116), gid: num(116, 124), size: num(124, 136), mtime: num(136, 148), type: str(156, 157) };
+    out.push(header);
+    off += 512 + Math.ceil(header.size / 512) * 512;
+  }
+  return out;
+}
+
+test('the same files give the same bytes, whatever order they come in', async () => {
+  const a = await buildTarball('host1', files);
+  const b = await buildTarball('host1', [...files].reverse());
+  assert.ok(a.equals(b));
+});
+
+test('gzip header: no name, mtime 0, Unix OS byte', async () => {
+  const gz = await buildTarball('host1', files);
+  assert.equal([...gz.subarray(0, 4)], [0x1f, 0x8b, 8, 0], 'deflate, no FNAME flag');
+  assert.equal([...gz.subarray(4, 8)], [0, 0, 0, 0], 'mtime 0');
+  assert.is(gz[9], 3, 'OS byte: Unix');
+});
+
+test('entries: sorted, one host folder with parents, fixed mtime, uid/gid 0, explicit modes', async () => {
+  const entries = headers(gunzipSync(await buildTarball('host1', files)));
+  assert.equal(entries.map((e) => e.name), [
+    'host1/', 'host1/SHA256SUMS', 'host1/rootfs/', 'host1/rootfs/etc/', 'host1/rootfs/etc/a.conf', 'host1/rootfs/etc/kubernetes/',
+    'host1/rootfs/etc/kubernetes/pki/', 'host1/rootfs/etc/kubernetes/pki/ca.key', 'host1/run.sh',
+  ]);
+  for (const e of entries) {
+    assert.is(e.mtime, FIXED_MTIME.getTime() / 1000, e.name);
+    assert.is(e.uid, 0);
+    assert.is(e.gid, 0);
+  }
+  const mode = (name: string) => entries.find((e) => e.name === name)!.mode & 0o7777;
+  assert.is(mode('host1/rootfs/etc/kubernetes/pki/ca.key'), 0o600);
+  assert.is(mode('host1/run.sh'), 0o755);
+  assert.is(mode('host1/rootfs/'), 0o755);
+  assert.is(entries.find((e) => e.name === 'host1/rootfs/')!.type, '5');
+});
+
+test('GNU tar reads it and the bytes come back exactly (CRLF kept)', async () => {
+  const dir = tempDir();
+  try {
+    writeFileSync(join(dir, 'b.tar.gz'), await buildTarball('host1', files));
+    execFileSync('tar', ['-xzf', join(dir, 'b.tar.gz'), '-C', dir]);
+    const out = execFileSync('cat', [join(dir, 'host1', 'rootfs', 'etc', 'a.conf')]);
+    assert.ok(out.equals(Buffer.from('a\r\nb\n')));
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test.run();
