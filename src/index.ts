@@ -1,6 +1,6 @@
 /** kubeha's pure core: compile(model, secrets, templates) → every host's bundle files. No fs, clock or randomness. */
 import { hostFiles, type BundleFile } from './bundle/manifest.js';
-import type { ClusterModel } from './model/types.js';
+import type { ClusterModel, HostModel } from './model/types.js';
 import type { Secrets } from './pki/secrets.js';
 import { ARTIFACTS, STEPS } from './render/artifacts.js';
 import type { Templates } from './render/context.js';
@@ -13,11 +13,12 @@ export interface CompileDeps {
 
 /** Compiles every host's files, in inventory order; the same inputs always give the same bytes. */
 export function compile(model: ClusterModel, deps: CompileDeps): Map<string, BundleFile[]> {
-  const bundles = new Map<string, BundleFile[]>();
-  for (const host of model.hosts) {
-    bundles.set(host.name, hostFiles({ model, host, secrets: deps.secrets, templates: deps.templates }, ARTIFACTS, STEPS));
-  }
-  return bundles;
+  return new Map(model.hosts.map((host) => [host.name, compileHost(model, host, deps)]));
+}
+
+/** Compiles one host's files (run.sh, SHA256SUMS, rootfs/...), sorted by path. */
+export function compileHost(model: ClusterModel, host: HostModel, deps: CompileDeps): BundleFile[] {
+  return hostFiles({ model, host, secrets: deps.secrets, templates: deps.templates }, ARTIFACTS, STEPS);
 }
 
 export type { BundleFile } from './bundle/manifest.js';

@@ -10,7 +10,7 @@ export class UsageError extends Error {
 }
 
 /** The commands of gen. */
-export type Command = 'gen' | 'validate' | 'plan' | 'certs';
+export type Command = 'gen' | 'validate' | 'plan' | 'diff' | 'check' | 'certs' | 'renew';
 
 /** A parsed command line. */
 export interface Invocation {
@@ -20,12 +20,17 @@ export interface Invocation {
   secrets: string;
   help: boolean;
   quiet: boolean;
+  json: boolean;
+  withinDays: number;
 }
 
-const MAIN_USAGE = `Usage: gen INVENTORY [--out DIR] [--secrets DIR] [--quiet]
+const MAIN_USAGE = `Usage: gen INVENTORY [--out DIR] [--secrets DIR] [--check] [--json] [--quiet]
        gen validate INVENTORY
        gen plan INVENTORY
+       gen diff INVENTORY [--out DIR] [--secrets DIR]
+       gen check INVENTORY [--out DIR] [--secrets DIR]
        gen certs [--secrets DIR]
+       gen certs renew [--within DAYS] [--secrets DIR]
 
 Compiles an inventory (JSON or YAML) into one tarball per host for a highly available kubeadm cluster.
 
@@ -33,11 +38,17 @@ Commands:
   gen INVENTORY       write DIR/<host>.tar.gz for every host and DIR/SHA256SUMS (default DIR: out)
   validate INVENTORY  check the inventory only; write nothing
   plan INVENTORY      print hosts x roles x services and the order to run the bundles in
+  diff INVENTORY      show what a new generation would change in DIR, per host and file; write nothing
+  check INVENTORY     exit 1 when DIR is not exactly what INVENTORY and the secrets produce (for CI)
   certs               list the stored certificates, their hosts, SANs and expiry
+  certs renew         re-issue leaf certificates expiring within DAYS (default 30) from the stored CAs
 
 Options:
   --out DIR       output folder (default: out)
   --secrets DIR   secrets folder: CAs, keys, tokens; made once, reused on every run (default: secrets)
+  --check         same as the check command
+  --within DAYS   with certs renew: renew what expires within DAYS days (default 30)
+  --json          print a JSON document instead of text
   --quiet         print errors only
   -h, --help      show help for a command
 
@@ -47,29 +58,52 @@ Exit status: 0 ok, 1 invalid input or failed check, 2 usage error.
 /** Usage text of each command. */
 export const USAGE: Record<Command, string> = {
   gen: MAIN_USAGE,
-  validate: `Usage: gen validate INVENTORY
+  validate: `Usage: gen validate INVENTORY [--json]
 
 Checks INVENTORY against the schema and kubeha's rules and prints every problem as
 FILE POINTER: message. Writes nothing. Exit status 0 when valid (warnings allowed), 1 otherwise.
 `,
-  plan: `Usage: gen plan INVENTORY
+  plan: `Usage: gen plan INVENTORY [--json]
 
 Prints every host with its roles, the kubeadm action and the services it runs, then the order
 in which to run the bundles. Writes nothing.
 `,
-  certs: `Usage: gen certs [--secrets DIR]
+  diff: `Usage: gen diff INVENTORY [--out DIR] [--secrets DIR] [--json]
+
+Shows what generating INVENTORY would change against the tarballs in DIR (default: out): hosts
+added, removed or changed; per file added, removed or changed, a unified diff for text, fingerprint
+and expiry for certificates. Private keys show only as changed; tokens and passwords are redacted.
+Writes nothing, not even missing secrets.
+`,
+  check: `Usage: gen check INVENTORY [--out DIR] [--secrets DIR] [--json]
+
+Exit status 0 when DIR (default: out) holds exactly the tarballs INVENTORY and the secrets produce,
+1 otherwise (with what differs). Writes nothing. Meant for CI.
+`,
+  certs: `Usage: gen certs [--secrets DIR] [--json]
+       gen certs renew [--within DAYS] [--secrets DIR]
 
 Lists every certificate in the secrets folder (default: secrets) with its subject, hosts, SANs
 and expiry, and warns about those that expire within 30 days. Writes nothing.
 `,
+  renew: `Usage: gen certs renew [--within DAYS] [--secrets DIR]
+
+Re-issues every leaf certificate that expires within DAYS days (default 30) from the stored CAs,
+keeping its subject, SANs, usages and key. CAs are never renewed. Then run gen again: the new
+bundles install the renewed certificates and restart only the services that use them.
+`,
 };
 
-const COMMANDS = new Set<string>(['validate', 'plan', 'certs']);
+const SUBCOMMANDS = new Set<string>(['validate', 'plan', 'diff', 'check', 'certs']);
 
 /** Parses argv (without node and the script). */
 export function parseCommandLine(argv: readonly string[]): Invocation {
-  const command: Command = argv[0] !== undefined && COMMANDS.has(argv[0]) ? (argv[0] as Command) : 'gen';
-  const rest = command === 'gen' ? [...argv] : argv.slice(1);
+  let command: Command = argv[0] !== undefined && SUBCOMMANDS.has(argv[0]) ? (argv[0] as Command) : 'gen';
+  let rest = command === 'gen' ? [...argv] : argv.slice(1);
+  if (command === 'certs' && rest[0] === 'renew') {
+    command = 'renew';
+    rest = rest.slice(1);
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -79,6 +113,9 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
       options: {
         out: { type: 'string' },
         secrets: { type: 'string' },
+        check: { type: 'boolean' },
+        within: { type: 'string' },
+        json: { type: 'boolean' },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -87,6 +124,8 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     throw new UsageError((error as Error).message.split('\n')[0]!, USAGE[command]);
   }
   const { values, positionals } = parsed;
+  if (values.check && command === 'gen') command = 'check';
+  else if (values.check) throw new UsageError('--check goes with gen INVENTORY', USAGE[command]);
   const invocation: Invocation = {
     command,
     inventory: positionals[0] ?? null,
@@ -94,14 +133,23 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     secrets: values.secrets ?? 'secrets',
     help: values.help ?? false,
     quiet: values.quiet ?? false,
+    json: values.json ?? false,
+    withinDays: 30,
   };
   if (invocation.help) return invocation;
-  if (command !== 'certs' && positionals.length !== 1) {
+  const takesInventory = command !== 'certs' && command !== 'renew';
+  if (takesInventory && positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? 'missing INVENTORY' : `unexpected argument ${positionals[1]}`, USAGE[command]);
   }
-  if (command === 'certs' && positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`, USAGE[command]);
-  if (command !== 'gen' && command !== 'certs' && (values.out !== undefined || values.secrets !== undefined)) {
+  if (!takesInventory && positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`, USAGE[command]);
+  if ((command === 'validate' || command === 'plan') && (values.out !== undefined || values.secrets !== undefined)) {
     throw new UsageError(`gen ${command} takes no --out or --secrets`, USAGE[command]);
+  }
+  if ((command === 'certs' || command === 'renew') && values.out !== undefined) throw new UsageError(`gen certs takes no --out`, USAGE[command]);
+  if (values.within !== undefined) {
+    if (command !== 'renew') throw new UsageError('--within goes with gen certs renew', USAGE[command]);
+    if (!/^[0-9]{1,5}$/.test(values.within)) throw new UsageError(`--within takes a whole number of days, not ${values.within}`, USAGE[command]);
+    invocation.withinDays = Number(values.within);
   }
   return invocation;
 }

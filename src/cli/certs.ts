@@ -1,37 +1,66 @@
-/** `gen certs`: lists the stored certificates with subject, hosts, SANs and expiry. */
+/** gen certs (list) and gen certs renew. */
+import { webcrypto } from 'node:crypto';
 import { parseCertificate, sansOf } from '../pki/inspect.js';
-import type { Console } from './main.js';
-import { loadSecrets } from './secrets-store.js';
+import { renewLeaves } from '../pki/renew.js';
+import type { Invocation } from './args.js';
+import { printJson, type Console } from './console.js';
+import { loadSecrets, saveSecrets } from './secrets-store.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Certificates expiring within this many days are flagged. */
 export const EXPIRY_WARNING_DAYS = 30;
 
-/** Prints one block per certificate; returns 0 (expiring certificates are warnings). */
-export function listCertificates(dir: string, now: Date, io: Console): number {
-  const secrets = loadSecrets(dir);
-  const certs = [...secrets.files.keys()].filter((p) => p.endsWith('.crt')).sort();
-  if (certs.length === 0) {
-    io.out(`${dir}: no certificates yet; run gen INVENTORY to make them\n`);
-    return 0;
-  }
-  let expiring = 0;
-  for (const path of certs) {
+/** gen certs: one block per certificate; exit 0 (expiring certificates are warnings). */
+export function listCertificates(inv: Invocation, now: Date, io: Console): number {
+  const secrets = loadSecrets(inv.secrets);
+  const certs = [...secrets.files.keys()].filter((p) => p.endsWith('.crt')).sort().map((path) => {
     const cert = parseCertificate(secrets.files.get(path)!);
     const sans = sansOf(cert);
     const days = Math.floor((cert.notAfter.getTime() - now.getTime()) / DAY_MS);
-    const soon = days < EXPIRY_WARNING_DAYS;
-    if (soon) expiring++;
+    return { path, subject: cert.subject, issuer: cert.issuer, isCA: cert.subject === cert.issuer, hosts: hostsOf(path), sans: [...sans.dns, ...sans.ip], notAfter: cert.notAfter.toISOString(), daysLeft: days, expiringSoon: days < EXPIRY_WARNING_DAYS };
+  });
+  if (inv.json) {
+    printJson(io, { secrets: inv.secrets, certificates: certs });
+    return 0;
+  }
+  if (certs.length === 0) {
+    io.out(`${inv.secrets}: no certificates yet; run gen INVENTORY to make them\n`);
+    return 0;
+  }
+  for (const c of certs) {
     io.out([
-      `${path}`,
-      `  subject  ${cert.subject}${cert.subject === cert.issuer ? ' (CA)' : `, issued by ${cert.issuer}`}`,
-      `  hosts    ${hostsOf(path)}`,
-      ...(sans.dns.length + sans.ip.length ? [`  SANs     ${[...sans.dns, ...sans.ip].join(', ')}`] : []),
-      `  expires  ${cert.notAfter.toISOString()} (${days < 0 ? `expired ${-days} days ago` : `in ${days} days`})${soon ? '  WARNING: renew it' : ''}`,
+      c.path,
+      `  subject  ${c.subject}${c.isCA ? ' (CA)' : `, issued by ${c.issuer}`}`,
+      `  hosts    ${c.hosts}`,
+      ...(c.sans.length ? [`  SANs     ${c.sans.join(', ')}`] : []),
+      `  expires  ${c.notAfter} (${c.daysLeft < 0 ? `expired ${-c.daysLeft} days ago` : `in ${c.daysLeft} days`})${c.expiringSoon ? '  WARNING: renew it' : ''}`,
       '',
     ].join('\n') + '\n');
   }
-  if (expiring) io.err(`warning: ${expiring} certificate(s) expire within ${EXPIRY_WARNING_DAYS} days\n`);
+  const expiring = certs.filter((c) => c.expiringSoon);
+  if (expiring.length) {
+    const leaves = expiring.filter((c) => !c.isCA).length;
+    io.err(`warning: ${expiring.length} certificate(s) expire within ${EXPIRY_WARNING_DAYS} days` + (leaves ? `: run gen certs renew --secrets ${inv.secrets}, then gen again\n` : '\n'));
+  }
+  return 0;
+}
+
+/** gen certs renew: re-issues expiring leaves from the stored CAs and saves the secrets folder. */
+export async function renewCertificates(inv: Invocation, now: Date, io: Console): Promise<number> {
+  const stored = loadSecrets(inv.secrets);
+  const { secrets, renewed } = await renewLeaves(stored, inv.withinDays, { now, crypto: webcrypto as unknown as Crypto });
+  if (renewed.length) saveSecrets(inv.secrets, secrets);
+  if (inv.json) {
+    printJson(io, { renewed: renewed.map((r) => ({ path: r.path, oldNotAfter: r.oldNotAfter.toISOString(), newNotAfter: r.newNotAfter.toISOString() })) });
+    return 0;
+  }
+  if (inv.quiet) return 0;
+  if (!renewed.length) {
+    io.out(`no leaf certificate in ${inv.secrets}/ expires within ${inv.withinDays} days; nothing renewed\n`);
+    return 0;
+  }
+  for (const r of renewed) io.out(`renewed ${r.path}: expires ${r.newNotAfter.toISOString()} (was ${r.oldNotAfter.toISOString()})\n`);
+  io.out(`Now run gen INVENTORY and run the new bundles of the affected hosts: they install the new certificates and restart only what uses them.\n`);
   return 0;
 }
 

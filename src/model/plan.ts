@@ -41,3 +41,13 @@ export function describePlan(model: ClusterModel): string {
   ];
   return [...header, ...table, ...order].join('\n') + '\n';
 }
+
+/** The plan as data, for --json. */
+export function planJson(model: ClusterModel) {
+  return {
+    cluster: { name: model.cluster.name, kubernetesVersion: model.cluster.kubernetesVersion, kubeadmApiVersion: model.cluster.kubeadmApiVersion },
+    controlPlaneEndpoint: `${model.controlPlaneEndpoint.host}:${model.controlPlaneEndpoint.port}`,
+    hosts: model.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles, kubeadm: kubeadmActionOf(h), services: servicesOf(h, model), step: h.step + 1 })),
+    order: model.runOrder,
+  };
+}

@@ -9,11 +9,11 @@ export function parseCertificate(pem: string): x509.X509Certificate {
   return new x509.X509Certificate(pem);
 }
 
-/** The SANs of a certificate, each list sorted. */
+/** The SANs of a certificate, in the certificate's order. */
 export function sansOf(cert: x509.X509Certificate): Sans {
   const ext = cert.getExtension(x509.SubjectAlternativeNameExtension);
   const names = ext ? ext.names.toJSON() : [];
-  const pick = (type: string) => names.filter((n) => n.type === type).map((n) => n.value).sort();
+  const pick = (type: string) => names.filter((n) => n.type === type).map((n) => n.value);
   return { dns: pick('dns'), ip: pick('ip') };
 }
 

@@ -27,7 +27,7 @@ export interface EnsureResult {
 }
 
 /** Certificates are valid from a little before now, so hosts with a slightly slow clock accept them. */
-const BACKDATE_MS = 5 * 60 * 1000;
+export const BACKDATE_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 type Algorithm = ClusterModel['cluster']['certificates']['keyAlgorithm'];
@@ -126,7 +126,7 @@ async function ensureKeyPair(stem: string, files: Map<string, string>, algorithm
   put(pubPath, await publicKeyPem(keys.publicKey, deps.crypto), 'generated');
 }
 
-async function ensureLeaf(leaf: LeafInstance, ca: { cert: x509.X509Certificate; key: CryptoKey }, files: Map<string, string>, model: ClusterModel, deps: IssueDeps, put: Put, problems: string[]) {
+async function ensureLeaf(leaf: LeafInstance, ca: IssuingCa, files: Map<string, string>, model: ClusterModel, deps: IssueDeps, put: Put, problems: string[]) {
   const crtPath = `${leaf.stem}.crt`;
   const keyPath = `${leaf.stem}.key`;
   const crt = files.get(crtPath);
@@ -152,34 +152,55 @@ async function ensureLeaf(leaf: LeafInstance, ca: { cert: x509.X509Certificate; 
 }
 
 /** Issues one leaf certificate with a new key from the given CA. */
-export async function issueLeaf(leaf: LeafInstance, ca: { cert: x509.X509Certificate; key: CryptoKey }, model: ClusterModel, deps: IssueDeps): Promise<{ pem: string; keyPem: string }> {
-  const algorithm = model.cluster.certificates.keyAlgorithm;
-  const keys = await generateKeys(algorithm, deps.crypto);
-  const subject = leaf.spec.subject(leaf.host);
-  const sans = leaf.spec.sans(leaf.host);
+export async function issueLeaf(leaf: LeafInstance, ca: IssuingCa, model: ClusterModel, deps: IssueDeps): Promise<{ pem: string; keyPem: string }> {
+  const keys = await generateKeys(model.cluster.certificates.keyAlgorithm, deps.crypto);
   const notBefore = new Date(deps.now.getTime() - BACKDATE_MS);
-  const leafEnd = deps.now.getTime() + model.cluster.certificates.leafValidityDays * DAY_MS;
-  const notAfter = new Date(Math.min(leafEnd, ca.cert.notAfter.getTime()));
-  const names = [...sans.dns.map((value) => ({ type: 'dns' as const, value })), ...sans.ip.map((value) => ({ type: 'ip' as const, value }))];
+  const notAfter = new Date(deps.now.getTime() + model.cluster.certificates.leafValidityDays * DAY_MS);
+  const subject = leaf.spec.subject(leaf.host);
+  const name = subject.organization ? `CN=${subject.commonName}, O=${subject.organization}` : `CN=${subject.commonName}`;
+  const pem = await signLeaf({ subject: name, sans: leaf.spec.sans(leaf.host), usages: leaf.spec.usages, publicKey: keys.publicKey, ca, notBefore, notAfter }, deps);
+  return { pem, keyPem: await privateKeyPem(keys.privateKey, deps.crypto) };
+}
+
+/** A CA able to sign: its certificate and private key. */
+export interface IssuingCa {
+  cert: x509.X509Certificate;
+  key: CryptoKey;
+}
+
+/** What a leaf certificate says; signLeaf turns it into PEM. */
+export interface LeafRequest {
+  subject: string | x509.Name;
+  sans: { dns: string[]; ip: string[] };
+  usages: readonly Usage[];
+  publicKey: CryptoKey | x509.PublicKey;
+  ca: IssuingCa;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/** Signs a leaf certificate (validity capped at the CA's) and returns its PEM. */
+export async function signLeaf(req: LeafRequest, deps: IssueDeps): Promise<string> {
+  const names = [...req.sans.dns.map((value) => ({ type: 'dns' as const, value })), ...req.sans.ip.map((value) => ({ type: 'ip' as const, value }))];
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-    new x509.ExtendedKeyUsageExtension(leaf.spec.usages.map(usageOid), false),
-    await x509.AuthorityKeyIdentifierExtension.create(ca.cert, false, deps.crypto),
+    new x509.ExtendedKeyUsageExtension(req.usages.map(usageOid), false),
+    await x509.AuthorityKeyIdentifierExtension.create(req.ca.cert, false, deps.crypto),
   ];
   if (names.length) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(deps.crypto),
-    subject: subject.organization ? `CN=${subject.commonName}, O=${subject.organization}` : `CN=${subject.commonName}`,
-    issuer: ca.cert.subjectName,
-    notBefore,
-    notAfter,
-    publicKey: keys.publicKey,
-    signingKey: ca.key,
-    signingAlgorithm: signAlgorithmOf(ca.cert),
+    subject: req.subject,
+    issuer: req.ca.cert.subjectName,
+    notBefore: req.notBefore,
+    notAfter: new Date(Math.min(req.notAfter.getTime(), req.ca.cert.notAfter.getTime())),
+    publicKey: req.publicKey,
+    signingKey: req.ca.key,
+    signingAlgorithm: signAlgorithmOf(req.ca.cert),
     extensions,
   }, deps.crypto);
-  return { pem: cert.toString('pem') + '\n', keyPem: await privateKeyPem(keys.privateKey, deps.crypto) };
+  return cert.toString('pem') + '\n';
 }
 
 function usageOid(usage: Usage): string {
@@ -190,7 +211,8 @@ function signAlgorithmOf(cert: x509.X509Certificate) {
   return cert.publicKey.algorithm.name === 'ECDSA' ? KEY_ALGORITHMS['ecdsa-p256'].sign : KEY_ALGORITHMS['rsa-2048'].sign;
 }
 
-async function loadPair(crtPath: string, crt: string, keyPath: string, key: string, problems: string[]) {
+/** Loads a certificate and its private key, checking that they belong together; reports problems instead of throwing. */
+export async function loadPair(crtPath: string, crt: string, keyPath: string, key: string, problems: string[]) {
   let cert: x509.X509Certificate;
   try {
     cert = new x509.X509Certificate(crt);

@@ -1,0 +1,33 @@
+/** Where the CLI prints: stdout, stderr, and whether stderr is a terminal (for progress lines). */
+
+/** Output channels; tests pass their own. */
+export interface Console {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** True when stderr is a terminal: progress lines are drawn there. */
+  tty?: boolean;
+}
+
+/** The process's own stdout and stderr. */
+export const stdConsole: Console = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  tty: process.stderr.isTTY === true,
+};
+
+/** A progress line redrawn in place on a terminal; silent elsewhere. */
+export function progress(io: Console, label: string, total: number): (done: number) => void {
+  if (!io.tty || total < 20) return () => {};
+  let last = -1;
+  return (done) => {
+    const percent = Math.floor((done / total) * 100);
+    if (percent === last && done !== total) return;
+    last = percent;
+    io.err(`\r${label} ${done}/${total} (${percent}%)${done === total ? '\r\x1b[K' : ''}`);
+  };
+}
+
+/** Prints a value as indented JSON on stdout. */
+export function printJson(io: Console, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2) + '\n');
+}

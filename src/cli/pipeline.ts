@@ -1,0 +1,95 @@
+/** The steps shared by gen, diff and check: read the inventory, make the secrets, compile, pack. */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { webcrypto } from 'node:crypto';
+import { compileHost } from '../index.js';
+import { validateInventory, formatProblem, InventoryError, type Problem } from '../inventory/index.js';
+import { buildModel } from '../model/model.js';
+import type { ClusterModel } from '../model/types.js';
+import { ensureSecrets } from '../pki/issue.js';
+import type { Secrets } from '../pki/secrets.js';
+import { buildTarball } from '../bundle/tar.js';
+import { readTarball } from '../bundle/untar.js';
+import { sha256sums, type BundleFile } from '../bundle/manifest.js';
+import type { Redaction } from '../review/diff.js';
+import { progress, type Console } from './console.js';
+import type { OutputFile } from './output.js';
+import { loadSecrets } from './secrets-store.js';
+import { readTemplates } from './templates.js';
+
+/** A validated inventory: its model and its warnings. */
+export interface LoadedInventory {
+  model: ClusterModel;
+  warnings: Problem[];
+}
+
+/** Reads and validates an inventory file; throws InventoryError with every problem. */
+export function readInventory(path: string): LoadedInventory {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InventoryError(path, [{ pointer: '', severity: 'error', message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }]);
+  }
+  const result = validateInventory(path, text);
+  if (!result.inventory) throw new InventoryError(path, result.errors);
+  return { model: buildModel(result.inventory), warnings: result.warnings };
+}
+
+/** Prints inventory warnings on stderr. */
+export function printWarnings(io: Console, file: string, warnings: readonly Problem[]): void {
+  for (const w of warnings) io.err(formatProblem(file, w) + '\n');
+}
+
+/** Everything a generation produces, in memory. */
+export interface Generation {
+  model: ClusterModel;
+  secrets: Secrets;
+  /** Secrets files ensureSecrets made or re-issued (not yet saved). */
+  secretChanges: string[];
+  bundles: Map<string, BundleFile[]>;
+  outputs: OutputFile[];
+}
+
+/** Loads secrets, makes what is missing (in memory), compiles and packs every host. */
+export async function generateInMemory(model: ClusterModel, secretsDir: string, io: Console, now: Date = new Date()): Promise<Generation> {
+  const templates = readTemplates();
+  const stored = loadSecrets(secretsDir);
+  const { secrets, changes } = await ensureSecrets(model, stored, { now, crypto: webcrypto as unknown as Crypto });
+  const bundles = new Map<string, BundleFile[]>();
+  const outputs: OutputFile[] = [];
+  const tick = progress(io, 'building bundles', model.hosts.length);
+  for (const host of model.hosts) {
+    const files = compileHost(model, host, { secrets, templates });
+    bundles.set(host.name, files);
+    outputs.push({ name: `${host.name}.tar.gz`, bytes: await buildTarball(host.name, files), mode: 0o600 });
+    tick(bundles.size);
+  }
+  outputs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  outputs.push({ name: 'SHA256SUMS', bytes: Buffer.from(sha256sums(outputs.map((o) => ({ path: o.name, bytes: o.bytes })))), mode: 0o644 });
+  return { model, secrets, secretChanges: changes, bundles, outputs };
+}
+
+/** Reads the bundles already in an output folder, by the names in its SHA256SUMS (or none). */
+export function readExistingBundles(dir: string): { bundles: Map<string, BundleFile[]>; tarballs: Map<string, Buffer> } {
+  const bundles = new Map<string, BundleFile[]>();
+  const tarballs = new Map<string, Buffer>();
+  const sums = join(dir, 'SHA256SUMS');
+  if (!existsSync(sums)) return { bundles, tarballs };
+  for (const line of readFileSync(sums, 'utf8').split('\n').filter(Boolean)) {
+    const name = line.split(/\s+/)[1]!.replace(/^\*/, '');
+    const host = name.replace(/\.tar\.gz$/, '');
+    const path = join(dir, name);
+    if (!existsSync(path)) continue;
+    const bytes = readFileSync(path);
+    tarballs.set(name, bytes);
+    bundles.set(host, readTarball(bytes, host));
+  }
+  return { bundles, tarballs };
+}
+
+/** The secret values to hide in diffs. */
+export function redactionsOf(secrets: Secrets): Redaction[] {
+  if (!secrets.tokens) return [];
+  return Object.entries(secrets.tokens).map(([label, value]) => ({ value: String(value), label: `redacted ${label}` }));
+}

@@ -1,0 +1,77 @@
+/** Renews leaf certificates that expire soon: same subject, SANs, usages and key, new validity, from the stored CA. */
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { certificateAuthorities, type Usage } from './cert-list.js';
+import { sansOf } from './inspect.js';
+import { BACKDATE_MS, loadPair, SecretsError, signLeaf, type IssueDeps, type IssuingCa } from './issue.js';
+import type { Secrets } from './secrets.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The outcome of a renewal: the new bundle and what was renewed. */
+export interface RenewResult {
+  secrets: Secrets;
+  renewed: { path: string; oldNotAfter: Date; newNotAfter: Date }[];
+}
+
+/** Re-issues every leaf expiring within `withinDays`; CAs are never touched. */
+export async function renewLeaves(stored: Secrets, withinDays: number, deps: IssueDeps): Promise<RenewResult> {
+  x509.cryptoProvider.set(deps.crypto);
+  const problems: string[] = [];
+  const cas: IssuingCa[] = [];
+  for (const ca of certificateAuthorities()) {
+    const crt = stored.files.get(`${ca.stem}.crt`);
+    const key = stored.files.get(`${ca.stem}.key`);
+    if (crt === undefined || key === undefined) continue;
+    const pair = await loadPair(`${ca.stem}.crt`, crt, `${ca.stem}.key`, key, problems);
+    if (pair) cas.push(pair);
+  }
+  if (problems.length) throw new SecretsError(problems);
+  const caStems = new Set(certificateAuthorities().map((c) => `${c.stem}.crt`));
+  const files = new Map(stored.files);
+  const renewed: RenewResult['renewed'] = [];
+  const deadline = deps.now.getTime() + withinDays * DAY_MS;
+  for (const path of [...stored.files.keys()].filter((p) => p.endsWith('.crt') && !caStems.has(p)).sort()) {
+    const keyPath = path.replace(/\.crt$/, '.key');
+    const pair = await loadPair(path, stored.files.get(path)!, keyPath, stored.files.get(keyPath) ?? '', problems);
+    if (!pair) continue;
+    const old = pair.cert;
+    if (old.notAfter.getTime() > deadline) continue;
+    const issuer = await findIssuer(old, cas, deps);
+    if (!issuer) {
+      problems.push(`${path}: no stored CA issued it; it cannot be renewed`);
+      continue;
+    }
+    const lifetime = old.notAfter.getTime() - old.notBefore.getTime();
+    const notBefore = new Date(deps.now.getTime() - BACKDATE_MS);
+    const pem = await signLeaf({
+      subject: old.subjectName,
+      sans: sansOf(old),
+      usages: usagesOf(old),
+      publicKey: old.publicKey,
+      ca: issuer,
+      notBefore,
+      notAfter: new Date(notBefore.getTime() + lifetime),
+    }, deps);
+    files.set(path, pem);
+    renewed.push({ path, oldNotAfter: old.notAfter, newNotAfter: new x509.X509Certificate(pem).notAfter });
+  }
+  if (problems.length) throw new SecretsError(problems);
+  return { secrets: { files, tokens: stored.tokens }, renewed };
+}
+
+async function findIssuer(cert: x509.X509Certificate, cas: IssuingCa[], deps: IssueDeps): Promise<IssuingCa | null> {
+  for (const ca of cas) {
+    if (ca.cert.subject === cert.issuer && (await cert.verify({ publicKey: ca.cert.publicKey, signatureOnly: true }, deps.crypto))) return ca;
+  }
+  return null;
+}
+
+function usagesOf(cert: x509.X509Certificate): Usage[] {
+  const ext = cert.getExtension(x509.ExtendedKeyUsageExtension);
+  const usages = (ext?.usages ?? []).map(String);
+  return [
+    ...(usages.includes(x509.ExtendedKeyUsage.serverAuth) ? ['serverAuth' as const] : []),
+    ...(usages.includes(x509.ExtendedKeyUsage.clientAuth) ? ['clientAuth' as const] : []),
+  ];
+}

@@ -1,0 +1,107 @@
+/** What a new generation would change against existing bundles: per host, per file. Pure. */
+import { createTwoFilesPatch } from 'diff';
+import type { BundleFile } from '../bundle/manifest.js';
+import { fingerprint, parseCertificate } from '../pki/inspect.js';
+import { octal } from '../render/run-script.js';
+
+/** One file's change; `detail` holds a unified diff, a certificate summary or a note. */
+export interface FileChange {
+  path: string;
+  change: 'added' | 'removed' | 'changed';
+  detail: string;
+}
+
+/** One host's change. */
+export interface HostChange {
+  host: string;
+  change: 'added' | 'removed' | 'changed' | 'unchanged';
+  files: FileChange[];
+}
+
+/** A secret value and the placeholder shown instead of it. */
+export interface Redaction {
+  value: string;
+  label: string;
+}
+
+/** Files that change whenever another file does; not listed on their own. */
+const DERIVED = new Set(['SHA256SUMS']);
+
+/** Compares old and new bundles host by host; hosts in `next` order, then removed hosts. */
+export function diffBundles(old: ReadonlyMap<string, BundleFile[]>, next: ReadonlyMap<string, BundleFile[]>, redactions: readonly Redaction[]): HostChange[] {
+  const changes: HostChange[] = [];
+  for (const [host, files] of next) {
+    const before = old.get(host);
+    if (!before) {
+      changes.push({ host, change: 'added', files: files.filter((f) => !DERIVED.has(f.path)).map((f) => ({ path: f.path, change: 'added', detail: '' })) });
+      continue;
+    }
+    const fileChanges = diffFiles(before, files, redactions);
+    changes.push({ host, change: fileChanges.length ? 'changed' : 'unchanged', files: fileChanges });
+  }
+  for (const [host, files] of old) {
+    if (!next.has(host)) changes.push({ host, change: 'removed', files: files.filter((f) => !DERIVED.has(f.path)).map((f) => ({ path: f.path, change: 'removed', detail: '' })) });
+  }
+  return changes;
+}
+
+function diffFiles(before: BundleFile[], after: BundleFile[], redactions: readonly Redaction[]): FileChange[] {
+  const oldByPath = new Map(before.map((f) => [f.path, f]));
+  const newByPath = new Map(after.map((f) => [f.path, f]));
+  const paths = [...new Set([...oldByPath.keys(), ...newByPath.keys()])].filter((p) => !DERIVED.has(p)).sort();
+  return paths.flatMap((path): FileChange[] => {
+    const a = oldByPath.get(path);
+    const b = newByPath.get(path);
+    if (!a) return [{ path, change: 'added', detail: isPrivate(b!) ? 'private key' : '' }];
+    if (!b) return [{ path, change: 'removed', detail: '' }];
+    if (a.bytes.equals(b.bytes) && a.mode === b.mode) return [];
+    const notes: string[] = [];
+    if (a.mode !== b.mode) notes.push(`mode ${octal(a.mode)} -> ${octal(b.mode)}`);
+    if (!a.bytes.equals(b.bytes)) notes.push(contentChange(path, a.bytes, b.bytes, redactions));
+    return [{ path, change: 'changed', detail: notes.join('\n') }];
+  });
+}
+
+function isPrivate(file: BundleFile): boolean {
+  return file.path.endsWith('.key') || file.bytes.includes('PRIVATE KEY');
+}
+
+function contentChange(path: string, a: Buffer, b: Buffer, redactions: readonly Redaction[]): string {
+  if (path.endsWith('.key') || a.includes('PRIVATE KEY') || b.includes('PRIVATE KEY')) return 'private key changed';
+  if (path.endsWith('.crt')) return certificateChange(a, b);
+  const redact = (text: string) => redactions.reduce((t, r) => (r.value ? t.split(r.value).join(`<${r.label}>`) : t), text);
+  const patch = createTwoFilesPatch(`a/${path}`, `b/${path}`, redact(a.toString('utf8')), redact(b.toString('utf8')), undefined, undefined, { context: 3 });
+  const lines = patch.split('\n').filter((l) => !l.startsWith('====='));
+  return lines.join('\n').replace(/\n+$/, '');
+}
+
+function certificateChange(a: Buffer, b: Buffer): string {
+  const describe = (bytes: Buffer) => {
+    const text = bytes.toString('utf8');
+    const cert = parseCertificate(text);
+    return `SHA256 ${fingerprint(text)}, expires ${cert.notAfter.toISOString()}`;
+  };
+  try {
+    return `certificate ${describe(a)}\n         -> ${describe(b)}`;
+  } catch {
+    return 'certificate changed';
+  }
+}
+
+/** Formats the changes as text for people: one block per changed host, then a count. */
+export function formatDiff(changes: readonly HostChange[]): string {
+  const out: string[] = [];
+  for (const host of changes) {
+    if (host.change === 'unchanged') continue;
+    out.push(`${host.host}: ${host.change}${host.change === 'changed' ? '' : ` (${host.files.length} files)`}`);
+    if (host.change !== 'changed') continue;
+    for (const f of host.files) {
+      const mark = f.change === 'added' ? '+' : f.change === 'removed' ? '-' : '~';
+      out.push(`  ${mark} ${f.path}${f.detail && !f.detail.includes('\n') && !f.detail.startsWith('---') ? `: ${f.detail}` : ''}`);
+      if (f.detail.includes('\n') || f.detail.startsWith('---')) out.push(...f.detail.split('\n').map((l) => `    ${l}`));
+    }
+  }
+  const count = (c: HostChange['change']) => changes.filter((h) => h.change === c).length;
+  out.push(`${count('added')} hosts added, ${count('removed')} removed, ${count('changed')} changed, ${count('unchanged')} unchanged`);
+  return out.join('\n') + '\n';
+}
