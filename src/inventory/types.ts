@@ -42,6 +42,7 @@ export interface Inventory {
     version: string;
     install: 'release' | 'distro';
     dataDir: string;
+    initialClusterState: 'new' | 'existing';
     clientPort: number;
     peerPort: number;
   };
