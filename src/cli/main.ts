@@ -1,12 +1,10 @@
 /** gen: argv in, exit status out. The one catch that turns errors into messages and exit codes. */
 import { InventoryError, formatProblem } from '../inventory/index.js';
 import { describePlan, planJson } from '../model/plan.js';
-import { SecretsError } from '../pki/issue.js';
+import { SecretsError } from '../pki/errors.js';
 import { parseCommandLine, UsageError, USAGE, type Invocation } from './args.js';
-import { listCertificates, renewCertificates } from './certs.js';
 import { printJson, stdConsole, type Console } from './console.js';
-import { runCheck, runDiff, runGenerate } from './generate.js';
-import { printWarnings, readInventory } from './pipeline.js';
+import { printWarnings, readInventory } from './inventory-file.js';
 
 export type { Console } from './console.js';
 
@@ -43,16 +41,17 @@ async function run(inv: Invocation, io: Console): Promise<number> {
       else io.out(describePlan(model));
       return 0;
     }
+    // Loaded on demand: x509 and archiver cost start-up time that validate and plan do not need.
     case 'gen':
-      return runGenerate(inv, io);
+      return (await import('./generate.js')).runGenerate(inv, io);
     case 'diff':
-      return runDiff(inv, io);
+      return (await import('./generate.js')).runDiff(inv, io);
     case 'check':
-      return runCheck(inv, io);
+      return (await import('./generate.js')).runCheck(inv, io);
     case 'certs':
-      return listCertificates(inv, new Date(), io);
+      return (await import('./certs.js')).listCertificates(inv, new Date(), io);
     case 'renew':
-      return renewCertificates(inv, new Date(), io);
+      return (await import('./certs.js')).renewCertificates(inv, new Date(), io);
   }
 }
 

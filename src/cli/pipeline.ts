@@ -1,10 +1,9 @@
 /** The steps shared by gen, diff and check: read the inventory, make the secrets, compile, pack. */
 import { readFileSync, existsSync } from 'node:fs';
+export { readInventory, printWarnings } from './inventory-file.js';
 import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
 import { compileHost } from '../index.js';
-import { validateInventory, formatProblem, InventoryError, type Problem } from '../inventory/index.js';
-import { buildModel } from '../model/model.js';
 import type { ClusterModel } from '../model/types.js';
 import { ensureSecrets } from '../pki/issue.js';
 import type { Secrets } from '../pki/secrets.js';
@@ -16,30 +15,6 @@ import { progress, type Console } from './console.js';
 import type { OutputFile } from './output.js';
 import { loadSecrets } from './secrets-store.js';
 import { readTemplates } from './templates.js';
-
-/** A validated inventory: its model and its warnings. */
-export interface LoadedInventory {
-  model: ClusterModel;
-  warnings: Problem[];
-}
-
-/** Reads and validates an inventory file; throws InventoryError with every problem. */
-export function readInventory(path: string): LoadedInventory {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InventoryError(path, [{ pointer: '', severity: 'error', message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }]);
-  }
-  const result = validateInventory(path, text);
-  if (!result.inventory) throw new InventoryError(path, result.errors);
-  return { model: buildModel(result.inventory), warnings: result.warnings };
-}
-
-/** Prints inventory warnings on stderr. */
-export function printWarnings(io: Console, file: string, warnings: readonly Problem[]): void {
-  for (const w of warnings) io.err(formatProblem(file, w) + '\n');
-}
 
 /** Everything a generation produces, in memory. */
 export interface Generation {

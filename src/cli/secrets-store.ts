@@ -2,7 +2,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { dirname, join, relative, basename } from 'node:path';
 import { parseTokens, formatTokens, TOKENS_FILE, type Secrets } from '../pki/secrets.js';
-import { SecretsError } from '../pki/issue.js';
+import { SecretsError } from '../pki/errors.js';
 
 const SECRET_FILE = /\.(crt|key|pub)$/;
 

@@ -12,13 +12,8 @@ export interface IssueDeps {
   crypto: Crypto;
 }
 
-/** Thrown when the stored secrets are inconsistent; nothing is generated or saved then. */
-export class SecretsError extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join('\n'));
-    this.name = 'SecretsError';
-  }
-}
+export { SecretsError } from './errors.js';
+import { SecretsError } from './errors.js';
 
 /** What ensureSecrets made: the complete bundle and one line per file it wrote. */
 export interface EnsureResult {
