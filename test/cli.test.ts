@@ -109,6 +109,10 @@ test('a failed run leaves the previous output untouched; other files in the outp
     assert.is(blocked.code, 1);
     assert.match(blocked.err, 'ENOTDIR');
     assert.not.match(blocked.err, 'internal error');
+    const fresh = join(work, 'fresh-secrets');
+    const first = await runCli([EXAMPLE, '--out', join(work, 'bad.json', 'out'), '--secrets', fresh]);
+    assert.is(first.code, 1);
+    assert.not.ok(readdirSync(work).some((n) => n.startsWith('fresh-secrets')), 'a first run that cannot write its output leaves no secrets behind');
   } finally {
     cleanup(work);
   }

@@ -2,9 +2,9 @@
 import { diffBundles, formatDiff } from '../review/diff.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
-import { writeOutput } from './output.js';
+import { stageOutput } from './output.js';
 import { generateInMemory, printWarnings, readExistingBundles, readInventory, redactionsOf } from './pipeline.js';
-import { saveSecrets } from './secrets-store.js';
+import { stageSecrets } from './secrets-store.js';
 
 /** gen INVENTORY: writes the secrets (when new ones were made) and the output folder, then a summary. */
 export async function runGenerate(inv: Invocation, io: Console): Promise<number> {
@@ -12,8 +12,17 @@ export async function runGenerate(inv: Invocation, io: Console): Promise<number>
   const { model, warnings } = readInventory(inv.inventory!);
   if (!inv.json) printWarnings(io, inv.inventory!, warnings);
   const gen = await generateInMemory(model, inv.secrets, io);
-  if (gen.secretChanges.length) saveSecrets(inv.secrets, gen.secrets);
-  writeOutput(inv.out, gen.outputs);
+  // Stage both folders completely before touching either, so a failure leaves both as they were.
+  const output = stageOutput(inv.out, gen.outputs);
+  let secrets;
+  try {
+    secrets = gen.secretChanges.length ? stageSecrets(inv.secrets, gen.secrets) : null;
+  } catch (error) {
+    output.abort();
+    throw error;
+  }
+  secrets?.commit();
+  output.commit();
   const files = [...gen.bundles.values()].reduce((n, f) => n + f.length, 0);
   if (inv.json) {
     printJson(io, {

@@ -1,7 +1,7 @@
-/** Writes the output folder atomically: tarballs and SHA256SUMS built in a sibling folder, then swapped in. */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, copyFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { writeDurably } from './secrets-store.js';
+/** Writes the output folder atomically: tarballs and SHA256SUMS staged in a sibling folder, then swapped in. */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { swapIn, writeDurably, type Staged } from './atomic.js';
 
 /** A file to write into the output folder. */
 export interface OutputFile {
@@ -12,24 +12,22 @@ export interface OutputFile {
 
 const OURS = /(\.tar\.gz|^SHA256SUMS)$/;
 
-/** Replaces the output folder's bundles with these files; other files there (such as .gitkeep) are kept. */
-export function writeOutput(dir: string, files: readonly OutputFile[]): void {
+/** Writes the new output folder beside the old one; other files there (such as .gitkeep) are carried over. */
+export function stageOutput(dir: string, files: readonly OutputFile[]): Staged {
   const fresh = `${dir}.kubeha-new`;
-  const old = `${dir}.kubeha-old`;
   rmSync(fresh, { recursive: true, force: true });
-  mkdirSync(fresh, { recursive: true });
-  for (const f of files) writeDurably(join(fresh, f.name), f.bytes, f.mode);
-  if (existsSync(dir)) {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (!OURS.test(name) && statSync(path).isFile()) copyFileSync(path, join(fresh, name));
+  try {
+    mkdirSync(fresh, { recursive: true });
+    for (const f of files) writeDurably(join(fresh, f.name), f.bytes, f.mode);
+    if (existsSync(dir)) {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (!OURS.test(name) && statSync(path).isFile()) copyFileSync(path, join(fresh, name));
+      }
     }
-    rmSync(old, { recursive: true, force: true });
-    renameSync(dir, old);
-    renameSync(fresh, dir);
-    rmSync(old, { recursive: true, force: true });
-  } else {
-    mkdirSync(dirname(dir), { recursive: true });
-    renameSync(fresh, dir);
+  } catch (error) {
+    rmSync(fresh, { recursive: true, force: true });
+    throw error;
   }
+  return { commit: () => swapIn(fresh, dir), abort: () => rmSync(fresh, { recursive: true, force: true }) };
 }

@@ -1,8 +1,9 @@
 /** Loads and saves the secrets folder: 0700 folders, 0600 files, replaced as a whole or not at all. */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, basename } from 'node:path';
 import { parseTokens, formatTokens, TOKENS_FILE, type Secrets } from '../pki/secrets.js';
 import { SecretsError } from '../pki/errors.js';
+import { swapIn, writeDurably, type Staged } from './atomic.js';
 
 const SECRET_FILE = /\.(crt|key|pub)$/;
 
@@ -52,35 +53,28 @@ export function loadSecrets(dir: string): Secrets {
   return { files, tokens };
 }
 
-/** Writes the whole bundle to a sibling folder, then swaps it in with renames. */
-export function saveSecrets(dir: string, secrets: Secrets): void {
+/** Writes the whole bundle (0700 folders, 0600 files) to a sibling folder, to be swapped in by commit. */
+export function stageSecrets(dir: string, secrets: Secrets): Staged {
   const fresh = `${dir}.kubeha-new`;
-  const old = `${dir}.kubeha-old`;
   rmSync(fresh, { recursive: true, force: true });
-  mkdirSync(fresh, { recursive: true, mode: 0o700 });
-  chmodSync(fresh, 0o700);
-  const all = new Map(secrets.files);
-  if (secrets.tokens) all.set(TOKENS_FILE, formatTokens(secrets.tokens));
-  for (const [rel, text] of all) {
-    const path = join(fresh, rel);
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    writeDurably(path, text, 0o600);
+  try {
+    mkdirSync(fresh, { recursive: true, mode: 0o700 });
+    chmodSync(fresh, 0o700);
+    const all = new Map(secrets.files);
+    if (secrets.tokens) all.set(TOKENS_FILE, formatTokens(secrets.tokens));
+    for (const [rel, text] of all) {
+      const path = join(fresh, rel);
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      writeDurably(path, text, 0o600);
+    }
+  } catch (error) {
+    rmSync(fresh, { recursive: true, force: true });
+    throw error;
   }
-  if (existsSync(dir)) {
-    rmSync(old, { recursive: true, force: true });
-    renameSync(dir, old);
-    renameSync(fresh, dir);
-    rmSync(old, { recursive: true, force: true });
-  } else {
-    mkdirSync(dirname(dir), { recursive: true });
-    renameSync(fresh, dir);
-  }
+  return { commit: () => swapIn(fresh, dir), abort: () => rmSync(fresh, { recursive: true, force: true }) };
 }
 
-/** Writes a file with a mode and flushes it to disk. */
-export function writeDurably(path: string, data: string | Buffer, mode: number): void {
-  writeFileSync(path, data, { mode });
-  chmodSync(path, mode);
-  const fd = openSync(path, 'r');
-  try { fsyncSync(fd); } finally { closeSync(fd); }
+/** Saves the bundle: stage, then swap in. */
+export function saveSecrets(dir: string, secrets: Secrets): void {
+  stageSecrets(dir, secrets).commit();
 }
