@@ -1,4 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -109,6 +111,14 @@ test('the run order puts etcd first, then load balancers, init, joining control 
   });
   assert.equal(model.runOrder.map((s) => s.hosts), [['e1'], ['lb1', 'lb2'], ['cp1'], ['cp2'], ['w1']]);
   assert.equal(model.hosts.filter((h) => h.isLoadBalancer).map((h) => [h.vrrpPriority, h.vrrpPeers]), [[150, ['10.0.0.32']], [149, ['10.0.0.31']]]);
+});
+
+test('every bundled example is valid', () => {
+  const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
+  for (const name of readdirSync(join(REPO, 'examples'))) {
+    const result = validateInventory(name, readFileSync(join(REPO, 'examples', name), 'utf8'));
+    assert.equal(result.errors, [], name);
+  }
 });
 
 test.run();

@@ -1,5 +1,6 @@
 /** Named semantic rules run after the schema: each returns problems with JSON pointers. */
 import ipaddr from 'ipaddr.js';
+import { knownEtcdReleases } from '../model/etcd-releases.js';
 import { isSupportedMinor, minorOf, SUPPORTED_MINORS } from '../model/versions.js';
 import { pointer, type Problem } from './problems.js';
 import type { Inventory, Role } from './types.js';
@@ -178,6 +179,12 @@ export const rules: readonly Rule[] = [
       }
       return problems;
     },
+  },
+  {
+    name: 'etcd release with a known checksum',
+    check: (inv) => inv.etcd.install !== 'release' || knownEtcdReleases().includes(inv.etcd.version) ? [] : [
+      error('/etcd/version', `kubeha knows no SHA-256 checksum of the etcd v${inv.etcd.version} release: use one of ${knownEtcdReleases().join(', ')}, or set etcd.install to "distro"`),
+    ],
   },
   {
     name: 'etcd data directory',

@@ -1,8 +1,166 @@
-/** etcd artifacts and run.sh steps (to be filled in). */
-import type { Artifact, Step } from './context.js';
+/** The external etcd cluster: a systemd unit whose flags come from the model, and the steps that install and start it. */
+import type { ClusterModel, EtcdMember, HostModel } from '../model/types.js';
+import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
+import { etcdTarballs, knownEtcdReleases } from '../model/etcd-releases.js';
+import { pkiArtifacts, tokensOf } from './pki.js';
+import { renderTemplate, shellQuote } from './templates.js';
 
-/** Files etcd hosts get. */
-export const etcdArtifacts: readonly Artifact[] = [];
+/** The systemd unit every etcd member runs. */
+export const ETCD_UNIT = 'etcd.service';
+/** Where the unit is installed. */
+export const ETCD_UNIT_PATH = `/etc/systemd/system/${ETCD_UNIT}`;
+/** The system user etcd runs as. */
+export const ETCD_USER = 'etcd';
+/** Folder of the member's CA, certificates and keys (installed by pkiArtifacts). */
+export const ETCD_PKI_DIR = '/etc/etcd/pki';
+/** Seconds run.sh waits for its member to report healthy. */
+export const ETCD_HEALTH_TIMEOUT_SECONDS = 120;
+/** OS packages of etcd server and etcdctl when etcd.install is `distro`. */
+export const ETCD_DISTRO_PACKAGES = { debian: ['etcd-server', 'etcd-client'], rhel: ['etcd'] } as const;
 
-/** run.sh steps of etcd hosts. */
-export const etcdSteps: readonly Step[] = [];
+const etcdMember: HostFilter = (host) => host.isEtcd;
+const pki = (file: string) => `${ETCD_PKI_DIR}/${file}`;
+
+/** Where the etcd binaries live: the OS package's /usr/bin, or /usr/local/bin for the release tarball. */
+export function etcdBinDir(model: ClusterModel): string {
+  return model.etcd.install === 'distro' ? '/usr/bin' : '/usr/local/bin';
+}
+
+/** The etcd member a host runs; throws for a host that is not one. */
+export function memberOf(model: ClusterModel, host: HostModel): EtcdMember {
+  const member = model.etcd.members.find((m) => m.name === host.name);
+  if (!member) throw new Error(`${host.name} is not an etcd member`);
+  return member;
+}
+
+/** The local client URL health checks use (the server certificate carries 127.0.0.1). */
+export function localClientURL(model: ClusterModel): string {
+  return `https://127.0.0.1:${model.etcd.clientPort}`;
+}
+
+/** One etcd command-line flag and its value. */
+export interface EtcdFlag {
+  name: string;
+  value: string;
+}
+
+/**
+ * The flags of a member, in the order the unit prints them. Only flags that etcd 3.4, 3.5 and 3.6 all accept
+ * (etcd.io op-guide/configuration, upgrade_3_5, upgrade_3_6).
+ */
+export function etcdFlags(model: ClusterModel, host: HostModel, clusterToken: string): EtcdFlag[] {
+  const me = memberOf(model, host);
+  const pairs: [string, string][] = [
+    ['name', me.name],
+    ['data-dir', model.etcd.dataDir],
+    ['listen-client-urls', `${me.clientURL},${localClientURL(model)}`],
+    ['advertise-client-urls', me.clientURL],
+    ['listen-peer-urls', me.peerURL],
+    ['initial-advertise-peer-urls', me.peerURL],
+    ['initial-cluster', model.etcd.initialCluster],
+    ['initial-cluster-state', model.etcd.initialClusterState],
+    ['initial-cluster-token', clusterToken],
+    ['client-cert-auth', 'true'],
+    ['trusted-ca-file', pki('ca.crt')],
+    ['cert-file', pki('server.crt')],
+    ['key-file', pki('server.key')],
+    ['peer-client-cert-auth', 'true'],
+    ['peer-trusted-ca-file', pki('ca.crt')],
+    ['peer-cert-file', pki('peer.crt')],
+    ['peer-key-file', pki('peer.key')],
+    ['logger', 'zap'],
+  ];
+  return pairs.map(([name, value]) => ({ name, value: unitSafe(name, value) }));
+}
+
+/** systemd expands `%` and `$` and splits on blanks in ExecStart: values are validated to contain none of them. */
+function unitSafe(flag: string, value: string): string {
+  if (!/^[A-Za-z0-9_.,:=/@+-]+$/.test(value)) throw new Error(`etcd --${flag} value ${JSON.stringify(value)} is not safe in a systemd unit`);
+  return value;
+}
+
+/** Renders a member's systemd unit. */
+export function renderEtcdUnit(ctx: RenderContext): string {
+  const { model, host } = ctx;
+  return renderTemplate(ctx.templates, 'etcd/etcd.service.ejs', {
+    hostName: host.name,
+    clusterName: model.cluster.name,
+    binary: `${etcdBinDir(model)}/etcd`,
+    args: etcdFlags(model, host, tokensOf(ctx).etcdClusterToken).map((f) => `--${f.name}=${f.value}`),
+    user: ETCD_USER,
+  });
+}
+
+/** Files etcd hosts get (their certificates and keys come from pkiArtifacts). */
+export const etcdArtifacts: readonly Artifact[] = [
+  { path: ETCD_UNIT_PATH, mode: 0o644, when: etcdMember, render: renderEtcdUnit, restarts: [ETCD_UNIT] },
+];
+
+/** Target paths whose change restarts etcd: every artifact that says so. */
+export function etcdRestartFiles(): string[] {
+  return [...pkiArtifacts, ...etcdArtifacts].filter((a) => a.restarts?.includes(ETCD_UNIT)).map((a) => a.path);
+}
+
+/** The member's private keys, which etcd (not root) must read. */
+export function etcdKeyFiles(): string[] {
+  return pkiArtifacts.filter((a) => a.path.startsWith(`${ETCD_PKI_DIR}/`) && a.mode === 0o600).map((a) => a.path);
+}
+
+const q = shellQuote;
+
+function installScript(ctx: RenderContext): string {
+  const { model } = ctx;
+  const binDir = etcdBinDir(model);
+  if (model.etcd.install === 'distro') {
+    return renderTemplate(ctx.templates, 'etcd/install-distro.sh.ejs', {
+      binaries: ['etcd', 'etcdctl'].map((b) => q(`${binDir}/${b}`)),
+      debianPackages: ETCD_DISTRO_PACKAGES.debian.join(' '),
+      rhelPackages: ETCD_DISTRO_PACKAGES.rhel.join(' '),
+    });
+  }
+  const version = model.etcd.version;
+  const minor = Number(version.split('.')[1]);
+  return renderTemplate(ctx.templates, 'etcd/install-release.sh.ejs', {
+    version,
+    etcd: q(`${binDir}/etcd`),
+    binDir: q(binDir),
+    tools: minor >= 5 ? 'etcd etcdctl etcdutl' : 'etcd etcdctl',
+    tarballs: etcdTarballs(version).map((t) => ({ uname: t.uname, url: q(t.url), file: q(t.file), folder: q(t.folder), sha256: t.sha256 })),
+    refusal: `kubeha knows no SHA-256 checksum of the etcd v${version} release for $(uname -m): set etcd.version to one of ${knownEtcdReleases().join(', ')} (amd64, arm64), or etcd.install to distro`,
+  });
+}
+
+function userScript(ctx: RenderContext): string {
+  return renderTemplate(ctx.templates, 'etcd/user.sh.ejs', {
+    user: ETCD_USER,
+    dataDir: q(ctx.model.etcd.dataDir),
+    keys: etcdKeyFiles().map(q).join(' '),
+  });
+}
+
+function startScript(ctx: RenderContext): string {
+  const { model, host } = ctx;
+  const others = model.etcd.members.filter((m) => m.name !== host.name);
+  const quorum = Math.floor(model.etcd.members.length / 2) + 1;
+  const peers = others.length ? `; it needs ${quorum} of ${model.etcd.members.length} members up (quorum): run the bundles of ${others.map((m) => `${m.name} (${m.address})`).join(', ')} at the same time` : '';
+  const what = `etcd member ${host.name} to report healthy at ${localClientURL(model)}${peers}; see journalctl -u ${ETCD_UNIT}`;
+  return renderTemplate(ctx.templates, 'etcd/start.sh.ejs', {
+    unit: ETCD_UNIT,
+    unitPath: q(ETCD_UNIT_PATH),
+    restartFiles: etcdRestartFiles().map(q).join(' '),
+    timeout: ETCD_HEALTH_TIMEOUT_SECONDS,
+    what: q(what),
+    etcdctl: q(`${etcdBinDir(model)}/etcdctl`),
+    endpoint: q(localClientURL(model)),
+    ca: q(pki('ca.crt')),
+    cert: q(pki('server.crt')),
+    key: q(pki('server.key')),
+  });
+}
+
+/** run.sh steps of etcd hosts: binaries, user and data dir, then start and wait until the member is healthy. */
+export const etcdSteps: readonly Step[] = [
+  { phase: 'packages', name: 'etcd binaries', when: etcdMember, script: installScript },
+  { phase: 'services', name: 'etcd user, data dir and key owners', when: etcdMember, script: userScript },
+  { phase: 'services', name: 'start etcd and wait until the member is healthy', when: etcdMember, script: startScript },
+];

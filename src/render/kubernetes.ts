@@ -1,8 +1,140 @@
-/** kubernetes artifacts and run.sh steps (to be filled in). */
-import type { Artifact, Step } from './context.js';
+/** Kubernetes node artifacts (kubeadm config, container runtime, flannel) and their run.sh steps, declared as data. */
+import { dump } from 'js-yaml';
+import type { ClusterModel } from '../model/types.js';
+import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
+import { FLANNEL_MANIFEST_PATH, renderFlannel } from './flannel.js';
+import { ETCD_CLIENT_FILES, endpointOf, KUBEADM_CONFIG_PATH, renderKubeadmConfig } from './kubeadm.js';
+import {
+  DOCKER_APT_KEYRING, DOCKER_APT_LIST, DOCKER_YUM_REPO, dockerYumRepo, K8S_APT_KEYRING, K8S_APT_LIST, K8S_YUM_REPO,
+  k8sAptKeyUrl, k8sAptLine, k8sYumRepo, KUBE_PACKAGES, kubePackageSpecs, nodeTools, runtimePackages,
+} from './node-packages.js';
+import { firewalldSpec, firewallOpenings, hostsBlock, HOSTS_MARKERS, ufwSpec } from './os.js';
+import { CRI_DOCKERD, criDockerdArgs, criDockerdUrl, renderContainerdConfig, renderDockerDaemon, usesDocker } from './runtime.js';
+import { renderTemplate, shellQuote as q } from './templates.js';
 
-/** Files kubernetes hosts get. */
-export const kubernetesArtifacts: readonly Artifact[] = [];
+const everyHost: HostFilter = () => true;
+const kubernetesNode: HostFilter = (host) => host.isKubernetesNode;
+const initNode: HostFilter = (host) => host.isInit;
+const joiningNode: HostFilter = (host) => host.isKubernetesNode && !host.isInit;
+const containerdNode: HostFilter = (host, model) => host.isKubernetesNode && !usesDocker(model);
+const dockerNode: HostFilter = (host, model) => host.isKubernetesNode && usesDocker(model);
 
-/** run.sh steps of kubernetes hosts. */
-export const kubernetesSteps: readonly Step[] = [];
+/** Target paths of the runtime files. */
+export const RUNTIME_PATHS = {
+  containerdConfig: '/etc/containerd/config.toml',
+  dockerDaemon: '/etc/docker/daemon.json',
+  criDockerService: '/etc/systemd/system/cri-docker.service',
+  criDockerSocket: '/etc/systemd/system/cri-docker.socket',
+  crictl: '/etc/crictl.yaml',
+} as const;
+
+/** How long a joining node waits for the API server behind the endpoint (the first control plane may still be starting). */
+export const JOIN_WAIT_SECONDS = 900;
+/** How long the first control plane waits for each etcd member. */
+export const ETCD_WAIT_SECONDS = 300;
+
+/** An ERE that matches active swap lines of /etc/fstab (third field `swap`), and the sed that comments them out. */
+export const SWAP_FSTAB_ERE = '^[[:space:]]*[^#[:space:]][^[:space:]]*[[:space:]]+[^[:space:]]+[[:space:]]+swap[[:space:]]';
+export const COMMENT_SWAP_SED = `s/^(${SWAP_FSTAB_ERE.slice(1)})/# kubeha swap off: \\1/`;
+
+const template = (name: string, view: (ctx: RenderContext) => object): Step['script'] =>
+  (ctx) => renderTemplate(ctx.templates, `kubernetes/${name}.sh.ejs`, view(ctx));
+
+function renderCrictl(ctx: RenderContext): string {
+  const socket = ctx.model.cluster.criSocket;
+  return dump({ 'runtime-endpoint': socket, 'image-endpoint': socket, timeout: 10 });
+}
+
+/** Files Kubernetes nodes get. */
+export const kubernetesArtifacts: readonly Artifact[] = [
+  { path: KUBEADM_CONFIG_PATH, mode: 0o600, when: kubernetesNode, render: renderKubeadmConfig },
+  { path: RUNTIME_PATHS.containerdConfig, mode: 0o644, when: containerdNode, render: renderContainerdConfig, restarts: ['containerd.service'] },
+  { path: RUNTIME_PATHS.dockerDaemon, mode: 0o644, when: dockerNode, render: renderDockerDaemon, restarts: ['docker.service'] },
+  {
+    path: RUNTIME_PATHS.criDockerService, mode: 0o644, when: dockerNode, restarts: ['cri-docker.service'],
+    render: (ctx) => renderTemplate(ctx.templates, 'kubernetes/cri-docker.service.ejs', {
+      version: CRI_DOCKERD.version, socket: CRI_DOCKERD.socket, binary: CRI_DOCKERD.binary, args: criDockerdArgs(ctx.model),
+    }),
+  },
+  {
+    path: RUNTIME_PATHS.criDockerSocket, mode: 0o644, when: dockerNode, restarts: ['cri-docker.socket'],
+    render: (ctx) => renderTemplate(ctx.templates, 'kubernetes/cri-docker.socket.ejs', { socket: CRI_DOCKERD.socket, criSocket: ctx.model.cluster.criSocket }),
+  },
+  { path: RUNTIME_PATHS.crictl, mode: 0o644, when: kubernetesNode, render: renderCrictl },
+  { path: FLANNEL_MANIFEST_PATH, mode: 0o644, when: initNode, render: renderFlannel },
+];
+
+function packagesView(model: ClusterModel) {
+  const specs = kubePackageSpecs(model);
+  const tools = nodeTools(model);
+  return {
+    version: q(model.cluster.kubernetesVersion),
+    packages: [...KUBE_PACKAGES],
+    apt: { keyring: K8S_APT_KEYRING, list: K8S_APT_LIST, line: q(k8sAptLine(model)), keyUrl: q(k8sAptKeyUrl(model)), specs: specs.deb.map(q), tools: tools.deb },
+    rpm: { repoPath: K8S_YUM_REPO, repo: q(k8sYumRepo(model)), specs: specs.rpm.map(q), tools: tools.rpm },
+  };
+}
+
+function runtimePackagesView(model: ClusterModel) {
+  const pkgs = runtimePackages(model);
+  const [urlPrefix, urlSuffix] = criDockerdUrl('@ARCH@').split('@ARCH@') as [string, string];
+  return {
+    deb: pkgs.deb, rpm: pkgs.rpm,
+    dockerRepoPath: DOCKER_YUM_REPO, dockerRepo: q(dockerYumRepo()),
+    apt: { keyring: DOCKER_APT_KEYRING, list: DOCKER_APT_LIST },
+    criDockerd: { binary: CRI_DOCKERD.binary, version: CRI_DOCKERD.version, urlPrefix: q(urlPrefix), urlSuffix: q(urlSuffix) },
+  };
+}
+
+function firewallView(ctx: RenderContext) {
+  const openings = firewallOpenings(ctx.model, ctx.host);
+  return { firewalld: firewalldSpec(openings), ufw: ufwSpec(openings) };
+}
+
+function kubeadmInitView(ctx: RenderContext) {
+  return {
+    config: KUBEADM_CONFIG_PATH,
+    etcdWaitSeconds: ETCD_WAIT_SECONDS,
+    etcdTls: ETCD_CLIENT_FILES,
+    etcdMembers: ctx.model.etcd.members.map((m) => ({ what: q(`etcd member ${m.name} (${m.clientURL}) to be healthy`), healthUrl: q(`${m.clientURL}/health`) })),
+    ttl: q(ctx.model.cluster.bootstrapTokenTTL),
+    description: q('kubeha: joins the nodes of this inventory'),
+  };
+}
+
+function kubeadmJoinView(ctx: RenderContext) {
+  const endpoint = endpointOf(ctx.model);
+  return {
+    config: KUBEADM_CONFIG_PATH,
+    waitSeconds: JOIN_WAIT_SECONDS,
+    what: q(`the API server at https://${endpoint} (run the bundle of ${ctx.model.init.name}, the first control plane, first)`),
+    readyzUrl: q(`https://${endpoint}/readyz`),
+  };
+}
+
+/** run.sh steps of Kubernetes nodes (and the host name, /etc/hosts and firewall steps of every host). */
+export const kubernetesSteps: readonly Step[] = [
+  {
+    phase: 'os', name: 'host name and the kubeha block of /etc/hosts', when: everyHost,
+    script: template('os-hostname', (ctx) => ({
+      name: q(ctx.host.name),
+      hostsBlock: q(hostsBlock(ctx.model)),
+      blockRange: q(`/^${HOSTS_MARKERS.begin}$/,/^${HOSTS_MARKERS.end}$/`),
+    })),
+  },
+  { phase: 'os', name: 'swap off now and at boot', when: kubernetesNode, script: template('os-swap', () => ({ swapLine: q(SWAP_FSTAB_ERE), commentSwap: q(COMMENT_SWAP_SED) })) },
+  { phase: 'os', name: 'SELinux permissive (RHEL-like)', when: kubernetesNode, script: template('os-selinux', () => ({})) },
+  { phase: 'os', name: 'firewall openings of this host\'s roles', when: everyHost, script: template('os-firewall', firewallView) },
+  { phase: 'packages', name: 'kubelet, kubeadm and kubectl from pkgs.k8s.io, pinned and held', when: kubernetesNode, script: template('packages-kubernetes', (ctx) => packagesView(ctx.model)) },
+  { phase: 'packages', name: 'containerd', when: containerdNode, script: template('packages-containerd', (ctx) => runtimePackagesView(ctx.model)) },
+  { phase: 'packages', name: 'docker-ce and cri-dockerd', when: dockerNode, script: template('packages-docker', (ctx) => runtimePackagesView(ctx.model)) },
+  { phase: 'services', name: 'containerd running with its config', when: containerdNode, script: template('services-containerd', () => ({ config: RUNTIME_PATHS.containerdConfig })) },
+  {
+    phase: 'services', name: 'docker and cri-dockerd running with their config', when: dockerNode,
+    script: template('services-docker', () => ({ units: [RUNTIME_PATHS.criDockerService, RUNTIME_PATHS.criDockerSocket], daemonJson: RUNTIME_PATHS.dockerDaemon })),
+  },
+  { phase: 'services', name: 'kubelet enabled', when: kubernetesNode, script: template('services-kubelet', () => ({})) },
+  { phase: 'kubeadm', name: 'kubeadm init (first control plane)', when: initNode, script: template('kubeadm-init', kubeadmInitView) },
+  { phase: 'kubeadm', name: 'kubeadm join', when: joiningNode, script: template('kubeadm-join', kubeadmJoinView) },
+  { phase: 'addons', name: 'flannel', when: initNode, script: template('addons-flannel', () => ({ manifest: FLANNEL_MANIFEST_PATH })) },
+];

@@ -1,0 +1,164 @@
+/** /etc/kubernetes/kubeadm-config.yaml: typed documents for the kubeadm API of the cluster's version, dumped with js-yaml. */
+import { dump } from 'js-yaml';
+import type { ClusterModel, HostModel } from '../model/types.js';
+import { caCertHash } from '../pki/inspect.js';
+import type { RenderContext } from './context.js';
+import type {
+  APIEndpoint, Arg, BootstrapToken, ClusterConfiguration, ExtraArgsV1beta3, InitConfiguration, JoinConfiguration,
+  KubeadmDocument, KubeletConfiguration, KubeProxyConfiguration, NodeRegistration, Taint,
+} from './kubeadm-types.js';
+import { secretFile, tokensOf } from './pki.js';
+
+/** Where kubeadm-config.yaml lives on every Kubernetes node. */
+export const KUBEADM_CONFIG_PATH = '/etc/kubernetes/kubeadm-config.yaml';
+/** The port every API server binds. */
+export const API_SERVER_PORT = 6443;
+/** How long kubeadm waits for the control-plane components and for discovery (Go duration). */
+export const KUBEADM_TIMEOUT = '5m0s';
+/** Paths of the external-etcd client material that src/render/pki.ts installs on control planes. */
+export const ETCD_CLIENT_FILES = {
+  caFile: '/etc/kubernetes/pki/etcd/ca.crt',
+  certFile: '/etc/kubernetes/pki/apiserver-etcd-client.crt',
+  keyFile: '/etc/kubernetes/pki/apiserver-etcd-client.key',
+} as const;
+/** The taint kubeadm gives control planes by default, written out when the cluster has workers. */
+export const CONTROL_PLANE_TAINT: Taint = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
+/** kubeadm's default usages of a node-join bootstrap token. */
+export const BOOTSTRAP_TOKEN_USAGES = ['signing', 'authentication'];
+/** kubeadm's default groups of a node-join bootstrap token. */
+export const BOOTSTRAP_TOKEN_GROUPS = ['system:bootstrappers:kubeadm:default-node-token'];
+/** ipvs settings: round robin, strict ARP (kube-ipvs0 addresses are not answered on the LAN), bounded resync churn. */
+export const IPVS_SETTINGS = { scheduler: 'rr', strictARP: true, syncPeriod: '30s', minSyncPeriod: '2s' } as const;
+
+const isV1beta4 = (model: ClusterModel) => model.cluster.kubeadmApiVersion === 'kubeadm.k8s.io/v1beta4';
+
+/** `host:port` of the control-plane endpoint (the VIP, its DNS name, or the single API server). */
+export function endpointOf(model: ClusterModel): string {
+  return `${model.controlPlaneEndpoint.host}:${model.controlPlaneEndpoint.port}`;
+}
+
+/** Extra arguments in the shape of the cluster's kubeadm API: a map (v1beta3) or a name/value list (v1beta4). */
+export function extraArgs(model: ClusterModel, args: readonly Arg[]): ExtraArgsV1beta3 | Arg[] {
+  return isV1beta4(model) ? args.map((a) => ({ ...a })) : Object.fromEntries(args.map((a) => [a.name, a.value]));
+}
+
+/** Taints of a node: none on workers; on control planes none when the cluster has no worker, else the usual one. */
+export function taintsFor(model: ClusterModel, host: HostModel): Taint[] {
+  if (!host.isControlPlane) return [];
+  return model.hosts.some((h) => h.isWorker) ? [{ ...CONTROL_PLANE_TAINT }] : [];
+}
+
+/** Names and addresses the API server certificate must also carry: VIP, DNS name, every control plane. */
+export function apiServerSans(model: ClusterModel): string[] {
+  const names = [
+    ...(model.loadBalancer ? [model.loadBalancer.vip] : []),
+    ...(model.loadBalancer?.dnsName ? [model.loadBalancer.dnsName] : []),
+    ...model.controlPlanes.flatMap((h) => [h.address, h.name]),
+  ];
+  return [...new Set(names)];
+}
+
+function nodeRegistration(model: ClusterModel, host: HostModel): NodeRegistration {
+  return {
+    name: host.name,
+    criSocket: model.cluster.criSocket,
+    taints: taintsFor(model, host),
+    // The inventory address becomes the node's InternalIP even on hosts with several interfaces.
+    kubeletExtraArgs: extraArgs(model, [{ name: 'node-ip', value: host.address }]),
+  };
+}
+
+function localEndpoint(host: HostModel): APIEndpoint {
+  return { advertiseAddress: host.address, bindPort: API_SERVER_PORT };
+}
+
+function initConfiguration(ctx: RenderContext): InitConfiguration {
+  const { model, host } = ctx;
+  const token: BootstrapToken = {
+    token: tokensOf(ctx).bootstrapToken,
+    description: 'kubeha: joins the nodes of this inventory',
+    ttl: model.cluster.bootstrapTokenTTL,
+    usages: [...BOOTSTRAP_TOKEN_USAGES],
+    groups: [...BOOTSTRAP_TOKEN_GROUPS],
+  };
+  return {
+    apiVersion: model.cluster.kubeadmApiVersion,
+    kind: 'InitConfiguration',
+    bootstrapTokens: [token],
+    nodeRegistration: nodeRegistration(model, host),
+    localAPIEndpoint: localEndpoint(host),
+    ...(isV1beta4(model) ? { timeouts: { controlPlaneComponentHealthCheck: KUBEADM_TIMEOUT } } : {}),
+  };
+}
+
+function clusterConfiguration(model: ClusterModel): ClusterConfiguration {
+  return {
+    apiVersion: model.cluster.kubeadmApiVersion,
+    kind: 'ClusterConfiguration',
+    clusterName: model.cluster.name,
+    kubernetesVersion: `v${model.cluster.kubernetesVersion}`,
+    controlPlaneEndpoint: endpointOf(model),
+    imageRepository: model.cluster.imageRepository,
+    networking: { podSubnet: model.cluster.podSubnet, serviceSubnet: model.cluster.serviceSubnet, dnsDomain: model.cluster.dnsDomain },
+    etcd: { external: { endpoints: [...model.etcd.clientEndpoints], ...ETCD_CLIENT_FILES } },
+    apiServer: {
+      certSANs: apiServerSans(model),
+      ...(isV1beta4(model) ? {} : { timeoutForControlPlane: KUBEADM_TIMEOUT }),
+    },
+  };
+}
+
+/** The kubelet settings every node shares (kubeadm uploads them from the init node). */
+export function kubeletConfiguration(): KubeletConfiguration {
+  return { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd' };
+}
+
+/** kube-proxy settings: the inventory's mode, the pod range, ipvs tuning in ipvs mode. */
+export function kubeProxyConfiguration(model: ClusterModel): KubeProxyConfiguration {
+  const mode = model.cluster.kubeProxyMode;
+  return {
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    kind: 'KubeProxyConfiguration',
+    mode,
+    clusterCIDR: model.cluster.podSubnet,
+    ...(mode === 'ipvs' ? { ipvs: { ...IPVS_SETTINGS } } : {}),
+  };
+}
+
+function joinConfiguration(ctx: RenderContext): JoinConfiguration {
+  const { model, host } = ctx;
+  const v4 = isV1beta4(model);
+  return {
+    apiVersion: model.cluster.kubeadmApiVersion,
+    kind: 'JoinConfiguration',
+    nodeRegistration: nodeRegistration(model, host),
+    discovery: {
+      bootstrapToken: {
+        apiServerEndpoint: endpointOf(model),
+        token: tokensOf(ctx).bootstrapToken,
+        caCertHashes: [caCertHash(secretFile(ctx, 'ca.crt'))],
+      },
+      ...(v4 ? {} : { timeout: KUBEADM_TIMEOUT }),
+    },
+    ...(host.isControlPlane ? { controlPlane: { localAPIEndpoint: localEndpoint(host) } } : {}),
+    ...(v4 ? { timeouts: { discovery: KUBEADM_TIMEOUT, ...(host.isControlPlane ? { controlPlaneComponentHealthCheck: KUBEADM_TIMEOUT } : {}) } } : {}),
+  };
+}
+
+/** The documents of one node's kubeadm-config.yaml: init (four kinds) on the first control plane, a join elsewhere. */
+export function kubeadmDocuments(ctx: RenderContext): KubeadmDocument[] {
+  if (ctx.host.isInit) {
+    return [initConfiguration(ctx), clusterConfiguration(ctx.model), kubeletConfiguration(), kubeProxyConfiguration(ctx.model)];
+  }
+  return [joinConfiguration(ctx)];
+}
+
+/** Dumps documents as one multi-document YAML stream. */
+export function dumpDocuments(docs: readonly object[]): string {
+  return docs.map((d) => '---\n' + dump(d, { noRefs: true, lineWidth: -1 })).join('');
+}
+
+/** /etc/kubernetes/kubeadm-config.yaml */
+export function renderKubeadmConfig(ctx: RenderContext): string {
+  return dumpDocuments(kubeadmDocuments(ctx));
+}

@@ -1,0 +1,89 @@
+/**
+ * Packages of Kubernetes nodes as data: the per-minor pkgs.k8s.io repositories, the pinned kubelet/kubeadm/kubectl,
+ * the container runtime and the tools kubeadm's preflight and kube-proxy's mode need.
+ */
+import type { ClusterModel } from '../model/types.js';
+
+/** The Kubernetes packages, pinned to the inventory's exact version and held against upgrades. */
+export const KUBE_PACKAGES = ['kubelet', 'kubeadm', 'kubectl'] as const;
+
+/** Where the Debian keyring of pkgs.k8s.io goes. */
+export const K8S_APT_KEYRING = '/etc/apt/keyrings/kubernetes-apt-keyring.gpg';
+/** The apt source list of pkgs.k8s.io. */
+export const K8S_APT_LIST = '/etc/apt/sources.list.d/kubernetes.list';
+/** The yum/dnf repository file of pkgs.k8s.io. */
+export const K8S_YUM_REPO = '/etc/yum.repos.d/kubernetes.repo';
+/** The yum/dnf repository file of download.docker.com (containerd.io, docker-ce). */
+export const DOCKER_YUM_REPO = '/etc/yum.repos.d/docker-ce.repo';
+/** The Debian keyring of download.docker.com. */
+export const DOCKER_APT_KEYRING = '/etc/apt/keyrings/docker.asc';
+/** The apt source list of download.docker.com. */
+export const DOCKER_APT_LIST = '/etc/apt/sources.list.d/docker.list';
+
+/** `v1.34`: the minor stream of the cluster, which names its pkgs.k8s.io repository. */
+export function minorStream(model: ClusterModel): string {
+  return `v1.${model.cluster.minor}`;
+}
+
+/** The per-minor pkgs.k8s.io base URL for deb or rpm. */
+export function pkgsK8sUrl(model: ClusterModel, kind: 'deb' | 'rpm'): string {
+  return `https://pkgs.k8s.io/core:/stable:/${minorStream(model)}/${kind}/`;
+}
+
+/** The apt source line of pkgs.k8s.io (flat repository `/`), signed by its Release.key. */
+export function k8sAptLine(model: ClusterModel): string {
+  return `deb [signed-by=${K8S_APT_KEYRING}] ${pkgsK8sUrl(model, 'deb')} /`;
+}
+
+/** The Release.key of the deb repository. */
+export function k8sAptKeyUrl(model: ClusterModel): string {
+  return `${pkgsK8sUrl(model, 'deb')}Release.key`;
+}
+
+/** The .repo file of pkgs.k8s.io: signed metadata, and an exclude so a plain `dnf upgrade` never moves Kubernetes. */
+export function k8sYumRepo(model: ClusterModel): string {
+  const base = pkgsK8sUrl(model, 'rpm');
+  return [
+    '[kubernetes]',
+    `name=Kubernetes ${minorStream(model)}`,
+    `baseurl=${base}`,
+    'enabled=1',
+    'gpgcheck=1',
+    `gpgkey=${base}repodata/repomd.xml.key`,
+    'exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni',
+  ].join('\n');
+}
+
+/** The .repo file of download.docker.com for RHEL-like hosts ($releasever and $basearch are expanded by dnf). */
+export function dockerYumRepo(): string {
+  return [
+    '[docker-ce-stable]',
+    'name=Docker CE Stable - $basearch',
+    'baseurl=https://download.docker.com/linux/centos/$releasever/$basearch/stable',
+    'enabled=1',
+    'gpgcheck=1',
+    'gpgkey=https://download.docker.com/linux/centos/gpg',
+  ].join('\n');
+}
+
+/** apt pins (`kubelet=1.34.2-*`) and dnf specs (`kubelet-1.34.2`) of the Kubernetes packages. */
+export function kubePackageSpecs(model: ClusterModel): { deb: string[]; rpm: string[] } {
+  const v = model.cluster.kubernetesVersion;
+  return { deb: KUBE_PACKAGES.map((p) => `${p}=${v}-*`), rpm: KUBE_PACKAGES.map((p) => `${p}-${v}`) };
+}
+
+/** Tools by OS family: conntrack and socat for kubeadm's preflight, ipset/ipvsadm in ipvs mode, nft in nftables mode. */
+export function nodeTools(model: ClusterModel): { deb: string[]; rpm: string[] } {
+  const mode = model.cluster.kubeProxyMode;
+  const extra = mode === 'ipvs' ? ['ipset', 'ipvsadm'] : mode === 'nftables' ? ['nftables'] : [];
+  return { deb: ['conntrack', 'socat', ...extra], rpm: ['conntrack-tools', 'socat', ...extra] };
+}
+
+/** Runtime packages by OS family: distro containerd on Debian-like, containerd.io (docker repo) on RHEL-like, or docker-ce. */
+export function runtimePackages(model: ClusterModel): { deb: string[]; rpm: string[]; debNeedsDockerRepo: boolean } {
+  if (model.cluster.containerRuntime === 'docker') {
+    const docker = ['docker-ce', 'docker-ce-cli', 'containerd.io'];
+    return { deb: docker, rpm: docker, debNeedsDockerRepo: true };
+  }
+  return { deb: ['containerd'], rpm: ['containerd.io'], debNeedsDockerRepo: false };
+}

@@ -1,0 +1,89 @@
+/** Host preparation as data: the managed /etc/hosts block and the firewall openings each role needs. */
+import type { ClusterModel, HostModel } from '../model/types.js';
+import { API_SERVER_PORT } from './kubeadm.js';
+import { FLANNEL_BACKEND_PORTS } from './flannel.js';
+
+/** Markers around the block kubeha manages in /etc/hosts. */
+export const HOSTS_MARKERS = { begin: '# BEGIN kubeha', end: '# END kubeha' } as const;
+
+/** The managed /etc/hosts block: every host of the inventory, and the endpoint's DNS name on the VIP. */
+export function hostsBlock(model: ClusterModel): string {
+  const lines = model.hosts.map((h) => `${h.address} ${h.name}`);
+  if (model.loadBalancer?.dnsName) lines.push(`${model.loadBalancer.vip} ${model.loadBalancer.dnsName}`);
+  return [HOSTS_MARKERS.begin, ...lines, HOSTS_MARKERS.end].join('\n');
+}
+
+/** An opening in the host firewall: a TCP/UDP port or range (`30000-32767`), or an IP protocol such as vrrp (112). */
+export interface FirewallOpening {
+  protocol: 'tcp' | 'udp' | 'vrrp';
+  /** A port or an inclusive range `low-high`; absent for a bare IP protocol. */
+  port?: string;
+  why: string;
+}
+
+/** A rule of the firewall list: which hosts need which openings. */
+interface FirewallRule {
+  when: (host: HostModel, model: ClusterModel) => boolean;
+  openings: (model: ClusterModel) => FirewallOpening[];
+}
+
+const tcp = (port: number | string, why: string): FirewallOpening => ({ protocol: 'tcp', port: String(port), why });
+
+/** The firewall openings of every role, declared once. */
+export const FIREWALL_RULES: readonly FirewallRule[] = [
+  {
+    when: (h) => h.isControlPlane,
+    openings: () => [
+      tcp(API_SERVER_PORT, 'kube-apiserver'),
+      tcp(10250, 'kubelet API'),
+      tcp(10257, 'kube-controller-manager'),
+      tcp(10259, 'kube-scheduler'),
+    ],
+  },
+  {
+    when: (h) => h.isKubernetesNode,
+    openings: () => [tcp(10250, 'kubelet API'), tcp(10256, 'kube-proxy health'), tcp('30000-32767', 'NodePort services')],
+  },
+  {
+    when: (h) => h.isKubernetesNode,
+    openings: (m) => FLANNEL_BACKEND_PORTS[m.cluster.cni.backend].map((port) => ({ protocol: 'udp' as const, port: String(port), why: `flannel ${m.cluster.cni.backend}` })),
+  },
+  {
+    when: (h) => h.isEtcd,
+    openings: (m) => [tcp(m.etcd.clientPort, 'etcd clients'), tcp(m.etcd.peerPort, 'etcd peers')],
+  },
+  {
+    when: (h) => h.isLoadBalancer,
+    openings: (m) => [
+      ...(m.loadBalancer ? [tcp(m.loadBalancer.port, 'haproxy in front of the API servers')] : []),
+      { protocol: 'vrrp', why: 'keepalived VRRP adverts (IP protocol 112)' },
+    ],
+  },
+];
+
+/** The openings one host needs, without duplicates, in declaration order. */
+export function firewallOpenings(model: ClusterModel, host: HostModel): FirewallOpening[] {
+  const seen = new Set<string>();
+  return FIREWALL_RULES.filter((r) => r.when(host, model)).flatMap((r) => r.openings(model)).filter((o) => {
+    const key = `${o.protocol}:${o.port ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** firewalld arguments for the openings: `--add-port=6443/tcp` style ports and `--add-protocol=vrrp` protocols. */
+export function firewalldSpec(openings: readonly FirewallOpening[]): { ports: string[]; protocols: string[] } {
+  return {
+    ports: openings.filter((o) => o.port !== undefined).map((o) => `${o.port}/${o.protocol}`),
+    protocols: openings.filter((o) => o.port === undefined).map((o) => o.protocol),
+  };
+}
+
+/** ufw arguments: `6443/tcp`, ranges as `30000:32767/tcp`, and protocols. */
+export function ufwSpec(openings: readonly FirewallOpening[]): { ports: string[]; protocols: string[] } {
+  return {
+    ports: openings.filter((o) => o.port !== undefined).map((o) => `${o.port!.replace('-', ':')}/${o.protocol}`),
+    protocols: openings.filter((o) => o.port === undefined).map((o) => o.protocol),
+  };
+}
