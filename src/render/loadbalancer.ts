@@ -1,8 +1,159 @@
-/** loadbalancer artifacts and run.sh steps (to be filled in). */
-import type { Artifact, Step } from './context.js';
+/** Load balancer artifacts (haproxy, keepalived, its check script) and the run.sh steps that install and start them. */
+import type { ClusterModel, HostModel } from '../model/types.js';
+import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
+import { keepalivedDesign } from './loadbalancer-design.js';
+import { tokensOf } from './pki.js';
+import { renderTemplate } from './templates.js';
 
-/** Files loadbalancer hosts get. */
-export const loadBalancerArtifacts: readonly Artifact[] = [];
+const loadBalancer: HostFilter = (host) => host.isLoadBalancer;
 
-/** run.sh steps of loadbalancer hosts. */
-export const loadBalancerSteps: readonly Step[] = [];
+/** Where the generated files land on a load balancer. */
+export const LB_PATHS = {
+  haproxy: '/etc/haproxy/haproxy.cfg',
+  keepalived: '/etc/keepalived/keepalived.conf',
+  check: '/etc/keepalived/check_haproxy.sh',
+} as const;
+
+/** The unprivileged user keepalived runs its check script as (created by run.sh). */
+export const SCRIPT_USER = 'keepalived_script';
+
+/** API server port on every control plane. */
+export const API_SERVER_PORT = 6443;
+
+/** How haproxy checks each API server: GET over TLS, every `inter`, out after `fall` failures, back after `rise`. */
+export const API_CHECK = { path: '/readyz', inter: '2s', fall: 3, rise: 2 } as const;
+
+/** haproxy timeouts, with why. */
+export const HAPROXY_TIMEOUTS: readonly { name: string; value: string; why: string }[] = [
+  { name: 'connect', value: '5s', why: 'a connection to an API server must open within 5 s' },
+  { name: 'client', value: '1h', why: 'watches, logs -f and exec streams stay idle for long: cut only after an hour' },
+  { name: 'server', value: '1h', why: 'the same on the API server side' },
+  { name: 'check', value: '3s', why: 'a health check must answer within 3 s' },
+];
+
+/** keepalived's tracked check: every 2 s, killed after 3 s, FAULT after 2 failures, back after 2 successes. */
+export const VRRP_CHECK = { name: 'check_haproxy', path: LB_PATHS.check, interval: 2, timeout: 3, fall: 2, rise: 2 } as const;
+
+/** VRRP advertisement interval in seconds. */
+export const ADVERT_INT = 1;
+
+/** curl's total time limit in the check script, below VRRP_CHECK.timeout so a slow answer fails cleanly. */
+export const CHECK_MAX_TIME = 2;
+
+/** User name of the haproxy stats page. */
+export const STATS_USER = 'admin';
+
+/** The load balancer settings; load balancer hosts exist only when the inventory has them. */
+function lbOf(model: ClusterModel): NonNullable<ClusterModel['loadBalancer']> {
+  if (!model.loadBalancer) throw new Error('a load balancer host needs loadBalancer in the inventory');
+  return model.loadBalancer;
+}
+
+/** /etc/haproxy/haproxy.cfg */
+export function renderHaproxy(ctx: RenderContext): string {
+  const lb = lbOf(ctx.model);
+  const stats = lb.stats.enabled ? [{ port: lb.stats.port, user: STATS_USER, password: tokensOf(ctx).haproxyStatsPassword }] : [];
+  return renderTemplate(ctx.templates, 'loadbalancer/haproxy.cfg.ejs', {
+    hostName: ctx.host.name,
+    port: lb.port,
+    timeouts: HAPROXY_TIMEOUTS,
+    check: API_CHECK,
+    backends: ctx.model.controlPlanes.map((cp) => ({ name: cp.name, address: cp.address, port: API_SERVER_PORT })),
+    stats,
+  });
+}
+
+/**
+ * The unicast part of a VRRP instance: none in multicast mode, and none for a lone load balancer (keepalived warns
+ * about unicast keywords without peers and falls back to multicast anyway).
+ */
+function unicastOf(host: HostModel, model: ClusterModel): { sourceIp: string; peers: string[] }[] {
+  if (lbOf(model).vrrp !== 'unicast' || host.vrrpPeers.length === 0) return [];
+  return [{ sourceIp: host.address, peers: host.vrrpPeers }];
+}
+
+/** /etc/keepalived/keepalived.conf */
+export function renderKeepalived(ctx: RenderContext): string {
+  const lb = lbOf(ctx.model);
+  const { host, model } = ctx;
+  if (host.vrrpPriority === null) throw new Error(`${host.name} is a load balancer without a VRRP priority`);
+  return renderTemplate(ctx.templates, 'loadbalancer/keepalived.conf.ejs', {
+    routerId: host.name,
+    vip: lb.vip,
+    port: lb.port,
+    scriptUser: SCRIPT_USER,
+    script: VRRP_CHECK,
+    design: keepalivedDesign(host, model.hosts.filter((h) => h.isLoadBalancer), VRRP_CHECK, ADVERT_INT),
+    instance: {
+      name: 'kube_apiserver',
+      interface: host.interface,
+      virtualRouterId: lb.virtualRouterId,
+      priority: host.vrrpPriority,
+      advertInt: ADVERT_INT,
+      authPass: tokensOf(ctx).vrrpPassword,
+    },
+    unicast: unicastOf(host, model),
+  });
+}
+
+/** /etc/keepalived/check_haproxy.sh */
+export function renderCheckScript(ctx: RenderContext): string {
+  return renderTemplate(ctx.templates, 'loadbalancer/check_haproxy.sh.ejs', {
+    hostName: ctx.host.name,
+    maxTime: CHECK_MAX_TIME,
+    url: `https://127.0.0.1:${lbOf(ctx.model).port}/healthz`,
+  });
+}
+
+/** Files load balancer hosts get. */
+export const loadBalancerArtifacts: readonly Artifact[] = [
+  { path: LB_PATHS.haproxy, mode: 0o644, when: loadBalancer, render: renderHaproxy, restarts: ['haproxy.service'] },
+  { path: LB_PATHS.keepalived, mode: 0o644, when: loadBalancer, render: renderKeepalived, restarts: ['keepalived.service'] },
+  // keepalived executes it each time: a new version needs no reload.
+  { path: LB_PATHS.check, mode: 0o755, when: loadBalancer, render: renderCheckScript },
+];
+
+/** OS packages of a load balancer, with the command that shows each is installed. */
+export const LB_PACKAGES: readonly { name: string; command: string }[] = [
+  { name: 'haproxy', command: 'haproxy' },
+  { name: 'keepalived', command: 'keepalived' },
+  { name: 'curl', command: 'curl' },
+];
+
+/** A service run.sh starts, how to validate its new files first, and what to do when they change. */
+export interface LbService {
+  unit: string;
+  validate: string[];
+  onChange: 'reload' | 'restart';
+}
+
+/** haproxy first: keepalived's check goes through it. Both reload without dropping connections or the VIP. */
+export const LB_SERVICES: readonly LbService[] = [
+  { unit: 'haproxy', validate: [`haproxy -c -q -f ${LB_PATHS.haproxy}`], onChange: 'reload' },
+  // keepalived -t cannot validate here: with a non-root script_user it always ends with status 143 (2.2.7).
+  { unit: 'keepalived', validate: [], onChange: 'reload' },
+];
+
+/** The services with the files whose change reloads them (the artifacts' `restarts`). */
+function servicesView(): (LbService & { configs: string[] })[] {
+  return LB_SERVICES.map((s) => ({
+    ...s,
+    configs: loadBalancerArtifacts.filter((a) => a.restarts?.includes(`${s.unit}.service`)).map((a) => a.path),
+  }));
+}
+
+/** run.sh steps of load balancer hosts. */
+export const loadBalancerSteps: readonly Step[] = [
+  {
+    phase: 'packages', name: 'haproxy, keepalived and curl; the keepalived_script user', when: loadBalancer,
+    script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/packages.sh.ejs', {
+      commands: LB_PACKAGES.map((p) => p.command),
+      packages: LB_PACKAGES.map((p) => p.name),
+      scriptUser: SCRIPT_USER,
+    }),
+  },
+  {
+    phase: 'services', name: 'haproxy and keepalived: validate, start, reload on change', when: loadBalancer,
+    script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/services.sh.ejs', { services: servicesView() }),
+  },
+];

@@ -1,0 +1,155 @@
+/**
+ * VRRP failover with the generated files and real daemons: two load balancer namespaces joined by a bridge
+ * namespace, each running a fake API server, haproxy and keepalived from its own bundle's files.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canUseNamespaces, cleanup, compileDoc, haveTool, tempDir, text } from './helpers.js';
+import { LB_PATHS, SCRIPT_USER } from '../src/render/loadbalancer.js';
+import {
+  addNamespace, deleteNamespace, fakeApiServerArgv, hasAddress, inNamespace, keepalivedDir, must, nsName, scriptUserOverlay,
+  selfSignedCert, sh, sleep, startDaemon, stopDaemon, waitUntil, type Daemon,
+} from './netns.js';
+
+const SUBNET = '192.168.213';
+const VIP = `${SUBNET}.100`;
+const PORT = 16443;
+
+/** One load balancer: its namespace, address and daemons. */
+interface Node {
+  name: string;
+  ns: string;
+  address: string;
+  dir: string;
+  haproxy?: Daemon;
+  keepalived?: Daemon;
+}
+
+const rootfs = (path: string) => `rootfs${path}`;
+const holdsVip = (n: Node) => hasAddress(n.ns, 'eth0', VIP);
+
+/** Starts haproxy from the node's generated haproxy.cfg, in the foreground (-db), in its namespace. */
+function startHaproxy(n: Node): Daemon {
+  return startDaemon(`${n.name} haproxy`, ['ip', 'netns', 'exec', n.ns, 'haproxy', '-db', '-f', join(n.dir, 'haproxy.cfg')], join(n.dir, 'haproxy.log'));
+}
+
+/** Starts keepalived (VRRP only, no fork, own pid files) with the node's keepalived folder at /etc/keepalived. */
+function startKeepalived(n: Node, overlay: ReturnType<typeof scriptUserOverlay>): Daemon {
+  const binds = [{ source: join(n.dir, 'keepalived'), target: '/etc/keepalived' }, ...overlay];
+  const argv = ['keepalived', '--vrrp', '--dont-fork', '--log-console', '--log-detail', '--no-syslog', '-f', '/etc/keepalived/keepalived.conf',
+    '-p', join(n.dir, 'keepalived.pid'), '-r', join(n.dir, 'vrrp.pid'), '-c', join(n.dir, 'checkers.pid')];
+  return startDaemon(`${n.name} keepalived`, inNamespace(n.ns, binds, argv), join(n.dir, 'keepalived.log'));
+}
+
+/** Kills the VRRP child named in a pid file if it outlived its parent (checked by name: pids are reused). */
+function killStrayVrrpChild(pidFile: string): void {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (pid > 1 && readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('keepalived')) process.kill(pid, 'SIGKILL');
+  } catch {
+    // no pid file or no such process: nothing to clean
+  }
+}
+
+/** The whole story for one VRRP transport; prints and returns nothing, asserts everything. */
+async function failoverScenario(vrrp: 'unicast' | 'multicast'): Promise<void> {
+  const dir = tempDir();
+  const bridge = nsName(`${vrrp[0]}br`);
+  const nodes: Node[] = ['a', 'b'].map((tag, i) => ({ name: `lb-${tag}`, ns: nsName(`${vrrp[0]}${tag}`), address: `${SUBNET}.${i + 1}`, dir: join(dir, tag) }));
+  const daemons: Daemon[] = [];
+  try {
+    // Network: a bridge in its own namespace (with a client address), one veth per load balancer, named eth0 there.
+    addNamespace(bridge);
+    must(['ip', '-n', bridge, 'link', 'add', 'br0', 'type', 'bridge']);
+    must(['ip', '-n', bridge, 'addr', 'add', `${SUBNET}.254/24`, 'dev', 'br0']);
+    must(['ip', '-n', bridge, 'link', 'set', 'br0', 'up']);
+    for (const [i, n] of nodes.entries()) {
+      addNamespace(n.ns);
+      must(['ip', '-n', bridge, 'link', 'add', `v${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', n.ns]);
+      must(['ip', '-n', bridge, 'link', 'set', `v${i}`, 'master', 'br0', 'up']);
+      must(['ip', '-n', n.ns, 'addr', 'add', `${n.address}/24`, 'dev', 'eth0']);
+      must(['ip', '-n', n.ns, 'link', 'set', 'eth0', 'up']);
+    }
+    // Both are control planes and load balancers, as in the runbook's cluster.
+    const { hosts } = await compileDoc({
+      cluster: { name: 'failover', kubernetesVersion: '1.34.2', podSubnet: '10.97.0.0/16', serviceSubnet: '10.96.0.0/16' },
+      loadBalancer: { vip: VIP, port: PORT, interface: 'eth0', virtualRouterId: 213, vrrp },
+      hosts: [
+        ...nodes.map((n) => ({ name: n.name, address: n.address, roles: ['control-plane', 'loadbalancer'] })),
+        { name: 'etcd1', address: `${SUBNET}.31`, roles: ['etcd'] },
+      ],
+    });
+    const tls = selfSignedCert(dir);
+    const overlay = scriptUserOverlay(dir, SCRIPT_USER);
+    for (const n of nodes) {
+      keepalivedDir(join(n.dir, 'keepalived'), text(hosts, n.name, rootfs(LB_PATHS.keepalived)), text(hosts, n.name, rootfs(LB_PATHS.check)));
+      writeFileSync(join(n.dir, 'haproxy.cfg'), text(hosts, n.name, rootfs(LB_PATHS.haproxy)));
+      daemons.push(startDaemon(`${n.name} api`, ['ip', 'netns', 'exec', n.ns, ...fakeApiServerArgv(n.address, 6443, tls)], join(n.dir, 'api.log')));
+      daemons.push((n.haproxy = startHaproxy(n)));
+    }
+    const [a, b] = nodes as [Node, Node];
+    const overHaproxy = (n: Node) => sh(['ip', 'netns', 'exec', n.ns, 'sh', join(n.dir, 'keepalived', 'check_haproxy.sh')], 5000).status === 0;
+    await waitUntil('both haproxy instances to serve /healthz', () => overHaproxy(a) && overHaproxy(b), 10_000);
+
+    const start = performance.now();
+    for (const n of nodes) daemons.push((n.keepalived = startKeepalived(n, overlay)));
+    await waitUntil('the VIP on a node', () => holdsVip(a) || holdsVip(b), 15_000);
+    const upMs = performance.now() - start;
+    assert.ok(holdsVip(a) && !holdsVip(b), 'the higher priority (150) wins the first election');
+    const viaVip = () => sh(['ip', 'netns', 'exec', bridge, 'curl', '-sfk', '--max-time', '2', '-o', '/dev/null', `https://${VIP}:${PORT}/healthz`], 5000).status === 0;
+    await waitUntil('a client to reach the API through the VIP', viaVip, 5000);
+
+    // 1. The master's check fails: its haproxy stops (the generated check script then fails for real).
+    let t0 = performance.now();
+    await stopDaemon(a.haproxy!);
+    await waitUntil('the VIP to move to lb-b after lb-a\'s check fails', () => holdsVip(b) && !holdsVip(a), 15_000);
+    const checkMs = performance.now() - t0;
+    assert.ok(viaVip(), 'clients reach the API through lb-b');
+    assert.match(readFileSync(a.keepalived!.log, 'utf8'), 'Entering FAULT STATE');
+
+    // 2. lb-a recovers: it returns as BACKUP and, with nopreempt, leaves the VIP where it is (no second flap).
+    daemons.push((a.haproxy = startHaproxy(a)));
+    t0 = performance.now();
+    await waitUntil('lb-a back in BACKUP', () => readFileSync(a.keepalived!.log, 'utf8').split('Entering FAULT STATE').pop()!.includes('Entering BACKUP STATE'), 15_000);
+    const recoverMs = performance.now() - t0;
+    await sleep(4000);
+    assert.ok(holdsVip(b) && !holdsVip(a), 'the VIP stays on lb-b after lb-a recovers');
+
+    // 3. lb-b's keepalived dies: kill the VRRP child first (a dying parent would still send a goodbye advert).
+    const vrrpPid = Number(readFileSync(join(b.dir, 'vrrp.pid'), 'utf8').trim());
+    assert.ok(vrrpPid > 1, 'the VRRP child wrote its pid file');
+    // Stop the parent first so it cannot respawn the child, then kill both: nothing sends a goodbye advert.
+    t0 = performance.now();
+    b.keepalived!.child.kill('SIGSTOP');
+    process.kill(vrrpPid, 'SIGKILL');
+    b.keepalived!.child.kill('SIGKILL');
+    await waitUntil('the VIP to move to lb-a after lb-b\'s keepalived is killed', () => holdsVip(a), 15_000);
+    const killMs = performance.now() - t0;
+    await waitUntil('a client to reach the API through lb-a', viaVip, 5000);
+
+    console.log(`  ${vrrp}: VIP up ${(upMs / 1000).toFixed(2)} s after keepalived starts; moves ${(checkMs / 1000).toFixed(2)} s after the master's haproxy stops;` +
+      ` the recovered node is BACKUP after ${(recoverMs / 1000).toFixed(2)} s and keeps out; moves ${(killMs / 1000).toFixed(2)} s after keepalived is killed`);
+    assert.ok(checkMs < 8000, `check failover within 2 × 2 s + skew, with margin (${checkMs} ms)`);
+    assert.ok(killMs < 6000, `crash failover within 3 × advert_int + skew, with margin (${killMs} ms)`);
+  } finally {
+    for (const d of daemons.reverse()) await stopDaemon(d, 'SIGTERM', 3000);
+    for (const n of nodes) killStrayVrrpChild(join(n.dir, 'vrrp.pid'));
+    for (const n of nodes) deleteNamespace(n.ns);
+    deleteNamespace(bridge);
+    cleanup(dir);
+  }
+}
+
+test('unicast VRRP (the default): the VIP comes up, moves on a failed check, stays put on recovery, moves when keepalived dies', async () => {
+  if (!haveTool('keepalived') || !haveTool('haproxy') || !haveTool('curl') || !canUseNamespaces()) return;
+  await failoverScenario('unicast');
+});
+
+test('multicast VRRP: the same', async () => {
+  if (!haveTool('keepalived') || !haveTool('haproxy') || !haveTool('curl') || !canUseNamespaces()) return;
+  await failoverScenario('multicast');
+});
+
+test.run();
