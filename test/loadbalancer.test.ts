@@ -218,7 +218,7 @@ test('run.sh of a load balancer: packages, the script user, validate then start;
     const at = (needle: string) => lines.findIndex((l) => l.includes(needle));
     if (sh(['getent', 'passwd', SCRIPT_USER]).status !== 0) assert.ok(at(`useradd --system`) >= 0, dry.out);
     const validate = at('+ haproxy -c -q -f /etc/haproxy/haproxy.cfg');
-    assert.ok(validate > at('install -m 0644 /etc/haproxy/haproxy.cfg'), 'validated after it is installed');
+    assert.ok(validate > at('install -m 0600 /etc/haproxy/haproxy.cfg'), 'validated after it is installed');
     assert.ok(at('install -m 0755 /etc/keepalived/check_haproxy.sh') >= 0);
     const haproxyStart = Math.max(at('systemctl enable --now haproxy'), at('systemctl reload haproxy'));
     const keepalivedStart = Math.max(at('systemctl enable --now keepalived'), at('systemctl reload keepalived'));

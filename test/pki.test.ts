@@ -267,4 +267,19 @@ test('gen certs lists every certificate and warns about those expiring within 30
   }
 });
 
+test('no run.sh and no log line holds a token or password: they live only in the 0600 files that need them', async () => {
+  const { compileDoc } = await import('./helpers.js');
+  const { hosts, secrets } = await compileDoc(runbook());
+  // The etcd cluster token only keeps members of different clusters apart; it grants nothing, and the unit shows it.
+  const { etcdClusterToken: _notSecret, ...rest } = secrets.tokens!;
+  const values = Object.values(rest);
+  for (const [host, files] of hosts) {
+    const script = files.get('run.sh')!.bytes.toString('utf8');
+    for (const v of values) assert.not.ok(script.includes(v), `${host}/run.sh holds a secret`);
+    for (const f of files.values()) {
+      if (values.some((v) => f.bytes.includes(v))) assert.is(f.mode, 0o600, `${host}/${f.path} holds a secret: 0600`);
+    }
+  }
+});
+
 test.run();

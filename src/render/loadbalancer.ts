@@ -107,8 +107,9 @@ export function renderCheckScript(ctx: RenderContext): string {
 
 /** Files load balancer hosts get. */
 export const loadBalancerArtifacts: readonly Artifact[] = [
-  { path: LB_PATHS.haproxy, mode: 0o644, when: loadBalancer, render: renderHaproxy, restarts: ['haproxy.service'] },
-  { path: LB_PATHS.keepalived, mode: 0o644, when: loadBalancer, render: renderKeepalived, restarts: ['keepalived.service'] },
+  // 0600: haproxy.cfg holds the stats password and keepalived.conf the VRRP password; both daemons read them as root.
+  { path: LB_PATHS.haproxy, mode: 0o600, when: loadBalancer, render: renderHaproxy, restarts: ['haproxy.service'] },
+  { path: LB_PATHS.keepalived, mode: 0o600, when: loadBalancer, render: renderKeepalived, restarts: ['keepalived.service'] },
   // keepalived executes it each time: a new version needs no reload.
   { path: LB_PATHS.check, mode: 0o755, when: loadBalancer, render: renderCheckScript },
 ];
