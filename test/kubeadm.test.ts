@@ -230,6 +230,9 @@ test('taints: [] on control planes without workers; the control-plane taint when
   const [init] = docsOf(text(mixed.hosts, 'cp1', rootfs(KUBEADM_CONFIG_PATH)));
   assert.equal(init!.nodeRegistration.taints, [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
   assert.equal(docsOf(text(mixed.hosts, 'w2', rootfs(KUBEADM_CONFIG_PATH)))[0]!.nodeRegistration.taints, []);
+  const both = await compileDoc({ ...inventory('1.34.2', { workers: 1 }), hosts: [...inventory('1.34.2', { workers: 1 }).hosts.map((h: any) => (h.name === 'cp2' ? { ...h, roles: [...h.roles, 'worker'] } : h))] });
+  assert.equal(docsOf(text(both.hosts, 'cp2', rootfs(KUBEADM_CONFIG_PATH)))[0]!.nodeRegistration.taints, [], 'a control plane that is also a worker takes pods');
+  assert.equal(docsOf(text(both.hosts, 'cp1', rootfs(KUBEADM_CONFIG_PATH)))[0]!.nodeRegistration.taints, [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
 });
 
 test('the endpoint DNS name becomes the control-plane endpoint and a SAN; kubeadm-config is 0600 and only on Kubernetes nodes', async () => {

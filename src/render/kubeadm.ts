@@ -42,9 +42,12 @@ export function extraArgs(model: ClusterModel, args: readonly Arg[]): ExtraArgsV
   return isV1beta4(model) ? args.map((a) => ({ ...a })) : Object.fromEntries(args.map((a) => [a.name, a.value]));
 }
 
-/** Taints of a node: none on workers; on control planes none when the cluster has no worker, else the usual one. */
+/**
+ * Taints of a node: none on workers, none on a control plane that is also a worker, none on any control plane
+ * when the cluster has no worker (pods must run somewhere); otherwise the usual control-plane taint.
+ */
 export function taintsFor(model: ClusterModel, host: HostModel): Taint[] {
-  if (!host.isControlPlane) return [];
+  if (!host.isControlPlane || host.isWorker) return [];
   return model.hosts.some((h) => h.isWorker) ? [{ ...CONTROL_PLANE_TAINT }] : [];
 }
 
