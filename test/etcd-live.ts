@@ -50,6 +50,7 @@ export class LoopbackNet {
   /** Adds a namespace owning `address` (a 127.x.y.z) and returns its name. */
   add(address: string): string {
     const index = this.spaces.length;
+    // veth peer names must be unique on the hub even after remove(): the index only grows.
     const ns = `${this.prefix}-${index}`;
     this.spaces.push(ns);
     sh('ip', ['netns', 'add', ns]);
@@ -65,6 +66,12 @@ export class LoopbackNet {
     ip('link', 'set', 'v0', 'up');
     ip('route', 'add', '127.0.0.0/8', 'dev', 'v0', 'src', address);
     return ns;
+  }
+
+  /** Deletes one namespace (its processes must be gone), so its address can be added again. */
+  remove(ns: string): void {
+    spawnSync('ip', ['netns', 'del', ns]);
+    this.spaces.splice(this.spaces.indexOf(ns), 1, `${ns}-gone`);
   }
 
   /** Deletes every namespace (their processes must be gone). */
