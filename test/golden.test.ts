@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { compile } from '../src/index.js';
 import { validateInventory } from '../src/inventory/index.js';
 import { buildModel } from '../src/model/model.js';
-import { ensureSecrets } from '../src/pki/issue.js';
+import { ensureSecrets } from '../src/pki/ensure.js';
 import { octal } from '../src/render/run-script.js';
 import { assertGolden, UPDATE } from './golden.js';
 import { FIXTURES, TEMPLATES } from './helpers.js';

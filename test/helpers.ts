@@ -8,7 +8,7 @@ import { compile } from '../src/index.js';
 import { validateInventory, formatProblem } from '../src/inventory/index.js';
 import { buildModel } from '../src/model/model.js';
 import type { ClusterModel } from '../src/model/types.js';
-import { ensureSecrets } from '../src/pki/issue.js';
+import { ensureSecrets } from '../src/pki/ensure.js';
 import type { Secrets } from '../src/pki/secrets.js';
 import { readTemplates } from '../src/cli/templates.js';
 import { loadSecrets } from '../src/cli/secrets-store.js';

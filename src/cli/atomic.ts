@@ -8,10 +8,15 @@ export interface Staged {
   abort: () => void;
 }
 
-/** Writes a file with a mode and flushes it to disk. */
-export function writeDurably(path: string, data: string | Buffer, mode: number): void {
+/** Writes a file with a mode (set explicitly: the umask does not apply). */
+export function writeWithMode(path: string, data: string | Buffer, mode: number): void {
   writeFileSync(path, data, { mode });
   chmodSync(path, mode);
+}
+
+/** Writes a file with a mode and flushes it to disk (secrets: they cannot be made again). */
+export function writeDurably(path: string, data: string | Buffer, mode: number): void {
+  writeWithMode(path, data, mode);
   const fd = openSync(path, 'r');
   try { fsyncSync(fd); } finally { closeSync(fd); }
 }

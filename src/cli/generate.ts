@@ -2,7 +2,7 @@
 import { diffBundles, formatDiff } from '../review/diff.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
-import { stageOutput } from './output.js';
+import { openOutputStage } from './output.js';
 import { generateInMemory, printWarnings, readExistingBundles, readInventory, redactionsOf } from './pipeline.js';
 import { stageSecrets } from './secrets-store.js';
 
@@ -11,26 +11,28 @@ export async function runGenerate(inv: Invocation, io: Console): Promise<number>
   const started = Date.now();
   const { model, warnings } = readInventory(inv.inventory!);
   if (!inv.json) printWarnings(io, inv.inventory!, warnings);
-  const gen = await generateInMemory(model, inv.secrets, io);
   // Stage both folders completely before touching either, so a failure leaves both as they were.
-  const output = stageOutput(inv.out, gen.outputs);
+  const stage = openOutputStage(inv.out);
+  let output;
   let secrets;
+  let gen;
   try {
+    gen = await generateInMemory(model, inv.secrets, io, stage.write);
+    output = stage.finish();
     secrets = gen.secretChanges.length ? stageSecrets(inv.secrets, gen.secrets) : null;
   } catch (error) {
-    output.abort();
+    stage.abort();
     throw error;
   }
   secrets?.commit();
   output.commit();
-  const files = [...gen.bundles.values()].reduce((n, f) => n + f.length, 0);
   if (inv.json) {
     printJson(io, {
       ok: true,
       out: inv.out,
       secrets: inv.secrets,
       secretsChanged: gen.secretChanges,
-      hosts: model.hosts.map((h) => ({ name: h.name, roles: h.roles, tarball: `${inv.out}/${h.name}.tar.gz`, files: gen.bundles.get(h.name)!.length, step: h.step + 1 })),
+      hosts: model.hosts.map((h) => ({ name: h.name, roles: h.roles, tarball: `${inv.out}/${h.name}.tar.gz`, step: h.step + 1 })),
       order: model.runOrder,
       warnings,
     });
@@ -40,7 +42,7 @@ export async function runGenerate(inv: Invocation, io: Console): Promise<number>
   for (const change of gen.secretChanges) io.out(`secrets: ${change}\n`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   io.out([
-    `wrote ${model.hosts.length} bundles (${files} files) to ${inv.out}/ in ${seconds}s, with ${inv.out}/SHA256SUMS`,
+    `wrote ${model.hosts.length} bundles to ${inv.out}/ in ${seconds}s, with ${inv.out}/SHA256SUMS`,
     'Copy each tarball to its host and run it there as root, in this order:',
     ...model.runOrder.map((s, i) => `  ${i + 1}. ${s.title}: ${s.hosts.join(', ')}`),
     '     tar -xzf HOST.tar.gz && sudo HOST/run.sh      (add --dry-run to see every action first)',

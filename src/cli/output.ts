@@ -1,7 +1,8 @@
 /** Writes the output folder atomically: tarballs and SHA256SUMS staged in a sibling folder, then swapped in. */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { swapIn, writeDurably, type Staged } from './atomic.js';
+import { writeFile } from 'node:fs/promises';
+import { swapIn, type Staged } from './atomic.js';
 
 /** A file to write into the output folder. */
 export interface OutputFile {
@@ -12,22 +13,38 @@ export interface OutputFile {
 
 const OURS = /(\.tar\.gz|^SHA256SUMS)$/;
 
-/** Writes the new output folder beside the old one; other files there (such as .gitkeep) are carried over. */
-export function stageOutput(dir: string, files: readonly OutputFile[]): Staged {
+/** An output folder being written beside the old one: files arrive one by one, then finish() stages it. */
+export interface OutputStage {
+  write: (file: OutputFile) => Promise<void>;
+  /** Carries over unrelated files of the old folder (such as .gitkeep); returns the staged folder. */
+  finish: () => Staged;
+  abort: () => void;
+}
+
+/** Starts writing a new output folder `<dir>.kubeha-new`. */
+export function openOutputStage(dir: string): OutputStage {
   const fresh = `${dir}.kubeha-new`;
   rmSync(fresh, { recursive: true, force: true });
-  try {
-    mkdirSync(fresh, { recursive: true });
-    for (const f of files) writeDurably(join(fresh, f.name), f.bytes, f.mode);
-    if (existsSync(dir)) {
-      for (const name of readdirSync(dir)) {
-        const path = join(dir, name);
-        if (!OURS.test(name) && statSync(path).isFile()) copyFileSync(path, join(fresh, name));
+  mkdirSync(fresh, { recursive: true });
+  const abort = () => rmSync(fresh, { recursive: true, force: true });
+  return {
+    // No fsync: the output can always be generated again, and gen check tells when it must be. The mode is
+    // set at creation; a umask can only remove bits, so a tarball is never more open than 0600.
+    write: (f) => writeFile(join(fresh, f.name), f.bytes, { mode: f.mode }),
+    finish: () => {
+      try {
+        if (existsSync(dir)) {
+          for (const name of readdirSync(dir)) {
+            const path = join(dir, name);
+            if (!OURS.test(name) && statSync(path).isFile()) copyFileSync(path, join(fresh, name));
+          }
+        }
+      } catch (error) {
+        abort();
+        throw error;
       }
-    }
-  } catch (error) {
-    rmSync(fresh, { recursive: true, force: true });
-    throw error;
-  }
-  return { commit: () => swapIn(fresh, dir), abort: () => rmSync(fresh, { recursive: true, force: true }) };
+      return { commit: () => swapIn(fresh, dir), abort };
+    },
+    abort,
+  };
 }

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
 import { compileHost } from '../index.js';
 import type { ClusterModel } from '../model/types.js';
-import { ensureSecrets } from '../pki/issue.js';
+import { ensureSecrets } from '../pki/ensure.js';
 import type { Secrets } from '../pki/secrets.js';
-import { buildTarball } from '../bundle/tar.js';
+import { buildTar, gzipReproducibleAsync } from '../bundle/tar.js';
 import { readTarball } from '../bundle/untar.js';
 import { sha256sums, type BundleFile } from '../bundle/manifest.js';
 import type { Redaction } from '../review/diff.js';
@@ -26,22 +26,42 @@ export interface Generation {
   outputs: OutputFile[];
 }
 
-/** Loads secrets, makes what is missing (in memory), compiles and packs every host. */
-export async function generateInMemory(model: ClusterModel, secretsDir: string, io: Console, now: Date = new Date()): Promise<Generation> {
+/** How many hosts may wait for compression and writing at once (bounds memory; keeps both cores busy). */
+const IN_FLIGHT = 16;
+
+/** Loads secrets, makes what is missing (in memory), compiles and packs every host; each tarball goes to `sink` as soon as it is ready. */
+export async function generateInMemory(model: ClusterModel, secretsDir: string, io: Console, sink?: (file: OutputFile) => Promise<void>): Promise<Generation> {
   const templates = readTemplates();
   const stored = loadSecrets(secretsDir);
-  const { secrets, changes } = await ensureSecrets(model, stored, { now, crypto: webcrypto as unknown as Crypto });
+  const { secrets, changes } = await ensureSecrets(model, stored, { now: new Date(), crypto: webcrypto as unknown as Crypto });
   const bundles = new Map<string, BundleFile[]>();
   const outputs: OutputFile[] = [];
   const tick = progress(io, 'building bundles', model.hosts.length);
-  for (const host of model.hosts) {
-    const files = compileHost(model, host, { secrets, templates });
-    bundles.set(host.name, files);
-    outputs.push({ name: `${host.name}.tar.gz`, bytes: await buildTarball(host.name, files), mode: 0o600 });
-    tick(bundles.size);
+  const pending = new Set<Promise<void>>();
+  try {
+    for (const host of model.hosts) {
+      const files = compileHost(model, host, { secrets, templates });
+      if (!sink) bundles.set(host.name, files);
+      const tar = await buildTar(host.name, files);
+      const job = gzipReproducibleAsync(tar).then(async (bytes) => {
+        const file = { name: `${host.name}.tar.gz`, bytes, mode: 0o600 };
+        outputs.push(file);
+        if (sink) await sink(file);
+        tick(outputs.length);
+      });
+      pending.add(job);
+      void job.then(() => pending.delete(job), () => {});
+      if (pending.size >= IN_FLIGHT) await Promise.race(pending);
+    }
+    await Promise.all(pending);
+  } catch (error) {
+    await Promise.allSettled(pending);
+    throw error;
   }
   outputs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  outputs.push({ name: 'SHA256SUMS', bytes: Buffer.from(sha256sums(outputs.map((o) => ({ path: o.name, bytes: o.bytes })))), mode: 0o644 });
+  const sums: OutputFile = { name: 'SHA256SUMS', bytes: Buffer.from(sha256sums(outputs.map((o) => ({ path: o.name, bytes: o.bytes })))), mode: 0o644 };
+  if (sink) await sink(sums);
+  outputs.push(sums);
   return { model, secrets, secretChanges: changes, bundles, outputs };
 }
 

@@ -19,7 +19,7 @@ export function validateInventory(fileName: string, text: string): ValidationRes
   const { value, lines } = parsed.parsed;
   const document = structuredClone(value);
   const withLine = (p: Problem): Problem => {
-    const line = lineFor(lines, p.pointer);
+    const line = lineFor(lines(), p.pointer);
     return line === undefined ? p : { ...p, line };
   };
   const schemaProblems = checkSchema(document);

@@ -3,10 +3,10 @@ import { EVENT_ID, getScalarValue, load, parseEvents, YAMLException } from 'js-y
 import type { Event } from 'js-yaml';
 import { pointerToken, type Problem } from './problems.js';
 
-/** The parsed document and where each value starts. */
+/** The parsed document, and a way to find where each value starts (computed on first use: only errors need it). */
 export interface ParsedText {
   value: unknown;
-  lines: Map<string, number>;
+  lines: () => Map<string, number>;
 }
 
 /** The outcome of parsing: the document, or the syntax problem. */
@@ -21,7 +21,8 @@ export function parseInventoryText(fileName: string, text: string): ParseResult 
   } catch (error) {
     return { ok: false, problem: syntaxProblem(text, error, isJson) };
   }
-  return { ok: true, parsed: { value, lines: lineMap(text) } };
+  let lines: Map<string, number> | undefined;
+  return { ok: true, parsed: { value, lines: () => (lines ??= lineMap(text)) } };
 }
 
 function syntaxProblem(text: string, error: unknown, isJson: boolean): Problem {
@@ -37,14 +38,29 @@ function syntaxProblem(text: string, error: unknown, isJson: boolean): Problem {
 }
 
 function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
+  return lineFinder(text)(offset);
+}
+
+/** A function from offset to 1-based line, by binary search over the line starts (computed once per text). */
+function lineFinder(text: string): (offset: number) => number {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (offset) => {
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (starts[mid]! <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return low + 1;
+  };
 }
 
 /** Maps the JSON pointer of every value to the line it starts on, by walking the YAML events. */
 function lineMap(text: string): Map<string, number> {
   const lines = new Map<string, number>();
+  const lineAt = lineFinder(text);
   let events: Event[];
   try {
     events = parseEvents(text, {});
@@ -74,7 +90,7 @@ function lineMap(text: string): Map<string, number> {
       top.key = event.type === EVENT_ID.SCALAR ? getScalarValue(text, event) : '';
       continue;
     }
-    if (!lines.has(path)) lines.set(path, lineOf(text, start));
+    if (!lines.has(path)) lines.set(path, lineAt(start));
     if (event.type === EVENT_ID.MAPPING) stack.push({ kind: 'map', path, index: 0, key: null });
     if (event.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'seq', path, index: 0, key: null });
   }

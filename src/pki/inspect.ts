@@ -1,20 +1,35 @@
-/** Reads facts out of stored certificates: SANs, usages, the kubeadm CA hash. Pure. */
-import 'reflect-metadata';
-import { createHash } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+/** Reads facts out of stored certificates with Node's native X.509 support: SANs, validity, the kubeadm CA hash. Pure. */
+import { createHash, X509Certificate } from 'node:crypto';
 import type { Sans } from './cert-list.js';
 
-/** Parses one PEM certificate. */
-export function parseCertificate(pem: string): x509.X509Certificate {
-  return new x509.X509Certificate(pem);
+/** A parsed certificate with its validity as dates. */
+export interface Certificate {
+  native: X509Certificate;
+  subject: string;
+  issuer: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/** Parses one PEM certificate; throws on anything else. */
+export function parseCertificate(pem: string): Certificate {
+  const native = new X509Certificate(pem);
+  return {
+    native,
+    subject: native.subject.split('\n').join(', '),
+    issuer: native.issuer.split('\n').join(', '),
+    notBefore: new Date(native.validFrom),
+    notAfter: new Date(native.validTo),
+  };
 }
 
 /** The SANs of a certificate, in the certificate's order. */
-export function sansOf(cert: x509.X509Certificate): Sans {
-  const ext = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  const names = ext ? ext.names.toJSON() : [];
-  const pick = (type: string) => names.filter((n) => n.type === type).map((n) => n.value);
-  return { dns: pick('dns'), ip: pick('ip') };
+export function sansOf(cert: Certificate): Sans {
+  const names = (cert.native.subjectAltName ?? '').split(', ').filter(Boolean);
+  return {
+    dns: names.filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4)),
+    ip: names.filter((n) => n.startsWith('IP Address:')).map((n) => n.slice(11)),
+  };
 }
 
 /** Whether two SAN sets hold the same names. */
@@ -23,14 +38,20 @@ export function sameSans(a: Sans, b: Sans): boolean {
   return key(a) === key(b);
 }
 
-/** The `sha256:<hex>` hash of a CA's public key that `kubeadm join --discovery-token-ca-cert-hash` expects. */
+const caHashes = new Map<string, string>();
+
+/** The `sha256:<hex>` hash of a CA's public key that `kubeadm join --discovery-token-ca-cert-hash` expects (memoised: every joining node asks). */
 export function caCertHash(caPem: string): string {
-  const spki = Buffer.from(parseCertificate(caPem).publicKey.rawData);
-  return 'sha256:' + createHash('sha256').update(spki).digest('hex');
+  let hash = caHashes.get(caPem);
+  if (hash === undefined) {
+    const spki = new X509Certificate(caPem).publicKey.export({ type: 'spki', format: 'der' });
+    hash = 'sha256:' + createHash('sha256').update(spki).digest('hex');
+    caHashes.set(caPem, hash);
+  }
+  return hash;
 }
 
 /** SHA-256 fingerprint of a certificate, colon-separated upper-case hex like openssl prints it. */
 export function fingerprint(pem: string): string {
-  const der = Buffer.from(parseCertificate(pem).rawData);
-  return createHash('sha256').update(der).digest('hex').toUpperCase().replace(/(..)(?!$)/g, '$1:');
+  return new X509Certificate(pem).fingerprint256;
 }

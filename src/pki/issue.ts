@@ -2,9 +2,8 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import type { ClusterModel } from '../model/types.js';
-import { certificateAuthorities, keyPairs, leafInstances, type CaSpec, type LeafInstance, type Usage } from './cert-list.js';
-import { sameSans, sansOf } from './inspect.js';
-import { TOKEN_PATTERNS, type Secrets, type Tokens } from './secrets.js';
+import type { CaSpec, LeafInstance, Usage } from './cert-list.js';
+import { TOKEN_PATTERNS, type Tokens } from './secrets.js';
 
 /** The clock and entropy issuing uses, passed in by the caller. */
 export interface IssueDeps {
@@ -13,13 +12,6 @@ export interface IssueDeps {
 }
 
 export { SecretsError } from './errors.js';
-import { SecretsError } from './errors.js';
-
-/** What ensureSecrets made: the complete bundle and one line per file it wrote. */
-export interface EnsureResult {
-  secrets: Secrets;
-  changes: string[];
-}
 
 /** Certificates are valid from a little before now, so hosts with a slightly slow clock accept them. */
 export const BACKDATE_MS = 5 * 60 * 1000;
@@ -35,64 +27,16 @@ const KEY_ALGORITHMS = {
   },
 } as const;
 
-/** Returns the secrets with everything the model needs; existing CAs are never replaced. */
-export async function ensureSecrets(model: ClusterModel, stored: Secrets, deps: IssueDeps): Promise<EnsureResult> {
+/** Makes a self-signed CA: key pair and certificate valid caValidityDays. */
+export async function generateCa(spec: CaSpec, model: ClusterModel, deps: IssueDeps): Promise<{ certPem: string; keyPem: string }> {
   x509.cryptoProvider.set(deps.crypto);
-  const files = new Map(stored.files);
-  const changes: string[] = [];
-  const problems: string[] = [];
-  const algorithm = model.cluster.certificates.keyAlgorithm;
-  const put = (path: string, text: string, why: string) => {
-    files.set(path, text);
-    changes.push(`${why} ${path}`);
-  };
-
-  const cas = new Map<string, { cert: x509.X509Certificate; key: CryptoKey }>();
-  for (const spec of certificateAuthorities()) {
-    const ca = await ensureCa(spec, files, model, deps, put, problems);
-    if (ca) cas.set(spec.name, ca);
-  }
-  for (const spec of keyPairs()) await ensureKeyPair(spec.stem, files, algorithm, deps, put, problems);
-  if (problems.length) throw new SecretsError(problems);
-
-  for (const leaf of leafInstances(model)) {
-    await ensureLeaf(leaf, cas.get(leaf.spec.ca)!, files, model, deps, put, problems);
-  }
-  if (problems.length) throw new SecretsError(problems);
-
-  const tokens = stored.tokens ?? makeTokens(deps.crypto);
-  if (!stored.tokens) changes.push('generated tokens.json');
-  return { secrets: { files, tokens }, changes };
-}
-
-type Put = (path: string, text: string, why: string) => void;
-
-async function ensureCa(spec: CaSpec, files: Map<string, string>, model: ClusterModel, deps: IssueDeps, put: Put, problems: string[]) {
-  const crtPath = `${spec.stem}.crt`;
-  const keyPath = `${spec.stem}.key`;
-  const crt = files.get(crtPath);
-  const key = files.get(keyPath);
-  if (crt !== undefined && key !== undefined) {
-    const loaded = await loadPair(crtPath, crt, keyPath, key, problems);
-    if (loaded && !(await loaded.cert.verify({ publicKey: loaded.cert.publicKey, signatureOnly: true }, deps.crypto))) {
-      problems.push(`${crtPath}: not a self-signed CA certificate`);
-      return null;
-    }
-    return loaded;
-  }
-  if (crt !== undefined || key !== undefined) {
-    problems.push(`${crt === undefined ? crtPath : keyPath}: missing while ${crt === undefined ? keyPath : crtPath} exists; restore it from your backup (kubeha never replaces a CA)`);
-    return null;
-  }
   const algorithm = model.cluster.certificates.keyAlgorithm;
   const keys = await generateKeys(algorithm, deps.crypto);
-  const notBefore = new Date(deps.now.getTime() - BACKDATE_MS);
-  const notAfter = new Date(deps.now.getTime() + model.cluster.certificates.caValidityDays * DAY_MS);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(deps.crypto),
     name: `CN=${spec.commonName}`,
-    notBefore,
-    notAfter,
+    notBefore: new Date(deps.now.getTime() - BACKDATE_MS),
+    notAfter: new Date(deps.now.getTime() + model.cluster.certificates.caValidityDays * DAY_MS),
     keys,
     signingAlgorithm: KEY_ALGORITHMS[algorithm].sign,
     extensions: [
@@ -101,53 +45,26 @@ async function ensureCa(spec: CaSpec, files: Map<string, string>, model: Cluster
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, deps.crypto),
     ],
   }, deps.crypto);
-  put(keyPath, await privateKeyPem(keys.privateKey, deps.crypto), 'generated');
-  put(crtPath, cert.toString('pem') + '\n', 'generated');
-  return { cert, key: keys.privateKey };
+  return { certPem: cert.toString('pem') + '\n', keyPem: await privateKeyPem(keys.privateKey, deps.crypto) };
 }
 
-async function ensureKeyPair(stem: string, files: Map<string, string>, algorithm: Algorithm, deps: IssueDeps, put: Put, problems: string[]) {
-  const keyPath = `${stem}.key`;
-  const pubPath = `${stem}.pub`;
-  const key = files.get(keyPath);
-  const pub = files.get(pubPath);
-  if (key !== undefined && pub !== undefined) return;
-  if (key !== undefined || pub !== undefined) {
-    problems.push(`${key === undefined ? keyPath : pubPath}: missing while ${key === undefined ? pubPath : keyPath} exists; restore it from your backup`);
-    return;
-  }
+/** Makes a bare key pair (the service-account key): PKCS#8 private and SPKI public PEM. */
+export async function generateKeyPair(algorithm: Algorithm, deps: IssueDeps): Promise<{ keyPem: string; publicPem: string }> {
   const keys = await generateKeys(algorithm, deps.crypto);
-  put(keyPath, await privateKeyPem(keys.privateKey, deps.crypto), 'generated');
-  put(pubPath, await publicKeyPem(keys.publicKey, deps.crypto), 'generated');
+  return { keyPem: await privateKeyPem(keys.privateKey, deps.crypto), publicPem: await publicKeyPem(keys.publicKey, deps.crypto) };
 }
 
-async function ensureLeaf(leaf: LeafInstance, ca: IssuingCa, files: Map<string, string>, model: ClusterModel, deps: IssueDeps, put: Put, problems: string[]) {
-  const crtPath = `${leaf.stem}.crt`;
-  const keyPath = `${leaf.stem}.key`;
-  const crt = files.get(crtPath);
-  const key = files.get(keyPath);
-  const wanted = leaf.spec.sans(leaf.host);
-  let why = 'issued';
-  if (crt !== undefined && key !== undefined) {
-    const loaded = await loadPair(crtPath, crt, keyPath, key, problems);
-    if (!loaded) return;
-    if (!(await loaded.cert.verify({ publicKey: ca.cert.publicKey, signatureOnly: true }, deps.crypto))) {
-      problems.push(`${crtPath}: not issued by the stored CA ${ca.cert.subject}; delete ${crtPath} and ${keyPath} to have them issued again`);
-      return;
-    }
-    if (sameSans(sansOf(loaded.cert), wanted)) return;
-    why = 're-issued (SANs changed)';
-  } else if (crt !== undefined || key !== undefined) {
-    problems.push(`${crt === undefined ? crtPath : keyPath}: missing while ${crt === undefined ? keyPath : crtPath} exists; delete both to have them issued again`);
-    return;
-  }
-  const { pem, keyPem } = await issueLeaf(leaf, ca, model, deps);
-  put(keyPath, keyPem, why);
-  put(crtPath, pem, why);
+/** Loads a stored CA for signing (ensureSecrets has checked that the key matches). */
+export async function loadIssuingCa(certPem: string, keyPem: string, deps: IssueDeps): Promise<IssuingCa> {
+  x509.cryptoProvider.set(deps.crypto);
+  const cert = new x509.X509Certificate(certPem);
+  const algorithm = cert.publicKey.algorithm.name === 'ECDSA' ? 'ecdsa-p256' : 'rsa-2048';
+  return { cert, key: await importPrivateKey(keyPem, algorithm, deps.crypto) };
 }
 
 /** Issues one leaf certificate with a new key from the given CA. */
 export async function issueLeaf(leaf: LeafInstance, ca: IssuingCa, model: ClusterModel, deps: IssueDeps): Promise<{ pem: string; keyPem: string }> {
+  x509.cryptoProvider.set(deps.crypto);
   const keys = await generateKeys(model.cluster.certificates.keyAlgorithm, deps.crypto);
   const notBefore = new Date(deps.now.getTime() - BACKDATE_MS);
   const notAfter = new Date(deps.now.getTime() + model.cluster.certificates.leafValidityDays * DAY_MS);
@@ -277,7 +194,8 @@ function randomText(crypto: Crypto, alphabet: string, length: number): string {
   return out;
 }
 
-function makeTokens(crypto: Crypto): Tokens {
+/** Random tokens and passwords, each checked against its pattern. */
+export function makeTokens(crypto: Crypto): Tokens {
   const tokens: Tokens = {
     bootstrapToken: `${randomText(crypto, ALPHABET_LOWER, 6)}.${randomText(crypto, ALPHABET_LOWER, 16)}`,
     vrrpPassword: randomText(crypto, ALPHABET_MIXED, 8),

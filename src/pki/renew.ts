@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { certificateAuthorities, type Usage } from './cert-list.js';
-import { sansOf } from './inspect.js';
+import { parseCertificate, sansOf } from './inspect.js';
 import { BACKDATE_MS, loadPair, SecretsError, signLeaf, type IssueDeps, type IssuingCa } from './issue.js';
 import type { Secrets } from './secrets.js';
 
@@ -46,7 +46,7 @@ export async function renewLeaves(stored: Secrets, withinDays: number, deps: Iss
     const notBefore = new Date(deps.now.getTime() - BACKDATE_MS);
     const pem = await signLeaf({
       subject: old.subjectName,
-      sans: sansOf(old),
+      sans: sansOf(parseCertificate(old.toString('pem'))),
       usages: usagesOf(old),
       publicKey: old.publicKey,
       ca: issuer,

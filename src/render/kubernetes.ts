@@ -118,7 +118,7 @@ export const kubernetesSteps: readonly Step[] = [
     phase: 'os', name: 'host name and the kubeha block of /etc/hosts', when: everyHost,
     script: template('os-hostname', (ctx) => ({
       name: q(ctx.host.name),
-      hostsBlock: q(hostsBlock(ctx.model)),
+      hostsBlock: q(hostsBlock(ctx.model, ctx.host)),
       blockRange: q(`/^${HOSTS_MARKERS.begin}$/,/^${HOSTS_MARKERS.end}$/`),
     })),
   },

@@ -6,11 +6,26 @@ import { FLANNEL_BACKEND_PORTS } from './flannel.js';
 /** Markers around the block kubeha manages in /etc/hosts. */
 export const HOSTS_MARKERS = { begin: '# BEGIN kubeha', end: '# END kubeha' } as const;
 
-/** The managed /etc/hosts block: every host of the inventory, and the endpoint's DNS name on the VIP. */
-export function hostsBlock(model: ClusterModel): string {
-  const lines = model.hosts.map((h) => `${h.address} ${h.name}`);
-  if (model.loadBalancer?.dnsName) lines.push(`${model.loadBalancer.vip} ${model.loadBalancer.dnsName}`);
-  return [HOSTS_MARKERS.begin, ...lines, HOSTS_MARKERS.end].join('\n');
+const infrastructureLines = new WeakMap<ClusterModel, string[]>();
+
+/**
+ * The managed /etc/hosts block: the cluster's infrastructure hosts (control planes, etcd members, load
+ * balancers), this host itself, and the endpoint's DNS name on the VIP. Workers do not list each other: adding
+ * a worker changes that worker's bundle only, and the block stays small on large clusters.
+ */
+export function hostsBlock(model: ClusterModel, host: HostModel): string {
+  let lines = infrastructureLines.get(model);
+  if (!lines) {
+    lines = model.hosts.filter(isInfrastructure).map((h) => `${h.address} ${h.name}`);
+    if (model.loadBalancer?.dnsName) lines.push(`${model.loadBalancer.vip} ${model.loadBalancer.dnsName}`);
+    infrastructureLines.set(model, lines);
+  }
+  const own = isInfrastructure(host) ? [] : [`${host.address} ${host.name}`];
+  return [HOSTS_MARKERS.begin, ...own, ...lines, HOSTS_MARKERS.end].join('\n');
+}
+
+function isInfrastructure(host: HostModel): boolean {
+  return host.isControlPlane || host.isEtcd || host.isLoadBalancer;
 }
 
 /** An opening in the host firewall: a TCP/UDP port or range (`30000-32767`), or an IP protocol such as vrrp (112). */
