@@ -51,7 +51,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (x: number, digits = 3) => x.toFixed(digits);
 
 console.log(`kubeha bench: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; median of ${REPEAT}`);
-console.log('workers  hosts  first run s  re-run s  gzip floor s  first/floor  re-run/floor  peak MB (first/re-run)  ms/host (re-run)');
+console.log('workers  hosts  first run s  re-run s  gzip floor s  first/floor  re-run/floor  peak MB (first/re-run)  ms/host (re-run)  marginal ms/host');
+let baseline: number | null = null;
 for (const workers of SIZES) {
   const firsts: Run[] = [];
   const reruns: Run[] = [];
@@ -77,5 +78,8 @@ for (const workers of SIZES) {
     fmt(first / floor.seconds, 1).padStart(12), fmt(rerun / floor.seconds, 1).padStart(13),
     `${Math.max(...firsts.map((r) => r.maxRssMb)).toFixed(0)}/${Math.max(...reruns.map((r) => r.maxRssMb)).toFixed(0)}`.padStart(23),
     fmt((rerun * 1000) / hosts, 2).padStart(17),
+    // Time per host beyond the fixed cost of a 3 + 3 cluster: flat when gen scales linearly.
+    (baseline === null || workers === 0 ? '-' : fmt(((rerun - baseline) * 1000) / workers, 2)).padStart(17),
   ].join(' '));
+  if (workers === 0) baseline = rerun;
 }

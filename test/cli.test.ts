@@ -118,4 +118,22 @@ test('a failed run leaves the previous output untouched; other files in the outp
   }
 });
 
+test('large clusters pack on a worker thread too, with the same bytes as the single-threaded check', async () => {
+  const work = tempDir();
+  try {
+    const doc = JSON.parse(readFileSync(EXAMPLE, 'utf8'));
+    doc.hosts.push(...Array.from({ length: 200 }, (_, i) => ({ name: `node${i}`, address: `10.1.${Math.floor(i / 200)}.${(i % 200) + 1}`, roles: ['worker'] })));
+    const inventory = join(work, 'big.json');
+    writeFileSync(inventory, JSON.stringify(doc));
+    const args = ['--out', join(work, 'out'), '--secrets', join(work, 'secrets')];
+    const r = await runCli([inventory, ...args, '--quiet']);
+    assert.is(r.code, 0, r.err);
+    assert.is(readdirSync(join(work, 'out')).length, 206, '205 tarballs and SHA256SUMS');
+    const check = await runCli(['check', inventory, ...args]);
+    assert.is(check.code, 0, check.err + check.out);
+  } finally {
+    cleanup(work);
+  }
+});
+
 test.run();

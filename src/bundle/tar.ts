@@ -1,5 +1,5 @@
 /** The only archive writer: a byte-reproducible <host>.tar.gz built from in-memory files. */
-import { gzip, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { TarArchive } from 'archiver';
 import type { BundleFile } from './manifest.js';
 
@@ -34,17 +34,6 @@ export function gzipReproducible(tar: Buffer): Buffer {
   const gz = gzipSync(tar, { level: GZIP_LEVEL });
   gz[9] = GZIP_OS_UNIX;
   return gz;
-}
-
-/** The same as gzipReproducible, on libuv's thread pool, so compression overlaps the next host's rendering. */
-export function gzipReproducibleAsync(tar: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    gzip(tar, { level: GZIP_LEVEL }, (error, gz) => {
-      if (error) return reject(error);
-      gz[9] = GZIP_OS_UNIX;
-      resolve(gz);
-    });
-  });
 }
 
 /** Builds `<folder>.tar.gz` bytes. */
