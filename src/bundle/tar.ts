@@ -1,7 +1,7 @@
 /** The only archive writer: a byte-reproducible <host>.tar.gz built from in-memory files. */
 import { gzipSync } from 'node:zlib';
 import { TarArchive } from 'archiver';
-import type { BundleFile } from './manifest.js';
+import { compareUtf8, type BundleFile } from './manifest.js';
 
 /** Every entry's mtime: 2000-01-01T00:00:00Z, so the same files give the same bytes. */
 export const FIXED_MTIME = new Date(Date.UTC(2000, 0, 1));
@@ -58,5 +58,5 @@ function entries(folder: string, files: readonly BundleFile[]): Entry[] {
     ...[...dirs].map((name) => ({ name, mode: 0o755, bytes: null })),
     ...files.map((f) => ({ name: `${folder}/${f.path}`, mode: f.mode, bytes: f.bytes })),
   ];
-  return all.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  return all.sort((a, b) => compareUtf8(a.name, b.name));
 }
