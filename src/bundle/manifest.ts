@@ -17,8 +17,7 @@ export function hostFiles(ctx: RenderContext, artifacts: readonly Artifact[], st
   const rootfs = mine.map((a): BundleFile => {
     if (seen.has(a.path)) throw new Error(`two artifacts install ${a.path} on ${ctx.host.name}`);
     seen.add(a.path);
-    const rendered = a.render(ctx);
-    return { path: `rootfs${a.path}`, mode: a.mode, bytes: typeof rendered === 'string' ? Buffer.from(rendered, 'utf8') : rendered };
+    return { path: `rootfs${a.path}`, mode: a.mode, bytes: a.sameOnEveryHost ? shared(ctx, a) : toBytes(a.render(ctx)) };
   }).sort(byPath);
   const runScript: BundleFile = {
     path: 'run.sh',
@@ -29,9 +28,36 @@ export function hostFiles(ctx: RenderContext, artifacts: readonly Artifact[], st
   return [...files, { path: 'SHA256SUMS', mode: 0o644, bytes: Buffer.from(sha256sums(files), 'utf8') }].sort(byPath);
 }
 
+const toBytes = (rendered: string | Buffer): Buffer => (typeof rendered === 'string' ? Buffer.from(rendered, 'utf8') : rendered);
+
+/** Renders of artifacts that are the same on every host, once per (secrets, model): large clusters render them once. */
+const sharedRenders = new WeakMap<object, WeakMap<object, Map<Artifact, Buffer>>>();
+
+function shared(ctx: RenderContext, artifact: Artifact): Buffer {
+  let byModel = sharedRenders.get(ctx.secrets);
+  if (!byModel) sharedRenders.set(ctx.secrets, (byModel = new WeakMap()));
+  let renders = byModel.get(ctx.model);
+  if (!renders) byModel.set(ctx.model, (renders = new Map()));
+  let bytes = renders.get(artifact);
+  if (!bytes) renders.set(artifact, (bytes = toBytes(artifact.render(ctx))));
+  return bytes;
+}
+
+/** SHA-256 of a buffer, remembered for shared renders (the same Buffer object on every host). */
+const digests = new WeakMap<Buffer, string>();
+
+function sha256(bytes: Buffer): string {
+  let digest = digests.get(bytes);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(bytes).digest('hex');
+    digests.set(bytes, digest);
+  }
+  return digest;
+}
+
 /** `sha256sum`-compatible lines for the given files, in their order. */
 export function sha256sums(files: readonly { path: string; bytes: Buffer }[]): string {
-  return files.map((f) => `${createHash('sha256').update(f.bytes).digest('hex')}  ${f.path}\n`).join('');
+  return files.map((f) => `${sha256(f.bytes)}  ${f.path}\n`).join('');
 }
 
 /** Orders paths by their UTF-8 bytes, the same on every machine and locale. */

@@ -8,8 +8,8 @@ const kubernetesNode: Artifact['when'] = (host) => host.isKubernetesNode;
 
 /** Files every Kubernetes node gets. */
 export const baseArtifacts: readonly Artifact[] = [
-  { path: '/etc/modules-load.d/kubernetes.conf', mode: 0o644, when: kubernetesNode, render: renderModulesLoad },
-  { path: '/etc/sysctl.d/99-kubernetes.conf', mode: 0o644, when: kubernetesNode, render: renderSysctl },
+  { path: '/etc/modules-load.d/kubernetes.conf', mode: 0o644, when: kubernetesNode, render: renderModulesLoad, sameOnEveryHost: true },
+  { path: '/etc/sysctl.d/99-kubernetes.conf', mode: 0o644, when: kubernetesNode, render: renderSysctl, sameOnEveryHost: true },
 ];
 
 const fromTemplate = (name: string): Step['script'] => (ctx) => renderTemplate(ctx.templates, `steps/${name}.sh.ejs`, {});

@@ -24,6 +24,8 @@ export interface Artifact {
   render: (ctx: RenderContext) => string | Buffer;
   /** systemd units to restart (or reload) when this file changes on the host. */
   restarts?: readonly string[];
+  /** The content depends on the cluster only, not on the host: rendered once per compile. */
+  sameOnEveryHost?: boolean;
 }
 
 /** The phases of run.sh, in the order they run. */

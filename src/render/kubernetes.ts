@@ -48,19 +48,19 @@ function renderCrictl(ctx: RenderContext): string {
 /** Files Kubernetes nodes get. */
 export const kubernetesArtifacts: readonly Artifact[] = [
   { path: KUBEADM_CONFIG_PATH, mode: 0o600, when: kubernetesNode, render: renderKubeadmConfig },
-  { path: RUNTIME_PATHS.containerdConfig, mode: 0o644, when: containerdNode, render: renderContainerdConfig, restarts: ['containerd.service'] },
-  { path: RUNTIME_PATHS.dockerDaemon, mode: 0o644, when: dockerNode, render: renderDockerDaemon, restarts: ['docker.service'] },
+  { path: RUNTIME_PATHS.containerdConfig, mode: 0o644, when: containerdNode, render: renderContainerdConfig, restarts: ['containerd.service'], sameOnEveryHost: true },
+  { path: RUNTIME_PATHS.dockerDaemon, mode: 0o644, when: dockerNode, render: renderDockerDaemon, restarts: ['docker.service'], sameOnEveryHost: true },
   {
-    path: RUNTIME_PATHS.criDockerService, mode: 0o644, when: dockerNode, restarts: ['cri-docker.service'],
+    path: RUNTIME_PATHS.criDockerService, mode: 0o644, when: dockerNode, restarts: ['cri-docker.service'], sameOnEveryHost: true,
     render: (ctx) => renderTemplate(ctx.templates, 'kubernetes/cri-docker.service.ejs', {
       version: CRI_DOCKERD.version, socket: CRI_DOCKERD.socket, binary: CRI_DOCKERD.binary, args: criDockerdArgs(ctx.model),
     }),
   },
   {
-    path: RUNTIME_PATHS.criDockerSocket, mode: 0o644, when: dockerNode, restarts: ['cri-docker.socket'],
+    path: RUNTIME_PATHS.criDockerSocket, mode: 0o644, when: dockerNode, restarts: ['cri-docker.socket'], sameOnEveryHost: true,
     render: (ctx) => renderTemplate(ctx.templates, 'kubernetes/cri-docker.socket.ejs', { socket: CRI_DOCKERD.socket, criSocket: ctx.model.cluster.criSocket }),
   },
-  { path: RUNTIME_PATHS.crictl, mode: 0o644, when: kubernetesNode, render: renderCrictl },
+  { path: RUNTIME_PATHS.crictl, mode: 0o644, when: kubernetesNode, render: renderCrictl, sameOnEveryHost: true },
   { path: FLANNEL_MANIFEST_PATH, mode: 0o644, when: initNode, render: renderFlannel },
 ];
 
