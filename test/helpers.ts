@@ -1,6 +1,6 @@
 /** Shared test helpers: in-memory compiles, real generation into temp folders, and real-tool lookup. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +84,16 @@ export async function generateAndUnpack(inventoryPath: string, secretsDir?: stri
     execFileSync('tar', ['-xzf', join(out, name), '-C', unpacked]);
   }
   return { dir, out, secrets, unpacked };
+}
+
+/** Every file below a folder, as paths relative to it. */
+export function walk(dir: string, prefix = ''): string[] {
+  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n), `${prefix}${n}/`) : [`${prefix}${n}`]));
+}
+
+/** Every file below a folder with its bytes, sorted by path: compare two with assert.equal. */
+export function snapshot(dir: string): Map<string, Buffer> {
+  return new Map(walk(dir).sort().map((p) => [p, readFileSync(join(dir, p))]));
 }
 
 /** Removes a temp folder. */

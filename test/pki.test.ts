@@ -4,18 +4,11 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { caCertHash } from '../src/pki/inspect.js';
-import { cleanup, haveTool, REPO, runCli, tempDir } from './helpers.js';
+import { REPO, cleanup, haveTool, runCli, snapshot, tempDir, walk } from './helpers.js';
 
 const runbook = () => JSON.parse(readFileSync(join(REPO, 'examples', 'runbook.json'), 'utf8'));
 
-function walk(dir: string, prefix = ''): string[] {
-  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n), `${prefix}${n}/`) : [`${prefix}${n}`]));
-}
 
-/** Every file of the secrets folder with its bytes. */
-function snapshot(dir: string): Map<string, Buffer> {
-  return new Map(walk(dir).sort().map((p) => [p, readFileSync(join(dir, p))]));
-}
 
 async function gen(work: string, doc: unknown, extra: string[] = []) {
   writeFileSync(join(work, 'inventory.json'), JSON.stringify(doc, null, 2));

@@ -3,14 +3,10 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cleanup, haveTool, REPO, runCli, tempDir } from './helpers.js';
+import { REPO, cleanup, haveTool, runCli, snapshot, tempDir, walk } from './helpers.js';
 
 const runbook = () => JSON.parse(readFileSync(join(REPO, 'examples', 'runbook.json'), 'utf8'));
 
-function walk(dir: string, prefix = ''): string[] {
-  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n), `${prefix}${n}/`) : [`${prefix}${n}`]));
-}
-const snapshot = (dir: string) => new Map(walk(dir).sort().map((p) => [p, readFileSync(join(dir, p))]));
 
 async function setup(doc: unknown) {
   const work = tempDir();
