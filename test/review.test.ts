@@ -110,6 +110,8 @@ test('certs renew re-issues expiring leaves from the same CAs, keeps their keys,
     assert.is((await runCli([inventory, ...args, '--quiet'])).code, 0);
     const secrets = join(work, 'secrets');
     const before = snapshot(secrets);
+    const warned = await runCli([inventory, ...args]);
+    assert.match(warned.err, /^warning: 7 certificate\(s\) expire within 30 days \(first: .+\): run gen certs renew --secrets /m, 'gen warns and says what to do');
     const nothing = await runCli(['certs', 'renew', '--within', '10', '--secrets', secrets]);
     assert.is(nothing.code, 0);
     assert.match(nothing.out, 'nothing renewed');

@@ -1,5 +1,7 @@
 /** gen, gen diff and gen check: generate in memory, then write, compare or report. */
+import { expiringCertificates } from '../pki/inspect.js';
 import { diffBundles, formatDiff } from '../review/diff.js';
+import { EXPIRY_WARNING_DAYS } from './certs.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { openOutputStage } from './output.js';
@@ -37,6 +39,11 @@ export async function runGenerate(inv: Invocation, io: Console): Promise<number>
       warnings,
     });
     return 0;
+  }
+  const expiring = expiringCertificates(gen.secrets.files, new Date(), EXPIRY_WARNING_DAYS);
+  if (expiring.length) {
+    io.err(`warning: ${expiring.length} certificate(s) expire within ${EXPIRY_WARNING_DAYS} days (first: ${expiring[0]!.path} on ${expiring[0]!.notAfter.toISOString().slice(0, 10)}): ` +
+      `run gen certs renew --secrets ${inv.secrets}, then gen again and run the changed bundles\n`);
   }
   if (inv.quiet) return 0;
   for (const change of gen.secretChanges) io.out(`secrets: ${change}\n`);

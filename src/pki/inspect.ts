@@ -55,3 +55,13 @@ export function caCertHash(caPem: string): string {
 export function fingerprint(pem: string): string {
   return new X509Certificate(pem).fingerprint256;
 }
+
+/** Certificates of a secrets bundle that expire before `now + days`, soonest first. */
+export function expiringCertificates(files: ReadonlyMap<string, string>, now: Date, days: number): { path: string; notAfter: Date }[] {
+  const limit = now.getTime() + days * 24 * 60 * 60 * 1000;
+  return [...files]
+    .filter(([path]) => path.endsWith('.crt'))
+    .map(([path, pem]) => ({ path, notAfter: parseCertificate(pem).notAfter }))
+    .filter((c) => c.notAfter.getTime() < limit)
+    .sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime());
+}
