@@ -119,7 +119,7 @@ function uidGid(user: string): { uid: number; gid: number } {
  * Starts a member exactly as its unit says: same binary, flags and user; the bundle's /etc/etcd/pki and a fresh
  * data dir are mounted at the paths of the flags. Keys are chowned to the unit's user first, as run.sh does.
  */
-export function startMember(net: LoopbackNet, member: MemberBundle, scratch: string): RunningMember {
+export function startMember(net: LoopbackNet, member: MemberBundle, scratch: string, options: { before?: string } = {}): RunningMember {
   const unit = readFileSync(join(member.bundle, 'rootfs/etc/systemd/system/etcd.service'), 'utf8');
   const { argv, user } = execStartOf(unit);
   const pkiDir = flagValue(argv, 'trusted-ca-file').replace(/\/[^/]+$/, '');
@@ -135,7 +135,9 @@ export function startMember(net: LoopbackNet, member: MemberBundle, scratch: str
     for (const key of ['key-file', 'peer-key-file']) chownSync(join(member.bundle, 'rootfs', flagValue(argv, key)), uid, gid);
   }
   const run = user ? ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', ...argv] : argv;
-  const script = `${MOUNT_SCRIPT}mount_at "$1" "$2" "$3/ovl-pki"\nmount_at "$4" "$5" "$3/ovl-data"\nshift 5\nexec "$@"\n`;
+  // options.before: a command run first in the member's namespaces (as root), such as its generated member-add script.
+  const before = options.before ? `${options.before}\n` : '';
+  const script = `${MOUNT_SCRIPT}mount_at "$1" "$2" "$3/ovl-pki"\nmount_at "$4" "$5" "$3/ovl-data"\nshift 5\n${before}exec "$@"\n`;
   const ns = net.add(member.address);
   const log = join(work, 'etcd.log');
   const out = openSync(log, 'w');

@@ -187,6 +187,11 @@ export const rules: readonly Rule[] = [
     ],
   },
   {
+    name: 'joining etcd needs running members',
+    check: (inv) => inv.etcd.initialClusterState === 'existing' && inv.hosts.filter((h) => h.roles.includes('etcd')).length < 2
+      ? [error('/etcd/initialClusterState', '"existing" adds members to a running etcd cluster: list its running members too (a single member must start as "new")')] : [],
+  },
+  {
     name: 'etcd data directory',
     check: (inv) => SYSTEM_DIRS.has(inv.etcd.dataDir) ? [error('/etcd/dataDir', `${inv.etcd.dataDir} is a system directory: use a directory of its own such as /var/lib/etcd`)] : [],
   },

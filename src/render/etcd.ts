@@ -91,9 +91,32 @@ export function renderEtcdUnit(ctx: RenderContext): string {
   });
 }
 
+/** The script that adds a new member to a running cluster (with etcd.initialClusterState = existing). */
+export const ETCD_MEMBER_ADD_PATH = '/usr/local/lib/kubeha/etcd-member-add.sh';
+
+const joiningMember: HostFilter = (host, model) => host.isEtcd && model.etcd.initialClusterState === 'existing';
+
+/** Renders the member-add script: asks the other members to add this one, unless it has data or is listed. */
+export function renderMemberAdd(ctx: RenderContext): string {
+  const { model, host } = ctx;
+  const me = memberOf(model, host);
+  const others = model.etcd.members.filter((m) => m.name !== host.name);
+  return renderTemplate(ctx.templates, 'etcd/member-add.sh.ejs', {
+    name: q(me.name),
+    peerURL: me.peerURL,
+    dataDir: q(model.etcd.dataDir),
+    etcdctl: q(`${etcdBinDir(model)}/etcdctl`),
+    endpoints: others.map((m) => m.clientURL).join(','),
+    ca: q(pki('ca.crt')),
+    cert: q(pki('server.crt')),
+    key: q(pki('server.key')),
+  });
+}
+
 /** Files etcd hosts get (their certificates and keys come from pkiArtifacts). */
 export const etcdArtifacts: readonly Artifact[] = [
   { path: ETCD_UNIT_PATH, mode: 0o644, when: etcdMember, render: renderEtcdUnit, restarts: [ETCD_UNIT] },
+  { path: ETCD_MEMBER_ADD_PATH, mode: 0o755, when: joiningMember, render: renderMemberAdd },
 ];
 
 /** Target paths whose change restarts etcd: every artifact that says so. */
@@ -158,9 +181,14 @@ function startScript(ctx: RenderContext): string {
   });
 }
 
-/** run.sh steps of etcd hosts: binaries, user and data dir, then start and wait until the member is healthy. */
+function memberAddScript(ctx: RenderContext): string {
+  return renderTemplate(ctx.templates, 'etcd/member-add-step.sh.ejs', { dataDir: q(ctx.model.etcd.dataDir), script: q(ETCD_MEMBER_ADD_PATH) });
+}
+
+/** run.sh steps of etcd hosts: binaries, user and data dir, (joining members: member add), then start and wait until healthy. */
 export const etcdSteps: readonly Step[] = [
   { phase: 'packages', name: 'etcd binaries', when: etcdMember, script: installScript },
   { phase: 'services', name: 'etcd user, data dir and key owners', when: etcdMember, script: userScript },
+  { phase: 'services', name: 'join the running etcd cluster (initialClusterState existing)', when: joiningMember, script: memberAddScript },
   { phase: 'services', name: 'start etcd and wait until the member is healthy', when: etcdMember, script: startScript },
 ];
