@@ -21,8 +21,9 @@ export function keepalivedDesign(host: HostModel, loadBalancers: readonly HostMo
   const priorities = loadBalancers.map((h) => `${h.name} ${h.vrrpPriority}`).join(', ');
   const lines = [
     `Every load balancer starts as BACKUP with nopreempt. Priorities: ${priorities} (this host: ${host.vrrpPriority}).`,
-    'At start the highest priority elects itself first; after that the master keeps the VIP until it fails, and a',
-    'recovered node never takes it back (no second flap).',
+    'At start the first node whose master-down timer expires takes the VIP (the priorities break a tie: a higher one',
+    'waits a few ms less); after that the master keeps the VIP until it fails, and a recovered node never takes it',
+    'back (no second flap).',
     `The check runs every ${check.interval} s (killed after ${check.timeout} s). ${check.fall} failures in a row, that is ${check.fall} × ${check.interval} s = ` +
       `${check.fall * check.interval} s (at most ${check.fall} × (${check.interval} + ${check.timeout}) s = ${check.fall * (check.interval + check.timeout)} s if it hangs),`,
     'put this node in FAULT: it drops the VIP and sends a priority-0 advert.',
