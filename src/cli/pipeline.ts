@@ -26,7 +26,7 @@ export interface Generation {
   outputs: OutputFile[];
 }
 
-/** How many tarballs may wait to be written at once (bounds memory). */
+/** How many tarballs may be built, and how many written, at once (bounds memory). */
 const IN_FLIGHT = 16;
 
 /** Loads secrets, makes what is missing (in memory), compiles and packs every host; each tarball goes to `sink` as soon as it is ready. */
@@ -37,26 +37,32 @@ export async function generateInMemory(model: ClusterModel, secretsDir: string, 
   const bundles = new Map<string, BundleFile[]>();
   const outputs: OutputFile[] = [];
   const tick = progress(io, 'building bundles', model.hosts.length);
-  // Rendering, tar and gzip run on this thread; writing the files, mostly system calls, runs on the thread pool
-  // meanwhile. (Measured on 2 cores: neither zlib's thread pool nor a second worker thread packing half of the
-  // hosts made a 3 + 3 + 1000 run faster, so they are not used.)
-  const pending = new Set<Promise<void>>();
+  // Rendering and gzip run on this thread. A tar build mostly waits on archiver's stream turns, so up to
+  // IN_FLIGHT of them overlap; writing the files, mostly system calls, runs on the thread pool. (Measured on
+  // 2 cores: zlib's thread pool and a worker thread packing half of the hosts brought nothing, so neither is used.)
+  const building: Promise<void>[] = [];
+  const writing = new Set<Promise<void>>();
+  const pack = async (name: string, tar: Promise<Buffer>) => {
+    const file = { name: `${name}.tar.gz`, bytes: gzipReproducible(await tar), mode: 0o600 };
+    outputs.push(file);
+    tick(outputs.length);
+    if (!sink) return;
+    const job = sink(file);
+    writing.add(job);
+    void job.then(() => writing.delete(job), () => {});
+  };
   try {
     for (const host of model.hosts) {
       const files = compileHost(model, host, { secrets, templates });
       if (!sink) bundles.set(host.name, files);
-      const file = { name: `${host.name}.tar.gz`, bytes: gzipReproducible(await buildTar(host.name, files)), mode: 0o600 };
-      outputs.push(file);
-      tick(outputs.length);
-      if (!sink) continue;
-      const job = sink(file);
-      pending.add(job);
-      void job.then(() => pending.delete(job), () => {});
-      if (pending.size >= IN_FLIGHT) await Promise.race(pending);
+      building.push(pack(host.name, buildTar(host.name, files)));
+      if (building.length >= IN_FLIGHT) await building.shift();
+      if (writing.size >= IN_FLIGHT) await Promise.race(writing);
     }
-    await Promise.all(pending);
+    await Promise.all(building);
+    await Promise.all(writing);
   } catch (error) {
-    await Promise.allSettled(pending);
+    await Promise.allSettled([...building, ...writing]);
     throw error;
   }
   outputs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
