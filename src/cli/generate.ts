@@ -5,7 +5,7 @@ import { EXPIRY_WARNING_DAYS } from './certs.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { openOutputStage } from './output.js';
-import { generateInMemory, printWarnings, readExistingBundles, readInventory, redactionsOf } from './pipeline.js';
+import { generateInMemory, preparePackWorker, printWarnings, readExistingBundles, readInventory, redactionsOf } from './pipeline.js';
 import { stageSecrets } from './secrets-store.js';
 
 /** gen INVENTORY: writes the secrets (when new ones were made) and the output folder, then a summary. */
@@ -14,16 +14,18 @@ export async function runGenerate(inv: Invocation, io: Console): Promise<number>
   const { model, warnings } = readInventory(inv.inventory!);
   if (!inv.json) printWarnings(io, inv.inventory!, warnings);
   // Stage both folders completely before touching either, so a failure leaves both as they were.
+  const helper = preparePackWorker(model.hosts.length);
   const stage = openOutputStage(inv.out);
   let output;
   let secrets;
   let gen;
   try {
-    gen = await generateInMemory(model, inv.secrets, io, stage.write);
+    gen = await generateInMemory(model, inv.secrets, io, stage.write, helper);
     output = stage.finish();
     secrets = gen.secretChanges.length ? stageSecrets(inv.secrets, gen.secrets) : null;
   } catch (error) {
     stage.abort();
+    await helper?.worker.terminate();
     throw error;
   }
   secrets?.commit();

@@ -3,15 +3,16 @@ import { readFileSync, existsSync } from 'node:fs';
 export { readInventory, printWarnings } from './inventory-file.js';
 import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
-import { compileHost } from '../index.js';
 import type { ClusterModel } from '../model/types.js';
 import { ensureSecrets } from '../pki/ensure.js';
 import type { Secrets } from '../pki/secrets.js';
-import { buildTar, gzipReproducible } from '../bundle/tar.js';
 import { readTarball } from '../bundle/untar.js';
 import { sha256sums, type BundleFile } from '../bundle/manifest.js';
 import type { Redaction } from '../review/diff.js';
 import { progress, type Console } from './console.js';
+import { IN_FLIGHT, packHosts } from './pack.js';
+import type { PackJob, PackMessage } from './pack-worker.js';
+import { Worker } from 'node:worker_threads';
 import type { OutputFile } from './output.js';
 import { loadSecrets } from './secrets-store.js';
 import { readTemplates } from './templates.js';
@@ -26,43 +27,78 @@ export interface Generation {
   outputs: OutputFile[];
 }
 
-/** How many tarballs may be built, and how many written, at once (bounds memory). */
-const IN_FLIGHT = 16;
+
+/** A worker thread started early (it loads its modules meanwhile), to pack hosts alongside this one. */
+export interface PackWorker {
+  worker: Worker;
+}
+
+/** From this many hosts on, a worker thread packs hosts too (it costs about 0.3 s of start-up on the other core). */
+const WORKER_THRESHOLD = 200;
+
+/** Starts a packing worker when the cluster is large enough for it to pay; null otherwise. */
+export function preparePackWorker(hostCount: number): PackWorker | null {
+  return hostCount >= WORKER_THRESHOLD ? { worker: new Worker(new URL('./pack-worker.js', import.meta.url)) } : null;
+}
+
+/** Runs the worker on the shared counter; resolves once it has packed its last host and every delivery is done. */
+function runPackWorker(helper: PackWorker, job: PackJob, deliver: (name: string, gz: Buffer) => Promise<void> | void): Promise<void> {
+  const { worker } = helper;
+  let chain: Promise<void> = Promise.resolve();
+  const done = new Promise<void>((resolve, reject) => {
+    let finished = false;
+    worker.on('message', (message: PackMessage) => {
+      if ('done' in message) {
+        finished = true;
+        chain.then(() => worker.terminate()).then(() => resolve(), reject);
+        return;
+      }
+      const gz = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
+      chain = chain.then(() => deliver(message.name, gz));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => {
+      if (!finished) reject(new Error(`the packing worker stopped (exit ${code}) before it finished`));
+    });
+  });
+  worker.postMessage(job);
+  return done;
+}
 
 /** Loads secrets, makes what is missing (in memory), compiles and packs every host; each tarball goes to `sink` as soon as it is ready. */
-export async function generateInMemory(model: ClusterModel, secretsDir: string, io: Console, sink?: (file: OutputFile) => Promise<void>): Promise<Generation> {
+export async function generateInMemory(model: ClusterModel, secretsDir: string, io: Console, sink?: (file: OutputFile) => Promise<void>, helper: PackWorker | null = null): Promise<Generation> {
   const templates = readTemplates();
   const stored = loadSecrets(secretsDir);
   const { secrets, changes } = await ensureSecrets(model, stored, { now: new Date(), crypto: webcrypto as unknown as Crypto });
   const bundles = new Map<string, BundleFile[]>();
   const outputs: OutputFile[] = [];
   const tick = progress(io, 'building bundles', model.hosts.length);
-  // Rendering and gzip run on this thread. A tar build mostly waits on archiver's stream turns, so up to
-  // IN_FLIGHT of them overlap; writing the files, mostly system calls, runs on the thread pool. (Measured on
-  // 2 cores: zlib's thread pool and a worker thread packing half of the hosts brought nothing, so neither is used.)
-  const building: Promise<void>[] = [];
+  // Writing the files, mostly system calls, runs on the thread pool while hosts are packed.
   const writing = new Set<Promise<void>>();
-  const pack = async (name: string, tar: Promise<Buffer>) => {
-    const file = { name: `${name}.tar.gz`, bytes: gzipReproducible(await tar), mode: 0o600 };
+  const deliver = async (name: string, gz: Buffer) => {
+    const file = { name: `${name}.tar.gz`, bytes: gz, mode: 0o600 };
     outputs.push(file);
     tick(outputs.length);
     if (!sink) return;
     const job = sink(file);
     writing.add(job);
     void job.then(() => writing.delete(job), () => {});
+    if (writing.size >= IN_FLIGHT) await Promise.race(writing);
   };
+  // This thread and the worker (large clusters with a sink only) claim hosts from one counter: whoever is free
+  // takes the next, so the worker's later start evens out by itself.
+  const next = new SharedArrayBuffer(4);
+  const worker = sink && helper ? runPackWorker(helper, { model, secrets, templates, next }, deliver) : null;
   try {
-    for (const host of model.hosts) {
-      const files = compileHost(model, host, { secrets, templates });
-      if (!sink) bundles.set(host.name, files);
-      building.push(pack(host.name, buildTar(host.name, files)));
-      if (building.length >= IN_FLIGHT) await building.shift();
-      if (writing.size >= IN_FLIGHT) await Promise.race(writing);
-    }
-    await Promise.all(building);
+    await packHosts(model, secrets, templates, new Int32Array(next), async (name, gz, files) => {
+      if (!sink) bundles.set(name, files);
+      await deliver(name, gz);
+    });
+    await worker;
     await Promise.all(writing);
   } catch (error) {
-    await Promise.allSettled([...building, ...writing]);
+    await helper?.worker.terminate();
+    await Promise.allSettled(writing);
     throw error;
   }
   outputs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
