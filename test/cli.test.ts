@@ -57,7 +57,7 @@ test('gen writes one tarball per host and SHA256SUMS that sha256sum accepts', as
   try {
     const r = await runCli([EXAMPLE, '--out', join(work, 'out'), '--secrets', join(work, 'secrets')]);
     assert.is(r.code, 0, r.err);
-    assert.match(r.out, new RegExp(`^wrote 5 bundles to ${join(work, 'out')}/ in [0-9.]+s, with ${join(work, 'out')}/SHA256SUMS$`, 'm'));
+    assert.match(r.out, new RegExp(`^wrote 5 bundles \\(\\d+ files\\) to ${join(work, 'out')}/ in [0-9.]+s, with ${join(work, 'out')}/SHA256SUMS$`, 'm'));
     assert.match(r.out, `Back up ${join(work, 'secrets')}/`);
     const check = spawnSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: join(work, 'out'), encoding: 'utf8' });
     assert.is(check.status, 0, check.stdout + check.stderr);
@@ -131,6 +131,9 @@ test('a larger cluster (206 hosts) generates and checks clean', async () => {
     assert.is(readdirSync(join(work, 'out')).length, 206, '205 tarballs and SHA256SUMS');
     const check = await runCli(['check', inventory, ...args]);
     assert.is(check.code, 0, check.err + check.out);
+    const again = JSON.parse((await runCli([inventory, ...args, '--json'])).out);
+    const perWorker = Number(execFileSync('sh', ['-c', `tar -tzf '${join(work, 'out', 'node7.tar.gz')}' | grep -vc '/$'`], { encoding: 'utf8' }).trim());
+    assert.ok(again.files >= 200 * perWorker, `files counted on both threads: ${again.files}`);
   } finally {
     cleanup(work);
   }

@@ -36,6 +36,7 @@ export async function runGenerate(inv: Invocation, io: Console): Promise<number>
       out: inv.out,
       secrets: inv.secrets,
       secretsChanged: gen.secretChanges,
+      files: gen.fileCount,
       hosts: model.hosts.map((h) => ({ name: h.name, roles: h.roles, tarball: `${inv.out}/${h.name}.tar.gz`, step: h.step + 1 })),
       order: model.runOrder,
       warnings,
@@ -51,7 +52,7 @@ export async function runGenerate(inv: Invocation, io: Console): Promise<number>
   for (const change of gen.secretChanges) io.out(`secrets: ${change}\n`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   io.out([
-    `wrote ${model.hosts.length} bundles to ${inv.out}/ in ${seconds}s, with ${inv.out}/SHA256SUMS`,
+    `wrote ${model.hosts.length} bundles (${gen.fileCount} files) to ${inv.out}/ in ${seconds}s, with ${inv.out}/SHA256SUMS`,
     'Copy each tarball to its host and run it there as root, in this order:',
     ...model.runOrder.map((s, i) => `  ${i + 1}. ${s.title}: ${s.hosts.join(', ')}`),
     '     tar -xzf HOST.tar.gz && sudo HOST/run.sh      (add --dry-run to see every action first)',

@@ -25,6 +25,8 @@ export interface Generation {
   secretChanges: string[];
   bundles: Map<string, BundleFile[]>;
   outputs: OutputFile[];
+  /** Files in all bundles together. */
+  fileCount: number;
 }
 
 
@@ -42,7 +44,7 @@ export function preparePackWorker(hostCount: number): PackWorker | null {
 }
 
 /** Runs the worker on the shared counter; resolves once it has packed its last host and every delivery is done. */
-function runPackWorker(helper: PackWorker, job: PackJob, deliver: (name: string, gz: Buffer) => Promise<void> | void): Promise<void> {
+function runPackWorker(helper: PackWorker, job: PackJob, deliver: (name: string, gz: Buffer, files: number) => Promise<void> | void): Promise<void> {
   const { worker } = helper;
   let chain: Promise<void> = Promise.resolve();
   const done = new Promise<void>((resolve, reject) => {
@@ -54,7 +56,7 @@ function runPackWorker(helper: PackWorker, job: PackJob, deliver: (name: string,
         return;
       }
       const gz = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
-      chain = chain.then(() => deliver(message.name, gz));
+      chain = chain.then(() => deliver(message.name, gz, message.files));
     });
     worker.on('error', reject);
     worker.on('exit', (code) => {
@@ -75,7 +77,9 @@ export async function generateInMemory(model: ClusterModel, secretsDir: string, 
   const tick = progress(io, 'building bundles', model.hosts.length);
   // Writing the files, mostly system calls, runs on the thread pool while hosts are packed.
   const writing = new Set<Promise<void>>();
-  const deliver = async (name: string, gz: Buffer) => {
+  let fileCount = 0;
+  const deliver = async (name: string, gz: Buffer, files: number) => {
+    fileCount += files;
     const file = { name: `${name}.tar.gz`, bytes: gz, mode: 0o600 };
     outputs.push(file);
     tick(outputs.length);
@@ -92,7 +96,7 @@ export async function generateInMemory(model: ClusterModel, secretsDir: string, 
   try {
     await packHosts(model, secrets, templates, new Int32Array(next), async (name, gz, files) => {
       if (!sink) bundles.set(name, files);
-      await deliver(name, gz);
+      await deliver(name, gz, files.length);
     });
     await worker;
     await Promise.all(writing);
@@ -105,7 +109,7 @@ export async function generateInMemory(model: ClusterModel, secretsDir: string, 
   const sums: OutputFile = { name: 'SHA256SUMS', bytes: Buffer.from(sha256sums(outputs.map((o) => ({ path: o.name, bytes: o.bytes })))), mode: 0o644 };
   if (sink) await sink(sums);
   outputs.push(sums);
-  return { model, secrets, secretChanges: changes, bundles, outputs };
+  return { model, secrets, secretChanges: changes, bundles, outputs, fileCount };
 }
 
 /** Reads the bundles already in an output folder, by the names in its SHA256SUMS (or none). */
