@@ -5,7 +5,8 @@ import { EXPIRY_WARNING_DAYS } from './certs.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { openOutputStage } from './output.js';
-import { generateInMemory, preparePackWorker, printWarnings, readExistingBundles, readInventory, redactionsOf } from './pipeline.js';
+import { preparePackWorker } from './pack.js';
+import { generateInMemory, printWarnings, readExistingBundles, readInventory, redactionsOf } from './pipeline.js';
 import { stageSecrets } from './secrets-store.js';
 
 /** gen INVENTORY: writes the secrets (when new ones were made) and the output folder, then a summary. */

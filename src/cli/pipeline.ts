@@ -10,9 +10,7 @@ import { readTarball } from '../bundle/untar.js';
 import { sha256sums, type BundleFile } from '../bundle/manifest.js';
 import type { Redaction } from '../review/diff.js';
 import { progress, type Console } from './console.js';
-import { IN_FLIGHT, packHosts } from './pack.js';
-import type { PackJob, PackMessage } from './pack-worker.js';
-import { Worker } from 'node:worker_threads';
+import { IN_FLIGHT, packHosts, runPackWorker, type PackWorker } from './pack.js';
 import type { OutputFile } from './output.js';
 import { loadSecrets } from './secrets-store.js';
 import { readTemplates } from './templates.js';
@@ -27,44 +25,6 @@ export interface Generation {
   outputs: OutputFile[];
   /** Files in all bundles together. */
   fileCount: number;
-}
-
-
-/** A worker thread started early (it loads its modules meanwhile), to pack hosts alongside this one. */
-export interface PackWorker {
-  worker: Worker;
-}
-
-/** From this many hosts on, a worker thread packs hosts too (it costs about 0.3 s of start-up on the other core). */
-const WORKER_THRESHOLD = 200;
-
-/** Starts a packing worker when the cluster is large enough for it to pay; null otherwise. */
-export function preparePackWorker(hostCount: number): PackWorker | null {
-  return hostCount >= WORKER_THRESHOLD ? { worker: new Worker(new URL('./pack-worker.js', import.meta.url)) } : null;
-}
-
-/** Runs the worker on the shared counter; resolves once it has packed its last host and every delivery is done. */
-function runPackWorker(helper: PackWorker, job: PackJob, deliver: (name: string, gz: Buffer, files: number) => Promise<void> | void): Promise<void> {
-  const { worker } = helper;
-  let chain: Promise<void> = Promise.resolve();
-  const done = new Promise<void>((resolve, reject) => {
-    let finished = false;
-    worker.on('message', (message: PackMessage) => {
-      if ('done' in message) {
-        finished = true;
-        chain.then(() => worker.terminate()).then(() => resolve(), reject);
-        return;
-      }
-      const gz = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
-      chain = chain.then(() => deliver(message.name, gz, message.files));
-    });
-    worker.on('error', reject);
-    worker.on('exit', (code) => {
-      if (!finished) reject(new Error(`the packing worker stopped (exit ${code}) before it finished`));
-    });
-  });
-  worker.postMessage(job);
-  return done;
 }
 
 /** Loads secrets, makes what is missing (in memory), compiles and packs every host; each tarball goes to `sink` as soon as it is ready. */
