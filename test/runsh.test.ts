@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, appendFileSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanup, compileDoc, generateAndUnpack, haveTool, REPO, tempDir, type InventoryDoc } from './helpers.js';
+import { canUseNamespaces, cleanup, compileDoc, generateAndUnpack, haveTool, REPO, tempDir, type InventoryDoc } from './helpers.js';
 
 function cluster(runtime: string, version: string, proxy: string, backend = 'vxlan'): InventoryDoc {
   return {
@@ -141,6 +141,24 @@ test('run.sh of the example cluster: --dry-run, --root --only files (twice), tam
     console.log(`  run.sh --dry-run: ${dryMs} ms; --root --only files: ${filesMs} ms`);
   } finally {
     cleanup(root);
+    cleanup(gen.dir);
+  }
+});
+
+
+test('--dry-run works on any machine: an unsupported OS is a warning there, and the Debian-family actions are shown', async () => {
+  if (!canUseNamespaces()) return;
+  const gen = await generateAndUnpack(join(REPO, 'examples', 'runbook.json'));
+  try {
+    const fake = join(gen.dir, 'os-release');
+    writeFileSync(fake, 'ID=alpine\nNAME="Alpine Linux"\n');
+    const script = join(gen.unpacked, 'worker2', 'run.sh');
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', `mount --make-rprivate / && mount --bind '${fake}' /etc/os-release && bash '${script}' --dry-run`], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stderr, 'warning: unsupported OS (alpine): showing what a Debian-like host would do');
+    assert.match(r.stderr, 'warning: this machine does not have 10.0.8.12: this bundle is for worker2');
+    assert.match(r.stdout, '+ apt-get update');
+  } finally {
     cleanup(gen.dir);
   }
 });
