@@ -113,6 +113,28 @@ test('the run order puts etcd first, then load balancers, init, joining control 
   assert.equal(model.hosts.filter((h) => h.isLoadBalancer).map((h) => [h.vrrpPriority, h.vrrpPeers]), [[150, ['10.0.0.32']], [149, ['10.0.0.31']]]);
 });
 
+test('the build-time validator gives exactly the errors of a schema compiled now (it is not stale)', async () => {
+  const { compileInventorySchema } = await import('../src/inventory/schema-compiler.js');
+  const { default: generated } = await import('../src/inventory/validate-inventory.js');
+  const { validate: fresh } = compileInventorySchema({ source: false, esm: false });
+  const { parseInventoryText } = await import('../src/inventory/parse.js');
+  const { readFileSync: read } = await import('node:fs');
+  let compared = 0;
+  for (const name of cases) {
+    const dir = join(INVALID, name);
+    const file = readdirSync(dir).find((f) => f.startsWith('inventory.'))!;
+    const parsed = parseInventoryText(file, read(join(dir, file), 'utf8'));
+    if (!parsed.ok) continue;
+    const a = structuredClone(parsed.parsed.value);
+    const b = structuredClone(parsed.parsed.value);
+    assert.is(generated(a), fresh(b), name);
+    assert.equal(a, b, `${name}: same defaults`);
+    assert.equal((generated.errors ?? []).map((e) => [e.instancePath, e.keyword]), (fresh.errors ?? []).map((e) => [e.instancePath, e.keyword]), name);
+    compared++;
+  }
+  assert.ok(compared > 20);
+});
+
 test('every bundled example is valid', () => {
   const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
   for (const name of readdirSync(join(REPO, 'examples'))) {

@@ -1,18 +1,13 @@
-/** The inventory schema, compiled once; turns ajv errors into problems with JSON pointers. */
-import AjvModule, { type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
-import { pointerToken, type Problem } from './problems.js';
-
+/** Checks an inventory against its schema (validator generated at build time); turns ajv errors into problems with JSON pointers. */
+import type { ErrorObject } from 'ajv';
 import schemaJson from '../../schema/inventory.schema.json' with { type: 'json' };
+import { pointerToken, type Problem } from './problems.js';
+// Generated from the schema by npm run build (tools/build-validator.ts with src/inventory/schema-compiler.ts):
+// loading it costs a fraction of compiling the schema with ajv at every start.
+import validate from './validate-inventory.js';
 
 /** The v1 inventory JSON schema (schema/inventory.schema.json). */
 export const inventorySchema: Record<string, unknown> = schemaJson;
-
-const Ajv = AjvModule.default;
-const addFormats = addFormatsModule.default;
-const ajv = new Ajv({ allErrors: true, verbose: true, useDefaults: true, strict: true, allowUnionTypes: true });
-addFormats(ajv, ['ipv4']);
-const validate = ajv.compile(inventorySchema);
 
 /** Validates a parsed inventory in place (filling defaults) and returns every schema problem. */
 export function checkSchema(document: unknown): Problem[] {
