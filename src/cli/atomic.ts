@@ -1,5 +1,6 @@
 /** Durable writes and whole-folder swaps: the CLI's only ways of changing files. */
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { SecretsError } from '../pki/errors.js';
 import { dirname } from 'node:path';
 
 /** A folder written beside its target, waiting to be swapped in (commit) or thrown away (abort). */
@@ -33,4 +34,29 @@ export function swapIn(fresh: string, dir: string): void {
     mkdirSync(dirname(dir), { recursive: true });
     renameSync(fresh, dir);
   }
+}
+
+/**
+ * Takes `<secrets>.lock` for a command that writes the secrets folder, so two runs cannot interleave their swaps.
+ * Returns the release function; throws SecretsError when another run holds the lock.
+ */
+export function lockSecrets(secretsDir: string): () => void {
+  const lock = `${secretsDir}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
+  let fd: number;
+  try {
+    fd = openSync(lock, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    let holder = '';
+    try {
+      holder = readFileSync(lock, 'utf8').trim();
+    } catch {
+      // unreadable: report without the pid
+    }
+    throw new SecretsError([`${lock} exists: another gen${holder ? ` (pid ${holder})` : ''} is writing ${secretsDir}; if none is running (it was killed), delete ${lock}`]);
+  }
+  writeFileSync(fd, `${process.pid}\n`);
+  closeSync(fd);
+  return () => rmSync(lock, { force: true });
 }

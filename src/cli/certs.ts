@@ -5,6 +5,7 @@ import { renewLeaves } from '../pki/renew.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { loadSecrets, saveSecrets } from './secrets-store.js';
+import { lockSecrets } from './atomic.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Certificates expiring within this many days are flagged. */
@@ -47,9 +48,16 @@ export function listCertificates(inv: Invocation, now: Date, io: Console): numbe
 
 /** gen certs renew: re-issues expiring leaves from the stored CAs and saves the secrets folder. */
 export async function renewCertificates(inv: Invocation, now: Date, io: Console): Promise<number> {
-  const stored = loadSecrets(inv.secrets);
-  const { secrets, renewed } = await renewLeaves(stored, inv.withinDays, { now, crypto: webcrypto as unknown as Crypto });
-  if (renewed.length) saveSecrets(inv.secrets, secrets);
+  const unlock = lockSecrets(inv.secrets);
+  let renewed;
+  try {
+    const stored = loadSecrets(inv.secrets);
+    const result = await renewLeaves(stored, inv.withinDays, { now, crypto: webcrypto as unknown as Crypto });
+    renewed = result.renewed;
+    if (renewed.length) saveSecrets(inv.secrets, result.secrets);
+  } finally {
+    unlock();
+  }
   if (inv.json) {
     printJson(io, { renewed: renewed.map((r) => ({ path: r.path, oldNotAfter: r.oldNotAfter.toISOString(), newNotAfter: r.newNotAfter.toISOString() })) });
     return 0;

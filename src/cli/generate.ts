@@ -5,6 +5,9 @@ import { EXPIRY_WARNING_DAYS } from './certs.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { openOutputStage } from './output.js';
+import { lockSecrets } from './atomic.js';
+import type { ClusterModel } from '../model/types.js';
+import type { Problem } from '../inventory/index.js';
 import { preparePackWorker } from './pack.js';
 import { generateInMemory, printWarnings, readExistingBundles, readInventory, redactionsOf } from './pipeline.js';
 import { stageSecrets } from './secrets-store.js';
@@ -14,6 +17,15 @@ export async function runGenerate(inv: Invocation, io: Console): Promise<number>
   const started = Date.now();
   const { model, warnings } = readInventory(inv.inventory!);
   if (!inv.json) printWarnings(io, inv.inventory!, warnings);
+  const unlock = lockSecrets(inv.secrets);
+  try {
+    return await generateLocked(inv, io, model, warnings, started);
+  } finally {
+    unlock();
+  }
+}
+
+async function generateLocked(inv: Invocation, io: Console, model: ClusterModel, warnings: Problem[], started: number): Promise<number> {
   // Stage both folders completely before touching either, so a failure leaves both as they were.
   const helper = preparePackWorker(model.hosts.length);
   const stage = openOutputStage(inv.out);
