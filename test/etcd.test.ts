@@ -259,6 +259,9 @@ test('LIVE: three members started from their units form a healthy mutual-TLS clu
     const curl = (...extra: string[]) => spawnSync('ip', ['netns', 'exec', clientNs, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', '--cacert', client.ca, ...extra, `${endpoints[1]}/health`], { encoding: 'utf8' });
     const withCert = curl('--cert', client.cert, '--key', client.key);
     assert.is(withCert.stdout, '200', `with the client cert: ${withCert.status}`);
+    // The first control plane's run.sh waits for quorum by this body (kubeadm-init.sh.ejs: etcd_has_quorum).
+    const body = spawnSync('ip', ['netns', 'exec', clientNs, 'curl', '-sf', '--max-time', '3', '--cacert', client.ca, '--cert', client.cert, '--key', client.key, `${endpoints[0]}/health`], { encoding: 'utf8' });
+    assert.match(body.stdout, '"health":"true"');
     const without = curl();
     assert.is.not(without.status, 0, 'a client without a certificate is refused');
     assert.is.not(without.stdout, '200');

@@ -89,7 +89,7 @@ test('run.sh of the example cluster: --dry-run, --root --only files (twice), tam
       '+ install -m 0644 /etc/containerd/config.toml',
       '+ kubeadm init --config /etc/kubernetes/kubeadm-config.yaml',
       '+ kubectl --kubeconfig /etc/kubernetes/admin.conf apply -f /etc/kubernetes/addons/kube-flannel.yml',
-      '+ wait up to 300s for etcd member ceph1 (https://172.21.16.14:2379) to be healthy',
+      '+ wait up to 300s for the etcd cluster to have quorum (members: ceph1 https://172.21.16.14:2379, ceph2 https://172.21.16.6:2379, ceph3 https://172.21.16.13:2379; run their bundles first)',
     ]) assert.ok(dry.out.includes(line), `dry-run lacks: ${line}\n${dry.out}`);
     for (const phase of ['preflight', 'os', 'packages', 'files', 'services', 'kubeadm', 'addons']) assert.match(dry.out, `phase ${phase}`);
     const dryJoin = runSh(joiner, ['--dry-run', '--only', 'kubeadm']);

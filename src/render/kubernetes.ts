@@ -96,7 +96,8 @@ function kubeadmInitView(ctx: RenderContext) {
     config: KUBEADM_CONFIG_PATH,
     etcdWaitSeconds: ETCD_WAIT_SECONDS,
     etcdTls: ETCD_CLIENT_FILES,
-    etcdMembers: ctx.model.etcd.members.map((m) => ({ what: q(`etcd member ${m.name} (${m.clientURL}) to be healthy`), healthUrl: q(`${m.clientURL}/health`) })),
+    etcdHealthUrls: ctx.model.etcd.members.map((m) => q(`${m.clientURL}/health`)),
+    etcdWhat: q(`the etcd cluster to have quorum (members: ${ctx.model.etcd.members.map((m) => `${m.name} ${m.clientURL}`).join(', ')}; run their bundles first)`),
     ttl: q(ctx.model.cluster.bootstrapTokenTTL),
     description: q('kubeha: joins the nodes of this inventory'),
   };
