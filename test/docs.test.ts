@@ -11,6 +11,12 @@ test('docs/inventory.md is generated from the schema and up to date (npm run doc
   assert.is(committed, inventoryReference(inventorySchema), 'docs/inventory.md is stale: run npm run docs');
 });
 
+test('src/inventory/schema.generated.ts is generated from the schema and up to date (npm run types rewrites it)', async () => {
+  const { schemaTypes } = await import('../tools/schema-types.js');
+  const committed = readFileSync(join(REPO, 'src', 'inventory', 'schema.generated.ts'), 'utf8');
+  assert.is(committed, await schemaTypes(), 'src/inventory/schema.generated.ts is stale: run npm run types');
+});
+
 test('the reference names every key of the schema', () => {
   const doc = inventoryReference(inventorySchema);
   for (const key of ['cluster.kubernetesVersion', 'cluster.certificates.keyAlgorithm', 'loadBalancer.vrrp', 'loadBalancer.stats.port', 'etcd.dataDir', 'hosts[].roles', 'hosts[].interface']) {

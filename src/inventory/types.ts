@@ -1,4 +1,5 @@
-/** Types of the v1 inventory, mirroring schema/inventory.schema.json (the schema is the source of truth). */
+/** Types of the v1 inventory: the input type is generated from schema/inventory.schema.json; Inventory (after defaults) is checked against it. */
+import type { KubehaInventoryV1 } from './schema.generated.js';
 
 /** A role a host can hold. */
 export type Role = 'control-plane' | 'worker' | 'etcd' | 'loadbalancer';
@@ -48,3 +49,26 @@ export interface Inventory {
   };
   hosts: InventoryHost[];
 }
+
+/** The inventory as written, before defaults: the type generated from the schema (npm run types). */
+export type InventoryInput = KubehaInventoryV1;
+
+// Compile-time guards that the hand-written Inventory (after defaults) and the schema agree: every defaulted
+// inventory is a valid input, and both have the same keys at every level. A schema change without a matching
+// change here fails the build.
+type Expect<T extends true> = T;
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
+type Lb = NonNullable<InventoryInput['loadBalancer']>;
+type Cluster = InventoryInput['cluster'];
+type Etcd = NonNullable<InventoryInput['etcd']>;
+export type SchemaAgreement = [
+  Expect<Inventory extends InventoryInput ? true : false>,
+  Expect<SameKeys<Omit<InventoryInput, '$schema'>, Inventory>>,
+  Expect<SameKeys<Cluster, Inventory['cluster']>>,
+  Expect<SameKeys<NonNullable<Cluster['cni']>, Inventory['cluster']['cni']>>,
+  Expect<SameKeys<NonNullable<Cluster['certificates']>, Inventory['cluster']['certificates']>>,
+  Expect<SameKeys<Lb, NonNullable<Inventory['loadBalancer']>>>,
+  Expect<SameKeys<NonNullable<Lb['stats']>, NonNullable<Inventory['loadBalancer']>['stats']>>,
+  Expect<SameKeys<Etcd, Inventory['etcd']>>,
+  Expect<SameKeys<InventoryInput['hosts'][number], InventoryHost>>,
+];
