@@ -202,13 +202,15 @@ test('keepalived -t accepts every generated keepalived.conf; it does flag a brok
 
 test('run.sh of a load balancer: packages, the script user, validate then start; a second run changes nothing', async () => {
   const dir = tempDir();
+  let genDir: string | undefined;
   try {
     const inv = join(dir, 'inventory.json');
     const doc = inventory(1);
     doc.hosts.push({ name: 'lb2', address: '10.20.0.21', roles: ['loadbalancer'] });
     writeFileSync(inv, JSON.stringify(doc));
-    const { unpacked } = await generateAndUnpack(inv, join(dir, 'secrets'));
-    const runSh = join(unpacked, 'lb2', 'run.sh');
+    const gen = await generateAndUnpack(inv, join(dir, 'secrets'));
+    genDir = gen.dir;
+    const runSh = join(gen.unpacked, 'lb2', 'run.sh');
     if (haveTool('shellcheck')) assert.is(sh(['shellcheck', '-S', 'warning', runSh]).status, 0, sh(['shellcheck', '-S', 'warning', runSh]).out);
     const root = join(dir, 'root');
     mkdirSync(root);
@@ -229,6 +231,7 @@ test('run.sh of a load balancer: packages, the script user, validate then start;
     assert.is(again.status, 0, again.out);
     assert.not.match(again.out, /install -m|haproxy -c|systemctl reload/);
   } finally {
+    if (genDir) cleanup(genDir);
     cleanup(dir);
   }
 });
