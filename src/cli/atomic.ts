@@ -10,7 +10,7 @@ export interface Staged {
 }
 
 /** Writes a file with a mode (set explicitly: the umask does not apply). */
-export function writeWithMode(path: string, data: string | Buffer, mode: number): void {
+function writeWithMode(path: string, data: string | Buffer, mode: number): void {
   writeFileSync(path, data, { mode });
   chmodSync(path, mode);
 }

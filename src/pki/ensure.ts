@@ -1,9 +1,9 @@
 /** Checks the stored secrets against the model and makes only what is missing. CAs are never replaced. */
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { ClusterModel } from '../model/types.js';
 import { certificateAuthorities, keyPairs, leafInstances, type CaSpec, type KeyPairSpec, type LeafInstance } from './cert-list.js';
 import { SecretsError } from './errors.js';
-import { parseCertificate, sameSans, sansOf } from './inspect.js';
+import { checkPair, parseCertificate, sameSans, sansOf, type StoredPair } from './inspect.js';
 import type { IssueDeps } from './issue.js';
 import type { Secrets } from './secrets.js';
 
@@ -68,7 +68,7 @@ function check(model: ClusterModel, stored: Secrets): Plan {
     const pair = present(stored, spec.stem, 'crt', 'key', problems, 'restore it from your backup (kubeha never replaces a CA)');
     if (pair === 'absent') plan.cas.push(spec);
     else if (pair) {
-      const cert = loadPair(pair, problems, 'restore both from your backup (kubeha never replaces a CA)');
+      const cert = checkPair(pair, problems, 'restore both from your backup (kubeha never replaces a CA)');
       if (cert && !cert.verify(cert.publicKey)) problems.push(`${pair.crtPath}: not a self-signed CA certificate`);
       else if (cert) caCerts.set(spec.name, cert);
     }
@@ -82,7 +82,7 @@ function check(model: ClusterModel, stored: Secrets): Plan {
     const pair = present(stored, leaf.stem, 'crt', 'key', problems, 'delete both to have them issued again');
     if (pair === 'absent') plan.leaves.push({ leaf, why: 'issued' });
     if (!pair || pair === 'absent') continue;
-    const cert = loadPair(pair, problems, 'delete both to have them issued again');
+    const cert = checkPair(pair, problems, 'delete both to have them issued again');
     if (!cert) continue;
     const ca = caCerts.get(leaf.spec.ca);
     if (!ca || !cert.verify(ca.publicKey)) {
@@ -96,13 +96,6 @@ function check(model: ClusterModel, stored: Secrets): Plan {
   return plan;
 }
 
-interface StoredPair {
-  crtPath: string;
-  keyPath: string;
-  crt: string;
-  key: string;
-}
-
 /** Both files of a pair, 'absent' when neither exists, null (with a problem) when only one does. */
 function present(stored: Secrets, stem: string, publicExt: string, privateExt: string, problems: string[], advice: string): StoredPair | 'absent' | null {
   const crtPath = `${stem}.${publicExt}`;
@@ -113,27 +106,4 @@ function present(stored: Secrets, stem: string, publicExt: string, privateExt: s
   if (crt === undefined && key === undefined) return 'absent';
   problems.push(`${crt === undefined ? crtPath : keyPath}: missing while ${crt === undefined ? keyPath : crtPath} exists; ${advice}`);
   return null;
-}
-
-/** Parses a certificate and its key and checks they belong together. */
-function loadPair(pair: StoredPair, problems: string[], advice: string): X509Certificate | null {
-  let cert: X509Certificate;
-  let key: KeyObject;
-  try {
-    cert = new X509Certificate(pair.crt);
-  } catch {
-    problems.push(`${pair.crtPath}: not a PEM certificate`);
-    return null;
-  }
-  try {
-    key = createPrivateKey(pair.key);
-  } catch {
-    problems.push(`${pair.keyPath}: not a PEM private key`);
-    return null;
-  }
-  if (!cert.checkPrivateKey(key)) {
-    problems.push(`${pair.keyPath}: does not match the public key of ${pair.crtPath}; ${advice}`);
-    return null;
-  }
-  return cert;
 }

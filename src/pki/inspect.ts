@@ -1,5 +1,5 @@
 /** Reads facts out of stored certificates with Node's native X.509 support: SANs, validity, the kubeadm CA hash. Pure. */
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Sans } from './cert-list.js';
 
 /** A parsed certificate with its validity as dates. */
@@ -64,4 +64,35 @@ export function expiringCertificates(files: ReadonlyMap<string, string>, now: Da
     .map(([path, pem]) => ({ path, notAfter: parseCertificate(pem).notAfter }))
     .filter((c) => c.notAfter.getTime() < limit)
     .sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime());
+}
+
+/** A certificate (or public key) and its private key as stored, with their paths for messages. */
+export interface StoredPair {
+  crtPath: string;
+  keyPath: string;
+  crt: string;
+  key: string;
+}
+
+/** Parses a stored certificate and its key and checks they belong together; reports problems instead of throwing. */
+export function checkPair(pair: StoredPair, problems: string[], advice: string): X509Certificate | null {
+  let cert: X509Certificate;
+  let key: KeyObject;
+  try {
+    cert = new X509Certificate(pair.crt);
+  } catch {
+    problems.push(`${pair.crtPath}: not a PEM certificate`);
+    return null;
+  }
+  try {
+    key = createPrivateKey(pair.key);
+  } catch {
+    problems.push(`${pair.keyPath}: not a PEM private key`);
+    return null;
+  }
+  if (!cert.checkPrivateKey(key)) {
+    problems.push(`${pair.keyPath}: does not match the public key of ${pair.crtPath}; ${advice}`);
+    return null;
+  }
+  return cert;
 }

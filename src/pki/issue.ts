@@ -123,38 +123,6 @@ function signAlgorithmOf(cert: x509.X509Certificate) {
   return cert.publicKey.algorithm.name === 'ECDSA' ? KEY_ALGORITHMS['ecdsa-p256'].sign : KEY_ALGORITHMS['rsa-2048'].sign;
 }
 
-/** Loads a certificate and its private key, checking that they belong together; reports problems instead of throwing. */
-export async function loadPair(crtPath: string, crt: string, keyPath: string, key: string, problems: string[]) {
-  let cert: x509.X509Certificate;
-  try {
-    cert = new x509.X509Certificate(crt);
-  } catch {
-    problems.push(`${crtPath}: not a PEM certificate`);
-    return null;
-  }
-  const algorithm = cert.publicKey.algorithm.name === 'ECDSA' ? 'ecdsa-p256' : 'rsa-2048';
-  let privateKey: CryptoKey;
-  try {
-    privateKey = await importPrivateKey(key, algorithm, x509.cryptoProvider.get());
-  } catch {
-    problems.push(`${keyPath}: not a PEM private key of the type of ${crtPath}`);
-    return null;
-  }
-  if (!(await keyMatches(privateKey, cert, algorithm))) {
-    problems.push(`${keyPath}: does not match the public key of ${crtPath}; restore both from your backup (kubeha never replaces a CA)`);
-    return null;
-  }
-  return { cert, key: privateKey };
-}
-
-async function keyMatches(privateKey: CryptoKey, cert: x509.X509Certificate, algorithm: Algorithm): Promise<boolean> {
-  const crypto = x509.cryptoProvider.get();
-  const message = new TextEncoder().encode('kubeha key check');
-  const signature = await crypto.subtle.sign(KEY_ALGORITHMS[algorithm].sign, privateKey, message);
-  const publicKey = await cert.publicKey.export(KEY_ALGORITHMS[algorithm].gen, ['verify'], crypto);
-  return crypto.subtle.verify(KEY_ALGORITHMS[algorithm].sign, publicKey, signature, message);
-}
-
 async function generateKeys(algorithm: Algorithm, crypto: Crypto): Promise<CryptoKeyPair> {
   return crypto.subtle.generateKey(KEY_ALGORITHMS[algorithm].gen, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
 }

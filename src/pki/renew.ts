@@ -2,8 +2,8 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { certificateAuthorities, type Usage } from './cert-list.js';
-import { parseCertificate, sansOf } from './inspect.js';
-import { BACKDATE_MS, loadPair, SecretsError, signLeaf, type IssueDeps, type IssuingCa } from './issue.js';
+import { checkPair, parseCertificate, sansOf } from './inspect.js';
+import { BACKDATE_MS, loadIssuingCa, SecretsError, signLeaf, type IssueDeps, type IssuingCa } from './issue.js';
 import type { Secrets } from './secrets.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -23,8 +23,9 @@ export async function renewLeaves(stored: Secrets, withinDays: number, deps: Iss
     const crt = stored.files.get(`${ca.stem}.crt`);
     const key = stored.files.get(`${ca.stem}.key`);
     if (crt === undefined || key === undefined) continue;
-    const pair = await loadPair(`${ca.stem}.crt`, crt, `${ca.stem}.key`, key, problems);
-    if (pair) cas.push(pair);
+    if (checkPair({ crtPath: `${ca.stem}.crt`, crt, keyPath: `${ca.stem}.key`, key }, problems, 'restore both from your backup (kubeha never replaces a CA)')) {
+      cas.push(await loadIssuingCa(crt, key, deps));
+    }
   }
   if (problems.length) throw new SecretsError(problems);
   const caStems = new Set(certificateAuthorities().map((c) => `${c.stem}.crt`));
@@ -33,9 +34,9 @@ export async function renewLeaves(stored: Secrets, withinDays: number, deps: Iss
   const deadline = deps.now.getTime() + withinDays * DAY_MS;
   for (const path of [...stored.files.keys()].filter((p) => p.endsWith('.crt') && !caStems.has(p)).sort()) {
     const keyPath = path.replace(/\.crt$/, '.key');
-    const pair = await loadPair(path, stored.files.get(path)!, keyPath, stored.files.get(keyPath) ?? '', problems);
-    if (!pair) continue;
-    const old = pair.cert;
+    const crt = stored.files.get(path)!;
+    if (!checkPair({ crtPath: path, crt, keyPath, key: stored.files.get(keyPath) ?? '' }, problems, 'delete both, then run gen to have them issued again')) continue;
+    const old = new x509.X509Certificate(crt);
     if (old.notAfter.getTime() > deadline) continue;
     const issuer = await findIssuer(old, cas, deps);
     if (!issuer) {
