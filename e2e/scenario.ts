@@ -59,7 +59,7 @@ export async function runScenario(input: ScenarioInput): Promise<Map<string, Run
   const client = plan.hosts.find((h) => h.roles.includes('worker')) ?? cps[0]!;
   const interruptions: Interruption[] = [
     // etcd: right after it asked systemd to (re)start etcd with the new unit and certificates, before it is healthy.
-    { host: etcd[0]!.name, phase: 'services', after: /\+ systemctl restart --no-block etcd/, delayMs: 0 },
+    { host: etcd[0]!.name, phase: 'services', after: /\+ systemctl (re)?start --no-block etcd/, delayMs: 0 },
     // A load balancer: a second into apt-get install (dpkg unpacking or configuring).
     ...(lbs[0] ? [{ host: lbs[0], phase: 'packages', after: /\+ env DEBIAN_FRONTEND=noninteractive apt-get install/, delayMs: 1000 }] : []),
   ];
