@@ -17,7 +17,7 @@ export type IPv4CIDR1 = string;
  */
 export type RFC1123Name = string;
 /**
- * Port haproxy listens on.
+ * Port haproxy listens on (on every address of the host): not 22 or another port of the host, nor in the NodePort range 30000-32767 on a Kubernetes node.
  */
 export type Port = number;
 /**
@@ -25,7 +25,7 @@ export type Port = number;
  */
 export type InterfaceName = string;
 /**
- * DNS name resolving to the VIP, used as the control-plane endpoint.
+ * DNS name resolving to the VIP, used as the control-plane endpoint (a name, not an address).
  */
 export type RFC1123Name1 = string;
 export type Port1 = number;
@@ -98,12 +98,12 @@ export interface KubehaInventoryV1 {
        */
       caValidityDays?: number;
       /**
-       * Lifetime of leaf certificates.
+       * Lifetime of leaf certificates; at most caValidityDays.
        */
       leafValidityDays?: number;
     };
     /**
-     * Lifetime of the join token, a Go duration such as 24h0m0s; the first control plane re-creates it on every run.
+     * Lifetime of the join token, a Go duration such as 24h0m0s, more than zero (kubeadm reads zero as never expiring); the first control plane re-creates it on every run.
      */
     bootstrapTokenTTL?: string;
   };
@@ -112,7 +112,7 @@ export interface KubehaInventoryV1 {
    */
   loadBalancer?: {
     /**
-     * The virtual IP.
+     * The virtual IP: no host's address, not 127.0.0.1, nor an unspecified, broadcast, multicast or reserved address.
      */
     vip: string;
     port?: Port;
@@ -147,7 +147,7 @@ export interface KubehaInventoryV1 {
      */
     install?: 'release' | 'distro';
     /**
-     * Member data directory (0700).
+     * Member data directory (0700), its own folder: not a system folder (/var/lib, /etc, ...), nor one inside /etc, /usr, /tmp, /var/log and the like, nor written with . or .. segments.
      */
     dataDir?: string;
     /**

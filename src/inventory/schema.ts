@@ -57,7 +57,7 @@ const PATTERN_NAMES: Record<string, string> = {
   '#/properties/cluster/properties/kubernetesVersion/pattern': 'must be an exact Kubernetes release such as "1.34.2"',
   '#/properties/etcd/properties/version/pattern': 'must be an exact etcd release such as "3.5.21"',
   '#/properties/etcd/properties/dataDir/pattern': 'must be an absolute path of letters, digits, ".", "_" and "-"',
-  '#/properties/cluster/properties/imageRepository/pattern': 'must be a registry path such as "registry.k8s.io" or "mirror.example.com:5000/k8s"',
+  '#/properties/cluster/properties/imageRepository/pattern': 'must be a registry path such as "registry.k8s.io" or "mirror.example.com:5000/k8s" (a port from 1 to 65535)',
   '#/properties/cluster/properties/bootstrapTokenTTL/pattern': 'must be a duration such as "24h0m0s" or "2h"',
 };
 
