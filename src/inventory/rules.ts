@@ -1,6 +1,6 @@
 /** Named semantic rules run after the schema: each returns problems with JSON pointers. */
 import ipaddr from 'ipaddr.js';
-import { knownEtcdReleases } from '../model/etcd-releases.js';
+import { etcdTarballs, knownEtcdReleases } from '../model/etcd-releases.js';
 import { isSupportedMinor, minorOf, SUPPORTED_MINORS } from '../model/versions.js';
 import { unusableAddress } from './addresses.js';
 import { dataDirectoryProblem } from './paths.js';
@@ -235,9 +235,12 @@ export const rules: readonly Rule[] = [
   },
   {
     name: 'etcd release with a known checksum',
-    check: (inv) => inv.etcd.install !== 'release' || knownEtcdReleases().includes(inv.etcd.version) ? [] : [
-      error('/etcd/version', `kubeha knows no SHA-256 checksum of the etcd v${inv.etcd.version} release: use one of ${knownEtcdReleases().join(', ')}, or set etcd.install to "distro"`),
-    ],
+    check: (inv) => {
+      if (inv.etcd.install !== 'release') return inv.etcd.tarballs ? [warning('/etcd/tarballs', 'etcd.install is "distro": the tarballs are not used')] : [];
+      return etcdTarballs(inv.etcd.version, inv.etcd.tarballs).length > 0 ? [] : [
+        error('/etcd/version', `kubeha knows no SHA-256 checksum of the etcd v${inv.etcd.version} release: use one of ${knownEtcdReleases().join(', ')}, give the tarball's URL and SHA-256 in etcd.tarballs, or set etcd.install to "distro"`),
+      ];
+    },
   },
   {
     name: 'joining etcd needs running members',

@@ -31,6 +31,20 @@ export type RFC1123Name1 = string;
 export type Port1 = number;
 export type Port2 = number;
 export type Port3 = number;
+export type URL = string;
+/**
+ * Replaces https://pkgs.k8s.io/core:/stable: (the /v1.XX/deb/ or /v1.XX/rpm/ part and the signing key's path are appended as upstream lays them out), e.g. https://mirrors.aliyun.com/kubernetes-new/core/stable.
+ */
+export type URL1 = string;
+/**
+ * Replaces https://download.docker.com (docker-ce, containerd.io and their signing keys), e.g. https://mirrors.aliyun.com/docker-ce.
+ */
+export type URL2 = string;
+/**
+ * Prefix of every file run.sh downloads (etcd release tarballs, cri-dockerd): the URL becomes <files>/<upstream host><upstream path>; the pinned SHA-256 is checked as before.
+ */
+export type URL3 = string;
+export type RegistryMirrorURL = string;
 /**
  * RFC 1123 host name; becomes the node name and a path.
  */
@@ -143,7 +157,7 @@ export interface KubehaInventoryV1 {
      */
     version?: string;
     /**
-     * release: the pinned upstream tarball, checksum verified; distro: the OS package.
+     * release: the upstream tarball, checksum verified (pinned for known versions, or given in etcd.tarballs); distro: the OS package.
      */
     install?: 'release' | 'distro';
     /**
@@ -156,6 +170,27 @@ export interface KubehaInventoryV1 {
     initialClusterState?: 'new' | 'existing';
     clientPort?: Port2;
     peerPort?: Port3;
+    /**
+     * Release tarballs given as URL + SHA-256, by CPU architecture: for versions kubeha has no pinned checksum for, and for private builds. Each must unpack to etcd-v<version>-linux-<arch>/ like upstream's. Used as given: mirrors.files does not rewrite them.
+     */
+    tarballs?: {
+      amd64?: Download;
+      arm64?: Download1;
+    };
+  };
+  /**
+   * Where run.sh downloads from and where images are pulled from, for sites where the upstream hosts are slow or unreachable. Each key is optional; what is not set keeps the upstream default. gen artifacts lists what a mirror must hold.
+   */
+  mirrors?: {
+    kubernetesPackages?: URL1;
+    dockerPackages?: URL2;
+    files?: URL3;
+    /**
+     * Upstream registry (registry.k8s.io, docker.io, ghcr.io, quay.io, ...) to the URL of its mirror, https://host[:port][/path]: <registry>/<name>:<tag> is pulled as <host[:port][/path]>/<name>:<tag>. The cluster's own images (control plane, coredns, pause, kube-proxy, flannel) are written with the mirror's name; containerd also gets a hosts.toml per registry for every other image, docker a registry-mirrors entry for docker.io (docker takes no path there).
+     */
+    registries?: {
+      [k: string]: RegistryMirrorURL;
+    };
   };
   /**
    * Every machine of the cluster.
@@ -176,4 +211,24 @@ export interface KubehaInventoryV1 {
     roles: ('control-plane' | 'worker' | 'etcd' | 'loadbalancer')[];
     interface?: InterfaceName1;
   }[];
+}
+/**
+ * The tarball for x86_64 hosts.
+ */
+export interface Download {
+  url: URL;
+  /**
+   * SHA-256 of the file, 64 lowercase hex digits.
+   */
+  sha256: string;
+}
+/**
+ * The tarball for aarch64 hosts.
+ */
+export interface Download1 {
+  url: URL;
+  /**
+   * SHA-256 of the file, 64 lowercase hex digits.
+   */
+  sha256: string;
 }

@@ -58,6 +58,10 @@ const PATTERN_NAMES: Record<string, string> = {
   '#/properties/etcd/properties/version/pattern': 'must be an exact etcd release such as "3.5.21"',
   '#/properties/etcd/properties/dataDir/pattern': 'must be an absolute path of letters, digits, ".", "_" and "-"',
   '#/properties/cluster/properties/imageRepository/pattern': 'must be a registry path such as "registry.k8s.io" or "mirror.example.com:5000/k8s" (a port from 1 to 65535)',
+  '#/definitions/url/pattern': 'must be an http(s) URL such as "https://mirror.example.com/k8s": host, optional port, a path without spaces, quotes or "$", no trailing "/"',
+  '#/definitions/download/properties/sha256/pattern': 'must be a SHA-256 checksum: 64 lowercase hexadecimal digits',
+  '#/definitions/registryHost/pattern': 'must be a registry host such as "docker.io" or "registry.example.com:5000"',
+  '#/definitions/registryMirror/pattern': 'must be an https URL of a registry, optionally with a path, such as "https://harbor.example.com/k8s" (lowercase, no trailing "/")',
   '#/properties/cluster/properties/bootstrapTokenTTL/pattern': 'must be a duration such as "24h0m0s" or "2h"',
 };
 
