@@ -3,6 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { etcdTarballs, knownEtcdReleases } from '../model/etcd-releases.js';
 import { isSupportedMinor, minorOf, SUPPORTED_MINORS } from '../model/versions.js';
 import { unusableAddress } from './addresses.js';
+import { mirrorRules } from './mirror-rules.js';
 import { dataDirectoryProblem } from './paths.js';
 import { pointer, type Problem } from './problems.js';
 import type { Inventory, Role } from './types.js';
@@ -259,6 +260,7 @@ export const rules: readonly Rule[] = [
     check: (inv) => inv.hosts.flatMap((h, i) => h.interface !== undefined && !h.roles.includes('loadbalancer')
       ? [warning(pointer('hosts', i, 'interface'), `host "${h.name}" has no role "loadbalancer": its interface is not used`)] : []),
   },
+  ...mirrorRules,
 ];
 
 /** Runs every rule and returns all problems, in rule order. */

@@ -41,7 +41,7 @@ export type URL1 = string;
  */
 export type URL2 = string;
 /**
- * Prefix of every file run.sh downloads (etcd release tarballs, cri-dockerd): the URL becomes <files>/<upstream host><upstream path>; the pinned SHA-256 is checked as before.
+ * Prefix of every file run.sh downloads (etcd release tarballs, cri-dockerd): the URL becomes FILES/UPSTREAM-HOST/UPSTREAM-PATH (kubespray's files_repo layout); the pinned SHA-256 is checked as before.
  */
 export type URL3 = string;
 export type RegistryMirrorURL = string;
@@ -171,7 +171,7 @@ export interface KubehaInventoryV1 {
     clientPort?: Port2;
     peerPort?: Port3;
     /**
-     * Release tarballs given as URL + SHA-256, by CPU architecture: for versions kubeha has no pinned checksum for, and for private builds. Each must unpack to etcd-v<version>-linux-<arch>/ like upstream's. Used as given: mirrors.files does not rewrite them.
+     * Release tarballs given as URL + SHA-256, by CPU architecture: for versions kubeha has no pinned checksum for, and for private builds. Each must unpack to etcd-vVERSION-linux-ARCH/ like upstream's. Used as given: mirrors.files does not rewrite them.
      */
     tarballs?: {
       amd64?: Download;
@@ -186,7 +186,7 @@ export interface KubehaInventoryV1 {
     dockerPackages?: URL2;
     files?: URL3;
     /**
-     * Upstream registry (registry.k8s.io, docker.io, ghcr.io, quay.io, ...) to the URL of its mirror, https://host[:port][/path]: <registry>/<name>:<tag> is pulled as <host[:port][/path]>/<name>:<tag>. The cluster's own images (control plane, coredns, pause, kube-proxy, flannel) are written with the mirror's name; containerd also gets a hosts.toml per registry for every other image, docker a registry-mirrors entry for docker.io (docker takes no path there).
+     * Upstream registry (registry.k8s.io, docker.io, ghcr.io, quay.io, ...) to the URL of its mirror, https://HOST[:PORT][/PATH]: REGISTRY/NAME:TAG is pulled as HOST[:PORT][/PATH]/NAME:TAG. The cluster's own images (control plane, coredns, pause, kube-proxy, flannel) are written with the mirror's name; containerd also gets a hosts.toml per registry for every other image, docker a registry-mirrors entry for docker.io (docker takes no path there).
      */
     registries?: {
       [k: string]: RegistryMirrorURL;
