@@ -11,6 +11,7 @@ import { RUNTIME_PATHS } from '../src/render/kubernetes.js';
 import { FLANNEL_MANIFEST_PATH } from '../src/render/flannel.js';
 import { KUBEADM_CONFIG_PATH } from '../src/render/kubeadm.js';
 import { artifactList } from '../src/render/mirror-list.js';
+import { validateInventory } from '../src/inventory/index.js';
 import type { BundleFile } from '../src/bundle/manifest.js';
 
 const MIRRORS = {
@@ -31,7 +32,7 @@ function cluster(runtime: 'containerd' | 'docker', mirrors: object = MIRRORS): I
     cluster: { kubernetesVersion: '1.34.2', podSubnet: '10.244.0.0/16', containerRuntime: runtime },
     loadBalancer: { vip: '127.0.1.100' },
     etcd: { version: '3.5.27' },
-    mirrors,
+    mirrors: structuredClone(mirrors),
     hosts: [
       { name: 'cp1', address: '127.0.1.1', roles: ['control-plane', 'etcd', 'loadbalancer'] },
       { name: 'cp2', address: '127.0.1.2', roles: ['control-plane', 'etcd', 'loadbalancer'] },
@@ -202,6 +203,21 @@ test('gen artifacts --json lists every download with its SHA-256, every reposito
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('warnings: a docker.io mirror with a path under docker, a registry.k8s.io mirror beside a custom imageRepository, tarballs with distro', () => {
+  const warnings = (change: (doc: InventoryDoc) => void) => {
+    const doc = cluster('docker');
+    change(doc);
+    const result = validateInventory('inventory.json', JSON.stringify(doc));
+    assert.equal(result.errors, []);
+    return result.warnings.map((w) => w.pointer);
+  };
+  assert.equal(warnings(() => {}), []);
+  assert.equal(warnings((d) => { d.mirrors.registries['docker.io'] = 'https://harbor.example.cn/dockerhub'; }), ['/mirrors/registries/docker.io']);
+  assert.equal(warnings((d) => { d.cluster.containerRuntime = 'containerd'; d.mirrors.registries['docker.io'] = 'https://harbor.example.cn/dockerhub'; }), []);
+  assert.equal(warnings((d) => { d.cluster.imageRepository = 'registry.aliyuncs.com/google_containers'; }), ['/mirrors/registries/registry.k8s.io']);
+  assert.equal(warnings((d) => { d.etcd = { install: 'distro', tarballs: { arm64: { url: 'https://files.example.cn/e.tgz', sha256: 'b'.repeat(64) } } }; }), ['/etcd/tarballs']);
 });
 
 test.run();

@@ -33,6 +33,10 @@ export type Port2 = number;
 export type Port3 = number;
 export type URL = string;
 /**
+ * SHA-256 of the file, 64 lowercase hex digits.
+ */
+export type SHA256 = string;
+/**
  * Replaces https://pkgs.k8s.io/core:/stable: (the /v1.XX/deb/ or /v1.XX/rpm/ part and the signing key's path are appended as upstream lays them out), e.g. https://mirrors.aliyun.com/kubernetes-new/core/stable.
  */
 export type URL1 = string;
@@ -217,18 +221,12 @@ export interface KubehaInventoryV1 {
  */
 export interface Download {
   url: URL;
-  /**
-   * SHA-256 of the file, 64 lowercase hex digits.
-   */
-  sha256: string;
+  sha256: SHA256;
 }
 /**
  * The tarball for aarch64 hosts.
  */
 export interface Download1 {
   url: URL;
-  /**
-   * SHA-256 of the file, 64 lowercase hex digits.
-   */
-  sha256: string;
+  sha256: SHA256;
 }
