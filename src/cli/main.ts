@@ -41,6 +41,15 @@ async function run(inv: Invocation, io: Console): Promise<number> {
       else io.out(describePlan(model));
       return 0;
     }
+    case 'artifacts': {
+      const { model, warnings } = readInventory(inv.inventory!);
+      printWarnings(io, inv.inventory!, warnings);
+      const { artifactList, describeArtifacts } = await import('../render/mirror-list.js');
+      const list = artifactList(model);
+      if (inv.json) printJson(io, list);
+      else io.out(describeArtifacts(list));
+      return 0;
+    }
     // Loaded on demand: x509 and archiver cost start-up time that validate and plan do not need.
     case 'gen':
       return (await import('./generate.js')).runGenerate(inv, io);
