@@ -1,6 +1,6 @@
 /** The secrets and output folders as operators really keep them: links, trailing slashes, notes, locks, crashes, modes. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -248,6 +248,13 @@ test('a stale lock (dead pid, this host) is taken over with a message; a live or
     r = await gen(work, runbook());
     assert.is(r.code, 1);
     assert.match(r.err, `another gen (pid ${process.pid}) is writing`);
+    writeFileSync(join(work, 'secrets.lock'), '');
+    r = await gen(work, runbook());
+    assert.is(r.code, 1, 'an empty lock may be one being written right now');
+    utimesSync(join(work, 'secrets.lock'), new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    r = await gen(work, runbook());
+    assert.is(r.code, 0, r.err);
+    assert.match(r.err, `took over ${join(work, 'secrets.lock')}: left empty by a gen killed while taking it`);
     writeFileSync(join(work, 'secrets.lock'), `${dead} build-host-7\n`);
     r = await gen(work, runbook());
     assert.is(r.code, 1);

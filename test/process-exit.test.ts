@@ -47,6 +47,21 @@ test('a failing run with 200+ hosts (worker thread) prints the error and ends', 
   }
 });
 
+test('a refused secrets folder with 200+ hosts (the worker thread already started) ends the process', async () => {
+  const work = tempDir();
+  try {
+    writeFileSync(join(work, 'big.json'), JSON.stringify(bigDoc(200)));
+    const args = [join(work, 'big.json'), '--out', join(work, 'out'), '--secrets', join(work, 'secrets'), '--quiet'];
+    assert.is((await runCli(args)).code, 0);
+    writeFileSync(join(work, 'secrets', 'ca.key'), readFileSync(join(work, 'secrets', 'front-proxy-ca.key')));
+    const r = await runBin(args);
+    assert.is(r.code, 1, `ended by itself (${r.ms} ms): ${r.err}`);
+    assert.match(r.err, 'ca.key: does not match the public key of ca.crt');
+  } finally {
+    cleanup(work);
+  }
+});
+
 test('a sink failing while the worker thread packs rejects, and the worker is stopped', async () => {
   const work = tempDir();
   try {

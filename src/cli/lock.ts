@@ -1,5 +1,5 @@
 /** `<folder>.lock`: one writer per folder at a time, refused at once (never waited for); a lock left by a dead process is taken over. */
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { SecretsError } from '../pki/errors.js';
 import { recoverInterruptedSwap } from './atomic.js';
@@ -10,18 +10,25 @@ interface Holder {
   text: string;
   pid: number | null;
   host: string | null;
+  /** Milliseconds since the lock was written. */
+  age: number;
 }
 
 function readHolder(lock: string): Holder | null {
   let text: string;
+  let age: number;
   try {
     text = readFileSync(lock, 'utf8');
+    age = Date.now() - statSync(lock).mtimeMs;
   } catch {
     return null;
   }
   const [pid, host] = text.trim().split(/\s+/);
-  return { text, pid: /^[0-9]+$/.test(pid ?? '') ? Number(pid) : null, host: host ?? null };
+  return { text, pid: /^[0-9]+$/.test(pid ?? '') ? Number(pid) : null, host: host || null, age };
 }
+
+/** A lock without a pid older than this was left by a run killed while writing it (a live one writes its pid at once). */
+const EMPTY_LOCK_STALE_MS = 60_000;
 
 /** Whether a process with this pid runs on this machine (EPERM: it runs, under another user). */
 function alive(pid: number): boolean {
@@ -35,7 +42,8 @@ function alive(pid: number): boolean {
 
 /** True when the holder is surely gone: its pid no longer runs here (a lock from another host cannot be judged). */
 function isStale(holder: Holder): boolean {
-  return holder.pid !== null && (holder.host === null || holder.host === hostname()) && !alive(holder.pid);
+  if (holder.pid === null) return holder.age > EMPTY_LOCK_STALE_MS;
+  return (holder.host === null || holder.host === hostname()) && !alive(holder.pid);
 }
 
 /**
@@ -82,7 +90,7 @@ export function lockFolder(dir: string, role: FolderRole, warn: (text: string) =
     const holder = readHolder(lock);
     if (attempt === 0 && holder === null) continue; // released meanwhile: try once more
     if (attempt > 0 || !holder || !isStale(holder) || !removeStale(lock, holder)) throw new SecretsError([heldMessage(lock, dir, holder)], role);
-    warn(`took over ${lock}: its gen (pid ${holder.pid}) is no longer running\n`);
+    warn(`took over ${lock}: ${holder.pid === null ? 'left empty by a gen killed while taking it' : `its gen (pid ${holder.pid}) is no longer running`}\n`);
   }
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
 import type { ClusterModel } from '../model/types.js';
 import { ensureSecrets } from '../pki/ensure.js';
-import { certificateAuthorities } from '../pki/cert-list.js';
+import { certificateAuthorities, leafInstances } from '../pki/cert-list.js';
 import { SecretsError } from '../pki/errors.js';
 import { expiredCertificates } from '../pki/inspect.js';
 import type { Secrets } from '../pki/secrets.js';
@@ -39,7 +39,7 @@ export async function generateInMemory(model: ClusterModel, secretsDir: string, 
   const stored = loadSecrets(secretsDir, { warn: io.err });
   const now = new Date();
   const { secrets, changes } = await ensureSecrets(model, stored, { now, crypto: webcrypto as unknown as Crypto });
-  refuseExpired(secrets, now, secretsDir);
+  refuseExpired(model, secrets, now, secretsDir);
   const bundles = new Map<string, BundleFile[]>();
   const outputs: OutputFile[] = [];
   const tick = progress(io, 'building bundles', model.hosts.length);
@@ -102,10 +102,12 @@ export function redactionsOf(secrets: Secrets): Redaction[] {
   return Object.entries(secrets.tokens).map(([label, value]) => ({ value: String(value), label: `redacted ${label}` }));
 }
 
-/** Refuses to ship an expired certificate, naming each and how to renew it (a CA cannot be renewed). */
-function refuseExpired(secrets: Secrets, now: Date, secretsDir: string): void {
+/** Refuses to ship an expired certificate (a CA, or a leaf of a host in the model), naming each and how to renew it (a CA cannot be renewed). */
+function refuseExpired(model: ClusterModel, secrets: Secrets, now: Date, secretsDir: string): void {
   const cas = new Set(certificateAuthorities().map((c) => `${c.stem}.crt`));
-  const problems = expiredCertificates(secrets.files, now).map(({ path, notAfter }) => {
+  const shipped = new Set([...cas, ...leafInstances(model).map((l) => `${l.stem}.crt`)]);
+  const files = new Map([...secrets.files].filter(([path]) => shipped.has(path)));
+  const problems = expiredCertificates(files, now).map(({ path, notAfter }) => {
     const day = notAfter.toISOString().slice(0, 10);
     return cas.has(path)
       ? `${path}: the CA expired on ${day}; kubeha never replaces a CA: the cluster needs a new one (kubeadm's manual CA rotation)`
