@@ -272,6 +272,8 @@ test('a crash mid-swap is finished or rolled back by the next run, with a messag
     const ca = readFileSync(join(secrets, 'ca.crt'), 'utf8');
     // Killed after the second rename: the new folder is in place, the old copy (with every CA key) is left.
     execFileSync('cp', ['-a', secrets, `${secrets}.kubeha-old`]);
+    const readOnly = await runCli(['certs', '--secrets', secrets]);
+    assert.match(readOnly.err, `warning: ${secrets}.kubeha-old was left by an interrupted run and holds copies of secret keys: the next gen (or gen certs renew) removes it`);
     let r = await gen(work, runbook());
     assert.is(r.code, 0, r.err);
     assert.match(r.err, `removed ${secrets}.kubeha-old: the previous copy left by an interrupted run`);

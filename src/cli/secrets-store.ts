@@ -3,7 +3,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { dirname, join } from 'node:path';
 import { parseTokens, formatTokens, TOKENS_FILE, type Secrets } from '../pki/secrets.js';
 import { SecretsError } from '../pki/errors.js';
-import { swapIn, writeDurably, type Staged } from './atomic.js';
+import { entryExists, swapIn, writeDurably, type Staged } from './atomic.js';
 import { carryOver } from './carry-over.js';
 
 const SECRET_FILE = /\.(crt|key|pub)$/;
@@ -25,6 +25,9 @@ export function loadSecrets(dir: string, options: LoadOptions = {}): Secrets {
   const files = new Map<string, string>();
   const problems: string[] = [];
   let tokens: Secrets['tokens'] = null;
+  for (const copy of [`${dir}.kubeha-old`, `${dir}.kubeha-new`].filter(entryExists)) {
+    options.warn?.(`warning: ${copy} was left by an interrupted run and holds copies of secret keys: the next gen (or gen certs renew) removes it\n`);
+  }
   tighten(dir, 0o700, options);
   for (const rel of secretPaths(dir, problems, options)) {
     const path = join(dir, rel);
