@@ -186,6 +186,12 @@ test('out and secrets as links: written through the link, the links stay; a dang
     assert.is(dangling.code, 1);
     assert.match(dangling.err, `${join(work, 'secrets')} is a link to real-secrets, which does not exist (not mounted?); kubeha will not start a new CA there`);
     assert.not.ok(existsSync(join(work, 'real-secrets')), 'no new CA was made');
+    // The same one level up: secrets/ inside a folder that is a dangling link.
+    symlinkSync(join(work, 'vault-not-mounted'), join(work, 'cluster'));
+    const parent = await gen(work, runbook(), join(work, 'out2'), join(work, 'cluster', 'secrets'));
+    assert.is(parent.code, 1);
+    assert.match(parent.err, `secrets: ${join(work, 'cluster', 'secrets')}: ${join(work, 'cluster')} is a link to ${join(work, 'vault-not-mounted')}, which does not exist (not mounted?); kubeha will not start a new CA there`);
+    assert.not.ok(existsSync(join(work, 'vault-not-mounted')));
   } finally {
     cleanup(work);
   }

@@ -54,6 +54,7 @@ export function makeParent(dir: string, role: FolderRole): void {
     try {
       st = statSync(at);
     } catch {
+      if (isLink(at)) throw new SecretsError([`${dir}: ${at} is a link to ${readlinkSync(at)}, which does not exist (not mounted?); ${DANGLING_ADVICE[role]}`], role);
       if (dirname(at) === at) break;
       continue;
     }
@@ -61,4 +62,12 @@ export function makeParent(dir: string, role: FolderRole): void {
     break;
   }
   mkdirSync(dirname(dir), { recursive: true });
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
