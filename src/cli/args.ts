@@ -1,5 +1,6 @@
 /** Command-line parsing: commands, their options, and usage texts. */
 import { parseArgs } from 'node:util';
+import { normaliseFolder, overlap } from './folders.js';
 
 /** A wrong command line: prints the message and exits 2. */
 export class UsageError extends Error {
@@ -138,8 +139,8 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   const invocation: Invocation = {
     command,
     inventory: positionals[0] ?? null,
-    out: values.out ?? 'out',
-    secrets: values.secrets ?? 'secrets',
+    out: folderOption('out', values.out, command),
+    secrets: folderOption('secrets', values.secrets, command),
     help: values.help ?? false,
     quiet: values.quiet ?? false,
     json: values.json ?? false,
@@ -155,10 +156,21 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     throw new UsageError(`gen ${command} takes no --out or --secrets`, USAGE[command]);
   }
   if ((command === 'certs' || command === 'renew') && values.out !== undefined) throw new UsageError(`gen certs takes no --out`, USAGE[command]);
+  if (values.out !== undefined || values.secrets !== undefined) {
+    if (overlap(invocation.out, invocation.secrets)) throw new UsageError('--out and --secrets must be separate folders, neither inside the other', USAGE[command]);
+  }
   if (values.within !== undefined) {
     if (command !== 'renew') throw new UsageError('--within goes with gen certs renew', USAGE[command]);
     if (!/^[0-9]{1,5}$/.test(values.within)) throw new UsageError(`--within takes a whole number of days, not ${values.within}`, USAGE[command]);
     invocation.withinDays = Number(values.within);
   }
   return invocation;
+}
+
+/** A folder option, normalised (`out/` is `out`); a UsageError for one kubeha cannot replace as a whole (`.`, `/`, `..`). */
+function folderOption(name: 'out' | 'secrets', value: string | undefined, command: Command): string {
+  if (value === undefined) return name;
+  const folder = normaliseFolder(value);
+  if (folder === null) throw new UsageError(`--${name} ${value} cannot be replaced as a whole: name a folder of its own (such as ${name})`, USAGE[command]);
+  return folder;
 }

@@ -76,8 +76,8 @@ function report(error: unknown, inv: Invocation | undefined, io: Console): numbe
     return 1;
   }
   if (error instanceof SecretsError) {
-    if (json) printJson(io, { ok: false, errors: error.problems.map((p) => ({ secrets: p })) });
-    else io.err(error.problems.map((p) => `secrets: ${p}`).join('\n') + '\nNothing was written.\n');
+    if (json) printJson(io, { ok: false, errors: error.problems.map((p) => ({ [error.label]: p })) });
+    else io.err(error.problems.map((p) => `${error.label}: ${p}`).join('\n') + '\nNothing was written.\n');
     return 1;
   }
   const errno = error as NodeJS.ErrnoException;
