@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canUseNamespaces, cleanup, compileDoc, haveTool, tempDir, text } from './helpers.js';
+import { cleanup, compileDoc, NAMESPACES, tempDir, testNeeding, text } from './helpers.js';
 import { LB_PATHS, SCRIPT_USER } from '../src/render/loadbalancer.js';
 import {
   addNamespace, deleteNamespace, fakeApiServerArgv, hasAddress, inNamespace, keepalivedDir, must, nsName, scriptUserOverlay,
@@ -145,13 +145,11 @@ async function failoverScenario(vrrp: 'unicast' | 'multicast'): Promise<void> {
   }
 }
 
-test('unicast VRRP (the default): the VIP comes up, moves on a failed check, stays put on recovery, moves when keepalived dies', async () => {
-  if (!haveTool('keepalived') || !haveTool('haproxy') || !haveTool('curl') || !canUseNamespaces()) return;
+testNeeding(['keepalived', 'haproxy', 'curl', NAMESPACES], 'unicast VRRP (the default): the VIP comes up, moves on a failed check, stays put on recovery, moves when keepalived dies', async () => {
   await failoverScenario('unicast');
 });
 
-test('multicast VRRP: the same', async () => {
-  if (!haveTool('keepalived') || !haveTool('haproxy') || !haveTool('curl') || !canUseNamespaces()) return;
+testNeeding(['keepalived', 'haproxy', 'curl', NAMESPACES], 'multicast VRRP: the same', async () => {
   await failoverScenario('multicast');
 });
 
