@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { leafInstances } from '../src/pki/cert-list.js';
 import { parseCertificate, sansOf } from '../src/pki/inspect.js';
 import { issueLeaf } from '../src/pki/issue.js';
-import { ETCD_RELEASE_SHA256, etcdTarballs } from '../src/model/etcd-releases.js';
+import { ETCD_RELEASE_SHA256, etcdTarballs } from '../src/common/etcd-releases.js';
 import { ETCD_UNIT_PATH } from '../src/render/etcd.js';
 import { cleanup, compileDoc, generateAndUnpack, modelOf, NAMESPACES, REPO, tempDir, testNeeding, text, X64, type InventoryDoc } from './helpers.js';
 import { etcdctl, execStartOf, flagValue, killMembers, LoopbackNet, startMember, tail, waitUntil, type ClientCert, type RunningMember } from './etcd-live.js';

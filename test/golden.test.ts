@@ -6,7 +6,7 @@ import { compile } from '../src/index.js';
 import { validateInventory } from '../src/inventory/index.js';
 import { buildModel } from '../src/model/model.js';
 import { ensureSecrets } from '../src/pki/ensure.js';
-import { octal } from '../src/render/run-script.js';
+import { octal } from '../src/common/files.js';
 import { assertGolden, UPDATE } from './golden.js';
 import { FIXTURES, TEMPLATES } from './helpers.js';
 import { loadSecrets } from '../src/cli/secrets-store.js';

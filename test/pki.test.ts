@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync, existsSync } from '
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { caCertHash } from '../src/pki/inspect.js';
+import { caCertHash } from '../src/render/ca-cert-hash.js';
 import { REPO, cleanup, runCli, snapshot, tempDir, testNeeding, walk } from './helpers.js';
 
 const runbook = () => JSON.parse(readFileSync(join(REPO, 'examples', 'runbook.json'), 'utf8'));

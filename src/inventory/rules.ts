@@ -1,7 +1,7 @@
 /** Named semantic rules run after the schema: each returns problems with JSON pointers. */
 import ipaddr from 'ipaddr.js';
-import { knownEtcdReleases } from '../model/etcd-releases.js';
-import { isSupportedMinor, minorOf, SUPPORTED_MINORS } from '../model/versions.js';
+import { knownEtcdReleases } from '../common/etcd-releases.js';
+import { isSupportedMinor, minorOf, SUPPORTED_MINORS } from '../common/versions.js';
 import { pointer, type Problem } from './problems.js';
 import type { Inventory, Role } from './types.js';
 

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Inventory, InventoryHost } from '../inventory/types.js';
 import type { ClusterModel, EtcdMember, HostModel, RunStep } from './types.js';
-import { kubeadmApiFor, minorOf } from './versions.js';
+import { kubeadmApiFor, minorOf } from '../common/versions.js';
 
 /** CRI socket of each container runtime. */
 export const CRI_SOCKETS = {

@@ -1,5 +1,5 @@
-/** Reads facts out of stored certificates with Node's native X.509 support: SANs, validity, the kubeadm CA hash. Pure. */
-import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+/** Reads facts out of stored certificates with Node's native X.509 support: SANs, validity, fingerprints. Pure. */
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Sans } from './cert-list.js';
 
 /** A parsed certificate with its validity as dates. */
@@ -36,19 +36,6 @@ export function sansOf(cert: Certificate): Sans {
 export function sameSans(a: Sans, b: Sans): boolean {
   const key = (s: Sans) => JSON.stringify({ dns: [...s.dns].sort(), ip: [...s.ip].sort() });
   return key(a) === key(b);
-}
-
-const caHashes = new Map<string, string>();
-
-/** The `sha256:<hex>` hash of a CA's public key that `kubeadm join --discovery-token-ca-cert-hash` expects (memoised: every joining node asks). */
-export function caCertHash(caPem: string): string {
-  let hash = caHashes.get(caPem);
-  if (hash === undefined) {
-    const spki = new X509Certificate(caPem).publicKey.export({ type: 'spki', format: 'der' });
-    hash = 'sha256:' + createHash('sha256').update(spki).digest('hex');
-    caHashes.set(caPem, hash);
-  }
-  return hash;
 }
 
 /** SHA-256 fingerprint of a certificate, colon-separated upper-case hex like openssl prints it. */

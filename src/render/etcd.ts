@@ -1,7 +1,7 @@
 /** The external etcd cluster: a systemd unit whose flags come from the model, and the steps that install and start it. */
 import type { ClusterModel, EtcdMember, HostModel } from '../model/types.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
-import { etcdTarballs, knownEtcdReleases } from '../model/etcd-releases.js';
+import { etcdTarballs, knownEtcdReleases } from '../common/etcd-releases.js';
 import { pkiArtifacts, tokensOf } from './pki.js';
 import { renderTemplate, shellQuote } from './templates.js';
 

@@ -1,7 +1,7 @@
 /** /etc/kubernetes/kubeadm-config.yaml: typed documents for the kubeadm API of the cluster's version, dumped with js-yaml. */
 import { dump } from 'js-yaml';
 import type { ClusterModel, HostModel } from '../model/types.js';
-import { caCertHash } from '../pki/inspect.js';
+import { caCertHash } from './ca-cert-hash.js';
 import type { RenderContext } from './context.js';
 import type {
   APIEndpoint, Arg, BootstrapToken, ClusterConfiguration, ExtraArgsV1beta3, InitConfiguration, JoinConfiguration,
