@@ -1,6 +1,7 @@
 /** Named semantic rules run after the schema: each returns problems with JSON pointers. */
 import ipaddr from 'ipaddr.js';
 import { knownEtcdReleases } from '../common/etcd-releases.js';
+import { kubernetesPorts } from '../common/ports.js';
 import { isSupportedMinor, minorOf, SUPPORTED_MINORS } from '../common/versions.js';
 import { pointer, type Problem } from './problems.js';
 import type { Inventory, Role } from './types.js';
@@ -31,12 +32,8 @@ function duplicates(values: string[], path: (i: number) => string, what: string)
 
 /** Host ports each role listens on, with the inventory field that sets each configurable one. */
 function portsOf(inv: Inventory, roles: Role[]): { port: number; what: string; path: string | null }[] {
-  const ports: { port: number; what: string; path: string | null }[] = [];
-  const isNode = roles.includes('control-plane') || roles.includes('worker');
-  if (roles.includes('control-plane')) {
-    ports.push({ port: 6443, what: 'kube-apiserver', path: null }, { port: 10257, what: 'kube-controller-manager', path: null }, { port: 10259, what: 'kube-scheduler', path: null });
-  }
-  if (isNode) ports.push({ port: 10250, what: 'kubelet', path: null }, { port: 10256, what: 'kube-proxy', path: null });
+  const fixed = kubernetesPorts({ controlPlane: roles.includes('control-plane'), node: roles.includes('worker') });
+  const ports: { port: number; what: string; path: string | null }[] = fixed.map(({ port, what }) => ({ port, what, path: null }));
   if (roles.includes('etcd')) {
     ports.push({ port: inv.etcd.clientPort, what: 'etcd clients', path: '/etcd/clientPort' }, { port: inv.etcd.peerPort, what: 'etcd peers', path: '/etcd/peerPort' });
   }

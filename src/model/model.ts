@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Inventory, InventoryHost } from '../inventory/types.js';
 import type { ClusterModel, EtcdMember, HostModel, RunStep } from './types.js';
+import { API_SERVER_PORT } from '../common/ports.js';
 import { kubeadmApiFor, minorOf } from '../common/versions.js';
 
 /** CRI socket of each container runtime. */
@@ -36,7 +37,7 @@ export function buildModel(inv: Inventory): ClusterModel {
   return {
     cluster: { ...inv.cluster, minor, kubeadmApiVersion: kubeadmApiFor(minor), criSocket: CRI_SOCKETS[inv.cluster.containerRuntime] },
     loadBalancer: lb,
-    controlPlaneEndpoint: lb ? { host: lb.dnsName ?? lb.vip, port: lb.port } : { host: firstControlPlane.address, port: 6443 },
+    controlPlaneEndpoint: lb ? { host: lb.dnsName ?? lb.vip, port: lb.port } : { host: firstControlPlane.address, port: API_SERVER_PORT },
     etcd: {
       ...inv.etcd,
       members,

@@ -1,5 +1,6 @@
 /** /etc/kubernetes/kubeadm-config.yaml: typed documents for the kubeadm API of the cluster's version, dumped with js-yaml. */
 import { dump } from 'js-yaml';
+import { API_SERVER_PORT } from '../common/ports.js';
 import type { ClusterModel, HostModel } from '../model/types.js';
 import { caCertHash } from './ca-cert-hash.js';
 import type { RenderContext } from './context.js';
@@ -11,8 +12,6 @@ import { secretFile, tokensOf } from './pki.js';
 
 /** Where kubeadm-config.yaml lives on every Kubernetes node. */
 export const KUBEADM_CONFIG_PATH = '/etc/kubernetes/kubeadm-config.yaml';
-/** The port every API server binds. */
-export const API_SERVER_PORT = 6443;
 /** How long kubeadm waits for the control-plane components and for discovery (Go duration). */
 export const KUBEADM_TIMEOUT = '5m0s';
 /** Paths of the external-etcd client material that src/render/pki.ts installs on control planes. */

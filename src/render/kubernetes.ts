@@ -1,5 +1,6 @@
 /** Kubernetes node artifacts (kubeadm config, container runtime, flannel) and their run.sh steps, declared as data. */
 import { dump } from 'js-yaml';
+import { API_SERVER_PORT } from '../common/ports.js';
 import type { ClusterModel } from '../model/types.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { FLANNEL_MANIFEST_PATH, renderFlannel } from './flannel.js';
@@ -139,7 +140,7 @@ export const kubernetesSteps: readonly Step[] = [
   { phase: 'kubeadm', name: 'kubeadm join', when: joiningNode, script: template('kubeadm-join', kubeadmJoinView) },
   {
     phase: 'kubeadm', name: 'restart kube-apiserver when its etcd client certificate changed', when: (host) => host.isControlPlane,
-    script: template('kubeadm-etcd-client-restart', () => ({ files: Object.values(ETCD_CLIENT_FILES).map(q).join(' ') })),
+    script: template('kubeadm-etcd-client-restart', () => ({ files: Object.values(ETCD_CLIENT_FILES).map(q).join(' '), apiServerPort: API_SERVER_PORT })),
   },
   { phase: 'addons', name: 'flannel', when: initNode, script: template('addons-flannel', () => ({ manifest: FLANNEL_MANIFEST_PATH })) },
 ];
