@@ -16,8 +16,8 @@ const SRC = join(REPO, 'src');
 
 /**
  * What each part of src/ may import from src/. The chain common → inventory → model → pki | render → bundle → cli:
- * a layer may import the layers below it, pki and render not each other (render reads only the shape of the
- * secrets), and bundle only packs files (it renders nothing). review (gen diff) compares bundles and inspects
+ * a layer may import the layers below it, pki and render not each other (render reads only two data files of pki:
+ * the shape of the secrets and the certificate list, which says where each file is installed), and bundle only packs files (it renders nothing). review (gen diff) compares bundles and inspects
  * certificates; docs turns the schema into Markdown. index.ts is compile(), the entry of the pure core.
  */
 const MAY_IMPORT: Record<string, readonly string[]> = {
@@ -25,7 +25,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   inventory: ['common'],
   model: ['common', 'inventory'],
   pki: ['common', 'inventory', 'model'],
-  render: ['common', 'inventory', 'model', 'pki/secrets.ts'],
+  render: ['common', 'inventory', 'model', 'pki/secrets.ts', 'pki/cert-list.ts'],
   bundle: ['common'],
   review: ['common', 'bundle', 'pki'],
   docs: ['common'],

@@ -2,6 +2,9 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Sans } from './cert-list.js';
 
+/** Milliseconds in a day: validity periods and expiry warnings count in days. */
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
 /** A parsed certificate with its validity as dates. */
 export interface Certificate {
   native: X509Certificate;
@@ -45,7 +48,7 @@ export function fingerprint(pem: string): string {
 
 /** Certificates of a secrets bundle that expire before `now + days`, soonest first. */
 export function expiringCertificates(files: ReadonlyMap<string, string>, now: Date, days: number): { path: string; notAfter: Date }[] {
-  const limit = now.getTime() + days * 24 * 60 * 60 * 1000;
+  const limit = now.getTime() + days * DAY_MS;
   return [...files]
     .filter(([path]) => path.endsWith('.crt'))
     .map(([path, pem]) => ({ path, notAfter: parseCertificate(pem).notAfter }))
