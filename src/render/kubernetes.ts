@@ -2,6 +2,7 @@
 import { dump } from 'js-yaml';
 import { API_SERVER_PORT } from '../common/ports.js';
 import type { ClusterModel } from '../model/types.js';
+import { TOKEN_PATTERNS } from '../pki/secrets.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { FLANNEL_MANIFEST_PATH, renderFlannel } from './flannel.js';
 import { ETCD_CLIENT_FILES, endpointOf, KUBEADM_CONFIG_PATH, renderKubeadmConfig } from './kubeadm.js';
@@ -101,6 +102,8 @@ function kubeadmInitView(ctx: RenderContext) {
     etcdWhat: q(`the etcd cluster to have quorum (members: ${ctx.model.etcd.members.map((m) => `${m.name} ${m.clientURL}`).join(', ')}; run their bundles first)`),
     ttl: q(ctx.model.cluster.bootstrapTokenTTL),
     description: q('kubeha: joins the nodes of this inventory'),
+    // The pattern the secrets are checked against, as a grep -E expression (the same syntax without its anchors).
+    tokenPattern: q(TOKEN_PATTERNS.bootstrapToken.source.replace(/^\^|\$$/g, '')),
   };
 }
 
