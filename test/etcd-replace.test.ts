@@ -38,7 +38,10 @@ testNeeding(['etcd', 'etcdctl', NAMESPACES], 'LIVE: an etcd member is replaced: 
     const m3id = list.split('\n').find((l) => l.includes(', m3, '))!.split(',')[0]!;
     // etcd refuses reconfiguration until every member has been connected for its health interval (5 s): retry.
     let removed = { status: -1, out: '' };
-    await waitUntil(() => (removed = etcdctl(clientNs, client, ep('127.0.1.1'), ['member', 'remove', m3id])).status === 0, 20_000, 500);
+    await waitUntil(() => {
+      removed = etcdctl(clientNs, client, ep('127.0.1.1'), ['member', 'remove', m3id]);
+      return removed.status === 0;
+    }, 20_000, 500);
     assert.is(removed.status, 0, removed.out);
     await killMembers([running[2]!]);
     const second = [first[0]!, first[1]!, member('m4', '127.0.1.4')];

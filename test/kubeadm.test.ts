@@ -157,7 +157,7 @@ for (const c of CASES) {
     assert.is(model.cluster.kubeadmApiVersion, c.api);
     const init = docsOf(text(hosts, 'cp1', rootfs(KUBEADM_CONFIG_PATH)));
     assert.equal(init.map((d) => d.kind), ['InitConfiguration', 'ClusterConfiguration', 'KubeletConfiguration', 'KubeProxyConfiguration']);
-    init.forEach((d) => checkShape(d, 'cp1'));
+    for (const d of init) checkShape(d, 'cp1');
     const cluster = byKind(init, 'ClusterConfiguration');
     const initCfg = byKind(init, 'InitConfiguration');
     assert.is(initCfg.apiVersion, c.api);

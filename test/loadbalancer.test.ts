@@ -95,7 +95,7 @@ test('haproxy.cfg: TCP defaults, every API server behind a TLS /readyz check, st
   const stats = cfg.slice(cfg.indexOf('\nfrontend stats\n'));
   assert.match(stats, '\n  mode http\n  bind 127.0.0.1:8404\n');
   assert.match(stats, `\n  stats auth admin:${secrets.tokens!.haproxyStatsPassword}\n`);
-  assert.is(cfg.match(/\n  bind /g)!.length, 2, 'two listeners only');
+  assert.is(cfg.match(/\n {2}bind /g)!.length, 2, 'two listeners only');
   const off = await compileDoc(inventory(2, { stats: { enabled: false } }));
   assert.not.match(text(off.hosts, 'cp1', rootfs(LB_PATHS.haproxy)), /stats/);
   for (const path of hosts.get('cp1')!.keys()) {
@@ -278,7 +278,7 @@ testNeeding(['haproxy', 'curl', 'openssl', NAMESPACES], 'live: the check script 
     assert.is(curlStatus(`http://127.0.52.1:${statsPort}/stats`), '000', 'not reachable on other addresses');
 
     // Both API servers lose readiness (/healthz would still answer): haproxy takes them out, the check fails.
-    fakes.forEach((f) => f.child.kill('SIGUSR1'));
+    for (const f of fakes) f.child.kill('SIGUSR1');
     const downMs = await waitUntil('the check script to fail with no ready API server', () => !check(), 15_000);
     console.log(`  check fails ${downMs.toFixed(0)} ms after every /readyz turns 500 (haproxy: fall 3 × inter 2s)`);
 

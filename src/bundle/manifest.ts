@@ -1,6 +1,7 @@
 /** A host's bundle as in-memory files: its rendered files plus SHA256SUMS over them, sorted by path. */
 import { createHash } from 'node:crypto';
 import { byPath } from '../common/files.js';
+import { remembered } from '../common/memo.js';
 
 /** A file of a bundle: path inside the host folder, mode, contents. */
 export interface BundleFile {
@@ -19,12 +20,7 @@ export function bundleFiles(rendered: readonly BundleFile[]): BundleFile[] {
 const digests = new WeakMap<Buffer, string>();
 
 function sha256(bytes: Buffer): string {
-  let digest = digests.get(bytes);
-  if (digest === undefined) {
-    digest = createHash('sha256').update(bytes).digest('hex');
-    digests.set(bytes, digest);
-  }
-  return digest;
+  return remembered(digests, bytes, () => createHash('sha256').update(bytes).digest('hex'));
 }
 
 /** `sha256sum`-compatible lines for the given files, in their order. */

@@ -133,8 +133,8 @@ export const rules: readonly Rule[] = [
       const problems: Problem[] = [];
       if (overlaps(pod, service)) problems.push(error('/cluster/serviceSubnet', `service subnet ${inv.cluster.serviceSubnet} overlaps the pod subnet ${inv.cluster.podSubnet}: choose disjoint ranges`));
       const inside = (address: string) => [['pod', pod, inv.cluster.podSubnet], ['service', service, inv.cluster.serviceSubnet]].filter(([, r]) => contains(r as Range, address)).map(([name, , text]) => `${name} subnet ${text}`);
-      inv.hosts.forEach((h, i) => inside(h.address).forEach((where) => problems.push(error(pointer('hosts', i, 'address'), `${h.address} lies inside the ${where}`))));
-      if (inv.loadBalancer) inside(inv.loadBalancer.vip).forEach((where) => problems.push(error('/loadBalancer/vip', `${inv.loadBalancer!.vip} lies inside the ${where}`)));
+      for (const [i, h] of inv.hosts.entries()) problems.push(...inside(h.address).map((where) => error(pointer('hosts', i, 'address'), `${h.address} lies inside the ${where}`)));
+      if (inv.loadBalancer) problems.push(...inside(inv.loadBalancer.vip).map((where) => error('/loadBalancer/vip', `${inv.loadBalancer!.vip} lies inside the ${where}`)));
       return problems;
     },
   },

@@ -76,7 +76,7 @@ function runSteps(inv: Inventory, init: InventoryHost): RunStep[] {
   const placed = new Set<string>();
   const take = (title: string, pick: (h: InventoryHost) => boolean): RunStep[] => {
     const names = inv.hosts.filter((h) => !placed.has(h.name) && pick(h)).map((h) => h.name);
-    names.forEach((n) => placed.add(n));
+    for (const n of names) placed.add(n);
     return names.length ? [{ title, hosts: names }] : [];
   };
   // A host runs in the step of its earliest-needed role; run.sh then waits, bounded, for what it needs.

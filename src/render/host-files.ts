@@ -1,5 +1,6 @@
 /** One host's rendered files: rootfs/ from the artifact list, and run.sh from the steps and those files. Pure. */
 import { byPath } from '../common/files.js';
+import { remembered } from '../common/memo.js';
 import type { Artifact, RenderContext, Step } from './context.js';
 import { renderRunScript } from './run-script.js';
 
@@ -33,11 +34,7 @@ const toBytes = (rendered: string | Buffer): Buffer => (typeof rendered === 'str
 const sharedRenders = new WeakMap<object, WeakMap<object, Map<Artifact, Buffer>>>();
 
 function shared(ctx: RenderContext, artifact: Artifact): Buffer {
-  let byModel = sharedRenders.get(ctx.secrets);
-  if (!byModel) sharedRenders.set(ctx.secrets, (byModel = new WeakMap()));
-  let renders = byModel.get(ctx.model);
-  if (!renders) byModel.set(ctx.model, (renders = new Map()));
-  let bytes = renders.get(artifact);
-  if (!bytes) renders.set(artifact, (bytes = toBytes(artifact.render(ctx))));
-  return bytes;
+  const byModel = remembered(sharedRenders, ctx.secrets, () => new WeakMap<object, Map<Artifact, Buffer>>());
+  const renders = remembered(byModel, ctx.model, () => new Map<Artifact, Buffer>());
+  return remembered(renders, artifact, () => toBytes(artifact.render(ctx)));
 }
