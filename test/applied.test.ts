@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canUseNamespaces, cleanup, compileDoc, generateAndUnpack, tempDir, type InventoryDoc } from './helpers.js';
+import { cleanup, compileDoc, generateAndUnpack, NAMESPACES, tempDir, testNeeding, type InventoryDoc } from './helpers.js';
 
 /** A cluster with every kind of host, the etcd release download, and docker on the nodes. */
 function cluster(runtime: string, etcdInstall: string): InventoryDoc {
@@ -74,8 +74,7 @@ fi
 exit 0
 `;
 
-test('a reload that failed is retried by the next run, which installs nothing; a third run reloads nothing', async () => {
-  if (!canUseNamespaces()) return;
+testNeeding([NAMESPACES], 'a reload that failed is retried by the next run, which installs nothing; a third run reloads nothing', async () => {
   const dir = tempDir();
   const inv = join(dir, 'inventory.json');
   writeFileSync(inv, JSON.stringify(cluster('containerd', 'distro')));
@@ -123,8 +122,7 @@ test('a reload that failed is retried by the next run, which installs nothing; a
   }
 });
 
-test('preflight of a load balancer whose host lacks the VRRP interface stops and names the one to set', async () => {
-  if (!canUseNamespaces()) return;
+testNeeding([NAMESPACES], 'preflight of a load balancer whose host lacks the VRRP interface stops and names the one to set', async () => {
   const dir = tempDir();
   const inv = join(dir, 'inventory.json');
   writeFileSync(inv, JSON.stringify(cluster('containerd', 'distro')));

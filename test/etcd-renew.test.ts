@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fingerprint } from '../src/pki/inspect.js';
 import { etcdctl, killMembers, LoopbackNet, startMember, tail, waitUntil, type ClientCert, type RunningMember } from './etcd-live.js';
-import { canUseNamespaces, cleanup, generateAndUnpack, haveTool, runCli, tempDir } from './helpers.js';
+import { cleanup, generateAndUnpack, NAMESPACES, runCli, tempDir, testNeeding } from './helpers.js';
 
 /** Three etcd members and a control plane on loopback addresses, leaves valid 20 days (so renew --within 30 renews them). */
 const inventory = {
@@ -31,8 +31,7 @@ function servedFingerprint(ns: string, address: string, client: ClientCert): str
   return fingerprint(pem);
 }
 
-test('LIVE: after gen certs renew and gen, a member restarted with its renewed certificates rejoins and serves; CAs unchanged', async () => {
-  if (!haveTool('etcd') || !haveTool('etcdctl') || !haveTool('openssl') || !canUseNamespaces()) return;
+testNeeding(['etcd', 'etcdctl', 'openssl', NAMESPACES], 'LIVE: after gen certs renew and gen, a member restarted with its renewed certificates rejoins and serves; CAs unchanged', async () => {
   const dir = tempDir();
   const running: RunningMember[] = [];
   let net: LoopbackNet | undefined;

@@ -8,9 +8,10 @@ import * as assert from 'uvu/assert';
 import { leafInstances } from '../src/pki/cert-list.js';
 import { parseCertificate, sansOf } from '../src/pki/inspect.js';
 import { issueLeaf } from '../src/pki/issue.js';
-import { ETCD_RELEASE_SHA256, etcdTarballs } from '../src/model/etcd-releases.js';
+import { ETCD_RELEASE_SHA256 } from '../src/common/etcd-releases.js';
+import { etcdTarballs } from '../src/model/etcd-tarballs.js';
 import { ETCD_UNIT_PATH } from '../src/render/etcd.js';
-import { canUseNamespaces, cleanup, compileDoc, generateAndUnpack, haveTool, modelOf, REPO, tempDir, text, type InventoryDoc } from './helpers.js';
+import { cleanup, compileDoc, generateAndUnpack, modelOf, NAMESPACES, REPO, tempDir, testNeeding, text, X64, type InventoryDoc } from './helpers.js';
 import { etcdctl, execStartOf, flagValue, killMembers, LoopbackNet, startMember, tail, waitUntil, type ClientCert, type RunningMember } from './etcd-live.js';
 
 const runbook = (): InventoryDoc => JSON.parse(readFileSync(join(REPO, 'examples', 'runbook.json'), 'utf8'));
@@ -110,8 +111,7 @@ systemd-analyze verify --man=no "$1" 2>&1`;
   return `${r.stdout}${r.stderr}${r.status === 0 ? '' : `exit ${r.status}`}`;
 }
 
-test('systemd-analyze verify prints nothing for every generated unit (release and distro binaries)', async () => {
-  if (!haveTool('systemd-analyze') || !canUseNamespaces()) return;
+testNeeding(['systemd-analyze', NAMESPACES], 'systemd-analyze verify prints nothing for every generated unit (release and distro binaries)', async () => {
   const dir = tempDir();
   try {
     let checked = 0;
@@ -131,8 +131,7 @@ test('systemd-analyze verify prints nothing for every generated unit (release an
   }
 });
 
-test('run.sh on etcd hosts installs, owns, starts and waits; it stays shellcheck-clean and dry-runs', async () => {
-  if (!haveTool('shellcheck')) return;
+testNeeding(['shellcheck'], 'run.sh on etcd hosts installs, owns, starts and waits; it stays shellcheck-clean and dry-runs', async () => {
   const dir = tempDir();
   try {
     // A release version without a known checksum is refused by the inventory rules before anything is generated.
@@ -169,8 +168,7 @@ test('run.sh on etcd hosts installs, owns, starts and waits; it stays shellcheck
   }
 });
 
-test('the real bundle dry-runs the etcd phases: downloads, verifies, owns, starts, waits, and changes nothing', async () => {
-  if (process.arch !== 'x64') return; // the expected tarball below is the amd64 one
+testNeeding([X64], 'the real bundle dry-runs the etcd phases: downloads, verifies, owns, starts, waits, and changes nothing', async () => {
   const dir = tempDir();
   let genDir: string | undefined;
   try {
@@ -223,8 +221,7 @@ async function generateLoopback(dir: string) {
 
 const ALL_HEALTHY_MS = 30_000;
 
-test('LIVE: three members started from their units form a healthy mutual-TLS cluster on 127.0.1.1-3', async () => {
-  if (!haveTool('etcd') || !haveTool('etcdctl') || !haveTool('curl') || !canUseNamespaces()) return;
+testNeeding(['etcd', 'etcdctl', 'curl', NAMESPACES], 'LIVE: three members started from their units form a healthy mutual-TLS cluster on 127.0.1.1-3', async () => {
   const dir = tempDir();
   const running: RunningMember[] = [];
   let genDir: string | undefined;
@@ -291,8 +288,7 @@ async function breakCertificates(secretsDir: string, member: { name: string; bun
   }
 }
 
-test('LIVE negative: a member whose certificate lacks its own address never becomes healthy', async () => {
-  if (!haveTool('etcd') || !haveTool('etcdctl') || !canUseNamespaces()) return;
+testNeeding(['etcd', 'etcdctl', NAMESPACES], 'LIVE negative: a member whose certificate lacks its own address never becomes healthy', async () => {
   const dir = tempDir();
   const running: RunningMember[] = [];
   let genDir: string | undefined;

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canUseNamespaces, cleanup, compileDoc, haveTool, tempDir, text } from './helpers.js';
+import { cleanup, compileDoc, NAMESPACES, tempDir, testNeeding, text } from './helpers.js';
 import { LB_PATHS, SCRIPT_USER } from '../src/render/loadbalancer.js';
 import {
   addNamespace, deleteNamespace, fakeApiServerArgv, hasAddress, inNamespace, keepalivedDir, must, nsName, scriptUserOverlay,
@@ -87,14 +87,18 @@ async function failoverScenario(vrrp: 'unicast' | 'multicast'): Promise<void> {
       keepalivedDir(join(n.dir, 'keepalived'), text(hosts, n.name, rootfs(LB_PATHS.keepalived)), text(hosts, n.name, rootfs(LB_PATHS.check)));
       writeFileSync(join(n.dir, 'haproxy.cfg'), text(hosts, n.name, rootfs(LB_PATHS.haproxy)));
       daemons.push(startDaemon(`${n.name} api`, ['ip', 'netns', 'exec', n.ns, ...fakeApiServerArgv(n.address, 6443, tls)], join(n.dir, 'api.log')));
-      daemons.push((n.haproxy = startHaproxy(n)));
+      n.haproxy = startHaproxy(n);
+      daemons.push(n.haproxy);
     }
     const [a, b] = nodes as [Node, Node];
     const overHaproxy = (n: Node) => sh(['ip', 'netns', 'exec', n.ns, 'sh', join(n.dir, 'keepalived', 'check_haproxy.sh')], 5000).status === 0;
     await waitUntil('both haproxy instances to serve /healthz', () => overHaproxy(a) && overHaproxy(b), 10_000);
 
     const start = performance.now();
-    for (const n of nodes) daemons.push((n.keepalived = startKeepalived(n, overlay)));
+    for (const n of nodes) {
+      n.keepalived = startKeepalived(n, overlay);
+      daemons.push(n.keepalived);
+    }
     await waitUntil('the VIP on a node', () => holdsVip(a) || holdsVip(b), 15_000);
     const upMs = performance.now() - start;
     // With nopreempt every node starts as BACKUP: whoever's master-down timer ends first takes the VIP (the
@@ -113,7 +117,8 @@ async function failoverScenario(vrrp: 'unicast' | 'multicast'): Promise<void> {
     assert.match(readFileSync(first.keepalived!.log, 'utf8'), 'Entering FAULT STATE');
 
     // 2. The old holder recovers: it returns as BACKUP and, with nopreempt, leaves the VIP where it is (no second flap).
-    daemons.push((first.haproxy = startHaproxy(first)));
+    first.haproxy = startHaproxy(first);
+    daemons.push(first.haproxy);
     t0 = performance.now();
     await waitUntil('the old holder back in BACKUP', () => readFileSync(first.keepalived!.log, 'utf8').split('Entering FAULT STATE').pop()!.includes('Entering BACKUP STATE'), 15_000);
     const recoverMs = performance.now() - t0;
@@ -145,13 +150,11 @@ async function failoverScenario(vrrp: 'unicast' | 'multicast'): Promise<void> {
   }
 }
 
-test('unicast VRRP (the default): the VIP comes up, moves on a failed check, stays put on recovery, moves when keepalived dies', async () => {
-  if (!haveTool('keepalived') || !haveTool('haproxy') || !haveTool('curl') || !canUseNamespaces()) return;
+testNeeding(['keepalived', 'haproxy', 'curl', NAMESPACES], 'unicast VRRP (the default): the VIP comes up, moves on a failed check, stays put on recovery, moves when keepalived dies', async () => {
   await failoverScenario('unicast');
 });
 
-test('multicast VRRP: the same', async () => {
-  if (!haveTool('keepalived') || !haveTool('haproxy') || !haveTool('curl') || !canUseNamespaces()) return;
+testNeeding(['keepalived', 'haproxy', 'curl', NAMESPACES], 'multicast VRRP: the same', async () => {
   await failoverScenario('multicast');
 });
 

@@ -1,12 +1,12 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compile } from '../src/index.js';
 import { validateInventory } from '../src/inventory/index.js';
 import { buildModel } from '../src/model/model.js';
 import { ensureSecrets } from '../src/pki/ensure.js';
-import { octal } from '../src/render/run-script.js';
+import { octal } from '../src/common/files.js';
 import { assertGolden, UPDATE } from './golden.js';
 import { FIXTURES, TEMPLATES } from './helpers.js';
 import { loadSecrets } from '../src/cli/secrets-store.js';
@@ -47,11 +47,14 @@ for (const name of readdirSync(GOLDEN).sort()) {
   });
 }
 
-test('golden fixtures hold no unexpected files', () => {
-  for (const name of readdirSync(GOLDEN)) {
+test('golden fixtures hold one inventory, its keys and its expected tree, and nothing unexpected', () => {
+  const names = readdirSync(GOLDEN);
+  assert.ok(names.length >= 2, `only ${names.length} golden cases`);
+  for (const name of names) {
     const entries = readdirSync(join(GOLDEN, name)).sort();
     assert.ok(entries.every((e) => ['expected', 'keys', 'inventory.json', 'inventory.yaml', 'README.md'].includes(e)), `${name}: ${entries.join(', ')}`);
-    assert.ok(relative(GOLDEN, join(GOLDEN, name)) === name);
+    assert.is(entries.filter((e) => e.startsWith('inventory.')).length, 1, `${name}: exactly one inventory`);
+    assert.ok(entries.includes('expected') && entries.includes('keys'), `${name}: expected/ and keys/`);
   }
 });
 

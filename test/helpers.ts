@@ -14,6 +14,7 @@ import { readTemplates } from '../src/cli/templates.js';
 import { loadSecrets } from '../src/cli/secrets-store.js';
 import { main } from '../src/cli/main.js';
 import type { BundleFile } from '../src/bundle/manifest.js';
+import { test } from 'uvu';
 
 /** The repository root. */
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -104,23 +105,37 @@ export function cleanup(dir: string): void {
 /** Whether CI is running (CI=true): a missing real tool is then a failure, not a skip. */
 export const IN_CI = process.env.CI === 'true';
 
-/**
- * Returns true when the real tool is installed. Outside CI a missing tool prints a notice and the caller
- * skips its checks; in CI it throws, so the test fails.
- */
-export function haveTool(name: string): boolean {
-  const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).status === 0;
-  if (found) return true;
-  if (IN_CI) throw new Error(`${name} is not installed: .ci/run must install it (CI=true turns a skipped real-tool test into a failure)`);
-  console.warn(`  (skipped: ${name} is not installed; CI installs it)`);
-  return false;
-}
+/** A need of a real-tool test that is not a program on PATH: network and mount namespaces (root), an x86-64 CPU. */
+export const NAMESPACES = 'namespaces';
+export const X64 = 'x64';
 
-/** Whether the process can create network and mount namespaces (root with CAP_SYS_ADMIN). */
-export function canUseNamespaces(): boolean {
-  const ok = spawnSync('unshare', ['-n', '-m', 'true']).status === 0;
-  if (ok) return true;
-  if (IN_CI) throw new Error('cannot create namespaces (unshare -n -m): CI runs as root and must be able to');
-  console.warn('  (skipped: cannot create namespaces here; CI runs as root)');
-  return false;
+/** Why a need is unmet on this machine, or null when it is met; program names are looked up on PATH once. */
+const unmet = (() => {
+  const cache = new Map<string, string | null>();
+  const check = (need: string): string | null => {
+    if (need === NAMESPACES) return spawnSync('unshare', ['-n', '-m', 'true']).status === 0 ? null : 'cannot create namespaces (unshare -n -m; run as root)';
+    if (need === X64) return process.arch === 'x64' ? null : `runs on x64 only (this is ${process.arch})`;
+    return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', need]).status === 0 ? null : `${need} is not installed`;
+  };
+  return (need: string) => {
+    if (!cache.has(need)) cache.set(need, check(need));
+    return cache.get(need)!;
+  };
+})();
+
+/**
+ * Registers a test that needs real tools (program names, NAMESPACES, X64). When one is missing the test is not run:
+ * outside CI it is registered as skipped (uvu counts it under "Skipped") and a `SKIP` line says why; with CI=true it
+ * is registered as a test that fails saying what is missing (.ci/run must provide it).
+ */
+export function testNeeding(needs: readonly string[], name: string, fn: () => void | Promise<void>): void {
+  const missing = needs.map(unmet).filter((why): why is string => why !== null);
+  if (missing.length === 0) {
+    test(name, fn);
+  } else if (IN_CI) {
+    test(name, () => { throw new Error(`${missing.join('; ')}: CI=true turns a skipped real-tool test into a failure`); });
+  } else {
+    console.log(`  SKIP ${name}: ${missing.join('; ')}`);
+    test.skip(name, fn);
+  }
 }

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanup, compileDoc, generateAndUnpack, haveTool, canUseNamespaces, tempDir, text, type InventoryDoc } from './helpers.js';
+import { cleanup, compileDoc, generateAndUnpack, NAMESPACES, tempDir, testNeeding, text, type InventoryDoc } from './helpers.js';
 import { LB_PATHS, SCRIPT_USER } from '../src/render/loadbalancer.js';
 import {
   addNamespace, deleteNamespace, fakeApiServerArgv, inNamespace, keepalivedDir, must, nsName, requestsLogged, scriptUserOverlay,
@@ -95,7 +95,7 @@ test('haproxy.cfg: TCP defaults, every API server behind a TLS /readyz check, st
   const stats = cfg.slice(cfg.indexOf('\nfrontend stats\n'));
   assert.match(stats, '\n  mode http\n  bind 127.0.0.1:8404\n');
   assert.match(stats, `\n  stats auth admin:${secrets.tokens!.haproxyStatsPassword}\n`);
-  assert.is(cfg.match(/\n  bind /g)!.length, 2, 'two listeners only');
+  assert.is(cfg.match(/\n {2}bind /g)!.length, 2, 'two listeners only');
   const off = await compileDoc(inventory(2, { stats: { enabled: false } }));
   assert.not.match(text(off.hosts, 'cp1', rootfs(LB_PATHS.haproxy)), /stats/);
   for (const path of hosts.get('cp1')!.keys()) {
@@ -104,7 +104,7 @@ test('haproxy.cfg: TCP defaults, every API server behind a TLS /readyz check, st
   }
 });
 
-test('check_haproxy.sh: 0755, curl through the local haproxy, no side effects; shellcheck accepts it', async () => {
+test('check_haproxy.sh: 0755, curl through the local haproxy, no side effects', async () => {
   const { hosts } = await compileDoc(inventory(2, { port: 8443 }));
   const file = hosts.get('cp1')!.get(rootfs(LB_PATHS.check))!;
   assert.is(file.mode, 0o755);
@@ -113,19 +113,26 @@ test('check_haproxy.sh: 0755, curl through the local haproxy, no side effects; s
   assert.match(script, '\nexec curl -sfk --max-time 2 -o /dev/null https://127.0.0.1:8443/healthz\n');
   const code = script.split('\n').filter((l) => !l.startsWith('#')).join('\n');
   assert.not.match(code, /kill|sleep|systemctl|service /);
-  if (!haveTool('shellcheck')) return;
+});
+
+testNeeding(['shellcheck'], 'shellcheck accepts check_haproxy.sh (-S style) and the run.sh of a load-balancer-only host (-S warning)', async () => {
+  const doc = inventory(1);
+  doc.hosts.push({ name: 'lb2', address: '10.20.0.21', roles: ['loadbalancer'] });
+  const { hosts } = await compileDoc(doc);
   const dir = tempDir();
   try {
-    writeFileSync(join(dir, 'check_haproxy.sh'), script);
-    const r = sh(['shellcheck', '-S', 'style', join(dir, 'check_haproxy.sh')]);
-    assert.is(r.status, 0, r.out);
+    writeFileSync(join(dir, 'check_haproxy.sh'), text(hosts, 'cp1', rootfs(LB_PATHS.check)));
+    writeFileSync(join(dir, 'run.sh'), text(hosts, 'lb2', 'run.sh'));
+    const runSh = sh(['shellcheck', '-S', 'warning', join(dir, 'run.sh')]);
+    assert.is(runSh.status, 0, runSh.out);
+    const check = sh(['shellcheck', '-S', 'style', join(dir, 'check_haproxy.sh')]);
+    assert.is(check.status, 0, check.out);
   } finally {
     cleanup(dir);
   }
 });
 
-test('haproxy -c accepts every generated haproxy.cfg, and rejects a broken one', async () => {
-  if (!haveTool('haproxy')) return;
+testNeeding(['haproxy'], 'haproxy -c accepts every generated haproxy.cfg, and rejects a broken one', async () => {
   const dir = tempDir();
   try {
     for (const { name, doc } of VARIANTS) {
@@ -155,8 +162,7 @@ function keepalivedCheck(ns: string, folder: string, overlay: ReturnType<typeof 
   return sh(inNamespace(ns, binds, ['keepalived', '-t', '-f', `/etc/keepalived/${conf}`]));
 }
 
-test('keepalived -t accepts every generated keepalived.conf; it does flag a broken one', async () => {
-  if (!haveTool('keepalived') || !canUseNamespaces()) return;
+testNeeding(['keepalived', NAMESPACES], 'keepalived -t accepts every generated keepalived.conf; it does flag a broken one', async () => {
   const dir = tempDir();
   const ns = nsName('kt');
   try {
@@ -211,7 +217,6 @@ test('run.sh of a load balancer: packages, the script user, validate then start;
     const gen = await generateAndUnpack(inv, join(dir, 'secrets'));
     genDir = gen.dir;
     const runSh = join(gen.unpacked, 'lb2', 'run.sh');
-    if (haveTool('shellcheck')) assert.is(sh(['shellcheck', '-S', 'warning', runSh]).status, 0, sh(['shellcheck', '-S', 'warning', runSh]).out);
     const root = join(dir, 'root');
     mkdirSync(root);
     const dry = sh(['bash', runSh, '--dry-run', '--root', root, '--only', 'packages,files,services']);
@@ -238,8 +243,7 @@ test('run.sh of a load balancer: packages, the script user, validate then start;
   }
 });
 
-test('live: the check script passes through haproxy, fails without a ready API server, fails fast without haproxy', async () => {
-  if (!haveTool('haproxy') || !haveTool('curl') || !haveTool('openssl') || !canUseNamespaces()) return;
+testNeeding(['haproxy', 'curl', 'openssl', NAMESPACES], 'live: the check script passes through haproxy, fails without a ready API server, fails fast without haproxy', async () => {
   // A private network namespace (loopback only): every port is free there and parallel runs cannot collide.
   const ns = nsName('live');
   const inNs = (...args: string[]) => ['ip', 'netns', 'exec', ns, ...args];
@@ -276,7 +280,7 @@ test('live: the check script passes through haproxy, fails without a ready API s
     assert.is(curlStatus(`http://127.0.52.1:${statsPort}/stats`), '000', 'not reachable on other addresses');
 
     // Both API servers lose readiness (/healthz would still answer): haproxy takes them out, the check fails.
-    fakes.forEach((f) => f.child.kill('SIGUSR1'));
+    for (const f of fakes) f.child.kill('SIGUSR1');
     const downMs = await waitUntil('the check script to fail with no ready API server', () => !check(), 15_000);
     console.log(`  check fails ${downMs.toFixed(0)} ms after every /readyz turns 500 (haproxy: fall 3 × inter 2s)`);
 

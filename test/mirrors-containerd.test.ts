@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { artifactList } from '../src/render/mirror-list.js';
-import { canUseNamespaces, cleanup, compileDoc, haveTool, tempDir } from './helpers.js';
+import { cleanup, compileDoc, NAMESPACES, tempDir, testNeeding } from './helpers.js';
 
 // TEST-NET-1, unreachable in the namespace (only loopback is up); not loopback, which containerd would reach over plain http.
 const MIRROR = '192.0.2.10:5000';
@@ -32,8 +32,7 @@ async function startContainerd(dir: string): Promise<{ process: ChildProcess; so
   return { process: child, socket };
 }
 
-test('real containerd: an upstream name through the generated hosts.toml reaches the URL of the mirrored name the configs use', async () => {
-  if (!haveTool('containerd') || !haveTool('ctr') || !canUseNamespaces()) return;
+testNeeding(['containerd', 'ctr', NAMESPACES], 'real containerd: an upstream name through the generated hosts.toml reaches the URL of the mirrored name the configs use', async () => {
   const { model, hosts } = await compileDoc({
     cluster: { kubernetesVersion: '1.34.2', podSubnet: '10.244.0.0/16' },
     mirrors: { registries: MIRRORS },
@@ -69,8 +68,7 @@ test('real containerd: an upstream name through the generated hosts.toml reaches
   }
 });
 
-test('real containerd reads the generated config.toml: config_path under the CRI registry, the mirrored sandbox image', async () => {
-  if (!haveTool('containerd')) return;
+testNeeding(['containerd'], 'real containerd reads the generated config.toml: config_path under the CRI registry, the mirrored sandbox image', async () => {
   const { hosts } = await compileDoc({
     cluster: { kubernetesVersion: '1.34.2', podSubnet: '10.244.0.0/16' },
     mirrors: { registries: MIRRORS },

@@ -6,7 +6,7 @@ import { parse as parseToml } from 'smol-toml';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanup, compileDoc, haveTool, runCli, tempDir, text, type InventoryDoc } from './helpers.js';
+import { cleanup, compileDoc, runCli, tempDir, testNeeding, text, type InventoryDoc } from './helpers.js';
 import { RUNTIME_PATHS } from '../src/render/kubernetes.js';
 import { FLANNEL_MANIFEST_PATH } from '../src/render/flannel.js';
 import { KUBEADM_CONFIG_PATH } from '../src/render/kubeadm.js';
@@ -113,8 +113,7 @@ for (const runtime of ['containerd', 'docker'] as const) {
   });
 }
 
-test('shellcheck -S warning accepts every run.sh with every mirror set (both runtimes)', async () => {
-  if (!haveTool('shellcheck')) return;
+testNeeding(['shellcheck'], 'shellcheck -S warning accepts every run.sh with every mirror set (both runtimes)', async () => {
   const dir = tempDir();
   try {
     const files: string[] = [];

@@ -3,8 +3,8 @@ import { readdirSync, readFileSync, statSync, writeFileSync, existsSync } from '
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { caCertHash } from '../src/pki/inspect.js';
-import { REPO, cleanup, haveTool, runCli, snapshot, tempDir, walk } from './helpers.js';
+import { caCertHash } from '../src/render/ca-cert-hash.js';
+import { REPO, cleanup, runCli, snapshot, tempDir, testNeeding, walk } from './helpers.js';
 
 const runbook = () => JSON.parse(readFileSync(join(REPO, 'examples', 'runbook.json'), 'utf8'));
 
@@ -17,8 +17,7 @@ async function gen(work: string, doc: unknown, extra: string[] = []) {
 
 const openssl = (...args: string[]) => execFileSync('openssl', args, { encoding: 'utf8' });
 
-test('a fresh run makes a PKI that openssl verifies: chains, SANs, usages, key pairs, CA hash', async () => {
-  if (!haveTool('openssl')) return;
+testNeeding(['openssl'], 'a fresh run makes a PKI that openssl verifies: chains, SANs, usages, key pairs, CA hash', async () => {
   const work = tempDir();
   try {
     const r = await gen(work, runbook());
@@ -56,7 +55,7 @@ test('a fresh run makes a PKI that openssl verifies: chains, SANs, usages, key p
     assert.ok(Math.abs(days(s('etcd/ceph1-server.crt')) - 365) < 1, 'leaf valid one year');
     const tokens = JSON.parse(readFileSync(s('tokens.json'), 'utf8'));
     assert.match(tokens.bootstrapToken, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
-    assert.ok(tokens.vrrpPassword.length <= 8 && tokens.vrrpPassword.length >= 8);
+    assert.match(tokens.vrrpPassword, /^[A-Za-z0-9]{8}$/, 'keepalived reads at most 8 characters of auth_pass: use all 8');
     for (const secret of [tokens.bootstrapToken, tokens.vrrpPassword, tokens.haproxyStatsPassword, 'PRIVATE KEY']) {
       assert.not.ok(r.out.includes(secret) || r.err.includes(secret), 'no secret is printed');
     }
@@ -141,8 +140,7 @@ test('adding a worker issues nothing; adding an etcd member issues only its cert
   }
 });
 
-test('changing an address re-issues that member\'s certificates from the same CA; removing a host changes nothing else', async () => {
-  if (!haveTool('openssl')) return;
+testNeeding(['openssl'], 'changing an address re-issues that member\'s certificates from the same CA; removing a host changes nothing else', async () => {
   const work = tempDir();
   try {
     const doc = runbook();
@@ -159,7 +157,6 @@ test('changing an address re-issues that member\'s certificates from the same CA
     assert.match(openssl('x509', '-noout', '-ext', 'subjectAltName', '-in', crt), 'IP Address:172.21.16.60');
     assert.is(openssl('verify', '-CAfile', join(work, 'secrets', 'etcd', 'ca.crt'), crt).trim(), `${crt}: OK`);
     doc.hosts.splice(1, 1);
-    doc.loadBalancer = doc.loadBalancer;
     const removed = await gen(work, doc);
     assert.is(removed.code, 0, removed.err);
     assert.equal(snapshot(join(work, 'secrets')), after, 'removing a host leaves every secret as it was');
@@ -227,8 +224,7 @@ test('a leaf not issued by the stored CA is refused, not silently replaced', asy
   }
 });
 
-test('RSA-2048 keys are an option and verify too', async () => {
-  if (!haveTool('openssl')) return;
+testNeeding(['openssl'], 'RSA-2048 keys are an option and verify too', async () => {
   const work = tempDir();
   try {
     const doc = runbook();
@@ -266,12 +262,19 @@ test('no run.sh and no log line holds a token or password: they live only in the
   // The etcd cluster token only keeps members of different clusters apart; it grants nothing, and the unit shows it.
   const { etcdClusterToken: _notSecret, ...rest } = secrets.tokens!;
   const values = Object.values(rest);
+  const holders: string[] = [];
   for (const [host, files] of hosts) {
     const script = files.get('run.sh')!.bytes.toString('utf8');
     for (const v of values) assert.not.ok(script.includes(v), `${host}/run.sh holds a secret`);
     for (const f of files.values()) {
-      if (values.some((v) => f.bytes.includes(v))) assert.is(f.mode, 0o600, `${host}/${f.path} holds a secret: 0600`);
+      if (!values.some((v) => f.bytes.includes(v))) continue;
+      assert.is(f.mode, 0o600, `${host}/${f.path} holds a secret: 0600`);
+      holders.push(`${host}/${f.path}`);
     }
+  }
+  // The check above looked at real holders: the files that must carry the tokens do.
+  for (const path of ['worker1/rootfs/etc/kubernetes/kubeadm-config.yaml', 'worker1/rootfs/etc/keepalived/keepalived.conf', 'worker1/rootfs/etc/haproxy/haproxy.cfg']) {
+    assert.ok(holders.includes(path), `${path} carries a token (holders: ${holders.join(', ')})`);
   }
 });
 

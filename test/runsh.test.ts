@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, appendFileSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { canUseNamespaces, cleanup, compileDoc, generateAndUnpack, haveTool, REPO, tempDir, type InventoryDoc } from './helpers.js';
+import { cleanup, compileDoc, generateAndUnpack, NAMESPACES, REPO, tempDir, testNeeding, type InventoryDoc } from './helpers.js';
 
 function cluster(runtime: string, version: string, proxy: string, backend = 'vxlan'): InventoryDoc {
   return {
@@ -32,8 +32,7 @@ const CLUSTERS = [
   cluster('docker', '1.28.15', 'ipvs'),
 ];
 
-test('shellcheck -S warning accepts every run.sh of four clusters (all roles, both runtimes, three proxy modes)', async () => {
-  if (!haveTool('shellcheck')) return;
+testNeeding(['shellcheck'], 'shellcheck -S warning accepts every run.sh of four clusters (all roles, both runtimes, three proxy modes)', async () => {
   const dir = tempDir();
   try {
     const files: string[] = [];
@@ -146,8 +145,7 @@ test('run.sh of the example cluster: --dry-run, --root --only files (twice), tam
 });
 
 
-test('--dry-run works on any machine: an unsupported OS is a warning there, and the Debian-family actions are shown', async () => {
-  if (!canUseNamespaces()) return;
+testNeeding([NAMESPACES], '--dry-run works on any machine: an unsupported OS is a warning there, and the Debian-family actions are shown', async () => {
   const gen = await generateAndUnpack(join(REPO, 'examples', 'runbook.json'));
   try {
     const fake = join(gen.dir, 'os-release');

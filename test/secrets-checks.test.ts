@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ensureSecrets } from '../src/pki/ensure.js';
 import { saveSecrets } from '../src/cli/secrets-store.js';
-import { REPO, cleanup, haveTool, modelOf, runCli, snapshot, tempDir } from './helpers.js';
+import { REPO, cleanup, modelOf, runCli, snapshot, tempDir, testNeeding } from './helpers.js';
 
 const runbook = () => JSON.parse(readFileSync(join(REPO, 'examples', 'runbook.json'), 'utf8'));
 
@@ -41,8 +41,7 @@ test('sa.key and sa.pub must be halves of one key pair', async () => {
   }
 });
 
-test('a CA certificate without CA:TRUE, an RSA key under 2048 bits, and two certificates in one file are refused', async () => {
-  if (!haveTool('openssl')) return;
+testNeeding(['openssl'], 'a CA certificate without CA:TRUE, an RSA key under 2048 bits, and two certificates in one file are refused', async () => {
   const work = tempDir();
   try {
     assert.is((await gen(work)).code, 0);

@@ -1,7 +1,8 @@
 /** The only archive writer: a byte-reproducible <host>.tar.gz built from in-memory files. */
 import { gzipSync } from 'node:zlib';
 import { TarArchive } from 'archiver';
-import { compareUtf8, type BundleFile } from './manifest.js';
+import { compareUtf8 } from '../common/files.js';
+import type { BundleFile } from './manifest.js';
 
 /** Every entry's mtime: 2000-01-01T00:00:00Z, so the same files give the same bytes. */
 export const FIXED_MTIME = new Date(Date.UTC(2000, 0, 1));

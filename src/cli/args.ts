@@ -106,6 +106,17 @@ bundles install the renewed certificates and restart only the services that use 
 
 const SUBCOMMANDS = new Set<string>(['validate', 'plan', 'diff', 'check', 'certs', 'artifacts']);
 
+/** The options every command accepts (each command checks which of them it uses). */
+const OPTIONS = {
+  out: { type: 'string' },
+  secrets: { type: 'string' },
+  check: { type: 'boolean' },
+  within: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** Parses argv (without node and the script). */
 export function parseCommandLine(argv: readonly string[]): Invocation {
   let command: Command = argv[0] !== undefined && SUBCOMMANDS.has(argv[0]) ? (argv[0] as Command) : 'gen';
@@ -114,22 +125,9 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     command = 'renew';
     rest = rest.slice(1);
   }
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof OPTIONS }>>;
   try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        out: { type: 'string' },
-        secrets: { type: 'string' },
-        check: { type: 'boolean' },
-        within: { type: 'string' },
-        json: { type: 'boolean' },
-        quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: OPTIONS });
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0]!, USAGE[command]);
   }

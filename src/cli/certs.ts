@@ -1,6 +1,7 @@
 /** gen certs (list) and gen certs renew. */
 import { webcrypto } from 'node:crypto';
-import { parseCertificate, sansOf } from '../pki/inspect.js';
+import { DAY_MS, parseCertificate, sansOf } from '../pki/inspect.js';
+import { storedCertificate, type Installation } from '../pki/cert-list.js';
 import { renewLeaves } from '../pki/renew.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
@@ -8,7 +9,6 @@ import { loadSecrets, saveSecrets } from './secrets-store.js';
 import { withFolderLocks } from './lock.js';
 import { realFolder } from './folders.js';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Certificates expiring within this many days are flagged. */
 export const EXPIRY_WARNING_DAYS = 30;
 
@@ -70,9 +70,13 @@ export async function renewCertificates(inv: Invocation, now: Date, io: Console)
   return 0;
 }
 
+/** Which hosts get a stored certificate, from the certificate list. */
 function hostsOf(path: string): string {
-  const member = /^etcd\/(.+)-(server|peer)\.crt$/.exec(path);
-  if (member) return `${member[1]} (etcd member)`;
-  if (path === 'etcd/ca.crt') return 'every control plane and etcd member (key stays in the secrets folder)';
-  return 'every control plane';
+  const stored = storedCertificate(path);
+  if (!stored) return 'no host (not in kubeha\'s certificate list)';
+  if (stored.host !== null) return `${stored.host} (${HOLDERS[stored.spec.installed[0]!.on]})`;
+  const holders = stored.spec.installed.map((i) => HOLDERS[i.on]).join(' and ');
+  return `every ${holders}${stored.spec.installed.some((i) => !i.withKey) ? ' (key stays in the secrets folder)' : ''}`;
 }
+
+const HOLDERS: Record<Installation['on'], string> = { 'control-plane': 'control plane', etcd: 'etcd member' };

@@ -50,7 +50,7 @@ export function overlap(a: string, b: string): boolean {
 /** Creates the folder that holds `dir` (and its lock); a file in the way is refused with a message naming it. */
 export function makeParent(dir: string, role: FolderRole): void {
   for (let at = dirname(resolve(dir)); ; at = dirname(at)) {
-    let st;
+    let st: ReturnType<typeof statSync>;
     try {
       st = statSync(at);
     } catch {

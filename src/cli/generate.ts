@@ -34,10 +34,10 @@ interface Folders {
 async function generateLocked(inv: Invocation, io: Console, model: ClusterModel, warnings: Problem[], started: number, dirs: Folders): Promise<number> {
   // Stage both folders completely before touching either, so a failure leaves both as they were.
   const stage = openOutputStage(dirs.out);
-  let helper = null;
-  let output;
-  let secrets;
-  let gen;
+  let helper: ReturnType<typeof preparePackWorker> = null;
+  let output: ReturnType<typeof stage.finish>;
+  let secrets: ReturnType<typeof stageSecrets> | null;
+  let gen: Awaited<ReturnType<typeof generateInMemory>>;
   try {
     helper = preparePackWorker(model.hosts.length);
     gen = await generateInMemory(model, dirs.secrets, io, stage.write, helper);

@@ -36,7 +36,7 @@ export function loadSecrets(dir: string, options: LoadOptions = {}): Secrets {
     tighten(path, 0o600, options);
     if (rel === TOKENS_FILE) {
       const parsed = parseTokens(text);
-      parsed.problems.forEach((p) => problems.push(`${path}: ${p}`));
+      for (const p of parsed.problems) problems.push(`${path}: ${p}`);
       tokens = parsed.tokens;
     } else {
       const problem = pemProblem(text);

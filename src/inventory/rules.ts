@@ -1,7 +1,8 @@
 /** Named semantic rules run after the schema: each returns problems with JSON pointers. */
 import ipaddr from 'ipaddr.js';
-import { etcdTarballs, knownEtcdReleases } from '../model/etcd-releases.js';
-import { isSupportedMinor, minorOf, SUPPORTED_MINORS } from '../model/versions.js';
+import { hasEtcdTarball, knownEtcdReleases } from '../common/etcd-releases.js';
+import { hostLocalPorts, kubernetesPorts, NODE_PORT_RANGE } from '../common/ports.js';
+import { isSupportedMinor, minorOf, SUPPORTED_MINORS } from '../common/versions.js';
 import { unusableAddress } from './addresses.js';
 import { mirrorRules } from './mirror-rules.js';
 import { dataDirectoryProblem } from './paths.js';
@@ -34,16 +35,9 @@ function duplicates(values: string[], path: (i: number) => string, what: string)
 
 /** Host ports each role listens on, with the inventory field that sets each configurable one. */
 function portsOf(inv: Inventory, roles: Role[]): { port: number; what: string; path: string | null }[] {
-  const ports: { port: number; what: string; path: string | null }[] = [];
-  const isNode = roles.includes('control-plane') || roles.includes('worker');
-  ports.push({ port: 22, what: 'sshd', path: null });
-  if (roles.includes('control-plane')) {
-    ports.push({ port: 6443, what: 'kube-apiserver', path: null }, { port: 10257, what: 'kube-controller-manager', path: null }, { port: 10259, what: 'kube-scheduler', path: null });
-  }
-  if (isNode) {
-    ports.push({ port: 10248, what: 'kubelet health (127.0.0.1)', path: null }, { port: 10249, what: 'kube-proxy metrics (127.0.0.1)', path: null });
-    ports.push({ port: 10250, what: 'kubelet', path: null }, { port: 10256, what: 'kube-proxy', path: null });
-  }
+  const node = roles.includes('control-plane') || roles.includes('worker');
+  const fixed = [...hostLocalPorts({ node }), ...kubernetesPorts({ controlPlane: roles.includes('control-plane'), node: roles.includes('worker') })];
+  const ports: { port: number; what: string; path: string | null }[] = fixed.map(({ port, what }) => ({ port, what, path: null }));
   if (roles.includes('etcd')) {
     ports.push({ port: inv.etcd.clientPort, what: 'etcd clients', path: '/etcd/clientPort' }, { port: inv.etcd.peerPort, what: 'etcd peers', path: '/etcd/peerPort' });
   }
@@ -54,8 +48,6 @@ function portsOf(inv: Inventory, roles: Role[]): { port: number; what: string; p
   return ports;
 }
 
-/** Ports kube-proxy hands to NodePort services on every Kubernetes node (the default service-node-port-range). */
-export const NODE_PORT_RANGE = { first: 30000, last: 32767 } as const;
 
 /** Seconds in a Go duration as the schema allows it (h, m and s parts). */
 function durationSeconds(duration: string): number {
@@ -180,8 +172,8 @@ export const rules: readonly Rule[] = [
       const problems: Problem[] = [];
       if (overlaps(pod, service)) problems.push(error('/cluster/serviceSubnet', `service subnet ${inv.cluster.serviceSubnet} overlaps the pod subnet ${inv.cluster.podSubnet}: choose disjoint ranges`));
       const inside = (address: string) => [['pod', pod, inv.cluster.podSubnet], ['service', service, inv.cluster.serviceSubnet]].filter(([, r]) => contains(r as Range, address)).map(([name, , text]) => `${name} subnet ${text}`);
-      inv.hosts.forEach((h, i) => inside(h.address).forEach((where) => problems.push(error(pointer('hosts', i, 'address'), `${h.address} lies inside the ${where}`))));
-      if (inv.loadBalancer) inside(inv.loadBalancer.vip).forEach((where) => problems.push(error('/loadBalancer/vip', `${inv.loadBalancer!.vip} lies inside the ${where}`)));
+      for (const [i, h] of inv.hosts.entries()) problems.push(...inside(h.address).map((where) => error(pointer('hosts', i, 'address'), `${h.address} lies inside the ${where}`)));
+      if (inv.loadBalancer) problems.push(...inside(inv.loadBalancer.vip).map((where) => error('/loadBalancer/vip', `${inv.loadBalancer!.vip} lies inside the ${where}`)));
       return problems;
     },
   },
@@ -238,7 +230,7 @@ export const rules: readonly Rule[] = [
     name: 'etcd release with a known checksum',
     check: (inv) => {
       if (inv.etcd.install !== 'release') return inv.etcd.tarballs ? [warning('/etcd/tarballs', 'etcd.install is "distro": the tarballs are not used')] : [];
-      return etcdTarballs(inv.etcd.version, inv.etcd.tarballs).length > 0 ? [] : [
+      return hasEtcdTarball(inv.etcd.version, Object.keys(inv.etcd.tarballs ?? {})) ? [] : [
         error('/etcd/version', `kubeha knows no SHA-256 checksum of the etcd v${inv.etcd.version} release: use one of ${knownEtcdReleases().join(', ')}, give the tarball's URL and SHA-256 in etcd.tarballs, or set etcd.install to "distro"`),
       ];
     },

@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import type { Inventory, InventoryHost } from '../inventory/types.js';
 import type { ClusterModel, EtcdMember, HostModel, RunStep } from './types.js';
-import { kubeadmApiFor, minorOf } from './versions.js';
+import { API_SERVER_PORT } from '../common/ports.js';
+import { kubeadmApiFor, minorOf } from '../common/versions.js';
 
 /** CRI socket of each container runtime. */
 export const CRI_SOCKETS = {
@@ -36,7 +37,7 @@ export function buildModel(inv: Inventory): ClusterModel {
   return {
     cluster: { ...inv.cluster, minor, kubeadmApiVersion: kubeadmApiFor(minor), criSocket: CRI_SOCKETS[inv.cluster.containerRuntime] },
     loadBalancer: lb,
-    controlPlaneEndpoint: lb ? { host: lb.dnsName ?? lb.vip, port: lb.port } : { host: firstControlPlane.address, port: 6443 },
+    controlPlaneEndpoint: lb ? { host: lb.dnsName ?? lb.vip, port: lb.port } : { host: firstControlPlane.address, port: API_SERVER_PORT },
     etcd: {
       ...inv.etcd,
       members,
@@ -76,7 +77,7 @@ function runSteps(inv: Inventory, init: InventoryHost): RunStep[] {
   const placed = new Set<string>();
   const take = (title: string, pick: (h: InventoryHost) => boolean): RunStep[] => {
     const names = inv.hosts.filter((h) => !placed.has(h.name) && pick(h)).map((h) => h.name);
-    names.forEach((n) => placed.add(n));
+    for (const n of names) placed.add(n);
     return names.length ? [{ title, hosts: names }] : [];
   };
   // A host runs in the step of its earliest-needed role; run.sh then waits, bounded, for what it needs.

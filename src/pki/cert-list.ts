@@ -10,12 +10,23 @@ export interface Sans {
   ip: string[];
 }
 
+/**
+ * Where stored files are installed on hosts, as kubeadm's certlist names each file: the target path without its
+ * extension (`.crt` and `.key`, or `.pub` and `.key` for a key pair), on which hosts, and whether the private key goes too.
+ */
+export interface Installation {
+  path: string;
+  on: 'control-plane' | 'etcd';
+  withKey: boolean;
+}
+
 /** A certificate authority: self-signed, lives in the secrets folder. */
 export interface CaSpec {
   name: string;
   /** Path stem in the secrets folder: `<stem>.crt` and `<stem>.key`. */
   stem: string;
   commonName: string;
+  installed: readonly Installation[];
 }
 
 /** A leaf certificate issued by one of the CAs, cluster-wide or one per host. */
@@ -25,7 +36,10 @@ export interface LeafSpec {
   usages: readonly Usage[];
   /** Hosts that get their own copy; null for a single cluster-wide certificate. */
   perHost: ((model: ClusterModel) => HostModel[]) | null;
-  stem: (host: HostModel | null) => string;
+  /** Path stem in the secrets folder: the host's copy is `<folder>/<host><suffix>` (a cluster-wide one has no host part). */
+  stem: { folder: string; suffix: string } | string;
+  /** Where it is installed: each per-host copy on its own host only. */
+  installed: readonly Installation[];
   subject: (host: HostModel | null) => { commonName: string; organization?: string };
   sans: (host: HostModel | null) => Sans;
 }
@@ -34,14 +48,26 @@ export interface LeafSpec {
 export interface KeyPairSpec {
   name: string;
   stem: string;
+  installed: readonly Installation[];
 }
+
+/** kubeadm's folder of certificates on control planes. */
+export const KUBERNETES_PKI_DIR = '/etc/kubernetes/pki';
+/** Folder of an etcd member's CA, certificates and keys. */
+export const ETCD_PKI_DIR = '/etc/etcd/pki';
+
+const onControlPlanes = (name: string): Installation => ({ path: `${KUBERNETES_PKI_DIR}/${name}`, on: 'control-plane', withKey: true });
+const onItsMember = (name: string): Installation => ({ path: `${ETCD_PKI_DIR}/${name}`, on: 'etcd', withKey: true });
 
 /** Kubernetes cluster CA, front-proxy CA and etcd CA, as kubeadm names them. */
 export function certificateAuthorities(): readonly CaSpec[] {
   return Object.freeze([
-    { name: 'ca', stem: 'ca', commonName: 'kubernetes' },
-    { name: 'front-proxy-ca', stem: 'front-proxy-ca', commonName: 'front-proxy-ca' },
-    { name: 'etcd-ca', stem: 'etcd/ca', commonName: 'etcd-ca' },
+    { name: 'ca', stem: 'ca', commonName: 'kubernetes', installed: [onControlPlanes('ca')] },
+    { name: 'front-proxy-ca', stem: 'front-proxy-ca', commonName: 'front-proxy-ca', installed: [onControlPlanes('front-proxy-ca')] },
+    {
+      name: 'etcd-ca', stem: 'etcd/ca', commonName: 'etcd-ca',
+      installed: [{ ...onControlPlanes('etcd/ca'), withKey: false }, { path: `${ETCD_PKI_DIR}/ca`, on: 'etcd', withKey: false }],
+    },
   ]);
 }
 
@@ -56,22 +82,23 @@ export function leafCertificates(): readonly LeafSpec[] {
   return Object.freeze([
     {
       name: 'etcd-server', ca: 'etcd-ca', usages: ['serverAuth', 'clientAuth'], perHost: etcdMembers,
-      stem: (h) => `etcd/${h!.name}-server`, subject: (h) => ({ commonName: h!.name }), sans: memberSans,
+      stem: { folder: 'etcd', suffix: '-server' }, installed: [onItsMember('server')], subject: (h) => ({ commonName: h!.name }), sans: memberSans,
     },
     {
       name: 'etcd-peer', ca: 'etcd-ca', usages: ['serverAuth', 'clientAuth'], perHost: etcdMembers,
-      stem: (h) => `etcd/${h!.name}-peer`, subject: (h) => ({ commonName: h!.name }), sans: memberSans,
+      stem: { folder: 'etcd', suffix: '-peer' }, installed: [onItsMember('peer')], subject: (h) => ({ commonName: h!.name }), sans: memberSans,
     },
     {
       name: 'apiserver-etcd-client', ca: 'etcd-ca', usages: ['clientAuth'], perHost: null,
-      stem: () => 'apiserver-etcd-client', subject: () => ({ commonName: 'kube-apiserver-etcd-client' }), sans: () => ({ dns: [], ip: [] }),
+      stem: 'apiserver-etcd-client', installed: [onControlPlanes('apiserver-etcd-client')],
+      subject: () => ({ commonName: 'kube-apiserver-etcd-client' }), sans: () => ({ dns: [], ip: [] }),
     },
   ]);
 }
 
 /** Key pairs that are not certificates: the service-account signing key. */
 export function keyPairs(): readonly KeyPairSpec[] {
-  return Object.freeze([{ name: 'sa', stem: 'sa' }]);
+  return Object.freeze([{ name: 'sa', stem: 'sa', installed: [onControlPlanes('sa')] }]);
 }
 
 /** One concrete certificate to hold: a spec applied to a host (or to the cluster). */
@@ -87,6 +114,36 @@ export function leafInstances(model: ClusterModel): LeafInstance[] {
   return leafCertificates().flatMap((spec) => {
     if (!cas.has(spec.ca)) throw new Error(`certificate "${spec.name}" references unknown CA "${spec.ca}"`);
     const hosts = spec.perHost ? spec.perHost(model) : [null];
-    return hosts.map((host) => ({ spec, host, stem: spec.stem(host) }));
+    return hosts.map((host) => ({ spec, host, stem: leafStem(spec, host?.name ?? null) }));
   });
+}
+
+/** Where the certificate (or key pair) of that name is installed on those hosts, without extension; throws when nowhere. */
+export function installedPath(name: string, on: Installation['on']): string {
+  const spec = [...certificateAuthorities(), ...keyPairs(), ...leafCertificates()].find((s) => s.name === name);
+  const at = spec?.installed.find((i) => i.on === on);
+  if (!at) throw new Error(`the certificate list installs no "${name}" on ${on} hosts`);
+  return at.path;
+}
+
+/** A leaf's path stem in the secrets folder, for one host's copy or the cluster-wide one. */
+export function leafStem(spec: LeafSpec, host: string | null): string {
+  return typeof spec.stem === 'string' ? spec.stem : `${spec.stem.folder}/${host}${spec.stem.suffix}`;
+}
+
+/** The spec (and host, for a per-host leaf) a certificate in the secrets folder was issued for; null when none. */
+export function storedCertificate(path: string): { spec: CaSpec | LeafSpec; host: string | null } | null {
+  const stem = path.replace(/\.crt$/, '');
+  const ca = certificateAuthorities().find((c) => c.stem === stem);
+  if (ca) return { spec: ca, host: null };
+  for (const spec of leafCertificates()) {
+    if (typeof spec.stem === 'string') {
+      if (spec.stem === stem) return { spec, host: null };
+      continue;
+    }
+    const { folder, suffix } = spec.stem;
+    const host = stem.startsWith(`${folder}/`) && stem.endsWith(suffix) ? stem.slice(folder.length + 1, stem.length - suffix.length) : '';
+    if (host && !host.includes('/')) return { spec, host };
+  }
+  return null;
 }

@@ -49,7 +49,10 @@ export async function ensureSecrets(model: ClusterModel, stored: Secrets, deps: 
   for (const { leaf, why } of plan.leaves) {
     const stem = certificateAuthorities().find((c) => c.name === leaf.spec.ca)!.stem;
     let ca = issuers.get(stem);
-    if (!ca) issuers.set(stem, (ca = await issue.loadIssuingCa(files.get(`${stem}.crt`)!, files.get(`${stem}.key`)!, deps)));
+    if (!ca) {
+      ca = await issue.loadIssuingCa(files.get(`${stem}.crt`)!, files.get(`${stem}.key`)!, deps);
+      issuers.set(stem, ca);
+    }
     const made = await issue.issueLeaf(leaf, ca, model, deps);
     put(`${leaf.stem}.key`, made.keyPem, why);
     put(`${leaf.stem}.crt`, made.pem, why);

@@ -1,6 +1,9 @@
-/** Reads facts out of stored certificates with Node's native X.509 support: SANs, validity, the kubeadm CA hash. Pure. */
-import { createHash, createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+/** Reads facts out of stored certificates with Node's native X.509 support: SANs, validity, fingerprints. Pure. */
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Sans } from './cert-list.js';
+
+/** Milliseconds in a day: validity periods and expiry warnings count in days. */
+export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A parsed certificate with its validity as dates. */
 export interface Certificate {
@@ -38,19 +41,6 @@ export function sameSans(a: Sans, b: Sans): boolean {
   return key(a) === key(b);
 }
 
-const caHashes = new Map<string, string>();
-
-/** The `sha256:<hex>` hash of a CA's public key that `kubeadm join --discovery-token-ca-cert-hash` expects (memoised: every joining node asks). */
-export function caCertHash(caPem: string): string {
-  let hash = caHashes.get(caPem);
-  if (hash === undefined) {
-    const spki = new X509Certificate(caPem).publicKey.export({ type: 'spki', format: 'der' });
-    hash = 'sha256:' + createHash('sha256').update(spki).digest('hex');
-    caHashes.set(caPem, hash);
-  }
-  return hash;
-}
-
 /** SHA-256 fingerprint of a certificate, colon-separated upper-case hex like openssl prints it. */
 export function fingerprint(pem: string): string {
   return new X509Certificate(pem).fingerprint256;
@@ -58,7 +48,7 @@ export function fingerprint(pem: string): string {
 
 /** Certificates of a secrets bundle that expire before `now + days`, soonest first. */
 export function expiringCertificates(files: ReadonlyMap<string, string>, now: Date, days: number): { path: string; notAfter: Date }[] {
-  const limit = now.getTime() + days * 24 * 60 * 60 * 1000;
+  const limit = now.getTime() + days * DAY_MS;
   return [...files]
     .filter(([path]) => path.endsWith('.crt'))
     .map(([path, pem]) => ({ path, notAfter: parseCertificate(pem).notAfter }))

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import type { ClusterModel } from '../model/types.js';
 import type { CaSpec, LeafInstance, Usage } from './cert-list.js';
+import { DAY_MS } from './inspect.js';
 import { TOKEN_PATTERNS, type Tokens } from './secrets.js';
 
 /** The clock and entropy issuing uses, passed in by the caller. */
@@ -15,7 +16,6 @@ export { SecretsError } from './errors.js';
 
 /** Certificates are valid from a little before now, so hosts with a slightly slow clock accept them. */
 export const BACKDATE_MS = 5 * 60 * 1000;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 type Algorithm = ClusterModel['cluster']['certificates']['keyAlgorithm'];
 

@@ -2,11 +2,10 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { certificateAuthorities, type Usage } from './cert-list.js';
-import { caProblem, checkPair, parseCertificate, sansOf } from './inspect.js';
+import { caProblem, checkPair, DAY_MS, parseCertificate, sansOf } from './inspect.js';
 import { BACKDATE_MS, loadIssuingCa, SecretsError, signLeaf, type IssueDeps, type IssuingCa } from './issue.js';
 import type { Secrets } from './secrets.js';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The outcome of a renewal: the new bundle and what was renewed. */
 export interface RenewResult {

@@ -6,6 +6,7 @@ import { kubernetesArtifacts, kubernetesSteps } from './kubernetes.js';
 import { loadBalancerArtifacts, loadBalancerSteps } from './loadbalancer.js';
 import { pkiArtifacts } from './pki.js';
 import { registryHostsArtifacts } from './runtime.js';
+import { remembered } from '../common/memo.js';
 import type { ClusterModel } from '../model/types.js';
 
 /** Every file kubeha can install, with who gets it. */
@@ -18,9 +19,7 @@ const perModel = new WeakMap<ClusterModel, readonly Artifact[]>();
  * hosts.toml per registry mirror). The same array for the same model, so renders shared by every host stay shared.
  */
 export function artifactsFor(model: ClusterModel): readonly Artifact[] {
-  let artifacts = perModel.get(model);
-  if (!artifacts) perModel.set(model, (artifacts = [...ARTIFACTS, ...registryHostsArtifacts(model)]));
-  return artifacts;
+  return remembered(perModel, model, () => [...ARTIFACTS, ...registryHostsArtifacts(model)]);
 }
 
 /** Every run.sh step, with who runs it; steps of one phase run in this order. */

@@ -1,7 +1,9 @@
 /** The external etcd cluster: a systemd unit whose flags come from the model, and the steps that install and start it. */
 import type { ClusterModel, EtcdMember, HostModel } from '../model/types.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
-import { etcdTarballs, knownEtcdReleases } from '../model/etcd-releases.js';
+import { knownEtcdReleases } from '../common/etcd-releases.js';
+import { etcdTarballs } from '../model/etcd-tarballs.js';
+import { ETCD_PKI_DIR } from '../pki/cert-list.js';
 import { pkiArtifacts, tokensOf } from './pki.js';
 import { renderTemplate, shellQuote } from './templates.js';
 
@@ -11,8 +13,8 @@ export const ETCD_UNIT = 'etcd.service';
 export const ETCD_UNIT_PATH = `/etc/systemd/system/${ETCD_UNIT}`;
 /** The system user etcd runs as. */
 export const ETCD_USER = 'etcd';
-/** Folder of the member's CA, certificates and keys (installed by pkiArtifacts). */
-export const ETCD_PKI_DIR = '/etc/etcd/pki';
+/** Folder of the member's CA, certificates and keys (installed by pkiArtifacts, where the certificate list says). */
+export { ETCD_PKI_DIR };
 /** Seconds run.sh waits for its member to report healthy. */
 export const ETCD_HEALTH_TIMEOUT_SECONDS = 120;
 /** OS packages of etcd server and etcdctl when etcd.install is `distro`. */

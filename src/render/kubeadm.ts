@@ -1,8 +1,10 @@
 /** /etc/kubernetes/kubeadm-config.yaml: typed documents for the kubeadm API of the cluster's version, dumped with js-yaml. */
 import { kubeadmRepositories } from '../model/images.js';
 import { dump } from 'js-yaml';
+import { API_SERVER_PORT } from '../common/ports.js';
 import type { ClusterModel, HostModel } from '../model/types.js';
-import { caCertHash } from '../pki/inspect.js';
+import { installedPath } from '../pki/cert-list.js';
+import { caCertHash } from './ca-cert-hash.js';
 import type { RenderContext } from './context.js';
 import type {
   APIEndpoint, Arg, BootstrapToken, ClusterConfiguration, ExtraArgsV1beta3, InitConfiguration, JoinConfiguration,
@@ -12,15 +14,13 @@ import { secretFile, tokensOf } from './pki.js';
 
 /** Where kubeadm-config.yaml lives on every Kubernetes node. */
 export const KUBEADM_CONFIG_PATH = '/etc/kubernetes/kubeadm-config.yaml';
-/** The port every API server binds. */
-export const API_SERVER_PORT = 6443;
 /** How long kubeadm waits for the control-plane components and for discovery (Go duration). */
 export const KUBEADM_TIMEOUT = '5m0s';
 /** Paths of the external-etcd client material that src/render/pki.ts installs on control planes. */
 export const ETCD_CLIENT_FILES = {
-  caFile: '/etc/kubernetes/pki/etcd/ca.crt',
-  certFile: '/etc/kubernetes/pki/apiserver-etcd-client.crt',
-  keyFile: '/etc/kubernetes/pki/apiserver-etcd-client.key',
+  caFile: `${installedPath('etcd-ca', 'control-plane')}.crt`,
+  certFile: `${installedPath('apiserver-etcd-client', 'control-plane')}.crt`,
+  keyFile: `${installedPath('apiserver-etcd-client', 'control-plane')}.key`,
 } as const;
 /** The taint kubeadm gives control planes by default, written out when the cluster has workers. */
 export const CONTROL_PLANE_TAINT: Taint = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };

@@ -1,6 +1,8 @@
 /** Kubernetes node artifacts (kubeadm config, container runtime, flannel) and their run.sh steps, declared as data. */
 import { dump } from 'js-yaml';
+import { API_SERVER_PORT } from '../common/ports.js';
 import type { ClusterModel } from '../model/types.js';
+import { TOKEN_PATTERNS } from '../pki/secrets.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { FLANNEL_MANIFEST_PATH, renderFlannel } from './flannel.js';
 import { ETCD_CLIENT_FILES, endpointOf, KUBEADM_CONFIG_PATH, renderKubeadmConfig } from './kubeadm.js';
@@ -102,6 +104,8 @@ function kubeadmInitView(ctx: RenderContext) {
     etcdWhat: q(`the etcd cluster to have quorum (members: ${ctx.model.etcd.members.map((m) => `${m.name} ${m.clientURL}`).join(', ')}; run their bundles first)`),
     ttl: q(ctx.model.cluster.bootstrapTokenTTL),
     description: q('kubeha: joins the nodes of this inventory'),
+    // The pattern the secrets are checked against, as a grep -E expression (the same syntax without its anchors).
+    tokenPattern: q(TOKEN_PATTERNS.bootstrapToken.source.replace(/^\^|\$$/g, '')),
   };
 }
 
@@ -141,7 +145,7 @@ export const kubernetesSteps: readonly Step[] = [
   { phase: 'kubeadm', name: 'kubeadm join', when: joiningNode, script: template('kubeadm-join', kubeadmJoinView) },
   {
     phase: 'kubeadm', name: 'restart kube-apiserver when its etcd client certificate changed', when: (host) => host.isControlPlane,
-    script: template('kubeadm-etcd-client-restart', () => ({ files: Object.values(ETCD_CLIENT_FILES).map(q).join(' ') })),
+    script: template('kubeadm-etcd-client-restart', () => ({ files: Object.values(ETCD_CLIENT_FILES).map(q).join(' '), apiServerPort: API_SERVER_PORT })),
   },
   { phase: 'addons', name: 'flannel', when: initNode, script: template('addons-flannel', () => ({ manifest: FLANNEL_MANIFEST_PATH })) },
 ];

@@ -1,4 +1,5 @@
 /** Load balancer artifacts (haproxy, keepalived, its check script) and the run.sh steps that install and start them. */
+import { API_SERVER_PORT } from '../common/ports.js';
 import type { ClusterModel, HostModel } from '../model/types.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { keepalivedDesign } from './loadbalancer-design.js';
@@ -16,9 +17,6 @@ export const LB_PATHS = {
 
 /** The unprivileged user keepalived runs its check script as (created by run.sh). */
 export const SCRIPT_USER = 'keepalived_script';
-
-/** API server port on every control plane. */
-export const API_SERVER_PORT = 6443;
 
 /** How haproxy checks each API server: GET over TLS, every `inter`, out after `fall` failures, back after `rise`. */
 export const API_CHECK = { path: '/readyz', inter: '2s', fall: 3, rise: 2 } as const;

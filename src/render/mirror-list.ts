@@ -3,7 +3,7 @@
  * with its SHA-256, every package repository it configures, every image the cluster pulls. Read from the same
  * functions the renderers use, so the list cannot drift from the bundles. Pure.
  */
-import { etcdTarballs } from '../model/etcd-releases.js';
+import { etcdTarballs } from '../model/etcd-tarballs.js';
 import { clusterImages, type ClusterImage } from '../model/images.js';
 import type { ClusterModel } from '../model/types.js';
 import { dockerRepositories, k8sAptKeyUrl, k8sYumKeyUrl, minorStream, pkgsK8sUrl } from './node-packages.js';

@@ -1,6 +1,6 @@
 /** Host preparation as data: the managed /etc/hosts block and the firewall openings each role needs. */
 import type { ClusterModel, HostModel } from '../model/types.js';
-import { API_SERVER_PORT } from './kubeadm.js';
+import { kubernetesPorts, NODE_PORT_RANGE } from '../common/ports.js';
 import { FLANNEL_BACKEND_PORTS } from './flannel.js';
 
 /** Markers around the block kubeha manages in /etc/hosts. */
@@ -48,16 +48,11 @@ const tcp = (port: number | string, why: string): FirewallOpening => ({ protocol
 export const FIREWALL_RULES: readonly FirewallRule[] = [
   {
     when: (h) => h.isControlPlane,
-    openings: () => [
-      tcp(API_SERVER_PORT, 'kube-apiserver'),
-      tcp(10250, 'kubelet API'),
-      tcp(10257, 'kube-controller-manager'),
-      tcp(10259, 'kube-scheduler'),
-    ],
+    openings: () => kubernetesPorts({ controlPlane: true, node: true }).map((p) => tcp(p.port, p.what)),
   },
   {
     when: (h) => h.isKubernetesNode,
-    openings: () => [tcp(10250, 'kubelet API'), tcp(10256, 'kube-proxy health'), tcp('30000-32767', 'NodePort services')],
+    openings: () => [...kubernetesPorts({ controlPlane: false, node: true }).map((p) => tcp(p.port, p.what)), tcp(`${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`, 'NodePort services')],
   },
   {
     when: (h) => h.isKubernetesNode,

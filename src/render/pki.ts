@@ -1,8 +1,9 @@
-/** Where stored secrets land on each host, declared as data; CA keys only on control planes, the etcd CA key nowhere. */
+/** Where stored secrets land on each host, derived from the certificate list; CA keys only on control planes, the etcd CA key nowhere. */
+import { certificateAuthorities, keyPairs, leafCertificates, leafStem, type Installation } from '../pki/cert-list.js';
 import type { Artifact, HostFilter, RenderContext } from './context.js';
 
-const controlPlane: HostFilter = (host) => host.isControlPlane;
-const etcdMember: HostFilter = (host) => host.isEtcd;
+/** The hosts an installation names. */
+const HOSTS: Record<Installation['on'], HostFilter> = { 'control-plane': (host) => host.isControlPlane, etcd: (host) => host.isEtcd };
 
 /** Reads one file of the secrets bundle; a missing file is a bug in ensureSecrets. */
 export function secretFile(ctx: RenderContext, path: string): string {
@@ -11,25 +12,22 @@ export function secretFile(ctx: RenderContext, path: string): string {
   return text;
 }
 
-const stored = (path: string) => (ctx: RenderContext) => secretFile(ctx, path);
-const perMember = (suffix: string) => (ctx: RenderContext) => secretFile(ctx, `etcd/${ctx.host.name}-${suffix}`);
+/** The files of one installation of a stored certificate or key pair: the public half, and the key when it goes too. */
+function installs(installed: readonly Installation[], stem: (ctx: RenderContext) => string, publicExt: 'crt' | 'pub'): Artifact[] {
+  return installed.flatMap((at) => {
+    const on = { when: HOSTS[at.on], ...(at.on === 'etcd' ? { restarts: ['etcd.service'] } : {}) };
+    return [
+      { path: `${at.path}.${publicExt}`, mode: 0o644, render: (ctx: RenderContext) => secretFile(ctx, `${stem(ctx)}.${publicExt}`), ...on },
+      ...(at.withKey ? [{ path: `${at.path}.key`, mode: 0o600, render: (ctx: RenderContext) => secretFile(ctx, `${stem(ctx)}.key`), ...on }] : []),
+    ];
+  });
+}
 
-/** Certificates and keys installed on control planes and etcd members. */
+/** Certificates and keys installed on control planes and etcd members, where the certificate list says. */
 export const pkiArtifacts: readonly Artifact[] = [
-  { path: '/etc/kubernetes/pki/ca.crt', mode: 0o644, when: controlPlane, render: stored('ca.crt') },
-  { path: '/etc/kubernetes/pki/ca.key', mode: 0o600, when: controlPlane, render: stored('ca.key') },
-  { path: '/etc/kubernetes/pki/front-proxy-ca.crt', mode: 0o644, when: controlPlane, render: stored('front-proxy-ca.crt') },
-  { path: '/etc/kubernetes/pki/front-proxy-ca.key', mode: 0o600, when: controlPlane, render: stored('front-proxy-ca.key') },
-  { path: '/etc/kubernetes/pki/sa.key', mode: 0o600, when: controlPlane, render: stored('sa.key') },
-  { path: '/etc/kubernetes/pki/sa.pub', mode: 0o644, when: controlPlane, render: stored('sa.pub') },
-  { path: '/etc/kubernetes/pki/etcd/ca.crt', mode: 0o644, when: controlPlane, render: stored('etcd/ca.crt') },
-  { path: '/etc/kubernetes/pki/apiserver-etcd-client.crt', mode: 0o644, when: controlPlane, render: stored('apiserver-etcd-client.crt') },
-  { path: '/etc/kubernetes/pki/apiserver-etcd-client.key', mode: 0o600, when: controlPlane, render: stored('apiserver-etcd-client.key') },
-  { path: '/etc/etcd/pki/ca.crt', mode: 0o644, when: etcdMember, render: stored('etcd/ca.crt'), restarts: ['etcd.service'] },
-  { path: '/etc/etcd/pki/server.crt', mode: 0o644, when: etcdMember, render: perMember('server.crt'), restarts: ['etcd.service'] },
-  { path: '/etc/etcd/pki/server.key', mode: 0o600, when: etcdMember, render: perMember('server.key'), restarts: ['etcd.service'] },
-  { path: '/etc/etcd/pki/peer.crt', mode: 0o644, when: etcdMember, render: perMember('peer.crt'), restarts: ['etcd.service'] },
-  { path: '/etc/etcd/pki/peer.key', mode: 0o600, when: etcdMember, render: perMember('peer.key'), restarts: ['etcd.service'] },
+  ...certificateAuthorities().flatMap((ca) => installs(ca.installed, () => ca.stem, 'crt')),
+  ...keyPairs().flatMap((pair) => installs(pair.installed, () => pair.stem, 'pub')),
+  ...leafCertificates().flatMap((leaf) => installs(leaf.installed, (ctx) => leafStem(leaf, leaf.perHost ? ctx.host.name : null), 'crt')),
 ];
 
 /** The generated tokens and passwords; compile always receives them after ensureSecrets. */

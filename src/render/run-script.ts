@@ -1,4 +1,5 @@
 /** Builds a host's run.sh: its steps grouped by phase, and one install line per file. */
+import { octal } from '../common/files.js';
 import { PHASES, type Phase, type RenderContext, type Step } from './context.js';
 import { renderTemplate, shellQuote } from './templates.js';
 
@@ -24,11 +25,6 @@ export function renderRunScript(ctx: RenderContext, steps: readonly Step[], file
 
 function installLines(files: readonly InstalledFile[]): string {
   return files.map((f) => `  install_file ${octal(f.mode)} ${shellQuote(f.path)}\n`).join('');
-}
-
-/** A mode as four octal digits, e.g. 0644. */
-export function octal(mode: number): string {
-  return mode.toString(8).padStart(4, '0');
 }
 
 function ensureNewline(text: string): string {

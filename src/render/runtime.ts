@@ -8,7 +8,7 @@
  */
 import { stringify } from 'smol-toml';
 import { imageOf } from '../model/images.js';
-import { ETCD_ARCHES } from '../model/etcd-releases.js';
+import { ETCD_ARCHES } from '../common/etcd-releases.js';
 import { fileUrl } from '../model/mirrors.js';
 import type { ClusterModel } from '../model/types.js';
 import type { Artifact, RenderContext } from './context.js';

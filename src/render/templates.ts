@@ -1,5 +1,6 @@
 /** Renders ejs templates (compiled once per template set) with strict, destructured locals. */
 import ejs from 'ejs';
+import { remembered } from '../common/memo.js';
 import type { Templates } from './context.js';
 
 type Compiled = (locals: Record<string, unknown>) => string;
@@ -7,15 +8,12 @@ const cache = new WeakMap<Templates, Map<string, Compiled>>();
 
 /** Renders the named template with a typed view; every name the template uses must be in the view. */
 export function renderTemplate(templates: Templates, name: string, view: object): string {
-  let compiled = cache.get(templates);
-  if (!compiled) cache.set(templates, (compiled = new Map()));
-  let fn = compiled.get(name);
-  if (!fn) {
+  const compiled = remembered(cache, templates, () => new Map<string, Compiled>());
+  const fn = remembered(compiled, name, () => {
     const source = templates.get(name);
     if (source === undefined) throw new Error(`no template named ${name}`);
-    fn = ejs.compile(source, { strict: true, destructuredLocals: Object.keys(view), filename: name, escape: refuseEscape }) as Compiled;
-    compiled.set(name, fn);
-  }
+    return ejs.compile(source, { strict: true, destructuredLocals: Object.keys(view), filename: name, escape: refuseEscape }) as Compiled;
+  });
   return fn(view as Record<string, unknown>);
 }
 

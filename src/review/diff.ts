@@ -2,7 +2,7 @@
 import { createTwoFilesPatch } from 'diff';
 import type { BundleFile } from '../bundle/manifest.js';
 import { fingerprint, parseCertificate } from '../pki/inspect.js';
-import { octal } from '../render/run-script.js';
+import { octal } from '../common/files.js';
 
 /** One file's change; `detail` holds a unified diff, a certificate summary or a note. */
 export interface FileChange {

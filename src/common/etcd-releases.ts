@@ -1,6 +1,4 @@
 /** Pinned upstream etcd release tarballs and their SHA-256 checksums, kept as data. */
-import type { Download, Mirrors } from '../inventory/types.js';
-import { fileUrl } from './mirrors.js';
 
 /** A CPU architecture as etcd names its release tarballs, with the `uname -m` that means it. */
 export interface EtcdArch {
@@ -52,31 +50,10 @@ export const ETCD_RELEASE_SHA256: Readonly<Record<string, Readonly<Partial<Recor
 };
 
 /** One downloadable tarball: where it is, what it must hash to, and which `uname -m` it is for. */
-export interface EtcdTarball extends EtcdArch {
-  url: string;
-  file: string;
-  folder: string;
-  sha256: string;
-}
-
-/** Tarballs the inventory gives itself (etcd.tarballs), by architecture. */
-export type GivenTarballs = Partial<Record<EtcdArch['arch'], Download>>;
-
-/**
- * The tarballs of a version: the inventory's own (URL + SHA-256, used as given), else the pinned upstream ones
- * (through mirrors.files); empty when there is neither (the install then refuses).
- */
-export function etcdTarballs(version: string, given: GivenTarballs = {}, mirrors: Mirrors = {}): EtcdTarball[] {
+/** Whether a version can be installed from a release tarball: the inventory gives one, or kubeha pins its checksum. */
+export function hasEtcdTarball(version: string, givenArches: readonly string[]): boolean {
   const sums = ETCD_RELEASE_SHA256[version] ?? {};
-  return ETCD_ARCHES.flatMap((a) => {
-    const folder = `etcd-v${version}-linux-${a.arch}`;
-    const file = `${folder}.tar.gz`;
-    const own = given[a.arch];
-    if (own) return [{ ...a, folder, file, sha256: own.sha256, url: own.url }];
-    const sha256 = sums[a.arch];
-    if (!sha256) return [];
-    return [{ ...a, folder, file, sha256, url: fileUrl(mirrors, `https://github.com/etcd-io/etcd/releases/download/v${version}/${file}`) }];
-  });
+  return ETCD_ARCHES.some((a) => givenArches.includes(a.arch) || sums[a.arch] !== undefined);
 }
 
 /** Versions that can be installed from the release tarball. */
