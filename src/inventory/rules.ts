@@ -1,6 +1,7 @@
 /** Named semantic rules run after the schema: each returns problems with JSON pointers. */
 import ipaddr from 'ipaddr.js';
 import { knownEtcdReleases } from '../model/etcd-releases.js';
+import { calendarProblems } from './calendar.js';
 import { isSupportedMinor, minorOf, SUPPORTED_MINORS } from '../model/versions.js';
 import { pointer, type Problem } from './problems.js';
 import type { Inventory, Role } from './types.js';
@@ -48,6 +49,15 @@ function portsOf(inv: Inventory, roles: Role[]): { port: number; what: string; p
 }
 
 const SYSTEM_DIRS = new Set(['/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/lib']);
+
+/** Why a snapshot folder is unfit: a system directory, a `.`/`..` segment, or sharing a tree with the data dir (a restore moves its contents). */
+function backupDirProblems(dir: string, dataDir: string): string[] {
+  const within = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
+  if (dir.split('/').some((s) => s === '.' || s === '..')) return [`${dir} has a "." or ".." segment: write the folder's plain absolute path`];
+  if (SYSTEM_DIRS.has(dir) || dir === '/var/backups') return [`${dir} is a system directory: use a directory of its own such as /var/backups/etcd`];
+  if (within(dir, dataDir) || within(dataDir, dir)) return [`${dir} and the etcd data dir ${dataDir} must not contain one another: a restore moves the data dir's contents aside`];
+  return [];
+}
 
 /** Every semantic rule, in the order they report. */
 export const rules: readonly Rule[] = [
@@ -194,6 +204,14 @@ export const rules: readonly Rule[] = [
   {
     name: 'etcd data directory',
     check: (inv) => SYSTEM_DIRS.has(inv.etcd.dataDir) ? [error('/etcd/dataDir', `${inv.etcd.dataDir} is a system directory: use a directory of its own such as /var/lib/etcd`)] : [],
+  },
+  {
+    name: 'etcd backup schedule',
+    check: (inv) => calendarProblems(inv.etcd.backup.schedule).map((m) => error('/etcd/backup/schedule', `${m}: systemd would refuse this OnCalendar expression`)),
+  },
+  {
+    name: 'etcd backup directory',
+    check: (inv) => backupDirProblems(inv.etcd.backup.dir, inv.etcd.dataDir).map((m) => error('/etcd/backup/dir', m)),
   },
   {
     name: 'host interface only on load balancers',

@@ -156,6 +156,23 @@ export interface KubehaInventoryV1 {
     initialClusterState?: 'new' | 'existing';
     clientPort?: Port2;
     peerPort?: Port3;
+    /**
+     * Scheduled snapshots on every member (etcd-backup.timer runs etcd-backup.service: etcdctl snapshot save), each with its SHA-256; kubeha-etcd-restore restores one (docs/operations.md).
+     */
+    backup?: {
+      /**
+       * When to take a snapshot: a systemd OnCalendar expression, limited to the shorthands (hourly, daily, weekly, ...) and [WEEKDAYS] [*-MONTH-DAY] HH:MM[:SS] with lists, ranges (..) and steps (/), such as "*-*-* 02:30" or "Mon..Fri 03:00"; times are the host time zone.
+       */
+      schedule?: string;
+      /**
+       * How many snapshots of the member to keep (with their .sha256 files); older ones are deleted after each new snapshot.
+       */
+      keep?: number;
+      /**
+       * Folder of the snapshots (0700, owned by the etcd user); better on another disk than the data dir.
+       */
+      dir?: string;
+    };
   };
   /**
    * Every machine of the cluster.

@@ -46,6 +46,7 @@ export interface Inventory {
     initialClusterState: 'new' | 'existing';
     clientPort: number;
     peerPort: number;
+    backup: { schedule: string; keep: number; dir: string };
   };
   hosts: InventoryHost[];
 }
@@ -70,5 +71,6 @@ export type SchemaAgreement = [
   Expect<SameKeys<Lb, NonNullable<Inventory['loadBalancer']>>>,
   Expect<SameKeys<NonNullable<Lb['stats']>, NonNullable<Inventory['loadBalancer']>['stats']>>,
   Expect<SameKeys<Etcd, Inventory['etcd']>>,
+  Expect<SameKeys<NonNullable<Etcd['backup']>, Inventory['etcd']['backup']>>,
   Expect<SameKeys<InventoryInput['hosts'][number], InventoryHost>>,
 ];

@@ -2,12 +2,13 @@
 import { baseArtifacts, baseSteps } from './base.js';
 import type { Artifact, Step } from './context.js';
 import { etcdArtifacts, etcdSteps } from './etcd.js';
+import { etcdBackupArtifacts, etcdBackupSteps } from './etcd-backup.js';
 import { kubernetesArtifacts, kubernetesSteps } from './kubernetes.js';
 import { loadBalancerArtifacts, loadBalancerSteps } from './loadbalancer.js';
 import { pkiArtifacts } from './pki.js';
 
 /** Every file kubeha can install, with who gets it. */
-export const ARTIFACTS: readonly Artifact[] = [...baseArtifacts, ...pkiArtifacts, ...etcdArtifacts, ...loadBalancerArtifacts, ...kubernetesArtifacts];
+export const ARTIFACTS: readonly Artifact[] = [...baseArtifacts, ...pkiArtifacts, ...etcdArtifacts, ...etcdBackupArtifacts, ...loadBalancerArtifacts, ...kubernetesArtifacts];
 
 /** Every run.sh step, with who runs it; steps of one phase run in this order. */
-export const STEPS: readonly Step[] = [...baseSteps, ...etcdSteps, ...loadBalancerSteps, ...kubernetesSteps];
+export const STEPS: readonly Step[] = [...baseSteps, ...etcdSteps, ...etcdBackupSteps, ...loadBalancerSteps, ...kubernetesSteps];
