@@ -55,7 +55,8 @@ function backupDirProblems(dir: string, dataDir: string): string[] {
   const within = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
   if (dir.split('/').some((s) => s === '.' || s === '..')) return [`${dir} has a "." or ".." segment: write the folder's plain absolute path`];
   if (SYSTEM_DIRS.has(dir) || dir === '/var/backups') return [`${dir} is a system directory: use a directory of its own such as /var/backups/etcd`];
-  if (within(dir, dataDir) || within(dataDir, dir)) return [`${dir} and the etcd data dir ${dataDir} must not contain one another: a restore moves the data dir's contents aside`];
+  // A data dir that is a system directory is reported by its own rule; the default folder would only repeat it.
+  if (!SYSTEM_DIRS.has(dataDir) && (within(dir, dataDir) || within(dataDir, dir))) return [`${dir} and the etcd data dir ${dataDir} must not contain one another: a restore moves the data dir's contents aside`];
   return [];
 }
 
