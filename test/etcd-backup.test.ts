@@ -1,6 +1,6 @@
 /** etcd backups: the timer, service, snapshot script and restore script of every member, checked by real tools. */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,23 +10,12 @@ import {
 } from '../src/render/etcd-backup.js';
 import { execStartOf } from './etcd-live.js';
 import { validateInventory } from '../src/inventory/index.js';
-import { cleanup, compileDoc, haveTool, modelOf, tempDir, text, type InventoryDoc } from './helpers.js';
+import { backupCluster } from './etcd-backup-cluster.js';
+import { cleanup, compileDoc, haveTool, modelOf, REPO, tempDir, text } from './helpers.js';
 import { verifyUnits } from './systemd.js';
 
 const rootfs = (path: string) => `rootfs${path}`;
 const FILES = [ETCD_BACKUP_UNIT_PATHS.service, ETCD_BACKUP_UNIT_PATHS.timer, ETCD_BACKUP_SCRIPT_PATH, ETCD_RESTORE_PATH];
-
-/** Three etcd members and a control plane on loopback addresses. */
-export const backupCluster = (etcd: Record<string, unknown> = {}): InventoryDoc => ({
-  cluster: { name: 'backuptest', kubernetesVersion: '1.34.2', podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/16' },
-  etcd,
-  hosts: [
-    { name: 'cp1', address: '127.0.2.1', roles: ['control-plane'] },
-    { name: 'm1', address: '127.0.1.1', roles: ['etcd'] },
-    { name: 'm2', address: '127.0.1.2', roles: ['etcd'] },
-    { name: 'm3', address: '127.0.1.3', roles: ['etcd', 'worker'] },
-  ],
-});
 
 test('every etcd member, and no other host, gets the backup units, the snapshot script and the restore script', async () => {
   const { model, secrets, hosts } = await compileDoc(backupCluster({ backup: { schedule: 'Mon..Fri *-*-* 02:30', keep: 3, dir: '/srv/etcd-snapshots' } }));
@@ -64,6 +53,30 @@ test('the restore program follows the installed etcd: etcdutl from 3.5, etcdctl 
   // No 3.4 release checksum is known today (the inventory rules refuse one), so the model is changed directly.
   assert.equal(restoreTools({ ...release, etcd: { ...release.etcd, version: '3.4.37' } }), ['/usr/local/bin/etcdctl']);
   assert.equal(restoreTools(modelOf(backupCluster({ install: 'distro' }))), ['/usr/bin/etcdutl', '/usr/bin/etcdctl']);
+});
+
+test('docs/operations.md names what the bundles install and run, with the defaults of the schema', async () => {
+  const guide = readFileSync(join(REPO, 'docs', 'operations.md'), 'utf8');
+  const section = guide.slice(guide.indexOf('## Back up and restore etcd'), guide.indexOf('## Renew certificates'));
+  const { model, hosts } = await compileDoc(backupCluster());
+  const restore = text(hosts, 'm1', rootfs(ETCD_RESTORE_PATH));
+  const backup = text(hosts, 'm1', rootfs(ETCD_BACKUP_SCRIPT_PATH));
+  for (const name of [...FILES, 'etcd-backup.timer', 'etcd-backup.service', model.etcd.backup.dir, `schedule: ${model.etcd.backup.schedule}`, `keep: ${model.etcd.backup.keep}`]) {
+    assert.ok(section.includes(name), `the guide names ${name}`);
+  }
+  // Every flag and path step the restore script takes is in the guide, and the other way round.
+  for (const flag of ['--name', '--initial-cluster', '--initial-cluster-token', '--initial-advertise-peer-urls']) {
+    assert.match(restore, `${flag}=`);
+    assert.ok(section.includes(`\`${flag}\``), flag);
+  }
+  for (const [inScript, inGuide] of <[string, string][]>[['.restore-$stamp', '<dataDir>.restore-<UTC time>'], ['.before-restore-$stamp', '<dataDir>.before-restore-<UTC time>/member'], ['systemctl start --no-block "$unit"', 'starts `etcd.service`']]) {
+    assert.ok(restore.includes(inScript), inScript);
+    assert.ok(section.includes(inGuide), inGuide);
+  }
+  // The example snapshot name has the shape the script writes.
+  const example = /etcd-ceph1-\d{8}T\d{6}Z\.db/.exec(section)?.[0];
+  assert.ok(example, 'an example snapshot name');
+  assert.match(backup, 'stamp=$(date -u +%Y%m%dT%H%M%SZ)\nname="$prefix$stamp.db"');
 });
 
 test('defaults: daily, the newest 7, in /var/backups/etcd', () => {
