@@ -1,6 +1,6 @@
 /** etcd backups: the timer, service, snapshot script and restore script of every member, checked by real tools. */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,7 +11,7 @@ import {
 import { execStartOf } from './etcd-live.js';
 import { validateInventory } from '../src/inventory/index.js';
 import { backupCluster } from './etcd-backup-cluster.js';
-import { cleanup, compileDoc, haveTool, modelOf, REPO, tempDir, text } from './helpers.js';
+import { cleanup, compileDoc, generateAndUnpack, haveTool, modelOf, REPO, tempDir, text } from './helpers.js';
 import { verifyUnits } from './systemd.js';
 
 const rootfs = (path: string) => `rootfs${path}`;
@@ -69,7 +69,7 @@ test('docs/operations.md names what the bundles install and run, with the defaul
     assert.match(restore, `${flag}=`);
     assert.ok(section.includes(`\`${flag}\``), flag);
   }
-  for (const [inScript, inGuide] of <[string, string][]>[['.restore-$stamp', '<dataDir>.restore-<UTC time>'], ['.before-restore-$stamp', '<dataDir>.before-restore-<UTC time>/member'], ['systemctl start --no-block "$unit"', 'starts `etcd.service`']]) {
+  for (const [inScript, inGuide] of ([['.restore-$stamp', '<dataDir>.restore-<UTC time>'], ['.before-restore-$stamp', '<dataDir>.before-restore-<UTC time>/member'], ['systemctl start --no-block "$unit"', 'starts `etcd.service`']] as [string, string][])) {
     assert.ok(restore.includes(inScript), inScript);
     assert.ok(section.includes(inGuide), inGuide);
   }
@@ -200,6 +200,29 @@ test('the snapshot and restore scripts and run.sh of a member are shellcheck-cle
       assert.is(sc.status, 0, sc.stdout);
     }
   } finally {
+    cleanup(dir);
+  }
+});
+
+test('the real bundle dry-runs the snapshot step: folder, daemon-reload, timer enabled and restarted, nothing changed', async () => {
+  const dir = tempDir();
+  let genDir: string | undefined;
+  try {
+    writeFileSync(join(dir, 'inventory.json'), JSON.stringify(backupCluster({ install: 'distro', backup: { dir: '/srv/kubeha-dry-run-snapshots' } })));
+    const gen = await generateAndUnpack(join(dir, 'inventory.json'));
+    genDir = gen.dir;
+    const r = spawnSync('bash', [join(gen.unpacked, 'm1', 'run.sh'), '--dry-run', '--only', 'files,services'], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    const at = (line: string) => lines.indexOf(line);
+    for (const line of ['+ install -m 0755 /usr/local/sbin/kubeha-etcd-restore', '+ install -m 0644 /etc/systemd/system/etcd-backup.timer',
+      '+ install -d -m 0700 -o etcd -g etcd /srv/kubeha-dry-run-snapshots', '+ systemctl enable etcd-backup.timer', '+ systemctl restart etcd-backup.timer']) {
+      assert.ok(at(line) >= 0, `${line}\n${r.stdout}`);
+    }
+    assert.ok(at('+ systemctl enable etcd-backup.timer') > at('+ install -d -m 0700 -o etcd -g etcd /srv/kubeha-dry-run-snapshots'));
+    assert.not.ok(existsSync('/srv/kubeha-dry-run-snapshots'), 'a dry run makes no folder');
+  } finally {
+    if (genDir) cleanup(genDir);
     cleanup(dir);
   }
 });
