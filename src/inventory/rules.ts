@@ -40,6 +40,7 @@ function portsOf(inv: Inventory, roles: Role[]): { port: number; what: string; p
   if (isNode) ports.push({ port: 10250, what: 'kubelet', path: null }, { port: 10256, what: 'kube-proxy', path: null });
   if (roles.includes('etcd')) {
     ports.push({ port: inv.etcd.clientPort, what: 'etcd clients', path: '/etcd/clientPort' }, { port: inv.etcd.peerPort, what: 'etcd peers', path: '/etcd/peerPort' });
+    if (inv.addons.kubePrometheus.enabled) ports.push({ port: inv.etcd.metricsPort, what: 'etcd metrics', path: '/etcd/metricsPort' });
   }
   if (roles.includes('loadbalancer') && inv.loadBalancer) {
     ports.push({ port: inv.loadBalancer.port, what: 'haproxy', path: '/loadBalancer/port' });

@@ -32,6 +32,10 @@ export type Port1 = number;
 export type Port2 = number;
 export type Port3 = number;
 /**
+ * etcd metrics (plain HTTP on the member address) when addons.kubePrometheus is enabled; only the cluster hosts and the pod network may connect (an nftables table on the member).
+ */
+export type Port4 = number;
+/**
  * RFC 1123 host name; becomes the node name and a path.
  */
 export type RFC1123Name2 = string;
@@ -156,6 +160,7 @@ export interface KubehaInventoryV1 {
     initialClusterState?: 'new' | 'existing';
     clientPort?: Port2;
     peerPort?: Port3;
+    metricsPort?: Port4;
     /**
      * Scheduled snapshots on every member (etcd-backup.timer runs etcd-backup.service: etcdctl snapshot save), each with its SHA-256; kubeha-etcd-restore restores one (docs/operations.md).
      */
@@ -172,6 +177,20 @@ export interface KubehaInventoryV1 {
        * Folder of the snapshots (0700, owned by the etcd user); better on another disk than the data dir.
        */
       dir?: string;
+    };
+  };
+  /**
+   * Optional cluster addons.
+   */
+  addons?: {
+    /**
+     * Monitoring with kube-prometheus: etcd exposes its metrics to the cluster hosts, and the first control plane gets the Services and Endpoints kube-prometheus needs on a kubeadm cluster with external etcd.
+     */
+    kubePrometheus?: {
+      /**
+       * Turn the addon on.
+       */
+      enabled?: boolean;
     };
   };
   /**

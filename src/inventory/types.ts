@@ -46,8 +46,10 @@ export interface Inventory {
     initialClusterState: 'new' | 'existing';
     clientPort: number;
     peerPort: number;
+    metricsPort: number;
     backup: { schedule: string; keep: number; dir: string };
   };
+  addons: { kubePrometheus: { enabled: boolean } };
   hosts: InventoryHost[];
 }
 
@@ -72,5 +74,7 @@ export type SchemaAgreement = [
   Expect<SameKeys<NonNullable<Lb['stats']>, NonNullable<Inventory['loadBalancer']>['stats']>>,
   Expect<SameKeys<Etcd, Inventory['etcd']>>,
   Expect<SameKeys<NonNullable<Etcd['backup']>, Inventory['etcd']['backup']>>,
+  Expect<SameKeys<NonNullable<InventoryInput['addons']>, Inventory['addons']>>,
+  Expect<SameKeys<NonNullable<NonNullable<InventoryInput['addons']>['kubePrometheus']>, Inventory['addons']['kubePrometheus']>>,
   Expect<SameKeys<InventoryInput['hosts'][number], InventoryHost>>,
 ];

@@ -3,12 +3,14 @@ import { baseArtifacts, baseSteps } from './base.js';
 import type { Artifact, Step } from './context.js';
 import { etcdArtifacts, etcdSteps } from './etcd.js';
 import { etcdBackupArtifacts, etcdBackupSteps } from './etcd-backup.js';
+import { etcdMetricsArtifacts, etcdMetricsSteps } from './etcd-metrics.js';
+import { kubePrometheusArtifacts, kubePrometheusSteps } from './kube-prometheus.js';
 import { kubernetesArtifacts, kubernetesSteps } from './kubernetes.js';
 import { loadBalancerArtifacts, loadBalancerSteps } from './loadbalancer.js';
 import { pkiArtifacts } from './pki.js';
 
 /** Every file kubeha can install, with who gets it. */
-export const ARTIFACTS: readonly Artifact[] = [...baseArtifacts, ...pkiArtifacts, ...etcdArtifacts, ...etcdBackupArtifacts, ...loadBalancerArtifacts, ...kubernetesArtifacts];
+export const ARTIFACTS: readonly Artifact[] = [...baseArtifacts, ...pkiArtifacts, ...etcdArtifacts, ...etcdBackupArtifacts, ...etcdMetricsArtifacts, ...loadBalancerArtifacts, ...kubernetesArtifacts, ...kubePrometheusArtifacts];
 
-/** Every run.sh step, with who runs it; steps of one phase run in this order. */
-export const STEPS: readonly Step[] = [...baseSteps, ...etcdSteps, ...etcdBackupSteps, ...loadBalancerSteps, ...kubernetesSteps];
+/** Every run.sh step, with who runs it; steps of one phase run in this order (the etcd metrics filter before etcd starts). */
+export const STEPS: readonly Step[] = [...baseSteps, ...etcdMetricsSteps, ...etcdSteps, ...etcdBackupSteps, ...loadBalancerSteps, ...kubernetesSteps, ...kubePrometheusSteps];
