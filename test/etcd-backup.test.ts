@@ -57,7 +57,8 @@ test('the restore program follows the installed etcd: etcdutl from 3.5, etcdctl 
 
 test('docs/operations.md names what the bundles install and run, with the defaults of the schema', async () => {
   const guide = readFileSync(join(REPO, 'docs', 'operations.md'), 'utf8');
-  const section = guide.slice(guide.indexOf('## Back up and restore etcd'), guide.indexOf('## Renew certificates'));
+  const start = guide.indexOf('## Back up and restore etcd');
+  const section = guide.slice(start, guide.indexOf('\n## ', start));
   const { model, hosts } = await compileDoc(backupCluster());
   const restore = text(hosts, 'm1', rootfs(ETCD_RESTORE_PATH));
   const backup = text(hosts, 'm1', rootfs(ETCD_BACKUP_SCRIPT_PATH));

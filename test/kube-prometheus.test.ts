@@ -90,4 +90,21 @@ test('nft -c accepts the filter and systemd-analyze verify prints nothing for it
   }
 });
 
+test('run.sh of a member and of the first control plane stay shellcheck-clean with the addon on', async () => {
+  if (!haveTool('shellcheck')) return;
+  const { hosts } = await compileDoc(withAddon());
+  const dir = tempDir();
+  try {
+    const files = ['m1', 'cp1'].map((h) => {
+      const path = join(dir, `${h}.sh`);
+      writeFileSync(path, text(hosts, h, 'run.sh'));
+      return path;
+    });
+    const sc = spawnSync('shellcheck', ['-S', 'warning', ...files], { encoding: 'utf8' });
+    assert.is(sc.status, 0, sc.stdout);
+  } finally {
+    cleanup(dir);
+  }
+});
+
 test.run();
