@@ -12,11 +12,11 @@ import { ETCD_METRICS_FILTER_PATHS, ETCD_METRICS_TABLE } from '../src/render/etc
 import { KUBE_PROMETHEUS_OBJECTS_PATH } from '../src/render/kube-prometheus.js';
 import { backupCluster } from './etcd-backup-cluster.js';
 import { execStartOf, flagValue } from './etcd-live.js';
-import { canUseNamespaces, cleanup, compileDoc, haveTool, modelOf, tempDir, text } from './helpers.js';
+import { canUseNamespaces, cleanup, compileDoc, haveTool, modelOf, tempDir, text, type InventoryDoc } from './helpers.js';
 import { verifyUnits } from './systemd.js';
 
 const rootfs = (path: string) => `rootfs${path}`;
-const withAddon = (etcd: Record<string, unknown> = {}) => ({ ...backupCluster({ install: 'distro', ...etcd }), addons: { kubePrometheus: { enabled: true } } });
+const withAddon = (etcd: Record<string, unknown> = {}): InventoryDoc => ({ ...backupCluster({ install: 'distro', ...etcd }), addons: { kubePrometheus: { enabled: true } } });
 const FILES = [ETCD_METRICS_FILTER_PATHS.rules, ETCD_METRICS_FILTER_PATHS.unit];
 
 test('off by default: no metrics flag, no filter, no objects, no step', async () => {
@@ -45,6 +45,23 @@ test('on: every member serves metrics on its own address and etcd.metricsPort, b
   assert.not.ok(hosts.get('cp1')!.has(rootfs(ETCD_METRICS_FILTER_PATHS.rules)));
   // The metrics port takes part in the port collision rule.
   assert.throws(() => modelOf(withAddon({ metricsPort: 2380 })), /\/etcd\/metricsPort/);
+});
+
+test('kube-controller-manager and kube-scheduler bind every address with the addon (v1beta4 list, v1beta3 map), 127.0.0.1 without', async () => {
+  const clusterConfig = async (doc: Record<string, any>) => {
+    const { hosts } = await compileDoc(doc);
+    return (loadAll(text(hosts, 'cp1', 'rootfs/etc/kubernetes/kubeadm-config.yaml')) as any[]).find((d) => d.kind === 'ClusterConfiguration');
+  };
+  const v4 = await clusterConfig(withAddon());
+  for (const component of ['controllerManager', 'scheduler']) assert.equal(v4[component], { extraArgs: [{ name: 'bind-address', value: '0.0.0.0' }] }, component);
+  const old = withAddon();
+  old.cluster = { ...old.cluster, kubernetesVersion: '1.30.6' };
+  const v3 = await clusterConfig(old);
+  assert.is(v3.apiVersion, 'kubeadm.k8s.io/v1beta3');
+  for (const component of ['controllerManager', 'scheduler']) assert.equal(v3[component], { extraArgs: { 'bind-address': '0.0.0.0' } }, component);
+  const off = await clusterConfig(backupCluster());
+  assert.is(off.controllerManager, undefined);
+  assert.is(off.scheduler, undefined);
 });
 
 test('the kube-system objects validate with kubernetes-models and carry the labels and port names kube-prometheus selects', async () => {
