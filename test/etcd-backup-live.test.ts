@@ -13,17 +13,17 @@ const KEYS = 6;
 const HEALTHY_MS = 30_000;
 const OLD_STAMPS = ['20200101T000000Z', '20200102T000000Z', '20200103T000000Z', '20200104T000000Z'];
 
-/** A systemctl on PATH that records its calls and answers is-active from a state file. */
-function stubSystemctl(dir: string): { path: string; calls: () => string; setActive: (active: boolean) => void } {
+/** A systemctl on PATH that records its calls and answers is-active with the unit state in a file, as systemctl does. */
+function stubSystemctl(dir: string): { path: string; calls: () => string; setState: (state: string) => void } {
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
-  const state = join(dir, 'active');
+  const state = join(dir, 'state');
   const log = join(dir, 'calls');
-  writeFileSync(state, 'no');
+  writeFileSync(state, 'inactive');
   writeFileSync(log, '');
-  writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\nprintf '%s\\n' "$*" >>'${log}'\nif [ "$1" = is-active ]; then [ "$(cat '${state}')" = yes ]; exit $?; fi\nexit 0\n`);
+  writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\nprintf '%s\\n' "$*" >>'${log}'\nif [ "$1" = is-active ]; then cat '${state}'; [ "$(cat '${state}')" = active ]; exit $?; fi\nexit 0\n`);
   chmodSync(join(bin, 'systemctl'), 0o755);
-  return { path: bin, calls: () => readFileSync(log, 'utf8'), setActive: (active) => writeFileSync(state, active ? 'yes' : 'no') };
+  return { path: bin, calls: () => readFileSync(log, 'utf8'), setState: (value) => writeFileSync(state, value) };
 }
 
 /** Writes an old snapshot file and its checksum file into a snapshot folder. */
@@ -113,12 +113,14 @@ test('LIVE: a snapshot by the generated service, every member destroyed, all res
     assert.is(busy.status, 1, busy.stdout);
     assert.match(busy.stderr, `a process listens on the etcd ports ${model.etcd.clientPort} and ${model.etcd.peerPort}`);
     await killMembers(running);
-    // ... and while systemd reports etcd.service active.
-    systemctl.setActive(true);
-    const active = restoreIn(m1, snapshot);
-    assert.is(active.status, 1);
-    assert.match(active.stderr, 'etcd.service is running: stop it on every member first');
-    systemctl.setActive(false);
+    // ... and while systemd reports etcd.service active, or activating (a unit in its restart loop).
+    for (const state of ['active', 'activating']) {
+      systemctl.setState(state);
+      const refusal = restoreIn(m1, snapshot);
+      assert.is(refusal.status, 1, state);
+      assert.match(refusal.stderr, `etcd.service is ${state}: stop it on every member first`);
+    }
+    systemctl.setState('inactive');
     // A snapshot that does not match its checksum is refused.
     const bad = join(dir, 'damaged.db');
     const damaged = readFileSync(snapshot);
