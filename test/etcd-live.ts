@@ -3,7 +3,7 @@
  * address, routed to the others over a bridge) and its own mount namespace (the bundle's /etc/etcd/pki and a
  * scratch data dir mounted at the paths the unit names), started with the unit's ExecStart and User.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -94,6 +94,32 @@ mount_at() {
   mount --bind "$1" "$2"
 }
 `;
+
+/** A mount in a private mount namespace: `source` bound at `target`, or with `source` null a writable overlay over `target` whose changes land in the scratch folder. */
+export interface Mount {
+  source: string | null;
+  target: string;
+}
+
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs a command (as root, or as `user`) in a network namespace and a private mount namespace holding `mounts`,
+ * in order; `path` is put first on PATH. The host's tree is never changed: missing targets are made on overlays.
+ */
+export function runWithMounts(ns: string, mounts: Mount[], scratch: string, argv: string[], options: { user?: string; path?: string } = {}): SpawnSyncReturns<string> {
+  mkdirSync(scratch, { recursive: true });
+  const lines = mounts.map((m, i) => {
+    const ovl = join(scratch, `ovl-${i}`);
+    return m.source === null
+      ? `mkdir -p ${shq(`${ovl}/upper`)} ${shq(`${ovl}/work`)}\nmount -t overlay overlay -o ${shq(`lowerdir=${m.target},upperdir=${ovl}/upper,workdir=${ovl}/work`)} ${shq(m.target)}`
+      : `mount_at ${shq(m.source)} ${shq(m.target)} ${shq(ovl)}`;
+  });
+  const env = options.path ? `export PATH=${shq(options.path)}:"$PATH"\n` : '';
+  const run = options.user ? ['setpriv', `--reuid=${options.user}`, `--regid=${options.user}`, '--init-groups', ...argv] : argv;
+  const script = `${MOUNT_SCRIPT}${lines.join('\n')}\n${env}exec "$@"\n`;
+  return spawnSync('ip', ['netns', 'exec', ns, 'unshare', '-m', 'sh', '-c', script, 'sh', ...run], { encoding: 'utf8' });
+}
 
 /** One generated member to run: its bundle's unpacked folder and unit text. */
 export interface MemberBundle {

@@ -12,6 +12,7 @@ import { ETCD_RELEASE_SHA256 } from '../src/common/etcd-releases.js';
 import { etcdTarballs } from '../src/model/etcd-tarballs.js';
 import { ETCD_UNIT_PATH } from '../src/render/etcd.js';
 import { cleanup, compileDoc, generateAndUnpack, modelOf, NAMESPACES, REPO, tempDir, testNeeding, text, X64, type InventoryDoc } from './helpers.js';
+import { verifyUnits } from './systemd.js';
 import { etcdctl, execStartOf, flagValue, killMembers, LoopbackNet, startMember, tail, waitUntil, type ClientCert, type RunningMember } from './etcd-live.js';
 
 const runbook = (): InventoryDoc => JSON.parse(readFileSync(join(REPO, 'examples', 'runbook.json'), 'utf8'));
@@ -93,23 +94,8 @@ test('the unit has no inline comment after a continuation (systemd would drop th
   }
 });
 
-/** Runs systemd-analyze verify on a unit; a binary path missing here is provided by a stub in a private mount namespace. */
-function verifyUnit(unit: string, dir: string): string {
-  const path = join(dir, 'etcd.service');
-  writeFileSync(path, unit);
-  const binary = execStartOf(unit).argv[0]!;
-  const binDir = binary.replace(/\/[^/]+$/, '');
-  const script = `set -e
-if [ ! -x "$2" ]; then
-  mount --make-rprivate /
-  mount -t tmpfs kubeha-stub "$3"
-  printf '#!/bin/sh\\nexit 0\\n' >"$2"
-  chmod 0755 "$2"
-fi
-systemd-analyze verify --man=no "$1" 2>&1`;
-  const r = spawnSync('unshare', ['-m', 'sh', '-c', script, 'sh', path, binary, binDir], { encoding: 'utf8' });
-  return `${r.stdout}${r.stderr}${r.status === 0 ? '' : `exit ${r.status}`}`;
-}
+/** Runs systemd-analyze verify on one etcd unit; '' when clean. */
+const verifyUnit = (unit: string, dir: string) => verifyUnits({ 'etcd.service': unit }, dir);
 
 testNeeding(['systemd-analyze', NAMESPACES], 'systemd-analyze verify prints nothing for every generated unit (release and distro binaries)', async () => {
   const dir = tempDir();

@@ -30,8 +30,9 @@ test('etcd.dataDir: system folders are refused however the path is written, and 
   }
   assert.equal(errorsOf((d) => { d.etcd = { dataDir: '/var/lib/etcd/..' }; }), ['/etcd/dataDir: /var/lib/etcd/.. (that is /var/lib) is a system directory: use a directory of its own such as /var/lib/etcd']);
   assert.equal(errorsOf((d) => { d.etcd = { dataDir: '/srv/./etcd' }; }), ['/etcd/dataDir: /srv/./etcd is not written plainly: write /srv/etcd']);
+  // The snapshot folder moves out of the way: /var/backups/etcd is its default, and the two must not overlap.
   for (const dataDir of ['/var/lib/etcd', '/var/lib/etcd-main', '/srv/etcd', '/data/etcd', '/mnt/disk1/etcd', '/opt/etcd/data', '/var/backups/etcd', '/home/etcd']) {
-    assert.equal(errorsOf((d) => { d.etcd = { dataDir }; }), [], dataDir);
+    assert.equal(errorsOf((d) => { d.etcd = { dataDir, backup: { dir: '/backup/etcd' } }; }), [], dataDir);
   }
 });
 

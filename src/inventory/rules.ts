@@ -3,6 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { hasEtcdTarball, knownEtcdReleases } from '../common/etcd-releases.js';
 import { hostLocalPorts, kubernetesPorts, NODE_PORT_RANGE } from '../common/ports.js';
 import { isSupportedMinor, minorOf, SUPPORTED_MINORS } from '../common/versions.js';
+import { calendarProblems } from './calendar.js';
 import { unusableAddress } from './addresses.js';
 import { mirrorRules } from './mirror-rules.js';
 import { dataDirectoryProblem } from './paths.js';
@@ -40,6 +41,7 @@ function portsOf(inv: Inventory, roles: Role[]): { port: number; what: string; p
   const ports: { port: number; what: string; path: string | null }[] = fixed.map(({ port, what }) => ({ port, what, path: null }));
   if (roles.includes('etcd')) {
     ports.push({ port: inv.etcd.clientPort, what: 'etcd clients', path: '/etcd/clientPort' }, { port: inv.etcd.peerPort, what: 'etcd peers', path: '/etcd/peerPort' });
+    if (inv.addons.kubePrometheus.enabled) ports.push({ port: inv.etcd.metricsPort, what: 'etcd metrics', path: '/etcd/metricsPort' });
   }
   if (roles.includes('loadbalancer') && inv.loadBalancer) {
     ports.push({ port: inv.loadBalancer.port, what: 'haproxy', path: '/loadBalancer/port' });
@@ -57,6 +59,19 @@ function durationSeconds(duration: string): number {
 
 /** A name whose last label is all digits reads as an IPv4 address to resolvers and tools (RFC 3696 section 2). */
 const looksLikeAddress = (name: string): boolean => /(^|\.)[0-9]+$/.test(name);
+
+/** Why a snapshot folder is unfit: what makes a data folder unfit, /var/backups itself, or sharing a tree with the data dir (a restore moves its contents). */
+function backupDirProblems(dir: string, dataDir: string): string[] {
+  const example = '/var/backups/etcd';
+  const problem = dataDirectoryProblem(dir, example) ?? (dir === '/var/backups' ? `${dir} is a system directory: use a directory of its own such as ${example}` : null);
+  if (problem) return [problem];
+  const within = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
+  // A data dir that is unfit is reported by its own rule; the default folder would only repeat it.
+  if (dataDirectoryProblem(dataDir, '/var/lib/etcd') === null && (within(dir, dataDir) || within(dataDir, dir))) {
+    return [`${dir} and the etcd data dir ${dataDir} must not contain one another: a restore moves the data dir's contents aside`];
+  }
+  return [];
+}
 
 /** Every semantic rule, in the order they report. */
 export const rules: readonly Rule[] = [
@@ -246,6 +261,14 @@ export const rules: readonly Rule[] = [
       const problem = dataDirectoryProblem(inv.etcd.dataDir, '/var/lib/etcd');
       return problem ? [error('/etcd/dataDir', problem)] : [];
     },
+  },
+  {
+    name: 'etcd backup schedule',
+    check: (inv) => calendarProblems(inv.etcd.backup.schedule).map((m) => error('/etcd/backup/schedule', `${m}: systemd would refuse this OnCalendar expression`)),
+  },
+  {
+    name: 'etcd backup directory',
+    check: (inv) => backupDirProblems(inv.etcd.backup.dir, inv.etcd.dataDir).map((m) => error('/etcd/backup/dir', m)),
   },
   {
     name: 'host interface only on load balancers',

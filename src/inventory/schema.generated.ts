@@ -37,6 +37,10 @@ export type URL = string;
  */
 export type SHA256 = string;
 /**
+ * etcd metrics (plain HTTP on the member address) when addons.kubePrometheus is enabled; only the cluster hosts and the pod network may connect (an nftables table on the member).
+ */
+export type Port4 = number;
+/**
  * Replaces https://pkgs.k8s.io/core:/stable: (the /v1.XX/deb/ or /v1.XX/rpm/ part and the signing key's path are appended as upstream lays them out), e.g. https://mirrors.aliyun.com/kubernetes-new/core/stable.
  */
 export type URL1 = string;
@@ -181,6 +185,24 @@ export interface KubehaInventoryV1 {
       amd64?: Download;
       arm64?: Download1;
     };
+    metricsPort?: Port4;
+    /**
+     * Scheduled snapshots on every member (etcd-backup.timer runs etcd-backup.service: etcdctl snapshot save), each with its SHA-256; kubeha-etcd-restore restores one (docs/operations.md).
+     */
+    backup?: {
+      /**
+       * When to take a snapshot: a systemd OnCalendar expression, limited to the shorthands (hourly, daily, weekly, ...) and [WEEKDAYS] [*-MONTH-DAY] HH:MM[:SS] with lists, ranges (..) and steps (/), such as "*-*-* 02:30" or "Mon..Fri 03:00"; times are the host time zone.
+       */
+      schedule?: string;
+      /**
+       * How many snapshots of the member to keep (with their .sha256 files); older ones are deleted after each new snapshot.
+       */
+      keep?: number;
+      /**
+       * Folder of the snapshots (0700, owned by the etcd user); better on another disk than the data dir.
+       */
+      dir?: string;
+    };
   };
   /**
    * Where run.sh downloads from and where images are pulled from, for sites where the upstream hosts are slow or unreachable. Each key is optional; what is not set keeps the upstream default. gen artifacts lists what a mirror must hold.
@@ -215,6 +237,20 @@ export interface KubehaInventoryV1 {
     roles: ('control-plane' | 'worker' | 'etcd' | 'loadbalancer')[];
     interface?: InterfaceName1;
   }[];
+  /**
+   * Optional cluster addons.
+   */
+  addons?: {
+    /**
+     * Monitoring with kube-prometheus: etcd exposes its metrics to the cluster hosts, and the first control plane gets the Services and Endpoints kube-prometheus needs on a kubeadm cluster with external etcd.
+     */
+    kubePrometheus?: {
+      /**
+       * Turn the addon on.
+       */
+      enabled?: boolean;
+    };
+  };
 }
 /**
  * The tarball for x86_64 hosts.

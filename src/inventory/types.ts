@@ -47,8 +47,11 @@ export interface Inventory {
     clientPort: number;
     peerPort: number;
     tarballs?: Partial<Record<'amd64' | 'arm64', Download>>;
+    metricsPort: number;
+    backup: { schedule: string; keep: number; dir: string };
   };
   mirrors?: Mirrors;
+  addons: { kubePrometheus: { enabled: boolean } };
   hosts: InventoryHost[];
 }
 
@@ -88,5 +91,8 @@ export type SchemaAgreement = [
   Expect<SameKeys<Etcd, Inventory['etcd']>>,
   Expect<SameKeys<NonNullable<InventoryInput['mirrors']>, Mirrors>>,
   Expect<SameKeys<NonNullable<NonNullable<Etcd['tarballs']>['amd64']>, Download>>,
+  Expect<SameKeys<NonNullable<Etcd['backup']>, Inventory['etcd']['backup']>>,
+  Expect<SameKeys<NonNullable<InventoryInput['addons']>, Inventory['addons']>>,
+  Expect<SameKeys<NonNullable<NonNullable<InventoryInput['addons']>['kubePrometheus']>, Inventory['addons']['kubePrometheus']>>,
   Expect<SameKeys<InventoryInput['hosts'][number], InventoryHost>>,
 ];

@@ -44,6 +44,7 @@ export function buildModel(inv: Inventory): ClusterModel {
       initialCluster: members.map((m) => `${m.name}=${m.peerURL}`).join(','),
       clientEndpoints: members.map((m) => m.clientURL),
     },
+    addons: inv.addons,
     hosts,
     init: hosts.find((h) => h.isInit)!,
     controlPlanes: hosts.filter((h) => h.isControlPlane),

@@ -49,6 +49,7 @@ export interface ClusterModel {
   /** host:port every node uses to reach the API servers. */
   controlPlaneEndpoint: { host: string; port: number };
   etcd: Inventory['etcd'] & { members: EtcdMember[]; initialCluster: string; clientEndpoints: string[] };
+  addons: Inventory['addons'];
   hosts: HostModel[];
   init: HostModel;
   controlPlanes: HostModel[];

@@ -2,6 +2,9 @@
 import { baseArtifacts, baseSteps } from './base.js';
 import type { Artifact, Step } from './context.js';
 import { etcdArtifacts, etcdSteps } from './etcd.js';
+import { etcdBackupArtifacts, etcdBackupSteps } from './etcd-backup.js';
+import { etcdMetricsArtifacts, etcdMetricsSteps } from './etcd-metrics.js';
+import { kubePrometheusArtifacts, kubePrometheusSteps } from './kube-prometheus.js';
 import { kubernetesArtifacts, kubernetesSteps } from './kubernetes.js';
 import { loadBalancerArtifacts, loadBalancerSteps } from './loadbalancer.js';
 import { pkiArtifacts } from './pki.js';
@@ -10,7 +13,7 @@ import { remembered } from '../common/memo.js';
 import type { ClusterModel } from '../model/types.js';
 
 /** Every file kubeha can install, with who gets it. */
-export const ARTIFACTS: readonly Artifact[] = [...baseArtifacts, ...pkiArtifacts, ...etcdArtifacts, ...loadBalancerArtifacts, ...kubernetesArtifacts];
+export const ARTIFACTS: readonly Artifact[] = [...baseArtifacts, ...pkiArtifacts, ...etcdArtifacts, ...etcdBackupArtifacts, ...etcdMetricsArtifacts, ...loadBalancerArtifacts, ...kubernetesArtifacts, ...kubePrometheusArtifacts];
 
 const perModel = new WeakMap<ClusterModel, readonly Artifact[]>();
 
@@ -22,5 +25,5 @@ export function artifactsFor(model: ClusterModel): readonly Artifact[] {
   return remembered(perModel, model, () => [...ARTIFACTS, ...registryHostsArtifacts(model)]);
 }
 
-/** Every run.sh step, with who runs it; steps of one phase run in this order. */
-export const STEPS: readonly Step[] = [...baseSteps, ...etcdSteps, ...loadBalancerSteps, ...kubernetesSteps];
+/** Every run.sh step, with who runs it; steps of one phase run in this order (the etcd metrics filter before etcd starts). */
+export const STEPS: readonly Step[] = [...baseSteps, ...etcdMetricsSteps, ...etcdSteps, ...etcdBackupSteps, ...loadBalancerSteps, ...kubernetesSteps, ...kubePrometheusSteps];

@@ -40,6 +40,16 @@ export function localClientURL(model: ClusterModel): string {
   return `https://127.0.0.1:${model.etcd.clientPort}`;
 }
 
+/** Whether members serve metrics for kube-prometheus (addons.kubePrometheus.enabled). */
+export function metricsEnabled(model: ClusterModel): boolean {
+  return model.addons.kubePrometheus.enabled;
+}
+
+/** The metrics URL of a member: plain HTTP on its own address and etcd.metricsPort (the client port keeps mutual TLS). */
+export function metricsURL(model: ClusterModel, member: EtcdMember): string {
+  return `http://${member.address}:${model.etcd.metricsPort}`;
+}
+
 /** One etcd command-line flag and its value. */
 export interface EtcdFlag {
   name: string;
@@ -71,6 +81,7 @@ export function etcdFlags(model: ClusterModel, host: HostModel, clusterToken: st
     ['peer-cert-file', pki('peer.crt')],
     ['peer-key-file', pki('peer.key')],
     ['logger', 'zap'],
+    ...(metricsEnabled(model) ? [['listen-metrics-urls', metricsURL(model, me)] as [string, string]] : []),
   ];
   return pairs.map(([name, value]) => ({ name, value: unitSafe(name, value) }));
 }

@@ -73,6 +73,11 @@ export interface APIServer {
   timeoutForControlPlane?: string;
 }
 
+/** ControlPlaneComponent (controllerManager, scheduler): extra flags of its static pod. */
+export interface ControlPlaneComponent {
+  extraArgs: ExtraArgsV1beta3 | Arg[];
+}
+
 /** ClusterConfiguration. */
 export interface ClusterConfiguration {
   apiVersion: string;
@@ -85,6 +90,8 @@ export interface ClusterConfiguration {
   networking: { podSubnet: string; serviceSubnet: string; dnsDomain: string };
   etcd: { external: ExternalEtcd };
   apiServer: APIServer;
+  controllerManager?: ControlPlaneComponent;
+  scheduler?: ControlPlaneComponent;
 }
 
 /** BootstrapTokenDiscovery. */

@@ -109,6 +109,7 @@ function clusterConfiguration(model: ClusterModel): ClusterConfiguration {
       certSANs: apiServerSans(model),
       ...(isV1beta4(model) ? {} : { timeoutForControlPlane: KUBEADM_TIMEOUT }),
     },
+    ...(model.addons.kubePrometheus.enabled ? scrapableControlPlane(model) : {}),
   };
 }
 
@@ -116,6 +117,15 @@ function clusterConfiguration(model: ClusterModel): ClusterConfiguration {
 function kubeadmImageSettings(model: ClusterModel): Pick<ClusterConfiguration, 'imageRepository' | 'dns'> {
   const { imageRepository, dnsImageRepository } = kubeadmRepositories(model);
   return { imageRepository, ...(dnsImageRepository ? { dns: { imageRepository: dnsImageRepository } } : {}) };
+}
+
+/**
+ * With addons.kubePrometheus: kube-controller-manager and kube-scheduler listen on every address instead of 127.0.0.1,
+ * so Prometheus reaches their secure ports (10257, 10259), where /metrics still needs an authorized client.
+ */
+function scrapableControlPlane(model: ClusterModel): Pick<ClusterConfiguration, 'controllerManager' | 'scheduler'> {
+  const bind = () => ({ extraArgs: extraArgs(model, [{ name: 'bind-address', value: '0.0.0.0' }]) });
+  return { controllerManager: bind(), scheduler: bind() };
 }
 
 /** The kubelet settings every node shares (kubeadm uploads them from the init node). */

@@ -63,6 +63,11 @@ export const FIREWALL_RULES: readonly FirewallRule[] = [
     openings: (m) => [tcp(m.etcd.clientPort, 'etcd clients'), tcp(m.etcd.peerPort, 'etcd peers')],
   },
   {
+    // Narrowed to the cluster's hosts and pods by kubeha's own nftables table (render/etcd-metrics.ts).
+    when: (h, m) => h.isEtcd && m.addons.kubePrometheus.enabled,
+    openings: (m) => [tcp(m.etcd.metricsPort, 'etcd metrics for kube-prometheus')],
+  },
+  {
     when: (h) => h.isLoadBalancer,
     openings: (m) => [
       ...(m.loadBalancer ? [tcp(m.loadBalancer.port, 'haproxy in front of the API servers')] : []),

@@ -1,0 +1,60 @@
+/**
+ * What the schema's OnCalendar pattern cannot say: ranges go upwards and a step fits its field. With both, every schedule
+ * kubeha accepts is one systemd accepts (test/etcd-backup.test.ts checks samples with systemd-analyze calendar).
+ */
+
+const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+
+/** The numeric fields of a calendar expression with their bounds, in the order the pattern allows them. */
+const FIELDS = {
+  month: { min: 1, max: 12 },
+  day: { min: 1, max: 31 },
+  hour: { min: 0, max: 23 },
+  minute: { min: 0, max: 59 },
+  second: { min: 0, max: 59 },
+} as const;
+
+type Field = keyof typeof FIELDS;
+
+function fieldProblems(field: Field, list: string): string[] {
+  const { min, max } = FIELDS[field];
+  const items = list.split(',');
+  if (items.length > 1 && items.includes('*')) return [`${field} "${list}" lists "*" with other values`];
+  return items.flatMap((item) => {
+    const m = /^(\*|\d+)(?:\.\.(\d+))?(?:\/(\d+))?$/.exec(item);
+    if (!m) return [`${field} "${item}" is not a value, a range a..b or a step a/n`];
+    const [, start, stop, step] = m;
+    if (start === '*') return [];
+    const problems: string[] = [];
+    if (stop !== undefined && Number(stop) < Number(start)) problems.push(`${field} range "${item}" goes downwards`);
+    // Seconds may have fractions, and systemd 252 refuses an empty second range such as 19..19.
+    if (field === 'second' && stop !== undefined && Number(stop) === Number(start)) problems.push(`second range "${item}" is empty: write ${start}`);
+    // Measured with systemd 252: a/n needs a + n within the field; a..b/n takes any n up to the field's span.
+    if (step !== undefined && stop === undefined && Number(start) + Number(step) > max) problems.push(`${field} step "${item}" goes past ${max}`);
+    if (step !== undefined && stop !== undefined && Number(step) > max - min) problems.push(`${field} step "${item}" is larger than ${max - min}`);
+    return problems;
+  });
+}
+
+function weekdayProblems(list: string): string[] {
+  return list.split(',').flatMap((item) => {
+    const days = item.split('..');
+    if (days.length > 2) return [`weekday range "${item}" has more than two ends`];
+    if (days.length === 2 && WEEKDAYS.indexOf(days[1]!) < WEEKDAYS.indexOf(days[0]!)) return [`weekday range "${item}" goes downwards (Mon..Sun)`];
+    return [];
+  });
+}
+
+/** Problems of a schedule that already matches the schema pattern; [] when systemd will take it. */
+export function calendarProblems(expression: string): string[] {
+  if (/^[a-z]+$/.test(expression)) return [];
+  return expression.split(' ').flatMap((token) => {
+    if (/^[A-Z]/.test(token)) return weekdayProblems(token);
+    if (token.includes('-')) {
+      const [, month, day] = token.split('-');
+      return [...fieldProblems('month', month!), ...fieldProblems('day', day!)];
+    }
+    const [hour, minute, second] = token.split(':');
+    return [...fieldProblems('hour', hour!), ...fieldProblems('minute', minute!), ...(second === undefined ? [] : fieldProblems('second', second))];
+  });
+}
