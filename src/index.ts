@@ -4,6 +4,7 @@ import type { ClusterModel, HostModel } from './model/types.js';
 import type { Secrets } from './pki/secrets.js';
 import { ARTIFACTS, STEPS } from './render/artifacts.js';
 import type { Templates } from './render/context.js';
+import { renderRollout, type RolloutFile } from './render/ansible.js';
 
 /** The inputs of compile besides the model. */
 export interface CompileDeps {
@@ -21,4 +22,10 @@ export function compileHost(model: ClusterModel, host: HostModel, deps: CompileD
   return hostFiles({ model, host, secrets: deps.secrets, templates: deps.templates }, ARTIFACTS, STEPS);
 }
 
+/** Compiles the files beside the tarballs: the Ansible inventory and playbook that roll the bundles out in plan order. */
+export function compileRollout(model: ClusterModel, templates: Templates): RolloutFile[] {
+  return renderRollout(model, templates);
+}
+
+export type { RolloutFile } from './render/ansible.js';
 export type { BundleFile } from './bundle/manifest.js';

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { join, relative } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compile } from '../src/index.js';
+import { compile, compileRollout } from '../src/index.js';
 import { validateInventory } from '../src/inventory/index.js';
 import { buildModel } from '../src/model/model.js';
 import { ensureSecrets } from '../src/pki/ensure.js';
@@ -44,13 +44,16 @@ for (const name of readdirSync(GOLDEN).sort()) {
     }
     const hostsOnDisk = readdirSync(expectedDir).filter((n) => !n.endsWith('.manifest')).sort();
     assert.equal(hostsOnDisk, [...bundles.keys()].sort(), 'one expected folder per host');
+    const rollout = compileRollout(model, TEMPLATES);
+    for (const f of rollout) assertGolden(join(dir, f.path), f.bytes, `${name}/${f.path}`);
+    assert.equal(listFiles(join(dir, 'ansible')).sort(), rollout.map((f) => f.path.replace(/^ansible\//, '')).sort(), `${name}/ansible: no extra or missing golden files`);
   });
 }
 
 test('golden fixtures hold no unexpected files', () => {
   for (const name of readdirSync(GOLDEN)) {
     const entries = readdirSync(join(GOLDEN, name)).sort();
-    assert.ok(entries.every((e) => ['expected', 'keys', 'inventory.json', 'inventory.yaml', 'README.md'].includes(e)), `${name}: ${entries.join(', ')}`);
+    assert.ok(entries.every((e) => ['ansible', 'expected', 'keys', 'inventory.json', 'inventory.yaml', 'README.md'].includes(e)), `${name}: ${entries.join(', ')}`);
     assert.ok(relative(GOLDEN, join(GOLDEN, name)) === name);
   }
 });

@@ -1,7 +1,8 @@
-/** Writes the output folder atomically: tarballs and SHA256SUMS staged in a sibling folder, then swapped in. */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+/** Writes the output folder atomically: tarballs, the Ansible rollout and SHA256SUMS staged in a sibling folder, then swapped in. */
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { ANSIBLE_DIR } from '../render/ansible.js';
 import { swapIn, type Staged } from './atomic.js';
 
 /** A file to write into the output folder. */
@@ -16,7 +17,7 @@ const OURS = /(\.tar\.gz|^SHA256SUMS)$/;
 /** An output folder being written beside the old one: files arrive one by one, then finish() stages it. */
 export interface OutputStage {
   write: (file: OutputFile) => Promise<void>;
-  /** Carries over unrelated files of the old folder (such as .gitkeep); returns the staged folder. */
+  /** Carries over unrelated files of the old folder (such as .gitkeep, or group_vars/ in ansible/); returns the staged folder. */
   finish: () => Staged;
   abort: () => void;
 }
@@ -30,13 +31,19 @@ export function openOutputStage(dir: string): OutputStage {
   return {
     // No fsync: the output can always be generated again, and gen check tells when it must be. The mode is
     // set at creation; a umask can only remove bits, so a tarball is never more open than 0600.
-    write: (f) => writeFile(join(fresh, f.name), f.bytes, { mode: f.mode }),
+    write: async (f) => {
+      if (f.name.includes('/')) await mkdir(dirname(join(fresh, f.name)), { recursive: true });
+      await writeFile(join(fresh, f.name), f.bytes, { mode: f.mode });
+    },
     finish: () => {
       try {
         if (existsSync(dir)) {
           for (const name of readdirSync(dir)) {
             const path = join(dir, name);
-            if (!OURS.test(name) && statSync(path).isFile()) copyFileSync(path, join(fresh, name));
+            const stat = statSync(path);
+            if (!OURS.test(name) && stat.isFile()) copyFileSync(path, join(fresh, name));
+            // The operator's files beside the playbook (group_vars/, host_vars/, ansible.cfg) stay; ours are new already.
+            if (name === ANSIBLE_DIR && stat.isDirectory()) cpSync(path, join(fresh, name), { recursive: true, force: false, errorOnExist: false });
           }
         }
       } catch (error) {

@@ -47,6 +47,7 @@ export interface Inventory {
     clientPort: number;
     peerPort: number;
   };
+  ansible: { user?: string; become: boolean; workerBatch: string };
   hosts: InventoryHost[];
 }
 
@@ -70,5 +71,6 @@ export type SchemaAgreement = [
   Expect<SameKeys<Lb, NonNullable<Inventory['loadBalancer']>>>,
   Expect<SameKeys<NonNullable<Lb['stats']>, NonNullable<Inventory['loadBalancer']>['stats']>>,
   Expect<SameKeys<Etcd, Inventory['etcd']>>,
+  Expect<SameKeys<NonNullable<InventoryInput['ansible']>, Inventory['ansible']>>,
   Expect<SameKeys<InventoryInput['hosts'][number], InventoryHost>>,
 ];

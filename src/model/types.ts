@@ -53,4 +53,6 @@ export interface ClusterModel {
   init: HostModel;
   controlPlanes: HostModel[];
   runOrder: RunStep[];
+  /** How the generated Ansible rollout reaches the hosts. */
+  ansible: Inventory['ansible'];
 }
