@@ -127,7 +127,8 @@ const BUNDLE_TASKS = [
   },
   {
     name: 'Run run.sh (--dry-run under --check)',
-    'ansible.builtin.command': { argv: "{{ [kubeha_run_sh] + (['--dry-run'] if ansible_check_mode else []) }}" },
+    // kubeha_run_args (a list, e.g. ["--only", "files"] in host_vars) passes more arguments to run.sh.
+    'ansible.builtin.command': { argv: "{{ [kubeha_run_sh] + kubeha_run_args | default([]) + (['--dry-run'] if ansible_check_mode else []) }}" },
     vars: { kubeha_run_sh: '{{ kubeha_remote_dir }}/{{ inventory_hostname }}/run.sh' },
     register: 'kubeha_run',
     // run.sh ends with "kubeha: changed=N"; anything else (an older bundle) counts as a change.
