@@ -78,7 +78,7 @@ test('inventory.ini: ansible-inventory reads every host at its address, in its s
       assert.is(vars.ansible_host, '198.51.100.43');
       assert.is(vars.ansible_user, user);
       assert.is(vars.ansible_become, String(become), 'a [all:vars] value is a string; Ansible reads it as a boolean');
-      assert.is(vars.kubeha_remote_dir, '/var/lib/kubeha');
+      assert.is(vars.kubeha_remote_dir, '/var/lib/kubeha/bundles');
     }
   } finally {
     cleanup(dir);

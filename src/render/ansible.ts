@@ -14,7 +14,7 @@ export interface RolloutFile {
 /** Where the rollout's files go under the output folder. */
 export const ANSIBLE_DIR = 'ansible';
 /** Folder on each host that receives its tarball and the unpacked bundle (inventory variable kubeha_remote_dir). */
-export const REMOTE_DIR = '/var/lib/kubeha';
+export const REMOTE_DIR = '/var/lib/kubeha/bundles';
 /** The last line of run.sh's output: how many changes it made (or, with --dry-run, would make). */
 export const CHANGED_LINE_PREFIX = 'kubeha: changed=';
 

@@ -119,6 +119,8 @@ export const LB_PACKAGES: readonly { name: string; command: string }[] = [
   { name: 'haproxy', command: 'haproxy' },
   { name: 'keepalived', command: 'keepalived' },
   { name: 'curl', command: 'curl' },
+  // /bin/kill: the haproxy and keepalived units of Debian and RHEL reload with it; minimal images lack procps.
+  { name: 'procps', command: '/bin/kill' },
 ];
 
 /** A service run.sh starts, how to validate its new files first, and what to do when they change. */
@@ -146,7 +148,7 @@ function servicesView(): (LbService & { configs: string[] })[] {
 /** run.sh steps of load balancer hosts. */
 export const loadBalancerSteps: readonly Step[] = [
   {
-    phase: 'packages', name: 'haproxy, keepalived and curl; the keepalived_script user', when: loadBalancer,
+    phase: 'packages', name: 'haproxy, keepalived, curl and procps; the keepalived_script user', when: loadBalancer,
     script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/packages.sh.ejs', {
       commands: LB_PACKAGES.map((p) => p.command),
       packages: LB_PACKAGES.map((p) => p.name),
