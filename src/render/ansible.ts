@@ -33,7 +33,7 @@ export function renderRollout(model: ClusterModel, templates: Templates): Rollou
 }
 
 /** The group of run step i (0-based). */
-export const stepGroup = (i: number): string => `kubeha_step${i + 1}`;
+const stepGroup = (i: number): string => `kubeha_step${i + 1}`;
 
 function renderInventory(model: ClusterModel, templates: Templates): string {
   const byName = new Map(model.hosts.map((h) => [h.name, h]));
@@ -50,7 +50,8 @@ function renderInventory(model: ClusterModel, templates: Templates): string {
 
 /** How many hosts of a step run at once: one for the joining control planes, batches of workers, else all. */
 function serialOf(step: RunStep, model: ClusterModel): number | string | null {
-  const hosts = model.hosts.filter((h) => step.hosts.includes(h.name));
+  const names = new Set(step.hosts);
+  const hosts = model.hosts.filter((h) => names.has(h.name));
   if (hosts.some((h) => h.isInit)) return null;
   if (hosts.every((h) => h.isControlPlane)) return 1;
   if (hosts.every((h) => h.isWorker && !h.isControlPlane)) return `{{ kubeha_worker_batch | default('${model.ansible.workerBatch}') }}`;
