@@ -3,7 +3,7 @@ import type { ClusterModel, HostModel } from '../model/types.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { keepalivedDesign } from './loadbalancer-design.js';
 import { tokensOf } from './pki.js';
-import { renderTemplate } from './templates.js';
+import { renderTemplate, shellQuote } from './templates.js';
 
 const loadBalancer: HostFilter = (host) => host.isLoadBalancer;
 
@@ -147,6 +147,10 @@ function servicesView(): (LbService & { configs: string[] })[] {
 
 /** run.sh steps of load balancer hosts. */
 export const loadBalancerSteps: readonly Step[] = [
+  {
+    phase: 'preflight', name: 'the VRRP interface exists', when: loadBalancer,
+    script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/preflight-interface.sh.ejs', { iface: shellQuote(ctx.host.interface) }),
+  },
   {
     phase: 'packages', name: 'haproxy, keepalived, curl and procps; the keepalived_script user', when: loadBalancer,
     script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/packages.sh.ejs', {
