@@ -202,10 +202,19 @@ async function failedRollout(bed: Testbed, plan: Plan, out: string, work: string
     return c && c.failed === 0 && c.changed === 0 ? null : `${h.name} should have run unchanged`;
   });
   if (third.status === 0) throw new Error('the rollout with a failing host exited 0');
-  if (!new RegExp(`fatal: \\[${victim.name}\\]: FAILED!.*masked`).test(output)) throw new Error(`the output lacks ${victim.name}'s run.sh error:\n${tailLines(output, 40)}`);
+  const errors = runShErrors(output, victim.name);
+  if (!errors.some((l) => l.includes('masked'))) throw new Error(`the output lacks ${victim.name}'s run.sh error:\n${tailLines(output, 40)}`);
   if (output.includes(`Step ${failedStep + 2} of`)) throw new Error(`step ${failedStep + 2} started after ${victim.name} failed`);
-  const error = /"stderr": "([^"]*masked[^"]*)"/.exec(output)?.[1] ?? '(see the output)';
-  say(`ROLLOUT 3: haproxy masked on ${victim.name}: exit ${third.status} after ${third.seconds.toFixed(1)} s, stopped in step ${failedStep + 1} with ${victim.name}'s run.sh error (${error.slice(0, 160)}); steps ${failedStep + 2}-${plan.order.length} never started`);
+  say(`ROLLOUT 3: haproxy masked on ${victim.name}: exit ${third.status} after ${third.seconds.toFixed(1)} s, stopped in step ${failedStep + 1}; ` +
+    `steps ${failedStep + 2}-${plan.order.length} never started. ${victim.name}'s run.sh error as Ansible showed it:\n    ${errors.join('\n    ')}`);
+}
+
+/** The error lines of a host's failed run.sh in ansible-playbook's output (its `fatal: [HOST]: FAILED! => {...}` result). */
+function runShErrors(output: string, host: string): string[] {
+  const line = output.split('\n').find((l) => l.startsWith(`fatal: [${host}]: FAILED! => `));
+  if (!line) return [];
+  const result = JSON.parse(line.slice(line.indexOf('=> ') + 3)) as { stderr_lines?: string[] };
+  return (result.stderr_lines ?? []).filter((l) => /masked|error/.test(l));
 }
 
 mainAnsible(process.argv.slice(2)).then(
