@@ -18,9 +18,14 @@ export const BASE = {
 
 /**
  * Packages the local repository serves (with every dependency the base lacks): what run.sh installs on etcd and
- * load balancer hosts (etcd.install distro), plus what it may install on the way (curl, gnupg, kmod, procps).
+ * load balancer hosts (etcd.install distro), plus what it may install on the way (curl, gnupg, kmod, procps), plus
+ * what the Ansible rollout needs on a host.
  */
-export const REPO_PACKAGES = ['etcd-server', 'etcd-client', 'haproxy', 'keepalived', 'curl', 'procps', 'kmod', 'gnupg', 'ca-certificates'] as const;
+export const REPO_PACKAGES = [
+  'etcd-server', 'etcd-client', 'haproxy', 'keepalived', 'curl', 'procps', 'kmod', 'gnupg', 'ca-certificates',
+  // The Ansible rollout (e2e/ansible.ts) installs these on every host: an SSH server and the Python of Ansible's modules.
+  'openssh-server', 'python3',
+] as const;
 
 /** Default cache folder (CI keeps it between runs when it can). */
 export const CACHE_DIR = process.env.KUBEHA_E2E_CACHE ?? '/var/cache/kubeha-e2e';

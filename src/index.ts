@@ -5,6 +5,7 @@ import type { Secrets } from './pki/secrets.js';
 import { artifactsFor, STEPS } from './render/artifacts.js';
 import type { Templates } from './render/context.js';
 import { renderHostFiles } from './render/host-files.js';
+import { renderRollout, type RolloutFile } from './render/ansible.js';
 
 /** The inputs of compile besides the model. */
 export interface CompileDeps {
@@ -22,4 +23,10 @@ export function compileHost(model: ClusterModel, host: HostModel, deps: CompileD
   return bundleFiles(renderHostFiles({ model, host, secrets: deps.secrets, templates: deps.templates }, artifactsFor(model), STEPS));
 }
 
+/** Compiles the files beside the tarballs: the Ansible inventory and playbook that roll the bundles out in plan order. */
+export function compileRollout(model: ClusterModel, templates: Templates): RolloutFile[] {
+  return renderRollout(model, templates);
+}
+
+export type { RolloutFile } from './render/ansible.js';
 export type { BundleFile } from './bundle/manifest.js';

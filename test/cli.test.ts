@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync, statSync } from 'n
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cleanup, REPO, runCli, tempDir } from './helpers.js';
+import { cleanup, REPO, runCli, snapshot, tempDir } from './helpers.js';
 
 const EXAMPLE = join(REPO, 'examples', 'runbook.json');
 const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
@@ -85,7 +85,7 @@ test('YAML inventories work end to end', async () => {
     const r = await runCli([yaml, '--out', join(work, 'out'), '--secrets', join(work, 'secrets'), '--quiet']);
     assert.is(r.code, 0, r.err);
     assert.is(r.out, '');
-    assert.equal(readdirSync(join(work, 'out')).sort(), ['SHA256SUMS', 'lab1.tar.gz']);
+    assert.equal(readdirSync(join(work, 'out')).sort(), ['SHA256SUMS', 'ansible', 'lab1.tar.gz']);
   } finally {
     cleanup(work);
   }
@@ -97,14 +97,17 @@ test('a failed run leaves the previous output untouched; other files in the outp
     const out = join(work, 'out');
     assert.is((await runCli([EXAMPLE, '--out', out, '--secrets', join(work, 'secrets'), '--quiet'])).code, 0);
     writeFileSync(join(out, '.gitkeep'), '');
-    const before = readdirSync(out).sort().map((n) => [n, readFileSync(join(out, n))]);
+    mkdirSync(join(out, 'ansible', 'group_vars'));
+    writeFileSync(join(out, 'ansible', 'group_vars', 'all.yml'), 'ansible_user: admin\n');
+    const before = snapshot(out);
     const bad = join(work, 'bad.json');
     writeFileSync(bad, readFileSync(EXAMPLE, 'utf8').replace('"10.0.8.12"', '"10.0.8.6"'));
     const r = await runCli([bad, '--out', out, '--secrets', join(work, 'secrets')]);
     assert.is(r.code, 1);
-    assert.equal(readdirSync(out).sort().map((n) => [n, readFileSync(join(out, n))]), before);
+    assert.equal(snapshot(out), before);
     assert.is((await runCli([EXAMPLE, '--out', out, '--secrets', join(work, 'secrets'), '--quiet'])).code, 0);
     assert.ok(readdirSync(out).includes('.gitkeep'), 'unrelated files survive a successful run');
+    assert.is(readFileSync(join(out, 'ansible', 'group_vars', 'all.yml'), 'utf8'), 'ansible_user: admin\n', "the operator's group_vars beside the playbook survive too");
     const blocked = await runCli([EXAMPLE, '--out', join(work, 'bad.json', 'out'), '--secrets', join(work, 'secrets')]);
     assert.is(blocked.code, 1);
     assert.match(blocked.err, 'ENOTDIR');
@@ -156,7 +159,7 @@ test('a larger cluster (206 hosts) generates and checks clean', async () => {
     const args = ['--out', join(work, 'out'), '--secrets', join(work, 'secrets')];
     const r = await runCli([inventory, ...args, '--quiet']);
     assert.is(r.code, 0, r.err);
-    assert.is(readdirSync(join(work, 'out')).length, 206, '205 tarballs and SHA256SUMS');
+    assert.is(readdirSync(join(work, 'out')).length, 207, '205 tarballs, ansible/ and SHA256SUMS');
     const check = await runCli(['check', inventory, ...args]);
     assert.is(check.code, 0, check.err + check.out);
     const again = JSON.parse((await runCli([inventory, ...args, '--json'])).out);

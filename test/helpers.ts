@@ -81,7 +81,7 @@ export async function generateAndUnpack(inventoryPath: string, secretsDir?: stri
   if (result.code !== 0) throw new Error(`gen failed (${result.code}): ${result.err}`);
   const unpacked = join(dir, 'unpacked');
   execFileSync('mkdir', ['-p', unpacked]);
-  for (const name of readFileSync(join(out, 'SHA256SUMS'), 'utf8').trim().split('\n').map((l) => l.split(/\s+/)[1]!)) {
+  for (const name of readFileSync(join(out, 'SHA256SUMS'), 'utf8').trim().split('\n').map((l) => l.split(/\s+/)[1]!).filter((n) => n.endsWith('.tar.gz'))) {
     execFileSync('tar', ['-xzf', join(out, name), '-C', unpacked]);
   }
   return { dir, out, secrets, unpacked };

@@ -66,6 +66,7 @@ function rootfsFiles(bundle: string, dir = ''): string[] {
     e.isDirectory() ? rootfsFiles(bundle, join(dir, e.name)) : [`/${join(dir, e.name)}`]);
 }
 
+const lastLine = (out: string) => out.trimEnd().split('\n').pop() ?? '';
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 test('run.sh of the example cluster: --dry-run, --root --only files (twice), tampering, bad arguments', async () => {
@@ -91,6 +92,8 @@ test('run.sh of the example cluster: --dry-run, --root --only files (twice), tam
       '+ wait up to 300s for the etcd cluster to have quorum (members: ceph1 https://172.21.16.14:2379, ceph2 https://172.21.16.6:2379, ceph3 https://172.21.16.13:2379; run their bundles first)',
     ]) assert.ok(dry.out.includes(line), `dry-run lacks: ${line}\n${dry.out}`);
     for (const phase of ['preflight', 'os', 'packages', 'files', 'services', 'kubeadm', 'addons']) assert.match(dry.out, `phase ${phase}`);
+    // The last line tells Ansible (changed_when) how many changes the run made, or under --dry-run would make.
+    assert.match(lastLine(dry.out), /^kubeha: changed=[1-9][0-9]*$/);
     const dryJoin = runSh(joiner, ['--dry-run', '--only', 'kubeadm']);
     assert.is(dryJoin.code, 0, dryJoin.err);
     assert.match(dryJoin.out, '+ wait up to 900s for the API server at https://10.0.8.100:16443 (run the bundle of worker1, the first control plane, first)');
@@ -113,12 +116,14 @@ test('run.sh of the example cluster: --dry-run, --root --only files (twice), tam
       if (target.endsWith('.key') || target.endsWith('kubeadm-config.yaml')) assert.is(mode(installed), 0o600, target);
     }
     assert.is(mode(join(root, '/etc/keepalived/check_haproxy.sh')), 0o755);
+    assert.is(lastLine(first.out), `kubeha: changed=${targets.length}`, 'one change per installed file');
 
     // A second run changes nothing.
     const mtimes = targets.map((t) => statSync(join(root, t)).mtimeMs);
     const second = runSh(init, ['--root', root, '--only', 'files']);
     assert.is(second.code, 0, second.err);
     assert.not.match(second.out, 'installed ');
+    assert.is(lastLine(second.out), 'kubeha: changed=0');
     assert.equal(targets.map((t) => statSync(join(root, t)).mtimeMs), mtimes);
 
     // Unknown phases and arguments are usage errors (exit 2); --root without --only files too.

@@ -38,6 +38,7 @@ Compiles an inventory (JSON or YAML) into one tarball per host for a highly avai
 
 Commands:
   gen INVENTORY       write DIR/<host>.tar.gz for every host and DIR/SHA256SUMS (default DIR: out)
+                      and DIR/ansible/{inventory.ini,site.yml}: ansible-playbook rolls them out in plan order
   validate INVENTORY  check the inventory only; write nothing
   plan INVENTORY      print hosts x roles x services and the order to run the bundles in
   diff INVENTORY      show what a new generation would change in DIR, per host and file; write nothing

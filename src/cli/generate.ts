@@ -1,6 +1,7 @@
 /** gen, gen diff and gen check: generate in memory, then write, compare or report. */
 import { expiringCertificates } from '../pki/inspect.js';
-import { diffBundles, formatDiff } from '../review/diff.js';
+import { diffBundles, diffFiles, formatDiff, formatHostChange, type HostChange } from '../review/diff.js';
+import { ANSIBLE_DIR, type RolloutFile } from '../render/ansible.js';
 import { EXPIRY_WARNING_DAYS } from './certs.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
@@ -61,6 +62,7 @@ async function generateLocked(inv: Invocation, io: Console, model: ClusterModel,
       files: gen.fileCount,
       hosts: model.hosts.map((h) => ({ name: h.name, roles: h.roles, tarball: `${inv.out}/${h.name}.tar.gz`, step: h.step + 1 })),
       order: model.runOrder,
+      ansible: { inventory: `${inv.out}/${ANSIBLE_DIR}/inventory.ini`, playbook: `${inv.out}/${ANSIBLE_DIR}/site.yml` },
       warnings,
     });
     return 0;
@@ -78,6 +80,7 @@ async function generateLocked(inv: Invocation, io: Console, model: ClusterModel,
     'Copy each tarball to its host and run it there as root, in this order:',
     ...model.runOrder.map((s, i) => `  ${i + 1}. ${s.title}: ${s.hosts.join(', ')}`),
     '     tar -xzf HOST.tar.gz && sudo HOST/run.sh      (add --dry-run to see every action first)',
+    `Or let Ansible do it in that order: ansible-playbook -i ${inv.out}/${ANSIBLE_DIR}/inventory.ini ${inv.out}/${ANSIBLE_DIR}/site.yml   (--check: dry run)`,
     `Back up ${inv.secrets}/: it holds the cluster's CAs and keys; kubeha reuses it on every run.`,
     '',
   ].join('\n'));
@@ -91,14 +94,23 @@ export async function runDiff(inv: Invocation, io: Console): Promise<number> {
   const gen = await generateInMemory(model, realFolder(inv.secrets, 'secrets'), io);
   const existing = readExistingBundles(realFolder(inv.out, 'output'));
   const changes = diffBundles(existing.bundles, gen.bundles, redactionsOf(gen.secrets));
+  const rollout = rolloutChange(inv.out, existing.others, gen.rollout);
   if (inv.json) {
-    printJson(io, { secretsToMake: gen.secretChanges, hosts: changes });
+    printJson(io, { secretsToMake: gen.secretChanges, hosts: changes, rollout });
     return 0;
   }
   if (existing.bundles.size === 0) io.out(`${inv.out}/ holds no bundles yet: everything below would be added\n`);
   if (gen.secretChanges.length) io.out(`secrets that gen would make or re-issue: ${gen.secretChanges.map((c) => c.replace(/^\S+ /, '')).join(', ')}\n`);
-  io.out(formatDiff(changes));
+  io.out([...formatHostChange(rollout), formatDiff(changes)].join('\n'));
   return 0;
+}
+
+/** The change of the Ansible files as one block named after their folder (`out/ansible`). */
+function rolloutChange(out: string, stored: ReadonlyMap<string, Buffer>, next: readonly RolloutFile[]): HostChange {
+  const before = [...stored].map(([path, bytes]) => ({ path, mode: 0o644, bytes }));
+  const files = diffFiles(before, next, []);
+  const change = before.length === 0 ? 'added' : files.length ? 'changed' : 'unchanged';
+  return { host: `${out}/${ANSIBLE_DIR}`, change, files };
 }
 
 /** gen check INVENTORY: exit 1 unless the output folder is exactly what a generation would write. */
@@ -107,8 +119,9 @@ export async function runCheck(inv: Invocation, io: Console): Promise<number> {
   const gen = await generateInMemory(model, realFolder(inv.secrets, 'secrets'), io);
   const existing = readExistingBundles(realFolder(inv.out, 'output'));
   const changes = diffBundles(existing.bundles, gen.bundles, redactionsOf(gen.secrets));
-  const stale = gen.outputs.filter((o) => o.name !== 'SHA256SUMS' && !existing.tarballs.get(o.name)?.equals(o.bytes)).map((o) => o.name);
-  const extra = [...existing.tarballs.keys()].filter((n) => !gen.outputs.some((o) => o.name === n));
+  const stored = (name: string) => existing.tarballs.get(name) ?? existing.others.get(name);
+  const stale = gen.outputs.filter((o) => o.name !== 'SHA256SUMS' && !stored(o.name)?.equals(o.bytes)).map((o) => o.name);
+  const extra = [...existing.tarballs.keys(), ...existing.others.keys()].filter((n) => !gen.outputs.some((o) => o.name === n));
   const ok = gen.secretChanges.length === 0 && stale.length === 0 && extra.length === 0;
   if (inv.json) {
     printJson(io, { ok, secretsToMake: gen.secretChanges, stale, extra, hosts: changes.filter((c) => c.change !== 'unchanged') });
@@ -120,7 +133,7 @@ export async function runCheck(inv: Invocation, io: Console): Promise<number> {
   }
   const lines = [`${inv.out}/ is not what ${inv.inventory} produces:`];
   if (gen.secretChanges.length) lines.push(`  the secrets folder ${inv.secrets}/ lacks ${gen.secretChanges.length} files (${gen.secretChanges.map((c) => c.replace(/^\S+ /, '')).join(', ')})`);
-  for (const name of stale) lines.push(`  ${name}: ${existing.tarballs.has(name) ? 'differs' : 'missing'}`);
+  for (const name of stale) lines.push(`  ${name}: ${stored(name) ? 'differs' : 'missing'}`);
   for (const name of extra) lines.push(`  ${name}: not produced by the inventory`);
   lines.push(`Run: gen ${inv.inventory} --out ${inv.out} --secrets ${inv.secrets}   (gen diff shows the changes first)`);
   io.err(lines.join('\n') + '\n');

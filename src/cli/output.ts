@@ -1,7 +1,7 @@
-/** Writes the output folder atomically: tarballs and SHA256SUMS staged in a sibling folder, then swapped in. */
+/** Writes the output folder atomically: tarballs, the Ansible rollout and SHA256SUMS staged in a sibling folder, then swapped in. */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { swapIn, type Staged } from './atomic.js';
 import { carryOver } from './carry-over.js';
 
@@ -15,13 +15,13 @@ export interface OutputFile {
 /** The file of the output folder that lists kubeha's tarballs. */
 export const SUMS_FILE = 'SHA256SUMS';
 
-/** The file names an output folder's SHA256SUMS lists (plain names only), or none when it has none. */
+/** The file names an output folder's SHA256SUMS lists (relative paths inside the folder only), or none when it has none. */
 export function namesInSums(dir: string): string[] {
   const sums = join(dir, SUMS_FILE);
   if (!existsSync(sums)) return [];
   return readFileSync(sums, 'utf8').split('\n').filter(Boolean)
     .map((line) => (line.split(/\s+/)[1] ?? '').replace(/^\*/, ''))
-    .filter((name) => name !== '' && !name.includes('/'));
+    .filter((name) => name !== '' && !name.startsWith('/') && !name.split('/').includes('..'));
 }
 
 /** An output folder being written beside the old one: files arrive one by one, then finish() stages it. */
@@ -42,9 +42,10 @@ export function openOutputStage(dir: string): OutputStage {
   return {
     // No fsync: the output can always be generated again, and gen check tells when it must be. The mode is
     // set at creation; a umask can only remove bits, so a tarball is never more open than 0600.
-    write: (f) => {
+    write: async (f) => {
       written.add(f.name);
-      return writeFile(join(fresh, f.name), f.bytes, { mode: f.mode });
+      if (f.name.includes('/')) await mkdir(dirname(join(fresh, f.name)), { recursive: true });
+      await writeFile(join(fresh, f.name), f.bytes, { mode: f.mode });
     },
     finish: () => {
       try {

@@ -11,6 +11,8 @@ import { expiredCertificates } from '../pki/inspect.js';
 import type { Secrets } from '../pki/secrets.js';
 import { readTarball } from '../bundle/untar.js';
 import { sha256sums, type BundleFile } from '../bundle/manifest.js';
+import { compareUtf8 } from '../common/files.js';
+import { compileRollout, type RolloutFile } from '../index.js';
 import type { Redaction } from '../review/diff.js';
 import { progress, type Console } from './console.js';
 import { IN_FLIGHT, packHosts, runPackWorker, type PackWorker } from './pack.js';
@@ -28,6 +30,8 @@ export interface Generation {
   /** Secrets files ensureSecrets made or re-issued (not yet saved). */
   secretChanges: string[];
   bundles: Map<string, BundleFile[]>;
+  /** The Ansible inventory and playbook, by their paths under the output folder. */
+  rollout: RolloutFile[];
   outputs: OutputFile[];
   /** Files in all bundles together. */
   fileCount: number;
@@ -74,26 +78,36 @@ export async function generateInMemory(model: ClusterModel, secretsDir: string, 
     await Promise.allSettled(writing);
     throw error;
   }
-  outputs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const rollout = compileRollout(model, templates);
+  for (const file of rollout) {
+    const out = { name: file.path, bytes: file.bytes, mode: file.mode };
+    outputs.push(out);
+    if (sink) await sink(out);
+  }
+  outputs.sort((a, b) => compareUtf8(a.name, b.name));
   const sums: OutputFile = { name: 'SHA256SUMS', bytes: Buffer.from(sha256sums(outputs.map((o) => ({ path: o.name, bytes: o.bytes })))), mode: 0o644 };
   if (sink) await sink(sums);
   outputs.push(sums);
-  return { model, stored, secrets, secretChanges: changes, bundles, outputs, fileCount };
+  return { model, stored, secrets, secretChanges: changes, bundles, rollout, outputs, fileCount };
 }
 
-/** Reads the bundles already in an output folder, by the names in its SHA256SUMS (or none). */
-export function readExistingBundles(dir: string): { bundles: Map<string, BundleFile[]>; tarballs: Map<string, Buffer> } {
+/** Reads what an output folder holds, by the names in its SHA256SUMS (or none): host bundles and the other files (rollout). */
+export function readExistingBundles(dir: string): { bundles: Map<string, BundleFile[]>; tarballs: Map<string, Buffer>; others: Map<string, Buffer> } {
   const bundles = new Map<string, BundleFile[]>();
   const tarballs = new Map<string, Buffer>();
+  const others = new Map<string, Buffer>();
   for (const name of namesInSums(dir)) {
-    const host = name.replace(/\.tar\.gz$/, '');
     const path = join(dir, name);
     if (!existsSync(path)) continue;
     const bytes = readFileSync(path);
+    if (!name.endsWith('.tar.gz')) {
+      others.set(name, bytes);
+      continue;
+    }
     tarballs.set(name, bytes);
-    bundles.set(host, readTarball(bytes, host));
+    bundles.set(name.slice(0, -'.tar.gz'.length), readTarball(bytes, name.slice(0, -'.tar.gz'.length)));
   }
-  return { bundles, tarballs };
+  return { bundles, tarballs, others };
 }
 
 /** The secret values to hide in diffs. */

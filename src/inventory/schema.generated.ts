@@ -219,6 +219,23 @@ export interface KubehaInventoryV1 {
     };
   };
   /**
+   * How the generated Ansible rollout (out/ansible/inventory.ini and site.yml) reaches the hosts. Ansible's own ways override it: group_vars/, host_vars/, -e.
+   */
+  ansible?: {
+    /**
+     * SSH user (ansible_user). Absent: Ansible's default (-u, remote_user in ansible.cfg, ~/.ssh/config, else the local user).
+     */
+    user?: string;
+    /**
+     * Run the bundles through sudo (ansible_become); false when the SSH user is root.
+     */
+    become?: boolean;
+    /**
+     * Workers rolled out at a time: a count ("10") or a percentage of the workers ("20%"); -e kubeha_worker_batch=N overrides it.
+     */
+    workerBatch?: string;
+  };
+  /**
    * Every machine of the cluster.
    *
    * @minItems 1

@@ -52,6 +52,7 @@ export interface Inventory {
   };
   mirrors?: Mirrors;
   addons: { kubePrometheus: { enabled: boolean } };
+  ansible: { user?: string; become: boolean; workerBatch: string };
   hosts: InventoryHost[];
 }
 
@@ -94,5 +95,6 @@ export type SchemaAgreement = [
   Expect<SameKeys<NonNullable<Etcd['backup']>, Inventory['etcd']['backup']>>,
   Expect<SameKeys<NonNullable<InventoryInput['addons']>, Inventory['addons']>>,
   Expect<SameKeys<NonNullable<NonNullable<InventoryInput['addons']>['kubePrometheus']>, Inventory['addons']['kubePrometheus']>>,
+  Expect<SameKeys<NonNullable<InventoryInput['ansible']>, Inventory['ansible']>>,
   Expect<SameKeys<InventoryInput['hosts'][number], InventoryHost>>,
 ];

@@ -50,6 +50,7 @@ export function buildModel(inv: Inventory): ClusterModel {
     controlPlanes: hosts.filter((h) => h.isControlPlane),
     runOrder: steps.map(({ title, hosts: names }) => ({ title, hosts: names })),
     mirrors: inv.mirrors ?? {},
+    ansible: inv.ansible,
   };
 }
 

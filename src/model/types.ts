@@ -56,4 +56,6 @@ export interface ClusterModel {
   runOrder: RunStep[];
   /** Where downloads and images come from instead of upstream ({} when the inventory sets none). */
   mirrors: Mirrors;
+  /** How the generated Ansible rollout reaches the hosts. */
+  ansible: Inventory['ansible'];
 }

@@ -45,7 +45,8 @@ export function diffBundles(old: ReadonlyMap<string, BundleFile[]>, next: Readon
   return changes;
 }
 
-function diffFiles(before: BundleFile[], after: BundleFile[], redactions: readonly Redaction[]): FileChange[] {
+/** Compares two sets of files by path: added, removed, changed (mode and content), in path order. */
+export function diffFiles(before: readonly BundleFile[], after: readonly BundleFile[], redactions: readonly Redaction[]): FileChange[] {
   const oldByPath = new Map(before.map((f) => [f.path, f]));
   const newByPath = new Map(after.map((f) => [f.path, f]));
   const paths = [...new Set([...oldByPath.keys(), ...newByPath.keys()])].filter((p) => !DERIVED.has(p)).sort();
@@ -128,18 +129,21 @@ function certificateChange(a: Buffer, b: Buffer): string {
 
 /** Formats the changes as text for people: one block per changed host, then a count. */
 export function formatDiff(changes: readonly HostChange[]): string {
-  const out: string[] = [];
-  for (const host of changes) {
-    if (host.change === 'unchanged') continue;
-    out.push(`${host.host}: ${host.change}${host.change === 'changed' ? '' : ` (${host.files.length} files)`}`);
-    if (host.change !== 'changed') continue;
-    for (const f of host.files) {
-      const mark = f.change === 'added' ? '+' : f.change === 'removed' ? '-' : '~';
-      out.push(`  ${mark} ${f.path}${f.detail && !f.detail.includes('\n') && !f.detail.startsWith('---') ? `: ${f.detail}` : ''}`);
-      if (f.detail.includes('\n') || f.detail.startsWith('---')) out.push(...f.detail.split('\n').map((l) => `    ${l}`));
-    }
-  }
+  const out = changes.flatMap(formatHostChange);
   const count = (c: HostChange['change']) => changes.filter((h) => h.change === c).length;
   out.push(`${count('added')} hosts added, ${count('removed')} removed, ${count('changed')} changed, ${count('unchanged')} unchanged`);
   return out.join('\n') + '\n';
+}
+
+/** One host's (or folder's) block of lines: nothing when unchanged, a count when added or removed, else each file. */
+export function formatHostChange(host: HostChange): string[] {
+  if (host.change === 'unchanged') return [];
+  const out = [`${host.host}: ${host.change}${host.change === 'changed' ? '' : ` (${host.files.length} files)`}`];
+  if (host.change !== 'changed') return out;
+  for (const f of host.files) {
+    const mark = f.change === 'added' ? '+' : f.change === 'removed' ? '-' : '~';
+    out.push(`  ${mark} ${f.path}${f.detail && !f.detail.includes('\n') && !f.detail.startsWith('---') ? `: ${f.detail}` : ''}`);
+    if (f.detail.includes('\n') || f.detail.startsWith('---')) out.push(...f.detail.split('\n').map((l) => `    ${l}`));
+  }
+  return out;
 }
