@@ -118,10 +118,16 @@ test('no interface in the inventory: none or several interfaces holding the addr
     assert.is(none.status, 1, none.out);
     assert.match(none.err, `keepalived's VIP goes on the interface holding ${ADDRESS}, but no interface of this machine holds ${ADDRESS}: ${advice}`);
     assert.not.ok(existsSync(join(host.keepalived, 'kubeha-interface.conf')), 'no interface file written');
-    // --dry-run warns and goes on.
+    // --dry-run, and --root (a review on another machine), warn and go on; --root writes no interface file.
     const dry = host.run([], ['--dry-run', '--only', 'files']);
     assert.is(dry.status, 0, dry.out);
     assert.match(dry.err, `warning: keepalived's VIP goes on the interface holding ${ADDRESS}, but no interface`);
+    const root = join(dir, 'review');
+    const review = host.run([], ['--root', root, '--only', 'files']);
+    assert.is(review.status, 0, review.out);
+    assert.match(review.err, `warning: keepalived's VIP goes on the interface holding ${ADDRESS}, but no interface`);
+    assert.ok(existsSync(join(root, LB_PATHS.keepalived)), 'the bundle files are installed');
+    assert.not.ok(existsSync(join(root, LB_PATHS.interface)), 'no interface file');
   } finally {
     cleanup(dir);
   }
