@@ -133,8 +133,11 @@ async function checkLoadBalancers(bed: Testbed, lbs: string[], port: number, say
       if (state !== 'active') throw new Error(`${lb}: ${unit} is ${state}, not active`);
     }
     if (!(await listening(bed, lb, port))) throw new Error(`${lb}: nothing listens on port ${port}: haproxy does not run the bundle's haproxy.cfg`);
+    const iface = bed.hosts.get(lb)!.iface;
+    const chosen = (await bed.exec(lb, ['cat', '/etc/keepalived/kubeha-interface.conf'], 10_000)).stdout;
+    if (!chosen.endsWith(`\ninterface ${iface}\n`)) throw new Error(`${lb}: keepalived's interface file does not name ${iface}, the host's link:\n${chosen}`);
   }
-  say(`CHECK load balancers ${lbs.join(', ')}: haproxy and keepalived active under systemd, haproxy listening on :${port} (the bundle's config)`);
+  say(`CHECK load balancers ${lbs.join(', ')}: haproxy and keepalived active under systemd, haproxy listening on :${port} (the bundle's config), keepalived on ${bed.hosts.get(lbs[0]!)!.iface} (/etc/keepalived/kubeha-interface.conf)`);
 }
 
 /** A second run.sh on every host: exit 0, no file installed, no command run, no unit restarted (MainPID and start time). */

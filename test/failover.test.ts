@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { cleanup, compileDoc, NAMESPACES, tempDir, testNeeding, text } from './helpers.js';
 import { LB_PATHS, SCRIPT_USER } from '../src/render/loadbalancer.js';
 import {
-  addNamespace, deleteNamespace, fakeApiServerArgv, hasAddress, inNamespace, keepalivedDir, must, nsName, scriptUserOverlay,
+  addNamespace, deleteNamespace, fakeApiServerArgv, hasAddress, inNamespace, installedKeepalivedDir, must, nsName, scriptUserOverlay,
   selfSignedCert, sh, sleep, startDaemon, stopDaemon, waitUntil, type Daemon,
 } from './netns.js';
 
@@ -23,12 +23,13 @@ interface Node {
   ns: string;
   address: string;
   dir: string;
+  /** /etc/keepalived as run.sh installed it in the node's namespace. */
+  keepalivedDir?: string;
   haproxy?: Daemon;
   keepalived?: Daemon;
 }
 
 const rootfs = (path: string) => `rootfs${path}`;
-const holdsVip = (n: Node) => hasAddress(n.ns, 'eth0', VIP);
 
 /** Starts haproxy from the node's generated haproxy.cfg, in the foreground (-db), in its namespace. */
 function startHaproxy(n: Node): Daemon {
@@ -37,7 +38,7 @@ function startHaproxy(n: Node): Daemon {
 
 /** Starts keepalived (VRRP only, no fork, own pid files) with the node's keepalived folder at /etc/keepalived. */
 function startKeepalived(n: Node, overlay: ReturnType<typeof scriptUserOverlay>): Daemon {
-  const binds = [{ source: join(n.dir, 'keepalived'), target: '/etc/keepalived' }, ...overlay];
+  const binds = [{ source: n.keepalivedDir!, target: '/etc/keepalived' }, ...overlay];
   const argv = ['keepalived', '--vrrp', '--dont-fork', '--log-console', '--log-detail', '--no-syslog', '-f', '/etc/keepalived/keepalived.conf',
     '-p', join(n.dir, 'keepalived.pid'), '-r', join(n.dir, 'vrrp.pid'), '-c', join(n.dir, 'checkers.pid')];
   return startDaemon(`${n.name} keepalived`, inNamespace(n.ns, binds, argv), join(n.dir, 'keepalived.log'));
@@ -53,29 +54,33 @@ function killStrayVrrpChild(pidFile: string): void {
   }
 }
 
-/** The whole story for one VRRP transport; prints and returns nothing, asserts everything. */
-async function failoverScenario(vrrp: 'unicast' | 'multicast'): Promise<void> {
+/**
+ * The whole story for one VRRP transport; prints and returns nothing, asserts everything. Each node's link is named
+ * `link`; `named` puts that name in the inventory, otherwise run.sh finds it (the link holding the node's address).
+ */
+async function failoverScenario(vrrp: 'unicast' | 'multicast', link: string, named: boolean): Promise<void> {
+  const holdsVip = (n: Node) => hasAddress(n.ns, link, VIP);
   const dir = tempDir();
   const bridge = nsName(`${vrrp[0]}br`);
   const nodes: Node[] = ['a', 'b'].map((tag, i) => ({ name: `lb-${tag}`, ns: nsName(`${vrrp[0]}${tag}`), address: `${SUBNET}.${i + 1}`, dir: join(dir, tag) }));
   const daemons: Daemon[] = [];
   try {
-    // Network: a bridge in its own namespace (with a client address), one veth per load balancer, named eth0 there.
+    // Network: a bridge in its own namespace (with a client address), one veth per load balancer, named `link` there.
     addNamespace(bridge);
     must(['ip', '-n', bridge, 'link', 'add', 'br0', 'type', 'bridge']);
     must(['ip', '-n', bridge, 'addr', 'add', `${SUBNET}.254/24`, 'dev', 'br0']);
     must(['ip', '-n', bridge, 'link', 'set', 'br0', 'up']);
     for (const [i, n] of nodes.entries()) {
       addNamespace(n.ns);
-      must(['ip', '-n', bridge, 'link', 'add', `v${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', n.ns]);
+      must(['ip', '-n', bridge, 'link', 'add', `v${i}`, 'type', 'veth', 'peer', 'name', link, 'netns', n.ns]);
       must(['ip', '-n', bridge, 'link', 'set', `v${i}`, 'master', 'br0', 'up']);
-      must(['ip', '-n', n.ns, 'addr', 'add', `${n.address}/24`, 'dev', 'eth0']);
-      must(['ip', '-n', n.ns, 'link', 'set', 'eth0', 'up']);
+      must(['ip', '-n', n.ns, 'addr', 'add', `${n.address}/24`, 'dev', link]);
+      must(['ip', '-n', n.ns, 'link', 'set', link, 'up']);
     }
     // Both are control planes and load balancers, as in the runbook's cluster.
     const { hosts } = await compileDoc({
       cluster: { name: 'failover', kubernetesVersion: '1.34.2', podSubnet: '10.97.0.0/16', serviceSubnet: '10.96.0.0/16' },
-      loadBalancer: { vip: VIP, port: PORT, interface: 'eth0', virtualRouterId: 213, vrrp },
+      loadBalancer: { vip: VIP, port: PORT, ...(named ? { interface: link } : {}), virtualRouterId: 213, vrrp },
       hosts: [
         ...nodes.map((n) => ({ name: n.name, address: n.address, roles: ['control-plane', 'loadbalancer'] })),
         { name: 'etcd1', address: `${SUBNET}.31`, roles: ['etcd'] },
@@ -84,14 +89,16 @@ async function failoverScenario(vrrp: 'unicast' | 'multicast'): Promise<void> {
     const tls = selfSignedCert(dir);
     const overlay = scriptUserOverlay(dir, SCRIPT_USER);
     for (const n of nodes) {
-      keepalivedDir(join(n.dir, 'keepalived'), text(hosts, n.name, rootfs(LB_PATHS.keepalived)), text(hosts, n.name, rootfs(LB_PATHS.check)));
+      // keepalived runs with the files run.sh installed in the node's namespace (keepalived.conf and the interface it wrote).
+      n.keepalivedDir = installedKeepalivedDir(n.ns, hosts.get(n.name)!, join(n.dir, 'install'));
+      assert.ok(readFileSync(join(n.keepalivedDir, 'kubeha-interface.conf'), 'utf8').endsWith(`\ninterface ${link}\n`));
       writeFileSync(join(n.dir, 'haproxy.cfg'), text(hosts, n.name, rootfs(LB_PATHS.haproxy)));
       daemons.push(startDaemon(`${n.name} api`, ['ip', 'netns', 'exec', n.ns, ...fakeApiServerArgv(n.address, 6443, tls)], join(n.dir, 'api.log')));
       n.haproxy = startHaproxy(n);
       daemons.push(n.haproxy);
     }
     const [a, b] = nodes as [Node, Node];
-    const overHaproxy = (n: Node) => sh(['ip', 'netns', 'exec', n.ns, 'sh', join(n.dir, 'keepalived', 'check_haproxy.sh')], 5000).status === 0;
+    const overHaproxy = (n: Node) => sh(['ip', 'netns', 'exec', n.ns, 'sh', join(n.keepalivedDir!, 'check_haproxy.sh')], 5000).status === 0;
     await waitUntil('both haproxy instances to serve /healthz', () => overHaproxy(a) && overHaproxy(b), 10_000);
 
     const start = performance.now();
@@ -137,7 +144,7 @@ async function failoverScenario(vrrp: 'unicast' | 'multicast'): Promise<void> {
     const killMs = performance.now() - t0;
     await waitUntil('a client to reach the API through the first node again', viaVip, 5000);
 
-    console.log(`  ${vrrp}: VIP up ${(upMs / 1000).toFixed(2)} s after keepalived starts; moves ${(checkMs / 1000).toFixed(2)} s after the master's haproxy stops;` +
+    console.log(`  ${vrrp} on ${link} (${named ? 'named in the inventory' : 'found by run.sh'}): VIP up ${(upMs / 1000).toFixed(2)} s after keepalived starts; moves ${(checkMs / 1000).toFixed(2)} s after the master's haproxy stops;` +
       ` the recovered node is BACKUP after ${(recoverMs / 1000).toFixed(2)} s and keeps out; moves ${(killMs / 1000).toFixed(2)} s after keepalived is killed`);
     assert.ok(checkMs < 8000, `check failover within 2 × 2 s + skew, with margin (${checkMs} ms)`);
     assert.ok(killMs < 6000, `crash failover within 3 × advert_int + skew, with margin (${killMs} ms)`);
@@ -150,12 +157,12 @@ async function failoverScenario(vrrp: 'unicast' | 'multicast'): Promise<void> {
   }
 }
 
-testNeeding(['keepalived', 'haproxy', 'curl', NAMESPACES], 'unicast VRRP (the default): the VIP comes up, moves on a failed check, stays put on recovery, moves when keepalived dies', async () => {
-  await failoverScenario('unicast');
+testNeeding(['keepalived', 'haproxy', 'curl', NAMESPACES], 'unicast VRRP (the default) on ens5, found by run.sh: the VIP comes up, moves on a failed check, stays put on recovery, moves when keepalived dies', async () => {
+  await failoverScenario('unicast', 'ens5', false);
 });
 
-testNeeding(['keepalived', 'haproxy', 'curl', NAMESPACES], 'multicast VRRP: the same', async () => {
-  await failoverScenario('multicast');
+testNeeding(['keepalived', 'haproxy', 'curl', NAMESPACES], 'multicast VRRP on eth0, named in the inventory: the same', async () => {
+  await failoverScenario('multicast', 'eth0', true);
 });
 
 test.run();

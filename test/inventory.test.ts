@@ -89,11 +89,21 @@ test('the runbook example is valid and the defaults are applied', () => {
 });
 
 test('YAML and JSON give the same model', () => {
-  const yaml = `cluster:\n  kubernetesVersion: "1.34.2"\n  podSubnet: 10.97.0.0/16\n  serviceSubnet: 10.96.0.0/16\nloadBalancer: { vip: 10.0.8.100 }\nhosts:\n${runbook().hosts.map((h: any) => `  - name: ${h.name}\n    address: ${h.address}\n    roles: [${h.roles.join(', ')}]\n`).join('')}`;
+  const yaml = `cluster:\n  kubernetesVersion: "1.34.2"\n  podSubnet: 10.97.0.0/16\n  serviceSubnet: 10.96.0.0/16\nloadBalancer: { vip: 10.0.8.100, interface: eth0 }\nhosts:\n${runbook().hosts.map((h: any) => `  - name: ${h.name}\n    address: ${h.address}\n    roles: [${h.roles.join(', ')}]\n`).join('')}`;
   const fromYaml = validateInventory('inventory.yaml', yaml);
   const fromJson = validateInventory('inventory.json', JSON.stringify(runbook()));
   assert.equal(fromYaml.errors, []);
   assert.equal(fromYaml.inventory, fromJson.inventory);
+});
+
+test('the VRRP interface: none by default (run.sh finds it on the host), the inventory\'s when set, a host\'s own first', () => {
+  const doc = runbook();
+  delete doc.loadBalancer.interface;
+  doc.hosts[1].interface = 'ens224';
+  const found = modelOf(doc);
+  assert.equal(found.hosts.filter((h) => h.isLoadBalancer).map((h) => h.interface), [null, 'ens224']);
+  doc.loadBalancer.interface = 'ens192';
+  assert.equal(modelOf(doc).hosts.filter((h) => h.isLoadBalancer).map((h) => h.interface), ['ens192', 'ens224']);
 });
 
 test('roles combined on one host and loopback addresses are accepted', () => {

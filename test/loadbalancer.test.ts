@@ -1,12 +1,12 @@
 /** Load balancer files: structure, the real checkers (haproxy -c, keepalived -t, shellcheck), run.sh steps, live check script. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanup, compileDoc, generateAndUnpack, NAMESPACES, tempDir, testNeeding, text, type InventoryDoc } from './helpers.js';
 import { LB_PATHS, SCRIPT_USER } from '../src/render/loadbalancer.js';
 import {
-  addNamespace, deleteNamespace, fakeApiServerArgv, inNamespace, keepalivedDir, must, nsName, requestsLogged, scriptUserOverlay,
+  addNamespace, deleteNamespace, fakeApiServerArgv, inNamespace, installedKeepalivedDir, must, nsName, requestsLogged, scriptUserOverlay,
   selfSignedCert, sh, startDaemon, stopDaemon, waitUntil, type Daemon,
 } from './netns.js';
 
@@ -17,18 +17,21 @@ function inventory(lbCount: number, lb: Record<string, unknown> = {}): Inventory
   const hosts = Array.from({ length: lbCount }, (_, i) => ({ name: `cp${i + 1}`, address: `10.20.0.${i + 11}`, roles: ['control-plane', 'loadbalancer'] }));
   return {
     cluster: { name: 'lbtest', kubernetesVersion: '1.34.2', podSubnet: '10.97.0.0/16', serviceSubnet: '10.96.0.0/16' },
-    loadBalancer: { vip: '10.20.0.100', port: 16443, interface: 'eth0', ...lb },
+    loadBalancer: { vip: '10.20.0.100', port: 16443, ...lb },
     hosts: [...hosts, { name: 'etcd1', address: '10.20.0.31', roles: ['etcd'] }],
   };
 }
 
-/** The inventory variants every real-checker test walks. */
-const VARIANTS: { name: string; doc: InventoryDoc }[] = [
-  { name: 'two load balancers, unicast', doc: inventory(2) },
-  { name: 'three load balancers, unicast', doc: inventory(3) },
-  { name: 'one load balancer', doc: inventory(1) },
-  { name: 'multicast', doc: inventory(2, { vrrp: 'multicast', virtualRouterId: 7 }) },
-  { name: 'stats off, other port and interface', doc: inventory(2, { port: 8443, interface: 'ens5', stats: { enabled: false } }) },
+/**
+ * The inventory variants every real-checker test walks, with the interface run.sh must choose where the hosts'
+ * addresses sit on ens5: that one unless the inventory names another.
+ */
+const VARIANTS: { name: string; doc: InventoryDoc; iface: string }[] = [
+  { name: 'two load balancers, unicast', doc: inventory(2), iface: 'ens5' },
+  { name: 'three load balancers, unicast', doc: inventory(3), iface: 'ens5' },
+  { name: 'one load balancer', doc: inventory(1), iface: 'ens5' },
+  { name: 'multicast', doc: inventory(2, { vrrp: 'multicast', virtualRouterId: 7 }), iface: 'ens5' },
+  { name: 'stats off, other port, the inventory names eth0', doc: inventory(2, { port: 8443, interface: 'eth0', stats: { enabled: false } }), iface: 'eth0' },
 ];
 
 /** The body of one `name { ... }` block of keepalived.conf (no nested braces inside it). */
@@ -54,7 +57,9 @@ test('keepalived.conf: priorities, peers, VRID, password, BACKUP + nopreempt, an
     assert.match(conf, `\n  unicast_src_ip ${addresses[i]}\n`);
     assert.equal(block(conf, 'unicast_peer').trim().split(/\s+/), addresses.filter((a) => a !== addresses[i]));
     assert.match(conf, `auth_type PASS\n    auth_pass ${password}\n`);
-    assert.is(block(conf, 'virtual_ipaddress').trim(), '10.20.0.100/32 dev eth0');
+    assert.is(block(conf, 'virtual_ipaddress').trim(), '10.20.0.100/32', 'on the instance\'s interface');
+    assert.match(conf, '\n  include /etc/keepalived/kubeha-interface.conf\n  virtual_router_id');
+    assert.not.match(conf, /^\s*interface /m, 'the interface is in the file run.sh writes');
     const script = block(conf, 'vrrp_script check_haproxy');
     assert.match(script, 'script "/etc/keepalived/check_haproxy.sh"');
     for (const line of ['interval 2', 'timeout 3', 'fall 2', 'rise 2']) assert.match(script, `  ${line}\n`);
@@ -162,19 +167,24 @@ function keepalivedCheck(ns: string, folder: string, overlay: ReturnType<typeof 
   return sh(inNamespace(ns, binds, ['keepalived', '-t', '-f', `/etc/keepalived/${conf}`]));
 }
 
-testNeeding(['keepalived', NAMESPACES], 'keepalived -t accepts every generated keepalived.conf; it does flag a broken one', async () => {
+testNeeding(['keepalived', NAMESPACES], 'keepalived -t accepts every keepalived.conf as run.sh installs it, with the interface it found; it does flag a broken one', async () => {
   const dir = tempDir();
   const ns = nsName('kt');
   try {
+    // The hosts' addresses sit on ens5; eth0 exists too (for the variant whose inventory names it).
     addNamespace(ns);
     for (const dev of ['eth0', 'ens5']) must(['ip', '-n', ns, 'link', 'add', dev, 'type', 'bridge']);
+    for (const i of [11, 12, 13]) must(['ip', '-n', ns, 'addr', 'add', `10.20.0.${i}/24`, 'dev', 'ens5']);
     const overlay = scriptUserOverlay(dir, SCRIPT_USER);
     let checked = 0;
-    for (const [v, { name, doc }] of VARIANTS.entries()) {
+    for (const [v, { name, doc, iface }] of VARIANTS.entries()) {
       const { model, hosts } = await compileDoc(doc);
       for (const host of model.hosts.filter((h) => h.isLoadBalancer)) {
-        const conf = text(hosts, host.name, rootfs(LB_PATHS.keepalived));
-        const folder = keepalivedDir(join(dir, `${v}-${host.name}`), conf, text(hosts, host.name, rootfs(LB_PATHS.check)));
+        const folder = installedKeepalivedDir(ns, hosts.get(host.name)!, join(dir, `${v}-${host.name}`));
+        const conf = readFileSync(join(folder, 'keepalived.conf'), 'utf8');
+        assert.is(conf, text(hosts, host.name, rootfs(LB_PATHS.keepalived)));
+        const chosen = readFileSync(join(folder, 'kubeha-interface.conf'), 'utf8');
+        assert.ok(chosen.endsWith(`\ninterface ${iface}\n`), `${name}, ${host.name}: ${chosen}`);
         // keepalived 2.2.7 -t with a non-root script_user ends killed by its own SIGTERM (143): judge by its output.
         const r = keepalivedCheck(ns, folder, overlay);
         assert.ok(r.status === 0 || r.signal === 'SIGTERM', `${name}, ${host.name}: status ${r.status ?? r.signal}: ${r.out}`);
@@ -190,12 +200,20 @@ testNeeding(['keepalived', NAMESPACES], 'keepalived -t accepts every generated k
     assert.is(checked, 2 + 3 + 1 + 2 + 2);
     // The same harness reports errors: an unknown keyword and a too long password are printed...
     const { hosts } = await compileDoc(inventory(2));
-    const conf = text(hosts, 'cp1', rootfs(LB_PATHS.keepalived));
-    const broken = keepalivedDir(join(dir, 'broken'), conf.replace('\n  nopreempt\n', '\n  nopreemptx\n').replace(/auth_pass \w+/, 'auth_pass 123456789'), text(hosts, 'cp1', rootfs(LB_PATHS.check)));
+    const broken = installedKeepalivedDir(ns, hosts.get('cp1')!, join(dir, 'broken'));
+    const conf = readFileSync(join(broken, 'keepalived.conf'), 'utf8');
+    writeFileSync(join(broken, 'keepalived.conf'), conf.replace('\n  nopreempt\n', '\n  nopreemptx\n').replace(/auth_pass \w+/, 'auth_pass 123456789'));
     const bad = keepalivedCheck(ns, broken, overlay);
     assert.match(bad.out, "Unknown keyword 'nopreemptx'", JSON.stringify(bad));
     assert.match(bad.out, 'Truncating auth_pass');
+    // ...keepalived reads the interface from the included file: one naming a missing interface fails...
+    writeFileSync(join(broken, 'as-root.conf'), conf.replace(`script_user ${SCRIPT_USER}`, 'script_user root'));
+    writeFileSync(join(broken, 'kubeha-interface.conf'), 'interface ens9\n');
+    const noSuchLink = keepalivedCheck(ns, broken, overlay, 'as-root.conf');
+    assert.is(noSuchLink.status, 5, noSuchLink.out);
+    assert.match(noSuchLink.out, "interface ens9 for vrrp_instance kube_apiserver doesn't exist");
     // ...and a check script that is missing fails the script_user root run.
+    writeFileSync(join(broken, 'kubeha-interface.conf'), 'interface ens5\n');
     writeFileSync(join(broken, 'as-root.conf'), conf.replace(`script_user ${SCRIPT_USER}`, 'script_user root').replace('check_haproxy.sh"', 'missing.sh"'));
     const missing = keepalivedCheck(ns, broken, overlay, 'as-root.conf');
     assert.is(missing.status, 5, missing.out);
@@ -211,7 +229,9 @@ test('run.sh of a load balancer: packages, the script user, validate then start;
   let genDir: string | undefined;
   try {
     const inv = join(dir, 'inventory.json');
-    const doc = inventory(1);
+    // The inventory names the interface: with --root run.sh writes it as is (the fast test of the one it finds is
+    // test/vrrp-interface.test.ts).
+    const doc = inventory(1, { interface: 'eth0' });
     doc.hosts.push({ name: 'lb2', address: '10.20.0.21', roles: ['loadbalancer'] });
     writeFileSync(inv, JSON.stringify(doc));
     const gen = await generateAndUnpack(inv, join(dir, 'secrets'));

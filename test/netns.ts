@@ -70,16 +70,6 @@ export function scriptUserOverlay(dir: string, user: string): Bind[] {
   return [{ source: join(dir, 'passwd'), target: '/etc/passwd' }, { source: join(dir, 'group'), target: '/etc/group' }];
 }
 
-/** Writes a keepalived directory (keepalived.conf, check_haproxy.sh 0755, the folder 0755) and returns it. */
-export function keepalivedDir(dir: string, conf: string, checkScript: string): string {
-  mkdirSync(dir, { recursive: true });
-  chmodSync(dir, 0o755);
-  writeFileSync(join(dir, 'keepalived.conf'), conf);
-  writeFileSync(join(dir, 'check_haproxy.sh'), checkScript, { mode: 0o755 });
-  chmodSync(join(dir, 'check_haproxy.sh'), 0o755);
-  return dir;
-}
-
 /** A running child process whose output goes to a log file. */
 export interface Daemon {
   name: string;
@@ -163,4 +153,21 @@ export function requestsLogged(log: string, path: string): number {
 /** Whether namespace ns has address on dev. */
 export function hasAddress(ns: string, dev: string, address: string): boolean {
   return sh(['ip', '-n', ns, '-4', '-o', 'addr', 'show', 'dev', dev], 5000).out.includes(` inet ${address}/`);
+}
+
+/**
+ * The keepalived folder exactly as a load balancer's run.sh installs it: writes the host's compiled bundle under dir,
+ * runs its run.sh --root dir/root --only files in namespace ns (where it finds the VRRP interface as on a host) and
+ * returns dir/root/etc/keepalived. Throws with run.sh's output when it fails.
+ */
+export function installedKeepalivedDir(ns: string, bundle: ReadonlyMap<string, { path: string; mode: number; bytes: Buffer }>, dir: string): string {
+  const unpacked = join(dir, 'bundle');
+  for (const f of bundle.values()) {
+    mkdirSync(join(unpacked, f.path, '..'), { recursive: true });
+    writeFileSync(join(unpacked, f.path), f.bytes, { mode: f.mode });
+    chmodSync(join(unpacked, f.path), f.mode);
+  }
+  mkdirSync(join(dir, 'root'), { recursive: true });
+  must(['ip', 'netns', 'exec', ns, 'bash', join(unpacked, 'run.sh'), '--root', join(dir, 'root'), '--only', 'files']);
+  return join(dir, 'root', 'etc', 'keepalived');
 }

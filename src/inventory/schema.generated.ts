@@ -21,7 +21,7 @@ export type RFC1123Name = string;
  */
 export type Port = number;
 /**
- * Interface that carries the VIP; a host may override it.
+ * Interface that carries the VIP. Default: on each load balancer, the one interface holding the host's address, found by run.sh at run time (it stops with what to set when none or several hold it). Set it to override; a host may override it too.
  */
 export type InterfaceName = string;
 /**
@@ -58,7 +58,7 @@ export type RegistryMirrorURL = string;
  */
 export type RFC1123Name2 = string;
 /**
- * Overrides loadBalancer.interface on this host.
+ * Overrides loadBalancer.interface on this host (run.sh checks that it exists).
  */
 export type InterfaceName1 = string;
 

@@ -33,7 +33,7 @@ export interface Inventory {
   loadBalancer?: {
     vip: string;
     port: number;
-    interface: string;
+    interface?: string;
     vrrp: 'unicast' | 'multicast';
     virtualRouterId?: number;
     dnsName?: string;

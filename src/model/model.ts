@@ -61,7 +61,7 @@ function hostModel(inv: Inventory, h: InventoryHost, init: InventoryHost, loadBa
     name: h.name,
     address: h.address,
     roles: h.roles,
-    interface: h.interface ?? inv.loadBalancer?.interface ?? 'eth0',
+    interface: h.interface ?? inv.loadBalancer?.interface ?? null,
     isControlPlane: has('control-plane'),
     isWorker: has('worker'),
     isEtcd: has('etcd'),

@@ -6,8 +6,8 @@ export interface HostModel {
   name: string;
   address: string;
   roles: readonly Role[];
-  /** Interface that carries the VIP on this host. */
-  interface: string;
+  /** Interface that carries the VIP on this host as the inventory names it; null: the one holding `address`, found by run.sh. */
+  interface: string | null;
   isControlPlane: boolean;
   isWorker: boolean;
   isEtcd: boolean;

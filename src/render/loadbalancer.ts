@@ -13,7 +13,13 @@ export const LB_PATHS = {
   haproxy: '/etc/haproxy/haproxy.cfg',
   keepalived: '/etc/keepalived/keepalived.conf',
   check: '/etc/keepalived/check_haproxy.sh',
+  /** Written by run.sh on the host ("interface NAME"), included by keepalived.conf: the name may be known only there. */
+  interface: '/etc/keepalived/kubeha-interface.conf',
 } as const;
+
+/** What run.sh says when it cannot find keepalived's interface; bash text, $lb_problem says why (interface_holding). */
+const FIND_INTERFACE_ADVICE = "keepalived's VIP goes on the interface holding $KUBEHA_ADDRESS, but $lb_problem: " +
+  'set loadBalancer.interface (or this host\'s interface) in the inventory to the interface for the VIP and generate again';
 
 /** The unprivileged user keepalived runs its check script as (created by run.sh). */
 export const SCRIPT_USER = 'keepalived_script';
@@ -84,7 +90,10 @@ export function renderKeepalived(ctx: RenderContext): string {
     design: keepalivedDesign(host, model.hosts.filter((h) => h.isLoadBalancer), VRRP_CHECK, ADVERT_INT),
     instance: {
       name: 'kube_apiserver',
-      interface: host.interface,
+      interfaceFile: LB_PATHS.interface,
+      interfaceNote: host.interface === null
+        ? `in the included file, written by run.sh: the one holding ${host.address} on this host`
+        : `in the included file, written by run.sh: ${host.interface}, as the inventory sets it`,
       virtualRouterId: lb.virtualRouterId,
       priority: host.vrrpPriority,
       advertInt: ADVERT_INT,
@@ -126,29 +135,52 @@ export interface LbService {
   unit: string;
   validate: string[];
   onChange: 'reload' | 'restart';
+  /** Files run.sh writes on the host (not in the bundle) whose change reloads the service too. */
+  hostConfigs: string[];
 }
 
 /** haproxy first: keepalived's check goes through it. Both reload without dropping connections or the VIP. */
 export const LB_SERVICES: readonly LbService[] = [
-  { unit: 'haproxy', validate: [`haproxy -c -q -f ${LB_PATHS.haproxy}`], onChange: 'reload' },
-  // keepalived -t cannot validate here: with a non-root script_user it always ends with status 143 (2.2.7).
-  { unit: 'keepalived', validate: [], onChange: 'reload' },
+  { unit: 'haproxy', validate: [`haproxy -c -q -f ${LB_PATHS.haproxy}`], onChange: 'reload', hostConfigs: [] },
+  // keepalived -t cannot validate here: with a non-root script_user it always ends with status 143 (2.2.7). A reload
+  // also moves the VIP to a new interface (measured with 2.2.7: gone from the old one, on the new one).
+  { unit: 'keepalived', validate: [], onChange: 'reload', hostConfigs: [LB_PATHS.interface] },
 ];
 
 /** The services with the files whose change reloads them (the artifacts' `restarts`). */
 function servicesView(): (LbService & { configs: string[] })[] {
   return LB_SERVICES.map((s) => ({
     ...s,
-    configs: loadBalancerArtifacts.filter((a) => a.restarts?.includes(`${s.unit}.service`)).map((a) => a.path),
+    configs: [...loadBalancerArtifacts.filter((a) => a.restarts?.includes(`${s.unit}.service`)).map((a) => a.path), ...s.hostConfigs],
   }));
+}
+
+/** The first comment line of LB_PATHS.interface, as a bash word. */
+function interfaceComment(host: HostModel): string {
+  const from = host.interface === null ? 'the interface holding $KUBEHA_ADDRESS' : "the inventory's interface";
+  return `"# keepalived's VRRP interface on $KUBEHA_HOST, written by kubeha's run.sh: ${from}."`;
+}
+
+/** Preflight: the inventory's interface exists, or exactly one interface holds the host's address. */
+function interfaceCheck(ctx: RenderContext): string {
+  const { host } = ctx;
+  return host.interface === null
+    ? renderTemplate(ctx.templates, 'loadbalancer/interface-check-found.sh.ejs', { advice: FIND_INTERFACE_ADVICE })
+    : renderTemplate(ctx.templates, 'loadbalancer/interface-check-named.sh.ejs', { iface: shellQuote(host.interface) });
+}
+
+/** Files: writes LB_PATHS.interface with the inventory's interface or the one found on the host. */
+function interfaceFile(ctx: RenderContext): string {
+  const { host } = ctx;
+  const common = { file: LB_PATHS.interface, comment: interfaceComment(host) };
+  return host.interface === null
+    ? renderTemplate(ctx.templates, 'loadbalancer/interface-file-found.sh.ejs', { ...common, advice: FIND_INTERFACE_ADVICE })
+    : renderTemplate(ctx.templates, 'loadbalancer/interface-file-named.sh.ejs', { ...common, line: shellQuote(`interface ${host.interface}`) });
 }
 
 /** run.sh steps of load balancer hosts. */
 export const loadBalancerSteps: readonly Step[] = [
-  {
-    phase: 'preflight', name: 'the VRRP interface exists', when: loadBalancer,
-    script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/preflight-interface.sh.ejs', { iface: shellQuote(ctx.host.interface) }),
-  },
+  { phase: 'preflight', name: 'the VRRP interface exists', when: loadBalancer, script: interfaceCheck },
   {
     phase: 'packages', name: 'haproxy, keepalived, curl and procps; the keepalived_script user', when: loadBalancer,
     script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/packages.sh.ejs', {
@@ -157,6 +189,7 @@ export const loadBalancerSteps: readonly Step[] = [
       scriptUser: SCRIPT_USER,
     }),
   },
+  { phase: 'files', name: "keepalived's VRRP interface", when: loadBalancer, script: interfaceFile },
   {
     phase: 'services', name: 'haproxy and keepalived: validate, start, reload on change', when: loadBalancer,
     script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/services.sh.ejs', { services: servicesView() }),
