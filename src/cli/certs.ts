@@ -1,7 +1,6 @@
 /** gen certs (list) and gen certs renew. */
 import { webcrypto } from 'node:crypto';
 import { parseCertificate, sansOf } from '../pki/inspect.js';
-import { renewLeaves } from '../pki/renew.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { loadSecrets, saveSecrets } from './secrets-store.js';
@@ -52,6 +51,8 @@ export async function renewCertificates(inv: Invocation, now: Date, io: Console)
   let renewed;
   try {
     const stored = loadSecrets(inv.secrets);
+    // Imported here: it loads @peculiar/x509, which gen (importing this module for EXPIRY_WARNING_DAYS) must not pay for.
+    const { renewLeaves } = await import('../pki/renew.js');
     const result = await renewLeaves(stored, inv.withinDays, { now, crypto: webcrypto as unknown as Crypto });
     renewed = result.renewed;
     if (renewed.length) saveSecrets(inv.secrets, result.secrets);
