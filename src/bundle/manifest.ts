@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Artifact, RenderContext, Step } from '../render/context.js';
 import { renderRunScript } from '../render/run-script.js';
+import { sharedRender } from '../render/shared.js';
 
 /** A file of a bundle: path inside the host folder, mode, contents. */
 export interface BundleFile {
@@ -17,7 +18,7 @@ export function hostFiles(ctx: RenderContext, artifacts: readonly Artifact[], st
   const rootfs = mine.map((a): BundleFile => {
     if (seen.has(a.path)) throw new Error(`two artifacts install ${a.path} on ${ctx.host.name}`);
     seen.add(a.path);
-    return { path: `rootfs${a.path}`, mode: a.mode, bytes: a.sameOnEveryHost ? shared(ctx, a) : toBytes(a.render(ctx)) };
+    return { path: `rootfs${a.path}`, mode: a.mode, bytes: a.sameOnEveryHost ? sharedRender(ctx, a, 'cluster', () => toBytes(a.render(ctx))) : toBytes(a.render(ctx)) };
   }).sort(byPath);
   const runScript: BundleFile = {
     path: 'run.sh',
@@ -29,19 +30,6 @@ export function hostFiles(ctx: RenderContext, artifacts: readonly Artifact[], st
 }
 
 const toBytes = (rendered: string | Buffer): Buffer => (typeof rendered === 'string' ? Buffer.from(rendered, 'utf8') : rendered);
-
-/** Renders of artifacts that are the same on every host, once per (secrets, model): large clusters render them once. */
-const sharedRenders = new WeakMap<object, WeakMap<object, Map<Artifact, Buffer>>>();
-
-function shared(ctx: RenderContext, artifact: Artifact): Buffer {
-  let byModel = sharedRenders.get(ctx.secrets);
-  if (!byModel) sharedRenders.set(ctx.secrets, (byModel = new WeakMap()));
-  let renders = byModel.get(ctx.model);
-  if (!renders) byModel.set(ctx.model, (renders = new Map()));
-  let bytes = renders.get(artifact);
-  if (!bytes) renders.set(artifact, (bytes = toBytes(artifact.render(ctx))));
-  return bytes;
-}
 
 /** SHA-256 of a buffer, remembered for shared renders (the same Buffer object on every host). */
 const digests = new WeakMap<Buffer, string>();
