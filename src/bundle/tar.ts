@@ -5,7 +5,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { compareUtf8, type BundleFile } from './manifest.js';
-import { PAX_HEADER_NAME, paxRecords, TAR_BLOCK, TAR_END, tarHeader, type Header } from './ustar.js';
+import { nameFields, PAX_HEADER_NAME, paxRecords, TAR_BLOCK, TAR_END, writeHeader, type Header } from './ustar.js';
 
 /** Every entry's mtime: 2000-01-01T00:00:00Z, so the same files give the same bytes. */
 export const FIXED_MTIME = new Date(Date.UTC(2000, 0, 1));
@@ -14,37 +14,35 @@ export const GZIP_LEVEL = 6;
 /** gzip header OS byte: 3 (Unix) on every platform. */
 const GZIP_OS_UNIX = 3;
 
-/** One block run of the tar: a header, or data padded to whole blocks. */
-type Part = Buffer;
-
-/** Builds `<folder>/...` as a tar (uid/gid 0, fixed mtime, sorted entries with explicit modes). */
+/** Builds `<folder>/...` as a tar (uid/gid 0, fixed mtime, sorted entries with explicit modes), in one buffer. */
 export function buildTar(folder: string, files: readonly BundleFile[]): Buffer {
   const mtime = FIXED_MTIME.getTime() / 1000;
-  const parts: Part[] = [];
-  let size = TAR_END;
-  const push = (part: Part, length = part.length) => {
-    parts.push(part);
-    size += padded(length);
-  };
-  for (const entry of entries(folder, files)) {
+  const planned = entries(folder, files).map((entry) => {
     const header: Header = { name: entry.name, mode: entry.mode, size: entry.bytes?.length ?? 0, mtime, type: entry.bytes ? 'file' : 'directory' };
-    const plain = tarHeader(header);
-    if (plain) {
-      push(plain);
-    } else {
-      // The name fits no ustar header (too long to split, or not ASCII): a PAX record carries it, as tar-stream does.
-      const records = paxRecords(entry.name);
-      push(tarHeader({ ...header, name: PAX_HEADER_NAME, size: records.length, type: 'pax-header' })!);
-      push(records);
-      push(tarHeader({ ...header, name: PAX_HEADER_NAME })!);
-    }
-    if (entry.bytes && entry.bytes.length) push(entry.bytes);
-  }
+    const fields = nameFields(entry.name);
+    // A name that fits no ustar header goes in a PAX record, as tar-stream writes it.
+    const pax = fields ? null : paxRecords(entry.name);
+    return { header, fields, pax, bytes: entry.bytes };
+  });
+  const size = planned.reduce((n, p) => n + TAR_BLOCK + (p.pax ? TAR_BLOCK + padded(p.pax.length) : 0) + padded(p.header.size), TAR_END);
   const tar = Buffer.alloc(size);
-  let offset = 0;
-  for (const part of parts) {
-    part.copy(tar, offset);
-    offset += padded(part.length);
+  let at = 0;
+  const put = (bytes: Buffer) => {
+    bytes.copy(tar, at);
+    at += padded(bytes.length);
+  };
+  for (const { header, fields, pax, bytes } of planned) {
+    if (pax) {
+      const paxFields = { name: PAX_HEADER_NAME, prefix: '' };
+      writeHeader(tar, at, { ...header, size: pax.length, type: 'pax-header' }, paxFields);
+      at += TAR_BLOCK;
+      put(pax);
+      writeHeader(tar, at, header, paxFields);
+    } else {
+      writeHeader(tar, at, header, fields!);
+    }
+    at += TAR_BLOCK;
+    if (bytes) put(bytes);
   }
   return tar;
 }

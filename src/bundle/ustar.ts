@@ -19,28 +19,30 @@ export interface Header {
 const TYPE_FLAGS: Record<Header['type'], number> = { file: 0x30, directory: 0x35, 'pax-header': 0x78 };
 const NAME_MAX = 100;
 const PREFIX_MAX = 155;
+/** uid, gid and device numbers: 0, as six octal digits and a space. */
+const ZERO_ID = '000000 ';
+const USTAR_MAGIC = 'ustar\u000000';
 /** Field offsets of the ustar header. */
 const AT = { mode: 100, uid: 108, gid: 116, size: 124, mtime: 136, checksum: 148, type: 156, magic: 257, devmajor: 329, devminor: 337, prefix: 345 };
 
-/** One header block, or null when the name fits no ustar header (then a PAX record must carry it). */
-export function tarHeader(h: Header): Buffer | null {
+/** Where a header's name goes: ustar's name and prefix fields, or null when a PAX record must carry it. */
+export type NameFields = { name: string; prefix: string } | null;
+
+/** Writes one header block at `at` in `tar` (zero-filled there), with the given name fields. */
+export function writeHeader(tar: Buffer, at: number, h: Header, fields: { name: string; prefix: string }): void {
   if (h.size >= 8 ** 11) throw new Error(`${h.name}: ${h.size} bytes do not fit a ustar size field`);
-  const split = splitName(h.name);
-  if (!split) return null;
-  const block = Buffer.alloc(TAR_BLOCK);
-  block.write(split.name, 0, 'latin1');
-  block.write(octal(h.mode & 0o7777, 6), AT.mode, 'latin1');
-  block.write(octal(0, 6), AT.uid, 'latin1');
-  block.write(octal(0, 6), AT.gid, 'latin1');
-  block.write(octal(h.size, 11), AT.size, 'latin1');
-  block.write(octal(h.mtime, 11), AT.mtime, 'latin1');
-  block[AT.type] = TYPE_FLAGS[h.type];
-  block.write('ustar\u000000', AT.magic, 'latin1');
-  block.write(octal(0, 6), AT.devmajor, 'latin1');
-  block.write(octal(0, 6), AT.devminor, 'latin1');
-  if (split.prefix) block.write(split.prefix, AT.prefix, 'latin1');
-  block.write(octal(checksum(block), 6), AT.checksum, 'latin1');
-  return block;
+  tar.write(fields.name, at, 'latin1');
+  tar.write(octal(h.mode & 0o7777, 6), at + AT.mode, 'latin1');
+  tar.write(ZERO_ID, at + AT.uid, 'latin1');
+  tar.write(ZERO_ID, at + AT.gid, 'latin1');
+  tar.write(octal(h.size, 11), at + AT.size, 'latin1');
+  tar.write(octal(h.mtime, 11), at + AT.mtime, 'latin1');
+  tar[at + AT.type] = TYPE_FLAGS[h.type];
+  tar.write(USTAR_MAGIC, at + AT.magic, 'latin1');
+  tar.write(ZERO_ID, at + AT.devmajor, 'latin1');
+  tar.write(ZERO_ID, at + AT.devminor, 'latin1');
+  if (fields.prefix) tar.write(fields.prefix, at + AT.prefix, 'latin1');
+  tar.write(octal(checksum(tar, at), 6), at + AT.checksum, 'latin1');
 }
 
 /** A PAX extended header body holding the path (`<length> path=<name>\n`). */
@@ -53,7 +55,7 @@ export function paxRecords(name: string): Buffer {
 }
 
 /** Splits a name into ustar's name and prefix at slashes from the left; null for non-ASCII or unsplittable names. */
-function splitName(full: string): { name: string; prefix: string } | null {
+export function nameFields(full: string): NameFields {
   if (!/^[\x00-\x7f]*$/.test(full)) return null;
   let name = full;
   let prefix = '';
@@ -72,10 +74,10 @@ function octal(value: number, digits: number): string {
   return (text.length > digits ? '7'.repeat(digits) : text.padStart(digits, '0')) + ' ';
 }
 
-/** The header checksum: every byte summed, the checksum field counted as spaces. */
-function checksum(block: Buffer): number {
+/** The header checksum: every byte of the block at `at` summed, the checksum field counted as spaces. */
+function checksum(tar: Buffer, at: number): number {
   let sum = 8 * 0x20;
-  for (let i = 0; i < AT.checksum; i++) sum += block[i]!;
-  for (let i = AT.type; i < TAR_BLOCK; i++) sum += block[i]!;
+  for (let i = at; i < at + AT.checksum; i++) sum += tar[i]!;
+  for (let i = at + AT.type; i < at + TAR_BLOCK; i++) sum += tar[i]!;
   return sum;
 }
