@@ -2,7 +2,7 @@
 import { hostFiles, type BundleFile } from './bundle/manifest.js';
 import type { ClusterModel, HostModel } from './model/types.js';
 import type { Secrets } from './pki/secrets.js';
-import { ARTIFACTS, STEPS } from './render/artifacts.js';
+import { artifactsFor, STEPS } from './render/artifacts.js';
 import type { Templates } from './render/context.js';
 
 /** The inputs of compile besides the model. */
@@ -18,7 +18,7 @@ export function compile(model: ClusterModel, deps: CompileDeps): Map<string, Bun
 
 /** Compiles one host's files (run.sh, SHA256SUMS, rootfs/...), sorted by path. */
 export function compileHost(model: ClusterModel, host: HostModel, deps: CompileDeps): BundleFile[] {
-  return hostFiles({ model, host, secrets: deps.secrets, templates: deps.templates }, ARTIFACTS, STEPS);
+  return hostFiles({ model, host, secrets: deps.secrets, templates: deps.templates }, artifactsFor(model), STEPS);
 }
 
 export type { BundleFile } from './bundle/manifest.js';

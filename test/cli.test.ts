@@ -118,24 +118,29 @@ test('a failed run leaves the previous output untouched; other files in the outp
   }
 });
 
-test('two writers cannot interleave: a held lock stops gen and renew; an interrupted swap is reported, not guessed', async () => {
+test('two writers cannot interleave: a held lock stops gen and renew; an interrupted swap is rolled back, not guessed', async () => {
   const work = tempDir();
   try {
     const args = ['--out', join(work, 'out'), '--secrets', join(work, 'secrets')];
     assert.is((await runCli([EXAMPLE, ...args, '--quiet'])).code, 0);
     assert.not.ok(readdirSync(work).includes('secrets.lock'), 'the lock is released');
-    writeFileSync(join(work, 'secrets.lock'), '4242\n');
+    // A live holder (this test's own pid): refused. Stale locks are covered in folders.test.ts.
+    writeFileSync(join(work, 'secrets.lock'), `${process.pid}\n`);
     const locked = await runCli([EXAMPLE, ...args]);
     assert.is(locked.code, 1);
-    assert.is(locked.err, `secrets: ${join(work, 'secrets.lock')} exists: another gen (pid 4242) is writing ${join(work, 'secrets')}; if none is running (it was killed), delete ${join(work, 'secrets.lock')}\nNothing was written.\n`);
+    assert.is(locked.err, `secrets: ${join(work, 'secrets.lock')} exists: another gen (pid ${process.pid}) is writing ${join(work, 'secrets')}; if none is running (it was killed), delete ${join(work, 'secrets.lock')}\nNothing was written.\n`);
     assert.is((await runCli(['certs', 'renew', '--secrets', join(work, 'secrets')])).code, 1);
     execFileSync('rm', [join(work, 'secrets.lock')]);
-    // A run killed between its two renames leaves only secrets.kubeha-old: say so instead of making a new CA.
+    // A run killed between its two renames leaves only secrets.kubeha-old: put it back instead of making a new CA.
+    const ca = readFileSync(join(work, 'secrets', 'ca.crt'));
     execFileSync('mv', [join(work, 'secrets'), join(work, 'secrets.kubeha-old')]);
+    const readOnly = await runCli(['certs', '--secrets', join(work, 'secrets')]);
+    assert.is(readOnly.code, 1);
+    assert.match(readOnly.err, 'secrets.kubeha-old was left by an interrupted run: run gen (or gen certs renew) to put it back');
     const interrupted = await runCli([EXAMPLE, ...args]);
-    assert.is(interrupted.code, 1);
-    assert.match(interrupted.err, `secrets.kubeha-old was left by an interrupted run: rename it back to secrets`);
-    assert.not.ok(readdirSync(work).includes('secrets'), 'no new secrets folder (no new CA) was made');
+    assert.is(interrupted.code, 0, interrupted.err);
+    assert.match(interrupted.err, `restored ${join(work, 'secrets')} from ${join(work, 'secrets.kubeha-old')}`);
+    assert.ok(readFileSync(join(work, 'secrets', 'ca.crt')).equals(ca), 'the same CA, no new one');
   } finally {
     cleanup(work);
   }

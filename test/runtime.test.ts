@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { parse as parseToml } from 'smol-toml';
 import { compileDoc, text, type InventoryDoc } from './helpers.js';
 import { COMMENT_SWAP_SED, RUNTIME_PATHS, SWAP_FSTAB_ERE } from '../src/render/kubernetes.js';
-import { CRI_DOCKERD, PAUSE_VERSIONS } from '../src/render/runtime.js';
+import { CRI_DOCKERD } from '../src/render/runtime.js';
+import { PAUSE_VERSIONS } from '../src/model/images.js';
 
 const rootfs = (path: string) => `rootfs${path}`;
 

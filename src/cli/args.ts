@@ -1,5 +1,6 @@
 /** Command-line parsing: commands, their options, and usage texts. */
 import { parseArgs } from 'node:util';
+import { normaliseFolder, overlap } from './folders.js';
 
 /** A wrong command line: prints the message and exits 2. */
 export class UsageError extends Error {
@@ -10,7 +11,7 @@ export class UsageError extends Error {
 }
 
 /** The commands of gen. */
-export type Command = 'gen' | 'validate' | 'plan' | 'diff' | 'check' | 'certs' | 'renew';
+export type Command = 'gen' | 'validate' | 'plan' | 'diff' | 'check' | 'certs' | 'renew' | 'artifacts';
 
 /** A parsed command line. */
 export interface Invocation {
@@ -31,6 +32,7 @@ const MAIN_USAGE = `Usage: gen INVENTORY [--out DIR] [--secrets DIR] [--check] [
        gen check INVENTORY [--out DIR] [--secrets DIR]
        gen certs [--secrets DIR]
        gen certs renew [--within DAYS] [--secrets DIR]
+       gen artifacts INVENTORY [--json]
 
 Compiles an inventory (JSON or YAML) into one tarball per host for a highly available kubeadm cluster.
 
@@ -42,6 +44,7 @@ Commands:
   check INVENTORY     exit 1 when DIR is not exactly what INVENTORY and the secrets produce (for CI)
   certs               list the stored certificates, their hosts, SANs and expiry
   certs renew         re-issue leaf certificates expiring within DAYS (default 30) from the stored CAs
+  artifacts INVENTORY every download (with its SHA-256), package repository and container image: what to mirror
 
 Options:
   --out DIR       output folder (default: out)
@@ -86,6 +89,13 @@ Exit status 0 when DIR (default: out) holds exactly the tarballs INVENTORY and t
 Lists every certificate in the secrets folder (default: secrets) with its subject, hosts, SANs
 and expiry, and warns about those that expire within 30 days. Writes nothing.
 `,
+  artifacts: `Usage: gen artifacts INVENTORY [--json]
+
+Lists what the cluster downloads, after the inventory's mirrors: every file run.sh fetches with its
+SHA-256, every package repository with its signing key, and every container image (control plane,
+kube-proxy, coredns, pause, flannel) as the generated configs name it, with its upstream source.
+Fill a mirror from it before going offline. Writes nothing.
+`,
   renew: `Usage: gen certs renew [--within DAYS] [--secrets DIR]
 
 Re-issues every leaf certificate that expires within DAYS days (default 30) from the stored CAs,
@@ -94,7 +104,7 @@ bundles install the renewed certificates and restart only the services that use 
 `,
 };
 
-const SUBCOMMANDS = new Set<string>(['validate', 'plan', 'diff', 'check', 'certs']);
+const SUBCOMMANDS = new Set<string>(['validate', 'plan', 'diff', 'check', 'certs', 'artifacts']);
 
 /** Parses argv (without node and the script). */
 export function parseCommandLine(argv: readonly string[]): Invocation {
@@ -129,8 +139,8 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   const invocation: Invocation = {
     command,
     inventory: positionals[0] ?? null,
-    out: values.out ?? 'out',
-    secrets: values.secrets ?? 'secrets',
+    out: folderOption('out', values.out, command),
+    secrets: folderOption('secrets', values.secrets, command),
     help: values.help ?? false,
     quiet: values.quiet ?? false,
     json: values.json ?? false,
@@ -142,14 +152,25 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     throw new UsageError(positionals.length === 0 ? 'missing INVENTORY' : `unexpected argument ${positionals[1]}`, USAGE[command]);
   }
   if (!takesInventory && positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`, USAGE[command]);
-  if ((command === 'validate' || command === 'plan') && (values.out !== undefined || values.secrets !== undefined)) {
+  if ((command === 'validate' || command === 'plan' || command === 'artifacts') && (values.out !== undefined || values.secrets !== undefined)) {
     throw new UsageError(`gen ${command} takes no --out or --secrets`, USAGE[command]);
   }
   if ((command === 'certs' || command === 'renew') && values.out !== undefined) throw new UsageError(`gen certs takes no --out`, USAGE[command]);
+  if (values.out !== undefined || values.secrets !== undefined) {
+    if (overlap(invocation.out, invocation.secrets)) throw new UsageError('--out and --secrets must be separate folders, neither inside the other', USAGE[command]);
+  }
   if (values.within !== undefined) {
     if (command !== 'renew') throw new UsageError('--within goes with gen certs renew', USAGE[command]);
     if (!/^[0-9]{1,5}$/.test(values.within)) throw new UsageError(`--within takes a whole number of days, not ${values.within}`, USAGE[command]);
     invocation.withinDays = Number(values.within);
   }
   return invocation;
+}
+
+/** A folder option, normalised (`out/` is `out`); a UsageError for one kubeha cannot replace as a whole (`.`, `/`, `..`). */
+function folderOption(name: 'out' | 'secrets', value: string | undefined, command: Command): string {
+  if (value === undefined) return name;
+  const folder = normaliseFolder(value);
+  if (folder === null) throw new UsageError(`--${name} ${value} cannot be replaced as a whole: name a folder of its own (such as ${name})`, USAGE[command]);
+  return folder;
 }

@@ -1,7 +1,6 @@
 /** Durable writes and whole-folder swaps: the CLI's only ways of changing files. */
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { SecretsError } from '../pki/errors.js';
-import { dirname } from 'node:path';
+import { chmodSync, closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /** A folder written beside its target, waiting to be swapped in (commit) or thrown away (abort). */
 export interface Staged {
@@ -36,27 +35,39 @@ export function swapIn(fresh: string, dir: string): void {
   }
 }
 
-/**
- * Takes `<secrets>.lock` for a command that writes the secrets folder, so two runs cannot interleave their swaps.
- * Returns the release function; throws SecretsError when another run holds the lock.
- */
-export function lockSecrets(secretsDir: string): () => void {
-  const lock = `${secretsDir}.lock`;
-  mkdirSync(dirname(lock), { recursive: true });
-  let fd: number;
+/** Whether anything (even a dangling link) has this name. */
+export function entryExists(path: string): boolean {
   try {
-    fd = openSync(lock, 'wx', 0o600);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    let holder = '';
-    try {
-      holder = readFileSync(lock, 'utf8').trim();
-    } catch {
-      // unreadable: report without the pid
-    }
-    throw new SecretsError([`${lock} exists: another gen${holder ? ` (pid ${holder})` : ''} is writing ${secretsDir}; if none is running (it was killed), delete ${lock}`]);
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
-  writeFileSync(fd, `${process.pid}\n`);
-  closeSync(fd);
-  return () => rmSync(lock, { force: true });
+}
+
+/** Staging names kubeha uses beside a folder and, before paths were normalised, inside it (`--out out/`). */
+const STAGES = ['.kubeha-new', '.kubeha-old'];
+
+/**
+ * Finishes or rolls back a swap of `dir` that a killed run left half done, and removes staging copies it left,
+ * saying what it did through `warn`. Call it holding the folder's lock.
+ */
+export function recoverInterruptedSwap(dir: string, warn: (text: string) => void): void {
+  const old = `${dir}.kubeha-old`;
+  const fresh = `${dir}.kubeha-new`;
+  if (entryExists(old) && !entryExists(dir)) {
+    renameSync(old, dir);
+    warn(`restored ${dir} from ${old} (an interrupted run had moved it aside)\n`);
+  } else if (entryExists(old)) {
+    rmSync(old, { recursive: true, force: true });
+    warn(`removed ${old}: the previous copy left by an interrupted run (${dir} was already swapped in)\n`);
+  }
+  if (entryExists(fresh)) {
+    rmSync(fresh, { recursive: true, force: true });
+    warn(`removed ${fresh}: a half-made copy left by an interrupted run\n`);
+  }
+  for (const inner of STAGES.map((s) => join(dir, s)).filter(entryExists)) {
+    rmSync(inner, { recursive: true, force: true });
+    warn(`removed ${inner}: a copy an older kubeha left inside the folder (when given with a trailing slash)\n`);
+  }
 }

@@ -4,7 +4,8 @@ import { parseCertificate, sansOf } from '../pki/inspect.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { loadSecrets, saveSecrets } from './secrets-store.js';
-import { lockSecrets } from './atomic.js';
+import { withFolderLocks } from './lock.js';
+import { realFolder } from './folders.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Certificates expiring within this many days are flagged. */
@@ -12,7 +13,7 @@ export const EXPIRY_WARNING_DAYS = 30;
 
 /** gen certs: one block per certificate; exit 0 (expiring certificates are warnings). */
 export function listCertificates(inv: Invocation, now: Date, io: Console): number {
-  const secrets = loadSecrets(inv.secrets);
+  const secrets = loadSecrets(realFolder(inv.secrets, 'secrets'), { warn: io.err });
   const certs = [...secrets.files.keys()].filter((p) => p.endsWith('.crt')).sort().map((path) => {
     const cert = parseCertificate(secrets.files.get(path)!);
     const sans = sansOf(cert);
@@ -37,28 +38,25 @@ export function listCertificates(inv: Invocation, now: Date, io: Console): numbe
       '',
     ].join('\n') + '\n');
   }
-  const expiring = certs.filter((c) => c.expiringSoon);
-  if (expiring.length) {
-    const leaves = expiring.filter((c) => !c.isCA).length;
-    io.err(`warning: ${expiring.length} certificate(s) expire within ${EXPIRY_WARNING_DAYS} days` + (leaves ? `: run gen certs renew --secrets ${inv.secrets}, then gen again\n` : '\n'));
-  }
+  const expired = certs.filter((c) => c.daysLeft < 0);
+  const expiring = certs.filter((c) => c.expiringSoon && c.daysLeft >= 0);
+  const renew = (list: typeof certs) => (list.some((c) => !c.isCA) ? `: run gen certs renew --secrets ${inv.secrets}, then gen again\n` : '\n');
+  if (expired.length) io.err(`warning: ${expired.length} certificate(s) have expired${renew(expired)}`);
+  if (expiring.length) io.err(`warning: ${expiring.length} certificate(s) expire within ${EXPIRY_WARNING_DAYS} days${renew(expiring)}`);
   return 0;
 }
 
 /** gen certs renew: re-issues expiring leaves from the stored CAs and saves the secrets folder. */
 export async function renewCertificates(inv: Invocation, now: Date, io: Console): Promise<number> {
-  const unlock = lockSecrets(inv.secrets);
-  let renewed;
-  try {
-    const stored = loadSecrets(inv.secrets);
+  const dir = realFolder(inv.secrets, 'secrets');
+  const renewed = await withFolderLocks([{ dir, role: 'secrets' }], io.err, async () => {
+    const stored = loadSecrets(dir, { warn: io.err });
     // Imported here: it loads @peculiar/x509, which gen (importing this module for EXPIRY_WARNING_DAYS) must not pay for.
     const { renewLeaves } = await import('../pki/renew.js');
     const result = await renewLeaves(stored, inv.withinDays, { now, crypto: webcrypto as unknown as Crypto });
-    renewed = result.renewed;
-    if (renewed.length) saveSecrets(inv.secrets, result.secrets);
-  } finally {
-    unlock();
-  }
+    if (result.renewed.length) saveSecrets(dir, result.secrets, stored);
+    return result.renewed;
+  });
   if (inv.json) {
     printJson(io, { renewed: renewed.map((r) => ({ path: r.path, oldNotAfter: r.oldNotAfter.toISOString(), newNotAfter: r.newNotAfter.toISOString() })) });
     return 0;

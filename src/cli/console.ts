@@ -8,10 +8,28 @@ export interface Console {
   tty?: boolean;
 }
 
+/**
+ * A writer for one of the process's streams. When the reader goes away (EPIPE, as with `gen certs | head -1`), later
+ * writes are dropped quietly and the command finishes its work; any other write error is reported once and exits 1.
+ */
+function streamWriter(stream: NodeJS.WriteStream, name: string): (text: string) => void {
+  let broken = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (broken) return;
+    broken = true;
+    if (error.code === 'EPIPE') return;
+    process.exitCode = 1;
+    if (stream !== process.stderr) process.stderr.write(`gen: cannot write to ${name}: ${error.code ?? error.message}\n`);
+  });
+  return (text) => {
+    if (!broken) stream.write(text);
+  };
+}
+
 /** The process's own stdout and stderr. */
 export const stdConsole: Console = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
+  out: streamWriter(process.stdout, 'stdout'),
+  err: streamWriter(process.stderr, 'stderr'),
   tty: process.stderr.isTTY === true,
 };
 

@@ -5,7 +5,9 @@ import { EXPIRY_WARNING_DAYS } from './certs.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { openOutputStage } from './output.js';
-import { lockSecrets } from './atomic.js';
+import { withFolderLocks } from './lock.js';
+import { overlap, realFolder } from './folders.js';
+import { SecretsError } from '../pki/errors.js';
 import type { ClusterModel } from '../model/types.js';
 import type { Problem } from '../inventory/index.js';
 import { preparePackWorker } from './pack.js';
@@ -17,29 +19,36 @@ export async function runGenerate(inv: Invocation, io: Console): Promise<number>
   const started = Date.now();
   const { model, warnings } = readInventory(inv.inventory!);
   if (!inv.json) printWarnings(io, inv.inventory!, warnings);
-  const unlock = lockSecrets(inv.secrets);
-  try {
-    return await generateLocked(inv, io, model, warnings, started);
-  } finally {
-    unlock();
-  }
+  const dirs = { out: realFolder(inv.out, 'output'), secrets: realFolder(inv.secrets, 'secrets') };
+  if (overlap(dirs.out, dirs.secrets)) throw new SecretsError([`${inv.out} and ${inv.secrets} are one folder or one holds the other (through a link): give separate folders`], 'output');
+  const folders = [{ dir: dirs.secrets, role: 'secrets' as const }, { dir: dirs.out, role: 'output' as const }];
+  return withFolderLocks(folders, io.err, () => generateLocked(inv, io, model, warnings, started, dirs));
 }
 
-async function generateLocked(inv: Invocation, io: Console, model: ClusterModel, warnings: Problem[], started: number): Promise<number> {
+/** Real paths of the two folders gen writes. */
+interface Folders {
+  out: string;
+  secrets: string;
+}
+
+async function generateLocked(inv: Invocation, io: Console, model: ClusterModel, warnings: Problem[], started: number, dirs: Folders): Promise<number> {
   // Stage both folders completely before touching either, so a failure leaves both as they were.
-  const helper = preparePackWorker(model.hosts.length);
-  const stage = openOutputStage(inv.out);
+  const stage = openOutputStage(dirs.out);
+  let helper = null;
   let output;
   let secrets;
   let gen;
   try {
-    gen = await generateInMemory(model, inv.secrets, io, stage.write, helper);
+    helper = preparePackWorker(model.hosts.length);
+    gen = await generateInMemory(model, dirs.secrets, io, stage.write, helper);
     output = stage.finish();
-    secrets = gen.secretChanges.length ? stageSecrets(inv.secrets, gen.secrets) : null;
+    secrets = gen.secretChanges.length ? stageSecrets(dirs.secrets, gen.secrets, gen.stored) : null;
   } catch (error) {
     stage.abort();
-    await helper?.worker.terminate();
     throw error;
+  } finally {
+    // Every path ends the worker thread: a live one would keep the process from exiting.
+    await helper?.worker.terminate();
   }
   secrets?.commit();
   output.commit();
@@ -79,8 +88,8 @@ async function generateLocked(inv: Invocation, io: Console, model: ClusterModel,
 export async function runDiff(inv: Invocation, io: Console): Promise<number> {
   const { model, warnings } = readInventory(inv.inventory!);
   if (!inv.json) printWarnings(io, inv.inventory!, warnings);
-  const gen = await generateInMemory(model, inv.secrets, io);
-  const existing = readExistingBundles(inv.out);
+  const gen = await generateInMemory(model, realFolder(inv.secrets, 'secrets'), io);
+  const existing = readExistingBundles(realFolder(inv.out, 'output'));
   const changes = diffBundles(existing.bundles, gen.bundles, redactionsOf(gen.secrets));
   if (inv.json) {
     printJson(io, { secretsToMake: gen.secretChanges, hosts: changes });
@@ -95,8 +104,8 @@ export async function runDiff(inv: Invocation, io: Console): Promise<number> {
 /** gen check INVENTORY: exit 1 unless the output folder is exactly what a generation would write. */
 export async function runCheck(inv: Invocation, io: Console): Promise<number> {
   const { model } = readInventory(inv.inventory!);
-  const gen = await generateInMemory(model, inv.secrets, io);
-  const existing = readExistingBundles(inv.out);
+  const gen = await generateInMemory(model, realFolder(inv.secrets, 'secrets'), io);
+  const existing = readExistingBundles(realFolder(inv.out, 'output'));
   const changes = diffBundles(existing.bundles, gen.bundles, redactionsOf(gen.secrets));
   const stale = gen.outputs.filter((o) => o.name !== 'SHA256SUMS' && !existing.tarballs.get(o.name)?.equals(o.bytes)).map((o) => o.name);
   const extra = [...existing.tarballs.keys()].filter((n) => !gen.outputs.some((o) => o.name === n));

@@ -41,6 +41,15 @@ async function run(inv: Invocation, io: Console): Promise<number> {
       else io.out(describePlan(model));
       return 0;
     }
+    case 'artifacts': {
+      const { model, warnings } = readInventory(inv.inventory!);
+      printWarnings(io, inv.inventory!, warnings);
+      const { artifactList, describeArtifacts } = await import('../render/mirror-list.js');
+      const list = artifactList(model);
+      if (inv.json) printJson(io, list);
+      else io.out(describeArtifacts(list));
+      return 0;
+    }
     // Loaded on demand: x509 and archiver cost start-up time that validate and plan do not need.
     case 'gen':
       return (await import('./generate.js')).runGenerate(inv, io);
@@ -67,8 +76,8 @@ function report(error: unknown, inv: Invocation | undefined, io: Console): numbe
     return 1;
   }
   if (error instanceof SecretsError) {
-    if (json) printJson(io, { ok: false, errors: error.problems.map((p) => ({ secrets: p })) });
-    else io.err(error.problems.map((p) => `secrets: ${p}`).join('\n') + '\nNothing was written.\n');
+    if (json) printJson(io, { ok: false, errors: error.problems.map((p) => ({ [error.label]: p })) });
+    else io.err(error.problems.map((p) => `${error.label}: ${p}`).join('\n') + '\nNothing was written.\n');
     return 1;
   }
   const errno = error as NodeJS.ErrnoException;

@@ -1,7 +1,8 @@
 /** Writes the output folder atomically: tarballs and SHA256SUMS staged in a sibling folder, then swapped in. */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { swapIn, type Staged } from './atomic.js';
+import { carryOver } from './carry-over.js';
 
 /** A file to write into the output folder. */
 export interface OutputFile {
@@ -10,12 +11,22 @@ export interface OutputFile {
   mode: number;
 }
 
-const OURS = /(\.tar\.gz|^SHA256SUMS)$/;
+/** The file of the output folder that lists kubeha's tarballs. */
+export const SUMS_FILE = 'SHA256SUMS';
+
+/** The file names an output folder's SHA256SUMS lists (plain names only), or none when it has none. */
+export function namesInSums(dir: string): string[] {
+  const sums = join(dir, SUMS_FILE);
+  if (!existsSync(sums)) return [];
+  return readFileSync(sums, 'utf8').split('\n').filter(Boolean)
+    .map((line) => (line.split(/\s+/)[1] ?? '').replace(/^\*/, ''))
+    .filter((name) => name !== '' && !name.includes('/'));
+}
 
 /** An output folder being written beside the old one: files arrive one by one, then finish() stages it. */
 export interface OutputStage {
   write: (file: OutputFile) => Promise<void>;
-  /** Carries over unrelated files of the old folder (such as .gitkeep); returns the staged folder. */
+  /** Carries over what kubeha did not write in the old folder (notes, .git, tarballs SHA256SUMS never listed); returns the staged folder. */
   finish: () => Staged;
   abort: () => void;
 }
@@ -26,18 +37,20 @@ export function openOutputStage(dir: string): OutputStage {
   rmSync(fresh, { recursive: true, force: true });
   mkdirSync(fresh, { recursive: true });
   const abort = () => rmSync(fresh, { recursive: true, force: true });
+  const written = new Set<string>();
   return {
     // No fsync: the output can always be generated again, and gen check tells when it must be. The mode is
     // set at creation; a umask can only remove bits, so a tarball is never more open than 0600.
     // Written synchronously: a small file costs a few system calls, less than a round trip through the thread pool.
-    write: async (f) => writeFileSync(join(fresh, f.name), f.bytes, { mode: f.mode }),
+    write: async (f) => {
+      written.add(f.name);
+      writeFileSync(join(fresh, f.name), f.bytes, { mode: f.mode });
+    },
     finish: () => {
       try {
         if (existsSync(dir)) {
-          for (const name of readdirSync(dir)) {
-            const path = join(dir, name);
-            if (!OURS.test(name) && statSync(path).isFile()) copyFileSync(path, join(fresh, name));
-          }
+          const ours = new Set([...written, SUMS_FILE, ...namesInSums(dir)]);
+          carryOver(dir, fresh, (rel) => ours.has(rel));
         }
       } catch (error) {
         abort();

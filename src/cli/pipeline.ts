@@ -5,19 +5,25 @@ import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
 import type { ClusterModel } from '../model/types.js';
 import { ensureSecrets } from '../pki/ensure.js';
+import { certificateAuthorities, leafInstances } from '../pki/cert-list.js';
+import { SecretsError } from '../pki/errors.js';
+import { expiredCertificates } from '../pki/inspect.js';
 import type { Secrets } from '../pki/secrets.js';
 import { readTarball } from '../bundle/untar.js';
 import { sha256sums, type BundleFile } from '../bundle/manifest.js';
 import type { Redaction } from '../review/diff.js';
 import { progress, type Console } from './console.js';
 import { IN_FLIGHT, packHosts, runPackWorker, type PackWorker } from './pack.js';
-import type { OutputFile } from './output.js';
+import { namesInSums, type OutputFile } from './output.js';
 import { loadSecrets } from './secrets-store.js';
 import { readTemplates } from './templates.js';
 
 /** Everything a generation produces, in memory. */
 export interface Generation {
   model: ClusterModel;
+  /** The secrets as loaded from the folder. */
+  stored: Secrets;
+  /** The secrets with everything the model needs. */
   secrets: Secrets;
   /** Secrets files ensureSecrets made or re-issued (not yet saved). */
   secretChanges: string[];
@@ -30,8 +36,10 @@ export interface Generation {
 /** Loads secrets, makes what is missing (in memory), compiles and packs every host; each tarball goes to `sink` as soon as it is ready. */
 export async function generateInMemory(model: ClusterModel, secretsDir: string, io: Console, sink?: (file: OutputFile) => Promise<void>, helper: PackWorker | null = null): Promise<Generation> {
   const templates = readTemplates();
-  const stored = loadSecrets(secretsDir);
-  const { secrets, changes } = await ensureSecrets(model, stored, { now: new Date(), crypto: webcrypto as unknown as Crypto });
+  const stored = loadSecrets(secretsDir, { warn: io.err });
+  const now = new Date();
+  const { secrets, changes } = await ensureSecrets(model, stored, { now, crypto: webcrypto as unknown as Crypto });
+  refuseExpired(model, secrets, now, secretsDir);
   const bundles = new Map<string, BundleFile[]>();
   const outputs: OutputFile[] = [];
   const tick = progress(io, 'building bundles', model.hosts.length);
@@ -61,6 +69,7 @@ export async function generateInMemory(model: ClusterModel, secretsDir: string, 
     await worker;
     await Promise.all(writing);
   } catch (error) {
+    worker?.catch(() => {}); // stopped below: its own failure is not the one to report
     await helper?.worker.terminate();
     await Promise.allSettled(writing);
     throw error;
@@ -69,17 +78,14 @@ export async function generateInMemory(model: ClusterModel, secretsDir: string, 
   const sums: OutputFile = { name: 'SHA256SUMS', bytes: Buffer.from(sha256sums(outputs.map((o) => ({ path: o.name, bytes: o.bytes })))), mode: 0o644 };
   if (sink) await sink(sums);
   outputs.push(sums);
-  return { model, secrets, secretChanges: changes, bundles, outputs, fileCount };
+  return { model, stored, secrets, secretChanges: changes, bundles, outputs, fileCount };
 }
 
 /** Reads the bundles already in an output folder, by the names in its SHA256SUMS (or none). */
 export function readExistingBundles(dir: string): { bundles: Map<string, BundleFile[]>; tarballs: Map<string, Buffer> } {
   const bundles = new Map<string, BundleFile[]>();
   const tarballs = new Map<string, Buffer>();
-  const sums = join(dir, 'SHA256SUMS');
-  if (!existsSync(sums)) return { bundles, tarballs };
-  for (const line of readFileSync(sums, 'utf8').split('\n').filter(Boolean)) {
-    const name = line.split(/\s+/)[1]!.replace(/^\*/, '');
+  for (const name of namesInSums(dir)) {
     const host = name.replace(/\.tar\.gz$/, '');
     const path = join(dir, name);
     if (!existsSync(path)) continue;
@@ -94,4 +100,18 @@ export function readExistingBundles(dir: string): { bundles: Map<string, BundleF
 export function redactionsOf(secrets: Secrets): Redaction[] {
   if (!secrets.tokens) return [];
   return Object.entries(secrets.tokens).map(([label, value]) => ({ value: String(value), label: `redacted ${label}` }));
+}
+
+/** Refuses to ship an expired certificate (a CA, or a leaf of a host in the model), naming each and how to renew it (a CA cannot be renewed). */
+function refuseExpired(model: ClusterModel, secrets: Secrets, now: Date, secretsDir: string): void {
+  const cas = new Set(certificateAuthorities().map((c) => `${c.stem}.crt`));
+  const shipped = new Set([...cas, ...leafInstances(model).map((l) => `${l.stem}.crt`)]);
+  const files = new Map([...secrets.files].filter(([path]) => shipped.has(path)));
+  const problems = expiredCertificates(files, now).map(({ path, notAfter }) => {
+    const day = notAfter.toISOString().slice(0, 10);
+    return cas.has(path)
+      ? `${path}: the CA expired on ${day}; kubeha never replaces a CA: the cluster needs a new one (kubeadm's manual CA rotation)`
+      : `${path}: expired on ${day}; run gen certs renew --secrets ${secretsDir}, then gen again`;
+  });
+  if (problems.length) throw new SecretsError(problems);
 }

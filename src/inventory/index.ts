@@ -15,7 +15,7 @@ export interface ValidationResult {
 /** Parses and validates inventory text; never throws for bad input. */
 export function validateInventory(fileName: string, text: string): ValidationResult {
   const parsed = parseInventoryText(fileName, text);
-  if (!parsed.ok) return { inventory: null, errors: [parsed.problem], warnings: [] };
+  if (!parsed.ok) return { inventory: null, errors: parsed.problems, warnings: [] };
   const { value, lines } = parsed.parsed;
   const document = structuredClone(value);
   const withLine = (p: Problem): Problem => {

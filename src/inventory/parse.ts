@@ -1,6 +1,7 @@
 /** Parses inventory text (JSON or YAML) into a value plus a map from JSON pointer to line number. */
 import { EVENT_ID, getScalarValue, load, parseEvents, YAMLException } from 'js-yaml';
 import type { Event } from 'js-yaml';
+import { scanJson } from './json-scan.js';
 import { pointerToken, type Problem } from './problems.js';
 
 /** The parsed document, and a way to find where each value starts (computed on first use: only errors need it). */
@@ -9,17 +10,23 @@ export interface ParsedText {
   lines: () => Map<string, number>;
 }
 
-/** The outcome of parsing: the document, or the syntax problem. */
-export type ParseResult = { ok: true; parsed: ParsedText } | { ok: false; problem: Problem };
+/** The outcome of parsing: the document, or its syntax problems. */
+export type ParseResult = { ok: true; parsed: ParsedText } | { ok: false; problems: Problem[] };
 
-/** Parses JSON (strictly, when the file name ends in .json) or YAML 1.2. */
-export function parseInventoryText(fileName: string, text: string): ParseResult {
+/** Parses JSON (strictly, when the file name ends in .json: no duplicate keys, at most 100 levels deep) or YAML 1.2; a leading byte order mark is allowed in both. */
+export function parseInventoryText(fileName: string, source: string): ParseResult {
   const isJson = /\.json$/i.test(fileName);
+  // js-yaml skips a BOM itself; for JSON it becomes a blank, so offsets and lines stay those of the file.
+  const text = isJson && source.startsWith('\uFEFF') ? ' ' + source.slice(1) : source;
   let value: unknown;
   try {
     value = isJson ? JSON.parse(text) : load(text);
   } catch (error) {
-    return { ok: false, problem: syntaxProblem(text, error, isJson) };
+    return { ok: false, problems: [syntaxProblem(text, error, isJson)] };
+  }
+  if (isJson) {
+    const problems = scanJson(text, lineFinder(text));
+    if (problems.length > 0) return { ok: false, problems };
   }
   let lines: Map<string, number> | undefined;
   return { ok: true, parsed: { value, lines: () => (lines ??= lineMap(text)) } };

@@ -1,7 +1,10 @@
 /** Named semantic rules run after the schema: each returns problems with JSON pointers. */
 import ipaddr from 'ipaddr.js';
-import { knownEtcdReleases } from '../model/etcd-releases.js';
+import { etcdTarballs, knownEtcdReleases } from '../model/etcd-releases.js';
 import { isSupportedMinor, minorOf, SUPPORTED_MINORS } from '../model/versions.js';
+import { unusableAddress } from './addresses.js';
+import { mirrorRules } from './mirror-rules.js';
+import { dataDirectoryProblem } from './paths.js';
 import { pointer, type Problem } from './problems.js';
 import type { Inventory, Role } from './types.js';
 
@@ -33,10 +36,14 @@ function duplicates(values: string[], path: (i: number) => string, what: string)
 function portsOf(inv: Inventory, roles: Role[]): { port: number; what: string; path: string | null }[] {
   const ports: { port: number; what: string; path: string | null }[] = [];
   const isNode = roles.includes('control-plane') || roles.includes('worker');
+  ports.push({ port: 22, what: 'sshd', path: null });
   if (roles.includes('control-plane')) {
     ports.push({ port: 6443, what: 'kube-apiserver', path: null }, { port: 10257, what: 'kube-controller-manager', path: null }, { port: 10259, what: 'kube-scheduler', path: null });
   }
-  if (isNode) ports.push({ port: 10250, what: 'kubelet', path: null }, { port: 10256, what: 'kube-proxy', path: null });
+  if (isNode) {
+    ports.push({ port: 10248, what: 'kubelet health (127.0.0.1)', path: null }, { port: 10249, what: 'kube-proxy metrics (127.0.0.1)', path: null });
+    ports.push({ port: 10250, what: 'kubelet', path: null }, { port: 10256, what: 'kube-proxy', path: null });
+  }
   if (roles.includes('etcd')) {
     ports.push({ port: inv.etcd.clientPort, what: 'etcd clients', path: '/etcd/clientPort' }, { port: inv.etcd.peerPort, what: 'etcd peers', path: '/etcd/peerPort' });
   }
@@ -47,7 +54,17 @@ function portsOf(inv: Inventory, roles: Role[]): { port: number; what: string; p
   return ports;
 }
 
-const SYSTEM_DIRS = new Set(['/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/lib']);
+/** Ports kube-proxy hands to NodePort services on every Kubernetes node (the default service-node-port-range). */
+export const NODE_PORT_RANGE = { first: 30000, last: 32767 } as const;
+
+/** Seconds in a Go duration as the schema allows it (h, m and s parts). */
+function durationSeconds(duration: string): number {
+  const part = (unit: string) => Number(new RegExp(`([0-9]+)${unit}`).exec(duration)?.[1] ?? 0);
+  return part('h') * 3600 + part('m') * 60 + part('s');
+}
+
+/** A name whose last label is all digits reads as an IPv4 address to resolvers and tools (RFC 3696 section 2). */
+const looksLikeAddress = (name: string): boolean => /(^|\.)[0-9]+$/.test(name);
 
 /** Every semantic rule, in the order they report. */
 export const rules: readonly Rule[] = [
@@ -60,11 +77,38 @@ export const rules: readonly Rule[] = [
     check: (inv) => duplicates(inv.hosts.map((h) => h.address), (i) => pointer('hosts', i, 'address'), 'address'),
   },
   {
-    name: 'usable host addresses',
-    check: (inv) => inv.hosts.flatMap((h, i) => {
-      const kind = ipaddr.IPv4.parse(h.address).range();
-      return ['unspecified', 'broadcast', 'multicast'].includes(kind) ? [error(pointer('hosts', i, 'address'), `${h.address} is a ${kind} address, not a host address`)] : [];
+    name: 'usable host addresses and VIP',
+    check: (inv) => [
+      ...inv.hosts.map((h, i) => [pointer('hosts', i, 'address'), h.address] as const),
+      ...(inv.loadBalancer ? [['/loadBalancer/vip', inv.loadBalancer.vip] as const] : []),
+    ].flatMap(([path, address]) => {
+      const why = unusableAddress(address);
+      return why ? [error(path, why)] : [];
     }),
+  },
+  {
+    name: 'names are not addresses',
+    check: (inv) => [
+      ...inv.hosts.map((h, i) => [pointer('hosts', i, 'name'), h.name] as const),
+      ['/cluster/dnsDomain', inv.cluster.dnsDomain] as const,
+      ...(inv.loadBalancer?.dnsName !== undefined ? [['/loadBalancer/dnsName', inv.loadBalancer.dnsName] as const] : []),
+    ].flatMap(([path, name]) => looksLikeAddress(name)
+      ? [error(path, `"${name}" reads as an IP address (its last label is all digits): a DNS name needs a last label with a letter${path === '/loadBalancer/dnsName' ? '; an address belongs in loadBalancer.vip' : ''}`)] : []),
+  },
+  {
+    name: 'bootstrap token expires',
+    check: (inv) => durationSeconds(inv.cluster.bootstrapTokenTTL) > 0 ? [] : [
+      error('/cluster/bootstrapTokenTTL', `${inv.cluster.bootstrapTokenTTL} makes a bootstrap token that never expires (kubeadm reads a zero TTL as "forever"): anyone who ever sees it can join machines to the cluster; use a lifetime such as 24h0m0s`),
+    ],
+  },
+  {
+    name: 'leaf certificates end before their CA',
+    check: (inv) => {
+      const { caValidityDays, leafValidityDays } = inv.cluster.certificates;
+      return leafValidityDays <= caValidityDays ? [] : [
+        error('/cluster/certificates/leafValidityDays', `${leafValidityDays} days is longer than the CAs' ${caValidityDays} days (caValidityDays): a certificate cannot outlive the CA that signs it`),
+      ];
+    },
   },
   {
     name: 'a control plane and an etcd member',
@@ -181,10 +225,23 @@ export const rules: readonly Rule[] = [
     },
   },
   {
+    name: 'listening ports outside the NodePort range on nodes',
+    check: (inv) => {
+      const nodes = inv.hosts.filter((h) => h.roles.includes('control-plane') || h.roles.includes('worker'));
+      const inRange = new Map(nodes.flatMap((h) => portsOf(inv, h.roles))
+        .filter(({ port, path }) => path !== null && port >= NODE_PORT_RANGE.first && port <= NODE_PORT_RANGE.last)
+        .map(({ port, what, path }) => [path!, `port ${port} (${what}) lies in the NodePort range ${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}, which kube-proxy gives to services on every Kubernetes node: choose a port outside it`]));
+      return [...inRange].map(([path, message]) => error(path, message));
+    },
+  },
+  {
     name: 'etcd release with a known checksum',
-    check: (inv) => inv.etcd.install !== 'release' || knownEtcdReleases().includes(inv.etcd.version) ? [] : [
-      error('/etcd/version', `kubeha knows no SHA-256 checksum of the etcd v${inv.etcd.version} release: use one of ${knownEtcdReleases().join(', ')}, or set etcd.install to "distro"`),
-    ],
+    check: (inv) => {
+      if (inv.etcd.install !== 'release') return inv.etcd.tarballs ? [warning('/etcd/tarballs', 'etcd.install is "distro": the tarballs are not used')] : [];
+      return etcdTarballs(inv.etcd.version, inv.etcd.tarballs).length > 0 ? [] : [
+        error('/etcd/version', `kubeha knows no SHA-256 checksum of the etcd v${inv.etcd.version} release: use one of ${knownEtcdReleases().join(', ')}, give the tarball's URL and SHA-256 in etcd.tarballs, or set etcd.install to "distro"`),
+      ];
+    },
   },
   {
     name: 'joining etcd needs running members',
@@ -193,13 +250,17 @@ export const rules: readonly Rule[] = [
   },
   {
     name: 'etcd data directory',
-    check: (inv) => SYSTEM_DIRS.has(inv.etcd.dataDir) ? [error('/etcd/dataDir', `${inv.etcd.dataDir} is a system directory: use a directory of its own such as /var/lib/etcd`)] : [],
+    check: (inv) => {
+      const problem = dataDirectoryProblem(inv.etcd.dataDir, '/var/lib/etcd');
+      return problem ? [error('/etcd/dataDir', problem)] : [];
+    },
   },
   {
     name: 'host interface only on load balancers',
     check: (inv) => inv.hosts.flatMap((h, i) => h.interface !== undefined && !h.roles.includes('loadbalancer')
       ? [warning(pointer('hosts', i, 'interface'), `host "${h.name}" has no role "loadbalancer": its interface is not used`)] : []),
   },
+  ...mirrorRules,
 ];
 
 /** Runs every rule and returns all problems, in rule order. */

@@ -17,7 +17,7 @@ export type IPv4CIDR1 = string;
  */
 export type RFC1123Name = string;
 /**
- * Port haproxy listens on.
+ * Port haproxy listens on (on every address of the host): not 22 or another port of the host, nor in the NodePort range 30000-32767 on a Kubernetes node.
  */
 export type Port = number;
 /**
@@ -25,12 +25,30 @@ export type Port = number;
  */
 export type InterfaceName = string;
 /**
- * DNS name resolving to the VIP, used as the control-plane endpoint.
+ * DNS name resolving to the VIP, used as the control-plane endpoint (a name, not an address).
  */
 export type RFC1123Name1 = string;
 export type Port1 = number;
 export type Port2 = number;
 export type Port3 = number;
+export type URL = string;
+/**
+ * SHA-256 of the file, 64 lowercase hex digits.
+ */
+export type SHA256 = string;
+/**
+ * Replaces https://pkgs.k8s.io/core:/stable: (the /v1.XX/deb/ or /v1.XX/rpm/ part and the signing key's path are appended as upstream lays them out), e.g. https://mirrors.aliyun.com/kubernetes-new/core/stable.
+ */
+export type URL1 = string;
+/**
+ * Replaces https://download.docker.com (docker-ce, containerd.io and their signing keys), e.g. https://mirrors.aliyun.com/docker-ce.
+ */
+export type URL2 = string;
+/**
+ * Prefix of every file run.sh downloads (etcd release tarballs, cri-dockerd): the URL becomes FILES/UPSTREAM-HOST/UPSTREAM-PATH (kubespray's files_repo layout); the pinned SHA-256 is checked as before.
+ */
+export type URL3 = string;
+export type RegistryMirrorURL = string;
 /**
  * RFC 1123 host name; becomes the node name and a path.
  */
@@ -98,12 +116,12 @@ export interface KubehaInventoryV1 {
        */
       caValidityDays?: number;
       /**
-       * Lifetime of leaf certificates.
+       * Lifetime of leaf certificates; at most caValidityDays.
        */
       leafValidityDays?: number;
     };
     /**
-     * Lifetime of the join token, a Go duration such as 24h0m0s; the first control plane re-creates it on every run.
+     * Lifetime of the join token, a Go duration such as 24h0m0s, more than zero (kubeadm reads zero as never expiring); the first control plane re-creates it on every run.
      */
     bootstrapTokenTTL?: string;
   };
@@ -112,7 +130,7 @@ export interface KubehaInventoryV1 {
    */
   loadBalancer?: {
     /**
-     * The virtual IP.
+     * The virtual IP: no host's address, not 127.0.0.1, nor an unspecified, broadcast, multicast or reserved address.
      */
     vip: string;
     port?: Port;
@@ -143,11 +161,11 @@ export interface KubehaInventoryV1 {
      */
     version?: string;
     /**
-     * release: the pinned upstream tarball, checksum verified; distro: the OS package.
+     * release: the upstream tarball, checksum verified (pinned for known versions, or given in etcd.tarballs); distro: the OS package.
      */
     install?: 'release' | 'distro';
     /**
-     * Member data directory (0700).
+     * Member data directory (0700), its own folder: not a system folder (/var/lib, /etc, ...), nor one inside /etc, /usr, /tmp, /var/log and the like, nor written with . or .. segments.
      */
     dataDir?: string;
     /**
@@ -156,6 +174,27 @@ export interface KubehaInventoryV1 {
     initialClusterState?: 'new' | 'existing';
     clientPort?: Port2;
     peerPort?: Port3;
+    /**
+     * Release tarballs given as URL + SHA-256, by CPU architecture: for versions kubeha has no pinned checksum for, and for private builds. Each must unpack to etcd-vVERSION-linux-ARCH/ like upstream's. Used as given: mirrors.files does not rewrite them.
+     */
+    tarballs?: {
+      amd64?: Download;
+      arm64?: Download1;
+    };
+  };
+  /**
+   * Where run.sh downloads from and where images are pulled from, for sites where the upstream hosts are slow or unreachable. Each key is optional; what is not set keeps the upstream default. gen artifacts lists what a mirror must hold.
+   */
+  mirrors?: {
+    kubernetesPackages?: URL1;
+    dockerPackages?: URL2;
+    files?: URL3;
+    /**
+     * Upstream registry (registry.k8s.io, docker.io, ghcr.io, quay.io, ...) to the URL of its mirror, https://HOST[:PORT][/PATH]: REGISTRY/NAME:TAG is pulled as HOST[:PORT][/PATH]/NAME:TAG. The cluster's own images (control plane, coredns, pause, kube-proxy, flannel) are written with the mirror's name; containerd also gets a hosts.toml per registry for every other image, docker a registry-mirrors entry for docker.io (docker takes no path there).
+     */
+    registries?: {
+      [k: string]: RegistryMirrorURL;
+    };
   };
   /**
    * Every machine of the cluster.
@@ -176,4 +215,18 @@ export interface KubehaInventoryV1 {
     roles: ('control-plane' | 'worker' | 'etcd' | 'loadbalancer')[];
     interface?: InterfaceName1;
   }[];
+}
+/**
+ * The tarball for x86_64 hosts.
+ */
+export interface Download {
+  url: URL;
+  sha256: SHA256;
+}
+/**
+ * The tarball for aarch64 hosts.
+ */
+export interface Download1 {
+  url: URL;
+  sha256: SHA256;
 }

@@ -46,8 +46,24 @@ export interface Inventory {
     initialClusterState: 'new' | 'existing';
     clientPort: number;
     peerPort: number;
+    tarballs?: Partial<Record<'amd64' | 'arm64', Download>>;
   };
+  mirrors?: Mirrors;
   hosts: InventoryHost[];
+}
+
+/** A file to download: where, and the SHA-256 it must have. */
+export interface Download {
+  url: string;
+  sha256: string;
+}
+
+/** Where downloads and images come from instead of the upstream hosts (inventory `mirrors`). */
+export interface Mirrors {
+  kubernetesPackages?: string;
+  dockerPackages?: string;
+  files?: string;
+  registries?: Record<string, string>;
 }
 
 /** The inventory as written, before defaults: the type generated from the schema (npm run types). */
@@ -70,5 +86,7 @@ export type SchemaAgreement = [
   Expect<SameKeys<Lb, NonNullable<Inventory['loadBalancer']>>>,
   Expect<SameKeys<NonNullable<Lb['stats']>, NonNullable<Inventory['loadBalancer']>['stats']>>,
   Expect<SameKeys<Etcd, Inventory['etcd']>>,
+  Expect<SameKeys<NonNullable<InventoryInput['mirrors']>, Mirrors>>,
+  Expect<SameKeys<NonNullable<NonNullable<Etcd['tarballs']>['amd64']>, Download>>,
   Expect<SameKeys<InventoryInput['hosts'][number], InventoryHost>>,
 ];

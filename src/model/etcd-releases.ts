@@ -1,4 +1,6 @@
 /** Pinned upstream etcd release tarballs and their SHA-256 checksums, kept as data. */
+import type { Download, Mirrors } from '../inventory/types.js';
+import { fileUrl } from './mirrors.js';
 
 /** A CPU architecture as etcd names its release tarballs, with the `uname -m` that means it. */
 export interface EtcdArch {
@@ -57,15 +59,23 @@ export interface EtcdTarball extends EtcdArch {
   sha256: string;
 }
 
-/** The tarballs of a version with a known checksum; empty when kubeha knows none (the install then refuses). */
-export function etcdTarballs(version: string): EtcdTarball[] {
+/** Tarballs the inventory gives itself (etcd.tarballs), by architecture. */
+export type GivenTarballs = Partial<Record<EtcdArch['arch'], Download>>;
+
+/**
+ * The tarballs of a version: the inventory's own (URL + SHA-256, used as given), else the pinned upstream ones
+ * (through mirrors.files); empty when there is neither (the install then refuses).
+ */
+export function etcdTarballs(version: string, given: GivenTarballs = {}, mirrors: Mirrors = {}): EtcdTarball[] {
   const sums = ETCD_RELEASE_SHA256[version] ?? {};
   return ETCD_ARCHES.flatMap((a) => {
-    const sha256 = sums[a.arch];
-    if (!sha256) return [];
     const folder = `etcd-v${version}-linux-${a.arch}`;
     const file = `${folder}.tar.gz`;
-    return [{ ...a, folder, file, sha256, url: `https://github.com/etcd-io/etcd/releases/download/v${version}/${file}` }];
+    const own = given[a.arch];
+    if (own) return [{ ...a, folder, file, sha256: own.sha256, url: own.url }];
+    const sha256 = sums[a.arch];
+    if (!sha256) return [];
+    return [{ ...a, folder, file, sha256, url: fileUrl(mirrors, `https://github.com/etcd-io/etcd/releases/download/v${version}/${file}`) }];
   });
 }
 

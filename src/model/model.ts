@@ -47,6 +47,7 @@ export function buildModel(inv: Inventory): ClusterModel {
     init: hosts.find((h) => h.isInit)!,
     controlPlanes: hosts.filter((h) => h.isControlPlane),
     runOrder: steps.map(({ title, hosts: names }) => ({ title, hosts: names })),
+    mirrors: inv.mirrors ?? {},
   };
 }
 

@@ -1,5 +1,5 @@
 /** ClusterModel: the resolved plan every renderer reads. */
-import type { Inventory, Role } from '../inventory/types.js';
+import type { Inventory, Mirrors, Role } from '../inventory/types.js';
 
 /** One host with everything derived about it. */
 export interface HostModel {
@@ -53,4 +53,6 @@ export interface ClusterModel {
   init: HostModel;
   controlPlanes: HostModel[];
   runOrder: RunStep[];
+  /** Where downloads and images come from instead of upstream ({} when the inventory sets none). */
+  mirrors: Mirrors;
 }

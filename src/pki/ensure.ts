@@ -3,7 +3,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { ClusterModel } from '../model/types.js';
 import { certificateAuthorities, keyPairs, leafInstances, type CaSpec, type KeyPairSpec, type LeafInstance } from './cert-list.js';
 import { SecretsError } from './errors.js';
-import { checkPair, parseCertificate, sameSans, sansOf, type StoredPair } from './inspect.js';
+import { caProblem, checkKeyPair, checkPair, parseCertificate, sameSans, sansOf, type StoredPair } from './inspect.js';
 import type { IssueDeps } from './issue.js';
 import type { Secrets } from './secrets.js';
 
@@ -69,13 +69,16 @@ function check(model: ClusterModel, stored: Secrets): Plan {
     if (pair === 'absent') plan.cas.push(spec);
     else if (pair) {
       const cert = checkPair(pair, problems, 'restore both from your backup (kubeha never replaces a CA)');
+      const notCa = cert && caProblem(pair.crtPath, cert);
       if (cert && !cert.verify(cert.publicKey)) problems.push(`${pair.crtPath}: not a self-signed CA certificate`);
+      else if (notCa) problems.push(notCa);
       else if (cert) caCerts.set(spec.name, cert);
     }
   }
   for (const spec of keyPairs()) {
     const pair = present(stored, spec.stem, 'pub', 'key', problems, 'restore it from your backup');
     if (pair === 'absent') plan.keyPairs.push(spec);
+    else if (pair) checkKeyPair(pair, problems, 'restore both from your backup (a new pair would invalidate every service-account token)');
   }
   if (problems.length) throw new SecretsError(problems);
   for (const leaf of leafInstances(model)) {

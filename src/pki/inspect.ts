@@ -1,5 +1,5 @@
 /** Reads facts out of stored certificates with Node's native X.509 support: SANs, validity, the kubeadm CA hash. Pure. */
-import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Sans } from './cert-list.js';
 
 /** A parsed certificate with its validity as dates. */
@@ -94,5 +94,48 @@ export function checkPair(pair: StoredPair, problems: string[], advice: string):
     problems.push(`${pair.keyPath}: does not match the public key of ${pair.crtPath}; ${advice}`);
     return null;
   }
-  return cert;
+  const weak = weakKeyProblem(cert.publicKey);
+  if (weak) problems.push(`${pair.crtPath}: ${weak}`);
+  return weak ? null : cert;
+}
+
+/** Smallest RSA modulus kubeha accepts (the size it makes; kubeadm and current TLS stacks refuse smaller keys). */
+export const MIN_RSA_BITS = 2048;
+
+/** Why a key is too weak to use, or null. */
+function weakKeyProblem(key: KeyObject): string | null {
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  return key.asymmetricKeyType === 'rsa' && bits !== undefined && bits < MIN_RSA_BITS ? `an RSA key of ${bits} bits; kubeha needs at least ${MIN_RSA_BITS}` : null;
+}
+
+/** Why a stored certificate cannot serve as a CA (basicConstraints CA:TRUE missing), or null. */
+export function caProblem(path: string, cert: X509Certificate): string | null {
+  return cert.ca ? null : `${path}: not a CA certificate (basicConstraints CA:TRUE is missing); restore the CA from your backup (kubeha never replaces a CA)`;
+}
+
+/** Checks that a bare public key (`.pub`, SPKI PEM) is the public half of a private key; reports problems instead of throwing. */
+export function checkKeyPair(pair: StoredPair, problems: string[], advice: string): void {
+  let key: KeyObject;
+  let pub: KeyObject;
+  try {
+    key = createPrivateKey(pair.key);
+  } catch {
+    problems.push(`${pair.keyPath}: not a PEM private key`);
+    return;
+  }
+  try {
+    pub = createPublicKey(pair.crt);
+  } catch {
+    problems.push(`${pair.crtPath}: not a PEM public key`);
+    return;
+  }
+  const der = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
+  if (!der(createPublicKey(key)).equals(der(pub))) problems.push(`${pair.crtPath}: not the public half of ${pair.keyPath}; ${advice}`);
+  const weak = weakKeyProblem(pub);
+  if (weak) problems.push(`${pair.keyPath}: ${weak}`);
+}
+
+/** Certificates of a bundle whose validity ended before `now`, soonest first. */
+export function expiredCertificates(files: ReadonlyMap<string, string>, now: Date): { path: string; notAfter: Date }[] {
+  return expiringCertificates(files, now, 0);
 }

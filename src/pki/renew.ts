@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { certificateAuthorities, type Usage } from './cert-list.js';
-import { checkPair, parseCertificate, sansOf } from './inspect.js';
+import { caProblem, checkPair, parseCertificate, sansOf } from './inspect.js';
 import { BACKDATE_MS, loadIssuingCa, SecretsError, signLeaf, type IssueDeps, type IssuingCa } from './issue.js';
 import type { Secrets } from './secrets.js';
 
@@ -23,9 +23,11 @@ export async function renewLeaves(stored: Secrets, withinDays: number, deps: Iss
     const crt = stored.files.get(`${ca.stem}.crt`);
     const key = stored.files.get(`${ca.stem}.key`);
     if (crt === undefined || key === undefined) continue;
-    if (checkPair({ crtPath: `${ca.stem}.crt`, crt, keyPath: `${ca.stem}.key`, key }, problems, 'restore both from your backup (kubeha never replaces a CA)')) {
-      cas.push(await loadIssuingCa(crt, key, deps));
-    }
+    const cert = checkPair({ crtPath: `${ca.stem}.crt`, crt, keyPath: `${ca.stem}.key`, key }, problems, 'restore both from your backup (kubeha never replaces a CA)');
+    const notCa = cert && caProblem(`${ca.stem}.crt`, cert);
+    if (notCa) problems.push(notCa);
+    else if (cert && new Date(cert.validTo).getTime() <= deps.now.getTime()) problems.push(`${ca.stem}.crt: the CA expired on ${new Date(cert.validTo).toISOString().slice(0, 10)}; kubeha renews leaves only, never a CA`);
+    else if (cert) cas.push(await loadIssuingCa(crt, key, deps));
   }
   if (problems.length) throw new SecretsError(problems);
   const caStems = new Set(certificateAuthorities().map((c) => `${c.stem}.crt`));

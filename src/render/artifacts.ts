@@ -5,9 +5,23 @@ import { etcdArtifacts, etcdSteps } from './etcd.js';
 import { kubernetesArtifacts, kubernetesSteps } from './kubernetes.js';
 import { loadBalancerArtifacts, loadBalancerSteps } from './loadbalancer.js';
 import { pkiArtifacts } from './pki.js';
+import { registryHostsArtifacts } from './runtime.js';
+import type { ClusterModel } from '../model/types.js';
 
 /** Every file kubeha can install, with who gets it. */
 export const ARTIFACTS: readonly Artifact[] = [...baseArtifacts, ...pkiArtifacts, ...etcdArtifacts, ...loadBalancerArtifacts, ...kubernetesArtifacts];
+
+const perModel = new WeakMap<ClusterModel, readonly Artifact[]>();
+
+/**
+ * Every file of this cluster: the fixed list plus the files whose paths come from the inventory (one containerd
+ * hosts.toml per registry mirror). The same array for the same model, so renders shared by every host stay shared.
+ */
+export function artifactsFor(model: ClusterModel): readonly Artifact[] {
+  let artifacts = perModel.get(model);
+  if (!artifacts) perModel.set(model, (artifacts = [...ARTIFACTS, ...registryHostsArtifacts(model)]));
+  return artifacts;
+}
 
 /** Every run.sh step, with who runs it; steps of one phase run in this order. */
 export const STEPS: readonly Step[] = [...baseSteps, ...etcdSteps, ...loadBalancerSteps, ...kubernetesSteps];

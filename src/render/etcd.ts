@@ -148,8 +148,8 @@ function installScript(ctx: RenderContext): string {
     etcd: q(`${binDir}/etcd`),
     binDir: q(binDir),
     tools: minor >= 5 ? 'etcd etcdctl etcdutl' : 'etcd etcdctl',
-    tarballs: etcdTarballs(version).map((t) => ({ uname: t.uname, url: q(t.url), file: q(t.file), folder: q(t.folder), sha256: t.sha256 })),
-    refusal: `kubeha knows no SHA-256 checksum of the etcd v${version} release for $(uname -m): set etcd.version to one of ${knownEtcdReleases().join(', ')} (amd64, arm64), or etcd.install to distro`,
+    tarballs: etcdTarballs(version, model.etcd.tarballs, model.mirrors).map((t) => ({ uname: t.uname, url: q(t.url), file: q(t.file), folder: q(t.folder), sha256: t.sha256 })),
+    refusal: `kubeha knows no SHA-256 checksum of the etcd v${version} release for $(uname -m): set etcd.version to one of ${knownEtcdReleases().join(', ')} (amd64, arm64), give etcd.tarballs, or set etcd.install to distro`,
   });
 }
 

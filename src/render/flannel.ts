@@ -2,17 +2,13 @@
  * /etc/kubernetes/addons/kube-flannel.yml: the objects of flannel's upstream kube-flannel.yml (release v0.27.4), built as
  * typed objects with Network = podSubnet and the inventory's backend, dumped with js-yaml.
  */
+import { imageOf } from '../model/images.js';
 import type { ClusterModel } from '../model/types.js';
+
+export { FLANNEL_RELEASE } from '../model/images.js';
 import type { RenderContext } from './context.js';
 import { dumpDocuments } from './kubeadm.js';
 import { CNI_DIRS } from './runtime.js';
-
-/** One flannel release: the daemon image and the CNI plugin image it ships with. */
-export const FLANNEL_RELEASE = {
-  version: 'v0.27.4',
-  image: 'ghcr.io/flannel-io/flannel:v0.27.4',
-  cniPluginImage: 'ghcr.io/flannel-io/flannel-cni-plugin:v1.8.0-flannel1',
-} as const;
 
 /** Namespace, names and labels of the flannel objects. */
 export const FLANNEL_NAMES = {
@@ -62,7 +58,8 @@ export function netConf(model: ClusterModel): { Network: string; EnableNFTables:
 
 const hostPathVolume = (name: string, path: string, type?: string) => ({ name, hostPath: { path, ...(type ? { type } : {}) } });
 
-function daemonSet(): K8sObject {
+function daemonSet(model: ClusterModel): K8sObject {
+  const flannel = imageOf(model, 'flannel');
   const ns = FLANNEL_NAMES.namespace;
   return {
     apiVersion: 'apps/v1',
@@ -86,19 +83,19 @@ function daemonSet(): K8sObject {
           tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }],
           initContainers: [
             {
-              name: 'install-cni-plugin', image: FLANNEL_RELEASE.cniPluginImage, command: ['cp'],
+              name: 'install-cni-plugin', image: imageOf(model, 'flannel-cni-plugin'), command: ['cp'],
               args: ['-f', '/flannel', `${CNI_DIRS.binDir}/flannel`],
               volumeMounts: [{ name: 'cni-plugin', mountPath: CNI_DIRS.binDir }],
             },
             {
-              name: 'install-cni', image: FLANNEL_RELEASE.image, command: ['cp'],
+              name: 'install-cni', image: flannel, command: ['cp'],
               args: ['-f', '/etc/kube-flannel/cni-conf.json', `${CNI_DIRS.confDir}/10-flannel.conflist`],
               volumeMounts: [{ name: 'cni', mountPath: CNI_DIRS.confDir }, { name: 'flannel-cfg', mountPath: '/etc/kube-flannel/' }],
             },
           ],
           containers: [
             {
-              name: 'kube-flannel', image: FLANNEL_RELEASE.image, command: ['/opt/bin/flanneld'], args: ['--ip-masq', '--kube-subnet-mgr'],
+              name: 'kube-flannel', image: flannel, command: ['/opt/bin/flanneld'], args: ['--ip-masq', '--kube-subnet-mgr'],
               env: [
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
@@ -154,7 +151,7 @@ export function flannelObjects(model: ClusterModel): K8sObject[] {
         'net-conf.json': JSON.stringify(netConf(model), null, 2) + '\n',
       },
     },
-    daemonSet(),
+    daemonSet(model),
   ];
 }
 

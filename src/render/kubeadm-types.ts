@@ -81,6 +81,7 @@ export interface ClusterConfiguration {
   kubernetesVersion: string;
   controlPlaneEndpoint: string;
   imageRepository: string;
+  dns?: { imageRepository: string };
   networking: { podSubnet: string; serviceSubnet: string; dnsDomain: string };
   etcd: { external: ExternalEtcd };
   apiServer: APIServer;

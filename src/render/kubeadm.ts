@@ -1,4 +1,5 @@
 /** /etc/kubernetes/kubeadm-config.yaml: typed documents for the kubeadm API of the cluster's version, dumped with js-yaml. */
+import { kubeadmRepositories } from '../model/images.js';
 import { dump } from 'js-yaml';
 import type { ClusterModel, HostModel } from '../model/types.js';
 import { caCertHash } from '../pki/inspect.js';
@@ -101,7 +102,7 @@ function clusterConfiguration(model: ClusterModel): ClusterConfiguration {
     clusterName: model.cluster.name,
     kubernetesVersion: `v${model.cluster.kubernetesVersion}`,
     controlPlaneEndpoint: endpointOf(model),
-    imageRepository: model.cluster.imageRepository,
+    ...kubeadmImageSettings(model),
     networking: { podSubnet: model.cluster.podSubnet, serviceSubnet: model.cluster.serviceSubnet, dnsDomain: model.cluster.dnsDomain },
     etcd: { external: { endpoints: [...model.etcd.clientEndpoints], ...ETCD_CLIENT_FILES } },
     apiServer: {
@@ -109,6 +110,12 @@ function clusterConfiguration(model: ClusterModel): ClusterConfiguration {
       ...(isV1beta4(model) ? {} : { timeoutForControlPlane: KUBEADM_TIMEOUT }),
     },
   };
+}
+
+/** imageRepository, and dns.imageRepository when coredns comes from a mirror of registry.k8s.io (the one image list decides). */
+function kubeadmImageSettings(model: ClusterModel): Pick<ClusterConfiguration, 'imageRepository' | 'dns'> {
+  const { imageRepository, dnsImageRepository } = kubeadmRepositories(model);
+  return { imageRepository, ...(dnsImageRepository ? { dns: { imageRepository: dnsImageRepository } } : {}) };
 }
 
 /** The kubelet settings every node shares (kubeadm uploads them from the init node). */

@@ -5,11 +5,11 @@ import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { FLANNEL_MANIFEST_PATH, renderFlannel } from './flannel.js';
 import { ETCD_CLIENT_FILES, endpointOf, KUBEADM_CONFIG_PATH, renderKubeadmConfig } from './kubeadm.js';
 import {
-  DOCKER_APT_KEYRING, DOCKER_APT_LIST, DOCKER_YUM_REPO, dockerYumRepo, K8S_APT_KEYRING, K8S_APT_LIST, K8S_YUM_REPO,
+  DOCKER_APT_KEYRING, DOCKER_APT_LIST, DOCKER_YUM_REPO, dockerRepositories, dockerYumRepo, K8S_APT_KEYRING, K8S_APT_LIST, K8S_YUM_REPO,
   k8sAptKeyUrl, k8sAptLine, k8sYumRepo, KUBE_PACKAGES, kubePackageSpecs, nodeTools, runtimePackages,
 } from './node-packages.js';
 import { firewalldSpec, firewallOpenings, hostsBlock, HOSTS_MARKERS, ufwSpec } from './os.js';
-import { CRI_DOCKERD, criDockerdArgs, criDockerdUrl, renderContainerdConfig, renderDockerDaemon, usesDocker } from './runtime.js';
+import { CRI_DOCKERD, criDockerdArgs, criDockerdTarballs, renderContainerdConfig, renderDockerDaemon, usesDocker } from './runtime.js';
 import { renderTemplate, shellQuote as q } from './templates.js';
 
 const everyHost: HostFilter = () => true;
@@ -77,12 +77,14 @@ function packagesView(model: ClusterModel) {
 
 function runtimePackagesView(model: ClusterModel) {
   const pkgs = runtimePackages(model);
-  const [urlPrefix, urlSuffix] = criDockerdUrl('@ARCH@').split('@ARCH@') as [string, string];
   return {
     deb: pkgs.deb, rpm: pkgs.rpm,
-    dockerRepoPath: DOCKER_YUM_REPO, dockerRepo: q(dockerYumRepo()),
+    dockerRepoPath: DOCKER_YUM_REPO, dockerRepo: q(dockerYumRepo(model)), dockerBase: q(dockerRepositories(model).debBase),
     apt: { keyring: DOCKER_APT_KEYRING, list: DOCKER_APT_LIST },
-    criDockerd: { binary: CRI_DOCKERD.binary, version: CRI_DOCKERD.version, urlPrefix: q(urlPrefix), urlSuffix: q(urlSuffix) },
+    criDockerd: {
+      binary: CRI_DOCKERD.binary, version: CRI_DOCKERD.version,
+      tarballs: criDockerdTarballs(model).map((t) => ({ uname: t.uname, url: q(t.url), sha256: t.sha256 })),
+    },
   };
 }
 

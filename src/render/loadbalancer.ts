@@ -3,7 +3,7 @@ import type { ClusterModel, HostModel } from '../model/types.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { keepalivedDesign } from './loadbalancer-design.js';
 import { tokensOf } from './pki.js';
-import { renderTemplate } from './templates.js';
+import { renderTemplate, shellQuote } from './templates.js';
 
 const loadBalancer: HostFilter = (host) => host.isLoadBalancer;
 
@@ -119,6 +119,8 @@ export const LB_PACKAGES: readonly { name: string; command: string }[] = [
   { name: 'haproxy', command: 'haproxy' },
   { name: 'keepalived', command: 'keepalived' },
   { name: 'curl', command: 'curl' },
+  // /bin/kill: the haproxy and keepalived units of Debian and RHEL reload with it; minimal images lack procps.
+  { name: 'procps', command: '/bin/kill' },
 ];
 
 /** A service run.sh starts, how to validate its new files first, and what to do when they change. */
@@ -146,7 +148,11 @@ function servicesView(): (LbService & { configs: string[] })[] {
 /** run.sh steps of load balancer hosts. */
 export const loadBalancerSteps: readonly Step[] = [
   {
-    phase: 'packages', name: 'haproxy, keepalived and curl; the keepalived_script user', when: loadBalancer,
+    phase: 'preflight', name: 'the VRRP interface exists', when: loadBalancer,
+    script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/preflight-interface.sh.ejs', { iface: shellQuote(ctx.host.interface) }),
+  },
+  {
+    phase: 'packages', name: 'haproxy, keepalived, curl and procps; the keepalived_script user', when: loadBalancer,
     script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/packages.sh.ejs', {
       commands: LB_PACKAGES.map((p) => p.command),
       packages: LB_PACKAGES.map((p) => p.name),

@@ -2,6 +2,7 @@
  * Packages of Kubernetes nodes as data: the per-minor pkgs.k8s.io repositories, the pinned kubelet/kubeadm/kubectl,
  * the container runtime and the tools kubeadm's preflight and kube-proxy's mode need.
  */
+import { dockerPackagesBase, kubernetesPackagesBase } from '../model/mirrors.js';
 import type { ClusterModel } from '../model/types.js';
 
 /** The Kubernetes packages, pinned to the inventory's exact version and held against upgrades. */
@@ -25,9 +26,9 @@ export function minorStream(model: ClusterModel): string {
   return `v1.${model.cluster.minor}`;
 }
 
-/** The per-minor pkgs.k8s.io base URL for deb or rpm. */
+/** The per-minor repository URL for deb or rpm: pkgs.k8s.io, or mirrors.kubernetesPackages laid out the same way. */
 export function pkgsK8sUrl(model: ClusterModel, kind: 'deb' | 'rpm'): string {
-  return `https://pkgs.k8s.io/core:/stable:/${minorStream(model)}/${kind}/`;
+  return `${kubernetesPackagesBase(model.mirrors)}/${minorStream(model)}/${kind}/`;
 }
 
 /** The apt source line of pkgs.k8s.io (flat repository `/`), signed by its Release.key. */
@@ -40,6 +41,11 @@ export function k8sAptKeyUrl(model: ClusterModel): string {
   return `${pkgsK8sUrl(model, 'deb')}Release.key`;
 }
 
+/** The signing key of the rpm repository. */
+export function k8sYumKeyUrl(model: ClusterModel): string {
+  return `${pkgsK8sUrl(model, 'rpm')}repodata/repomd.xml.key`;
+}
+
 /** The .repo file of pkgs.k8s.io: signed metadata, and an exclude so a plain `dnf upgrade` never moves Kubernetes. */
 export function k8sYumRepo(model: ClusterModel): string {
   const base = pkgsK8sUrl(model, 'rpm');
@@ -49,20 +55,31 @@ export function k8sYumRepo(model: ClusterModel): string {
     `baseurl=${base}`,
     'enabled=1',
     'gpgcheck=1',
-    `gpgkey=${base}repodata/repomd.xml.key`,
+    `gpgkey=${k8sYumKeyUrl(model)}`,
     'exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni',
   ].join('\n');
 }
 
-/** The .repo file of download.docker.com for RHEL-like hosts ($releasever and $basearch are expanded by dnf). */
-export function dockerYumRepo(): string {
+/** The repositories of download.docker.com (or mirrors.dockerPackages): apt per distribution, one for dnf ($releasever and $basearch expanded by dnf). */
+export function dockerRepositories(model: ClusterModel): { debBase: string; deb: { id: string; url: string; key: string }[]; rpm: { url: string; key: string } } {
+  const base = dockerPackagesBase(model.mirrors);
+  return {
+    debBase: base,
+    deb: ['debian', 'ubuntu'].map((id) => ({ id, url: `${base}/linux/${id}`, key: `${base}/linux/${id}/gpg` })),
+    rpm: { url: `${base}/linux/centos/$releasever/$basearch/stable`, key: `${base}/linux/centos/gpg` },
+  };
+}
+
+/** The .repo file of download.docker.com (or its mirror) for RHEL-like hosts. */
+export function dockerYumRepo(model: ClusterModel): string {
+  const { rpm } = dockerRepositories(model);
   return [
     '[docker-ce-stable]',
     'name=Docker CE Stable - $basearch',
-    'baseurl=https://download.docker.com/linux/centos/$releasever/$basearch/stable',
+    `baseurl=${rpm.url}`,
     'enabled=1',
     'gpgcheck=1',
-    'gpgkey=https://download.docker.com/linux/centos/gpg',
+    `gpgkey=${rpm.key}`,
   ].join('\n');
 }
 

@@ -69,10 +69,48 @@ function isPrivate(file: BundleFile): boolean {
 function contentChange(path: string, a: Buffer, b: Buffer, redactions: readonly Redaction[]): string {
   if (path.endsWith('.key') || a.includes('PRIVATE KEY') || b.includes('PRIVATE KEY')) return 'private key changed';
   if (path.endsWith('.crt')) return certificateChange(a, b);
-  const redact = (text: string) => redactions.reduce((t, r) => (r.value ? t.split(r.value).join(`<${r.label}>`) : t), text);
+  const known = secretLines([a.toString('utf8'), b.toString('utf8')], redactions);
+  const redact = (text: string) => text.split('\n').map((line) => redactLine(line, redactions, known)).join('\n');
   const patch = createTwoFilesPatch(`a/${path}`, `b/${path}`, redact(a.toString('utf8')), redact(b.toString('utf8')), undefined, undefined, { context: 3 });
   const lines = patch.split('\n').filter((l) => !l.startsWith('====='));
   return lines.join('\n').replace(/\n+$/, '');
+}
+
+/** A line that holds a secret: the text around a known secret value, which identifies the same line on the other side. */
+interface SecretLine {
+  value: string;
+  prefix: string;
+  suffix: string;
+  label: string;
+}
+
+/** Bootstrap tokens have a shape of their own: redacted wherever they appear, whatever their value. */
+const BOOTSTRAP_TOKEN = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g;
+
+/** Learns where secrets sit from the lines that hold a known value (only lines with some text before it). */
+function secretLines(texts: string[], redactions: readonly Redaction[]): SecretLine[] {
+  const found: SecretLine[] = [];
+  for (const line of texts.flatMap((t) => t.split('\n'))) {
+    for (const r of redactions) {
+      const at = r.value ? line.indexOf(r.value) : -1;
+      if (at > 0 && line.slice(0, at).trim()) found.push({ value: r.value, prefix: line.slice(0, at), suffix: line.slice(at + r.value.length), label: r.label });
+    }
+  }
+  return found;
+}
+
+/**
+ * Hides secrets in one line: known values, and whatever sits where a known value sits on the other side (the old
+ * bundle may hold values that are no longer stored, such as after tokens.json was removed).
+ */
+function redactLine(line: string, redactions: readonly Redaction[], lines: readonly SecretLine[]): string {
+  let out = redactions.reduce((t, r) => (r.value ? t.split(r.value).join(`<${r.label}>`) : t), line);
+  for (const l of lines) {
+    if (out.length <= l.prefix.length + l.suffix.length || !out.startsWith(l.prefix) || !out.endsWith(l.suffix)) continue;
+    const hidden = out.slice(l.prefix.length, out.length - l.suffix.length);
+    if (hidden !== `<${l.label}>`) out = `${l.prefix}<${l.label} (another value)>${l.suffix}`;
+  }
+  return out.replace(BOOTSTRAP_TOKEN, '<redacted bootstrapToken>');
 }
 
 function certificateChange(a: Buffer, b: Buffer): string {

@@ -1,0 +1,300 @@
+/**
+ * Booted hosts on one machine: one systemd-nspawn container per host (systemd as PID 1), each in its own network
+ * namespace with the host's address on eth0, all joined by a bridge in a switch namespace. Reusable: boot N hosts,
+ * run commands in them, copy files in, power one off, tear everything down (also on failure and Ctrl-C).
+ * Recipe and pitfalls: ../shared/reference/booted-hosts.md (--register=no --keep-unit, CAP_NET_ADMIN, veth, nsenter).
+ */
+import { readFileSync, mkdirSync, copyFileSync, chmodSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { killGroup, runAsync, runOrThrow, runSync, startBackground, waitFor, type Ran } from './proc.js';
+
+/** A host to boot: its name (the container's host name), IPv4 address and the name of its interface. */
+export interface HostSpec {
+  name: string;
+  address: string;
+  /** Interface name inside the container (default eth0): tests of ens*-style hosts set it. */
+  iface?: string;
+}
+
+/** A read-only folder of this machine visible in every container. */
+export interface SharedFolder {
+  source: string;
+  target: string;
+}
+
+/** What a testbed needs: the hosts, the image root to copy-on-write from, shared folders and a scratch folder. */
+export interface TestbedOptions {
+  hosts: readonly HostSpec[];
+  image: string;
+  shared?: readonly SharedFolder[];
+  /** Prefix length of the hosts' common subnet (default 24). */
+  prefix?: number;
+  /** Scratch folder for the containers' writable layers and logs (removed at teardown). */
+  workDir: string;
+  /** A short tag unique to this run, used in namespace names (at most 6 characters). */
+  tag: string;
+  log?: (line: string) => void;
+  bootTimeoutMs?: number;
+}
+
+/** One booted host. */
+export interface BootedHost extends Required<HostSpec> {
+  /** Its network namespace (run host tools in it with `ip netns exec`). */
+  netns: string;
+  /** Its root folder on this machine (an overlay over the image). */
+  root: string;
+  /** The host-side pid of its PID 1, or 0 once it is down. */
+  pid1: number;
+  nspawn: ChildProcess | null;
+  consoleLog: string;
+  bootSeconds: number;
+}
+
+/** The environment commands get inside a container: what root's login shell would have. */
+const CONTAINER_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LANG=C.UTF-8', 'TERM=dumb'];
+
+/** Every testbed that is up, so a signal or an exit can tear them all down. */
+const live = new Set<Testbed>();
+let handlersInstalled = false;
+
+function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      process.stderr.write(`\n${signal}: tearing down the booted hosts\n`);
+      for (const bed of live) bed.teardownSync();
+      process.exit(130);
+    });
+  }
+  process.on('exit', () => {
+    for (const bed of live) bed.teardownSync();
+  });
+}
+
+/** A set of booted hosts on one bridge. Create with Testbed.boot; always call teardown (it is idempotent). */
+export class Testbed {
+  readonly hosts = new Map<string, BootedHost>();
+  private readonly switchNs: string;
+  private readonly namespaces: string[] = [];
+  private readonly mounts: string[] = [];
+  private readonly children: ChildProcess[] = [];
+  private tornDown = false;
+
+  private constructor(private readonly options: TestbedOptions) {
+    this.switchNs = `khe2e${options.tag}sw`;
+  }
+
+  /** Boots every host at once and waits (bounded) until systemd reports each one running. */
+  static async boot(options: TestbedOptions): Promise<Testbed> {
+    if (!/^[a-z0-9]{1,6}$/.test(options.tag)) throw new Error(`testbed tag ${JSON.stringify(options.tag)}: 1-6 lower-case letters or digits`);
+    installExitHandlers();
+    const bed = new Testbed(options);
+    live.add(bed);
+    try {
+      bed.makeNetwork();
+      for (const spec of options.hosts) bed.startHost(spec);
+      await Promise.all([...bed.hosts.values()].map((h) => bed.waitBooted(h)));
+      return bed;
+    } catch (error) {
+      bed.teardownSync();
+      throw error;
+    }
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+
+  /** The switch namespace with a bridge, and one namespace per host joined to it by a veth pair. */
+  private makeNetwork(): void {
+    const prefix = this.options.prefix ?? 24;
+    this.addNamespace(this.switchNs);
+    runOrThrow(['ip', '-n', this.switchNs, 'link', 'add', 'br0', 'type', 'bridge']);
+    runOrThrow(['ip', '-n', this.switchNs, 'link', 'set', 'br0', 'up']);
+    for (const [i, spec] of this.options.hosts.entries()) {
+      const ns = `khe2e${this.options.tag}h${i}`;
+      const iface = spec.iface ?? 'eth0';
+      this.addNamespace(ns);
+      runOrThrow(['ip', '-n', this.switchNs, 'link', 'add', `v${i}`, 'type', 'veth', 'peer', 'name', iface, 'netns', ns]);
+      runOrThrow(['ip', '-n', this.switchNs, 'link', 'set', `v${i}`, 'master', 'br0', 'up']);
+      runOrThrow(['ip', '-n', ns, 'addr', 'add', `${spec.address}/${prefix}`, 'dev', iface]);
+      runOrThrow(['ip', '-n', ns, 'link', 'set', iface, 'up']);
+    }
+  }
+
+  private addNamespace(name: string): void {
+    runSync(['ip', 'netns', 'delete', name]); // a leftover of a killed run
+    runOrThrow(['ip', 'netns', 'add', name]);
+    this.namespaces.push(name);
+    runOrThrow(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
+  }
+
+  /** An overlay over the image as the host's root, then systemd-nspawn --boot in the host's namespace. */
+  private startHost(spec: HostSpec): void {
+    const i = this.options.hosts.indexOf(spec);
+    const dir = join(this.options.workDir, 'hosts', spec.name);
+    const root = join(dir, 'root');
+    for (const d of ['upper', 'work', 'root']) mkdirSync(join(dir, d), { recursive: true });
+    runOrThrow(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${this.options.image},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, root]);
+    this.mounts.push(root);
+    const netns = `khe2e${this.options.tag}h${i}`;
+    const binds = (this.options.shared ?? []).map((s) => `--bind-ro=${s.source}:${s.target}`);
+    const argv = ['systemd-nspawn', '--quiet', '-D', root, '--boot', `--network-namespace-path=/run/netns/${netns}`,
+      '--capability=CAP_NET_ADMIN', '--register=no', '--keep-unit', '-M', spec.name, '--console=read-only', ...binds];
+    const consoleLog = join(dir, 'console.log');
+    const nspawn = startBackground(argv, consoleLog);
+    this.children.push(nspawn);
+    this.hosts.set(spec.name, { name: spec.name, address: spec.address, iface: spec.iface ?? 'eth0', netns, root, pid1: 0, nspawn, consoleLog, bootSeconds: 0 });
+  }
+
+  /** Finds the container's PID 1 (the nspawn child running systemd) and waits for `systemctl is-system-running`. */
+  private async waitBooted(host: BootedHost): Promise<void> {
+    const limit = this.options.bootTimeoutMs ?? 120_000;
+    const started = performance.now();
+    const nspawnPid = host.nspawn!.pid!;
+    await waitFor(`${host.name}'s systemd to start (systemd-nspawn output: ${host.consoleLog})`, () => {
+      if (host.nspawn!.exitCode !== null) throw new Error(`systemd-nspawn of ${host.name} exited (${host.nspawn!.exitCode}):\n${readTail(host.consoleLog)}`);
+      host.pid1 = systemdChild(nspawnPid);
+      return host.pid1 > 0;
+    }, limit);
+    let state = '';
+    await waitFor(`${host.name} to finish booting (last state: ${JSON.stringify(state)})`, async () => {
+      state = (await this.exec(host.name, ['systemctl', 'is-system-running'], 10_000)).stdout.trim();
+      return state === 'running' || state === 'degraded';
+    }, limit - (performance.now() - started), 500);
+    if (state === 'degraded') {
+      const failed = (await this.exec(host.name, ['systemctl', '--failed', '--no-legend', '--plain'], 10_000)).stdout.trim();
+      this.log(`${host.name}: booted degraded; failed units: ${failed.replace(/\n/g, '; ')}`);
+    }
+    host.bootSeconds = (performance.now() - started) / 1000;
+  }
+
+  /** The booted host of this name; throws for an unknown or powered-off one. */
+  host(name: string): BootedHost {
+    const host = this.hosts.get(name);
+    if (!host) throw new Error(`no booted host ${name} (hosts: ${[...this.hosts.keys()].join(', ')})`);
+    if (host.pid1 === 0) throw new Error(`${name} is powered off`);
+    return host;
+  }
+
+  /** argv that runs a command inside a host (all its namespaces, its root, a clean root environment). */
+  execArgv(name: string, argv: readonly string[]): string[] {
+    return ['nsenter', '-t', String(this.host(name).pid1), '-a', '-r', '-w', 'env', '-i', ...CONTAINER_ENV, ...argv];
+  }
+
+  /** Runs a command inside a host, bounded by timeoutMs; onSpawn gets the child (to kill it mid-way). */
+  exec(name: string, argv: readonly string[], timeoutMs = 60_000, onSpawn?: (child: ChildProcess) => void): Promise<Ran> {
+    return runAsync(this.execArgv(name, argv), timeoutMs, onSpawn);
+  }
+
+  /** Runs a command of THIS machine in a host's network namespace only (a client or stand-in server "on" that host). */
+  netExec(name: string, argv: readonly string[], timeoutMs = 30_000): Ran {
+    return runSync(['ip', 'netns', 'exec', this.hosts.get(name)!.netns, ...argv], timeoutMs);
+  }
+
+  /** Starts a background process of this machine in a host's network namespace; stopped at teardown. */
+  netBackground(name: string, argv: readonly string[], logFile: string): ChildProcess {
+    const child = startBackground(['ip', 'netns', 'exec', this.hosts.get(name)!.netns, ...argv], logFile);
+    this.children.push(child);
+    return child;
+  }
+
+  /** The path on this machine of a file inside a running host (through its PID 1's root: sees its mounts). */
+  pathIn(name: string, path: string): string {
+    return `/proc/${this.host(name).pid1}/root${path}`;
+  }
+
+  /** Copies a file of this machine into a running host (owner root, given mode). */
+  copyIn(name: string, source: string, target: string, mode = 0o644): void {
+    const dest = this.pathIn(name, target);
+    mkdirSync(dirname(dest), { recursive: true });
+    copyFileSync(source, dest);
+    chmodSync(dest, mode);
+  }
+
+  /** `systemctl poweroff` inside a host, then waits (bounded) until its container has exited. */
+  async poweroff(name: string, timeoutMs = 60_000): Promise<number> {
+    const host = this.host(name);
+    await this.exec(name, ['systemctl', 'poweroff'], 10_000);
+    const seconds = await waitFor(`${name} to power off`, () => host.nspawn!.exitCode !== null || host.nspawn!.signalCode !== null, timeoutMs);
+    host.pid1 = 0;
+    return seconds;
+  }
+
+  /** Stops every container, background process, mount and namespace, and removes the scratch folder. */
+  async teardown(): Promise<void> {
+    this.teardownSync();
+  }
+
+  /** Synchronous teardown (usable from signal and exit handlers); never throws, safe to call twice. */
+  teardownSync(): void {
+    if (this.tornDown) return;
+    this.tornDown = true;
+    live.delete(this);
+    for (const host of this.hosts.values()) if (host.nspawn && host.nspawn.exitCode === null) host.nspawn.kill('SIGTERM');
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && [...this.hosts.values()].some((h) => h.nspawn?.pid && alive(h.nspawn.pid))) sleepSync(200);
+    for (const child of this.children) killGroup(child, 'SIGKILL');
+    for (const host of this.hosts.values()) if (host.pid1 && alive(host.pid1)) killPid(host.pid1);
+    for (const mount of this.mounts.reverse()) {
+      if (runSync(['umount', mount], 20_000).status !== 0) runSync(['umount', '-l', mount], 20_000);
+    }
+    for (const ns of this.namespaces.reverse()) runSync(['ip', 'netns', 'delete', ns]);
+    rmSync(this.options.workDir, { recursive: true, force: true });
+  }
+}
+
+/** The pid of the systemd child of an nspawn process, or 0. */
+function systemdChild(nspawnPid: number): number {
+  for (const pid of descendants(nspawnPid)) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'systemd') return pid;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return 0;
+}
+
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      for (const child of children) out.push(child, ...descendants(child));
+    }
+  } catch {
+    // the process ended
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    return existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+}
+
+function killPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function readTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-20).join('\n');
+  } catch {
+    return '(no output)';
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The one list of container images the cluster pulls (control plane, kube-proxy, coredns, pause, flannel), with the
+ * name every generated config writes (after mirrors.registries) and the upstream name a mirror is filled from.
+ * kubeadm-config.yaml, containerd's and cri-dockerd's sandbox image, the flannel manifest and `gen artifacts` all read it.
+ */
+import type { ClusterModel } from './types.js';
+import { mirroredName } from './mirrors.js';
+
+/** kubeadm's default image registry. */
+export const KUBERNETES_REGISTRY = 'registry.k8s.io';
+
+/** The pause (sandbox) image tag kubeadm of each Kubernetes minor expects (kubeadm constants.PauseVersion). */
+export const PAUSE_VERSIONS: ReadonlyArray<{ fromMinor: number; version: string }> = [
+  { fromMinor: 24, version: '3.7' },
+  { fromMinor: 25, version: '3.8' },
+  { fromMinor: 26, version: '3.9' },
+  { fromMinor: 31, version: '3.10' },
+  { fromMinor: 34, version: '3.10.1' },
+];
+
+/**
+ * The CoreDNS tag kubeadm of each Kubernetes minor deploys (kubeadm constants.CoreDNSVersion; 1.32 checked against
+ * the release-1.32 constants.go, 1.35 against v1.35.8's; 1.36's v1.14.2 from a third-party test of kubeadm's constants).
+ */
+export const COREDNS_VERSIONS: ReadonlyArray<{ fromMinor: number; version: string }> = [
+  { fromMinor: 24, version: 'v1.8.6' },
+  { fromMinor: 25, version: 'v1.9.3' },
+  { fromMinor: 27, version: 'v1.10.1' },
+  { fromMinor: 29, version: 'v1.11.1' },
+  { fromMinor: 31, version: 'v1.11.3' },
+  { fromMinor: 33, version: 'v1.12.0' },
+  { fromMinor: 34, version: 'v1.12.1' },
+  { fromMinor: 35, version: 'v1.13.1' },
+  { fromMinor: 36, version: 'v1.14.2' },
+];
+
+/** One flannel release: the daemon image and the CNI plugin image it ships with (upstream kube-flannel.yml). */
+export const FLANNEL_RELEASE = {
+  version: 'v0.27.4',
+  image: 'ghcr.io/flannel-io/flannel:v0.27.4',
+  cniPluginImage: 'ghcr.io/flannel-io/flannel-cni-plugin:v1.8.0-flannel1',
+} as const;
+
+/** The images, by the name kubeha gives each. */
+export type ImageName = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kube-proxy' | 'coredns' | 'pause' | 'flannel' | 'flannel-cni-plugin';
+
+/** One image: the reference the generated configs use, where it comes from upstream, and which hosts pull it. */
+export interface ClusterImage {
+  name: ImageName;
+  image: string;
+  upstream: string;
+  pulledBy: 'control planes' | 'every node' | 'nodes running coredns';
+}
+
+const tagFor = (list: ReadonlyArray<{ fromMinor: number; version: string }>, minor: number, what: string): string => {
+  const entry = [...list].reverse().find((p) => minor >= p.fromMinor);
+  if (!entry) throw new Error(`no ${what} version known for Kubernetes 1.${minor}`);
+  return entry.version;
+};
+
+/** What kubeadm-config.yaml sets: imageRepository, and dns.imageRepository when a mirror of registry.k8s.io stands in. */
+export function kubeadmRepositories(model: ClusterModel): { imageRepository: string; dnsImageRepository?: string } {
+  const given = model.cluster.imageRepository;
+  const imageRepository = mirroredName(model.mirrors, given);
+  // kubeadm pulls coredns from <repo>/coredns/coredns only for registry.k8s.io itself and from <repo>/coredns for any
+  // other repository; a mirror of registry.k8s.io keeps upstream's paths, so it is told where coredns is.
+  if (given === KUBERNETES_REGISTRY && imageRepository !== given) return { imageRepository, dnsImageRepository: `${imageRepository}/coredns` };
+  return { imageRepository };
+}
+
+/** Every image the cluster pulls, in a fixed order. */
+export function clusterImages(model: ClusterModel): ClusterImage[] {
+  const { imageRepository, dnsImageRepository } = kubeadmRepositories(model);
+  const version = `v${model.cluster.kubernetesVersion}`;
+  const coredns = tagFor(COREDNS_VERSIONS, model.cluster.minor, 'CoreDNS');
+  const pause = tagFor(PAUSE_VERSIONS, model.cluster.minor, 'pause');
+  const dnsRepository = dnsImageRepository ?? (imageRepository === KUBERNETES_REGISTRY ? `${imageRepository}/coredns` : imageRepository);
+  const k8s = (name: ImageName, tag: string, pulledBy: ClusterImage['pulledBy']): ClusterImage =>
+    ({ name, image: `${imageRepository}/${name}:${tag}`, upstream: `${KUBERNETES_REGISTRY}/${name}:${tag}`, pulledBy });
+  const flannel = (name: ImageName, upstream: string): ClusterImage => ({ name, image: mirroredName(model.mirrors, upstream), upstream, pulledBy: 'every node' });
+  return [
+    k8s('kube-apiserver', version, 'control planes'),
+    k8s('kube-controller-manager', version, 'control planes'),
+    k8s('kube-scheduler', version, 'control planes'),
+    k8s('kube-proxy', version, 'every node'),
+    { name: 'coredns', image: `${dnsRepository}/coredns:${coredns}`, upstream: `${KUBERNETES_REGISTRY}/coredns/coredns:${coredns}`, pulledBy: 'nodes running coredns' },
+    k8s('pause', pause, 'every node'),
+    flannel('flannel', FLANNEL_RELEASE.image),
+    flannel('flannel-cni-plugin', FLANNEL_RELEASE.cniPluginImage),
+  ];
+}
+
+/** The reference the generated configs use for one image. */
+export function imageOf(model: ClusterModel, name: ImageName): string {
+  return clusterImages(model).find((i) => i.name === name)!.image;
+}

@@ -1,0 +1,59 @@
+/**
+ * `gen artifacts`: what a mirror must hold for this inventory, after mirror rewriting: every file run.sh downloads
+ * with its SHA-256, every package repository it configures, every image the cluster pulls. Read from the same
+ * functions the renderers use, so the list cannot drift from the bundles. Pure.
+ */
+import { etcdTarballs } from '../model/etcd-releases.js';
+import { clusterImages, type ClusterImage } from '../model/images.js';
+import type { ClusterModel } from '../model/types.js';
+import { dockerRepositories, k8sAptKeyUrl, k8sYumKeyUrl, minorStream, pkgsK8sUrl } from './node-packages.js';
+import { CRI_DOCKERD, criDockerdTarballs, usesDocker } from './runtime.js';
+
+/** A file run.sh downloads and checks. */
+export interface DownloadEntry { what: string; url: string; sha256: string; hosts: string }
+/** A package repository run.sh configures, with its signing key. */
+export interface RepositoryEntry { what: string; format: 'deb' | 'rpm'; url: string; key: string; hosts: string }
+/** Everything a mirror must hold. */
+export interface ArtifactList { downloads: DownloadEntry[]; repositories: RepositoryEntry[]; images: ClusterImage[] }
+
+/** The artifact list of a cluster. */
+export function artifactList(model: ClusterModel): ArtifactList {
+  const hasEtcd = model.etcd.members.length > 0;
+  const etcd = hasEtcd && model.etcd.install === 'release'
+    ? etcdTarballs(model.etcd.version, model.etcd.tarballs, model.mirrors).map((t): DownloadEntry => ({ what: `etcd v${model.etcd.version} ${t.arch}`, url: t.url, sha256: t.sha256, hosts: 'etcd members' }))
+    : [];
+  const criDockerd = usesDocker(model)
+    ? criDockerdTarballs(model).map((t): DownloadEntry => ({ what: `cri-dockerd v${CRI_DOCKERD.version} ${t.arch}`, url: t.url, sha256: t.sha256, hosts: 'Kubernetes nodes' }))
+    : [];
+  const kube = `Kubernetes ${minorStream(model)} (kubelet, kubeadm, kubectl, cri-tools, kubernetes-cni)`;
+  const docker = dockerRepositories(model);
+  const dockerWhat = usesDocker(model) ? 'docker-ce, docker-ce-cli, containerd.io' : 'containerd.io';
+  return {
+    downloads: [...etcd, ...criDockerd],
+    repositories: [
+      { what: kube, format: 'deb', url: pkgsK8sUrl(model, 'deb'), key: k8sAptKeyUrl(model), hosts: 'Kubernetes nodes' },
+      { what: kube, format: 'rpm', url: pkgsK8sUrl(model, 'rpm'), key: k8sYumKeyUrl(model), hosts: 'Kubernetes nodes' },
+      ...(usesDocker(model) ? docker.deb.map((d): RepositoryEntry => ({ what: `${dockerWhat} for ${d.id}`, format: 'deb', url: d.url, key: d.key, hosts: 'Kubernetes nodes' })) : []),
+      { what: dockerWhat, format: 'rpm', url: docker.rpm.url, key: docker.rpm.key, hosts: 'Kubernetes nodes on RHEL-like hosts' },
+    ],
+    images: clusterImages(model),
+  };
+}
+
+/** The list as text: one line per item, the URL or image first (easy to cut), then what it is. */
+export function describeArtifacts(list: ArtifactList): string {
+  return [
+    'Downloads (run.sh checks each SHA-256):',
+    ...list.downloads.map((d) => `  ${d.url}  sha256:${d.sha256}  (${d.what}; ${d.hosts})`),
+    ...(list.downloads.length ? [] : ['  (none)']),
+    '',
+    'Package repositories (with their signing keys):',
+    ...list.repositories.map((r) => `  ${r.format} ${r.url}  key ${r.key}  (${r.what}; ${r.hosts})`),
+    '',
+    'Container images (as the generated configs name them; the upstream source after "<-" when it differs):',
+    ...list.images.map((i) => `  ${i.image}${i.image === i.upstream ? '' : `  <- ${i.upstream}`}  (${i.name}; ${i.pulledBy})`),
+    '',
+    'Other packages (haproxy, keepalived, containerd on Debian-like hosts, curl, conntrack, ...) come from each host\'s own distribution repositories.',
+    '',
+  ].join('\n');
+}
