@@ -26,7 +26,7 @@ export function diskPlace(parent: string): Place {
   return { label: `disk (${fsType(dir)})`, dir, release: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A tmpfs mounted on a fresh folder; null, with the reason, when it cannot be mounted (mounting needs root). */
+/** A tmpfs mounted on a fresh folder, or the reason it cannot be mounted (mounting needs root). */
 export function tmpfsPlace(): Place | string {
   if (process.getuid?.() !== 0) return 'tmpfs skipped: mounting one needs root';
   const dir = mkdtempSync(join(tmpdir(), 'kubeha-bench-tmpfs-'));
