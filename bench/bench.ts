@@ -1,31 +1,25 @@
-/** npm run bench: gen on 3 etcd + 3 control planes + N workers, first run and re-run, against the gzip floor. */
+/**
+ * npm run bench: gen on 3 etcd + 3 control planes + N workers (a first run making every secret, then a re-run), each
+ * next to the physical floor measured in the same run on the same output (bench/floor.ts), on the working disk and
+ * on a tmpfs. Runs of the places and sizes are interleaved so that load from elsewhere hits them alike.
+ */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { GZIP_LEVEL } from '../src/bundle/tar.js';
+import { measureFloor, type Floor } from './floor.js';
+import { benchInventory } from './inventory.js';
+import { diskPlace, tmpfsPlace, type Place } from './places.js';
 
 const MEASURE = fileURLToPath(new URL('./measure.js', import.meta.url));
-const SIZES = (process.env.BENCH_SIZES ?? '0,10,100,1000').split(',').map(Number);
-const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const SIZES = (process.env.BENCH_SIZES ?? '0,100,1000').split(',').map(Number);
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
+const PLACES = (process.env.BENCH_FS ?? 'disk,tmpfs').split(',');
 
-/** An inventory of 3 etcd members, 3 control planes (2 of them load balancers) and N workers. */
-function inventory(workers: number) {
-  const host = (name: string, i: number, roles: string[]) => ({ name, address: `10.${20 + Math.floor(i / 250)}.${i % 250}.${10 + (i % 200)}`, roles });
-  return {
-    cluster: { kubernetesVersion: '1.34.2', podSubnet: '10.128.0.0/12', serviceSubnet: '10.96.0.0/16' },
-    loadBalancer: { vip: '10.19.0.100' },
-    hosts: [
-      ...[1, 2, 3].map((i) => ({ name: `etcd${i}`, address: `10.19.0.${i}`, roles: ['etcd'] })),
-      ...[1, 2, 3].map((i) => ({ name: `cp${i}`, address: `10.19.0.${10 + i}`, roles: i < 3 ? ['control-plane', 'loadbalancer'] : ['control-plane'] })),
-      ...Array.from({ length: workers }, (_, i) => host(`worker${i + 1}`, i, ['worker'])),
-    ],
-  };
-}
-
-interface Run { seconds: number; maxRssMb: number }
+interface Run { seconds: number; cpu: number; maxRssMb: number }
+interface Sample { first: Run; rerun: Run; floor: Floor }
 
 function gen(args: string[]): Run {
   const started = process.hrtime.bigint();
@@ -33,53 +27,74 @@ function gen(args: string[]): Run {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (r.status !== 0) throw new Error(`gen failed: ${r.stderr}`);
   const report = JSON.parse(r.stderr.trim().split('\n').pop()!);
-  return { seconds, maxRssMb: report.maxRssKb / 1024 };
+  return { seconds, cpu: report.cpuSeconds, maxRssMb: report.maxRssKb / 1024 };
 }
 
-/** gzip over the same tar bytes the run wrote, at the same level: the floor no generator can beat. */
-function gzipFloor(out: string): { seconds: number; bytes: number } {
-  const tars = readdirSync(out).filter((n) => n.endsWith('.tar.gz')).map((n) => gunzipSync(readFileSync(join(out, n))));
-  const best = Math.min(...Array.from({ length: 3 }, () => {
-    const started = process.hrtime.bigint();
-    for (const tar of tars) gzipSync(tar, { level: GZIP_LEVEL });
-    return Number(process.hrtime.bigint() - started) / 1e9;
-  }));
-  return { seconds: best, bytes: tars.reduce((n, t) => n + t.length, 0) };
+/** One first run and one re-run of gen in a fresh folder under `root`, then the floor on what they wrote. */
+function sample(root: string, workers: number): Sample {
+  const dir = mkdtempSync(join(root, 'run-'));
+  try {
+    const file = join(dir, 'inventory.json');
+    writeFileSync(file, JSON.stringify(benchInventory(workers)));
+    const args = [file, '--out', join(dir, 'out'), '--secrets', join(dir, 'secrets')];
+    const first = gen(args);
+    const rerun = gen(args);
+    return { first, rerun, floor: measureFloor(join(dir, 'out')) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmt = (x: number, digits = 3) => x.toFixed(digits);
+const s = (x: number) => x.toFixed(3);
+const x1 = (x: number) => x.toFixed(1);
 
-console.log(`kubeha bench: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; median of ${REPEAT}`);
-console.log('workers  hosts  first run s  re-run s  gzip floor s  first/floor  re-run/floor  peak MB (first/re-run)  ms/host (re-run)  marginal ms/host');
-let baseline: number | null = null;
-for (const workers of SIZES) {
-  const firsts: Run[] = [];
-  const reruns: Run[] = [];
-  let floor = { seconds: 0, bytes: 0 };
-  for (let i = 0; i < REPEAT; i++) {
-    const dir = mkdtempSync(join(tmpdir(), 'kubeha-bench-'));
-    try {
-      const file = join(dir, 'inventory.json');
-      writeFileSync(file, JSON.stringify(inventory(workers)));
-      const args = [file, '--out', join(dir, 'out'), '--secrets', join(dir, 'secrets')];
-      firsts.push(gen(args));
-      reruns.push(gen(args));
-      floor = gzipFloor(join(dir, 'out'));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  const hosts = workers + 6;
-  const first = median(firsts.map((r) => r.seconds));
-  const rerun = median(reruns.map((r) => r.seconds));
-  console.log([
-    String(workers).padStart(7), String(hosts).padStart(6), fmt(first).padStart(12), fmt(rerun).padStart(9), fmt(floor.seconds).padStart(13),
-    fmt(first / floor.seconds, 1).padStart(12), fmt(rerun / floor.seconds, 1).padStart(13),
-    `${Math.max(...firsts.map((r) => r.maxRssMb)).toFixed(0)}/${Math.max(...reruns.map((r) => r.maxRssMb)).toFixed(0)}`.padStart(23),
-    fmt((rerun * 1000) / hosts, 2).padStart(17),
-    // Time per host beyond the fixed cost of a 3 + 3 cluster: flat when gen scales linearly.
-    (baseline === null || workers === 0 ? '-' : fmt(((rerun - baseline) * 1000) / workers, 2)).padStart(17),
-  ].join(' '));
-  if (workers === 0) baseline = rerun;
+const COLUMNS: [string, number][] = [
+  ['fs', 13], ['hosts', 6], ['floor first/re-run s', 21], ['(gzip s)', 9], ['first s', 8], ['×floor', 7],
+  ['re-run s', 9], ['×floor', 7], ['re-run CPU s', 13], ['×CPU floor', 11], ['peak MB', 8],
+];
+
+/** One table row: medians over the samples; ratios are medians of each sample's own ratio. */
+function row(label: string, workers: number, samples: Sample[]): string {
+  const m = (f: (x: Sample) => number) => median(samples.map(f));
+  const floorFirst = (x: Sample) => x.floor.gzip + x.floor.writeFirst;
+  const floorRerun = (x: Sample) => x.floor.gzip + x.floor.writeRerun;
+  const small = workers === 0; // a 3 + 3 cluster's floor is a few ms: its ratios say nothing
+  const ratio = (f: (x: Sample) => number) => (small ? '-' : x1(m(f)));
+  const cells = [
+    label, String(workers + 6), `${s(m(floorFirst))}/${s(m(floorRerun))}`, s(m((x) => x.floor.gzip)),
+    s(m((x) => x.first.seconds)), ratio((x) => x.first.seconds / floorFirst(x)),
+    s(m((x) => x.rerun.seconds)), ratio((x) => x.rerun.seconds / floorRerun(x)),
+    s(m((x) => x.rerun.cpu)), ratio((x) => x.rerun.cpu / (x.floor.cpuGzip + x.floor.cpuWriteRerun)),
+    Math.max(...samples.flatMap((x) => [x.first.maxRssMb, x.rerun.maxRssMb])).toFixed(0),
+  ];
+  return cells.map((c, i) => c.padStart(COLUMNS[i]![1])).join(' ');
 }
+
+function openPlaces(): Place[] {
+  const places: Place[] = [];
+  for (const name of PLACES) {
+    const place = name === 'tmpfs' ? tmpfsPlace() : diskPlace(process.env.BENCH_DIR ?? process.cwd());
+    if (typeof place === 'string') console.log(place);
+    else places.push(place);
+  }
+  return places;
+}
+
+const cpu = cpus()[0]?.model.trim();
+console.log(`kubeha bench: node ${process.version}, ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${loadavg()[0]!.toFixed(1)}; median of ${REPEAT}`);
+console.log(`floor: gzip -${GZIP_LEVEL} over the same tar bytes (one thread) + writing the same files the same way (staged, renamed in; re-run: old folder removed)`);
+const places = openPlaces();
+try {
+  console.log(COLUMNS.map(([name, width]) => name.padStart(width)).join(' '));
+  for (const workers of SIZES) {
+    const samples = places.map(() => [] as Sample[]);
+    for (let i = 0; i < REPEAT; i++) {
+      for (const [j, p] of places.entries()) samples[j]!.push(sample(p.dir, workers));
+    }
+    for (const [j, p] of places.entries()) console.log(row(p.label, workers, samples[j]!));
+  }
+} finally {
+  for (const p of places) p.release();
+}
+console.log(`load average at the end ${loadavg()[0]!.toFixed(1)}`);

@@ -2,10 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildTarball, FIXED_MTIME } from '../src/bundle/tar.js';
+import { buildTar, buildTarball, buildTarWithArchiver, FIXED_MTIME } from '../src/bundle/tar.js';
 import type { BundleFile } from '../src/bundle/manifest.js';
-import { cleanup, tempDir } from './helpers.js';
-import { writeFileSync } from 'node:fs';
+import { compile } from '../src/index.js';
+import { validateInventory } from '../src/inventory/index.js';
+import { buildModel } from '../src/model/model.js';
+import { cleanup, FIXTURES, fixtureSecrets, tempDir, TEMPLATES } from './helpers.js';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const files: BundleFile[] = [
@@ -34,20 +37,20 @@ function headers(tar: Buffer): Header[] {
 }
 
 test('the same files give the same bytes, whatever order they come in', async () => {
-  const a = await buildTarball('host1', files);
-  const b = await buildTarball('host1', [...files].reverse());
+  const a = buildTarball('host1', files);
+  const b = buildTarball('host1', [...files].reverse());
   assert.ok(a.equals(b));
 });
 
 test('gzip header: no name, mtime 0, Unix OS byte', async () => {
-  const gz = await buildTarball('host1', files);
+  const gz = buildTarball('host1', files);
   assert.equal([...gz.subarray(0, 4)], [0x1f, 0x8b, 8, 0], 'deflate, no FNAME flag');
   assert.equal([...gz.subarray(4, 8)], [0, 0, 0, 0], 'mtime 0');
   assert.is(gz[9], 3, 'OS byte: Unix');
 });
 
 test('entries: sorted, one host folder with parents, fixed mtime, uid/gid 0, explicit modes', async () => {
-  const entries = headers(gunzipSync(await buildTarball('host1', files)));
+  const entries = headers(gunzipSync(buildTarball('host1', files)));
   assert.equal(entries.map((e) => e.name), [
     'host1/', 'host1/SHA256SUMS', 'host1/rootfs/', 'host1/rootfs/etc/', 'host1/rootfs/etc/a.conf', 'host1/rootfs/etc/kubernetes/',
     'host1/rootfs/etc/kubernetes/pki/', 'host1/rootfs/etc/kubernetes/pki/ca.key', 'host1/run.sh',
@@ -67,7 +70,7 @@ test('entries: sorted, one host folder with parents, fixed mtime, uid/gid 0, exp
 test('GNU tar reads it and the bytes come back exactly (CRLF kept)', async () => {
   const dir = tempDir();
   try {
-    writeFileSync(join(dir, 'b.tar.gz'), await buildTarball('host1', files));
+    writeFileSync(join(dir, 'b.tar.gz'), buildTarball('host1', files));
     execFileSync('tar', ['-xzf', join(dir, 'b.tar.gz'), '-C', dir]);
     const out = execFileSync('cat', [join(dir, 'host1', 'rootfs', 'etc', 'a.conf')]);
     assert.ok(out.equals(Buffer.from('a\r\nb\n')));
@@ -75,5 +78,47 @@ test('GNU tar reads it and the bytes come back exactly (CRLF kept)', async () =>
     cleanup(dir);
   }
 });
+
+/** Every host's files of a golden case, compiled from its inventory and stored keys. */
+function goldenBundles(name: string): Map<string, BundleFile[]> {
+  const dir = join(FIXTURES, 'golden', name);
+  const file = readdirSync(dir).find((f) => f.startsWith('inventory.'))!;
+  const model = buildModel(validateInventory(file, readFileSync(join(dir, file), 'utf8')).inventory!);
+  return compile(model, { secrets: fixtureSecrets(name), templates: TEMPLATES });
+}
+
+test('the direct writer writes the bytes archiver writes, for every bundle of every golden case', async () => {
+  let hosts = 0;
+  for (const name of readdirSync(join(FIXTURES, 'golden'))) {
+    for (const [host, files] of goldenBundles(name)) {
+      const reference = await buildTarWithArchiver(host, files);
+      assert.ok(buildTar(host, files).equals(reference), `${name}/${host}`);
+      hosts++;
+    }
+  }
+  assert.ok(hosts >= 10, `${hosts} bundles compared`);
+});
+
+const edgeCases: [string, BundleFile[]][] = [
+  ['empty, one-block and just-over-one-block files', [
+    { path: 'empty', mode: 0o644, bytes: Buffer.alloc(0) },
+    { path: 'one-block', mode: 0o600, bytes: Buffer.alloc(512, 0x61) },
+    { path: 'one-block-and-a-byte', mode: 0o755, bytes: Buffer.alloc(513, 0x62) },
+  ]],
+  // Paths over 100 bytes split into ustar's prefix and name at a slash.
+  ['a long path that splits', [{ path: `rootfs/${'d'.repeat(60)}/${'e'.repeat(60)}/file.conf`, mode: 0o644, bytes: Buffer.from('x\n') }]],
+  // A name part over 100 bytes cannot split, and non-ASCII fits no ustar field: both need a PAX record.
+  ['a file name of 120 bytes', [{ path: `rootfs/${'n'.repeat(120)}`, mode: 0o644, bytes: Buffer.from('y\n') }]],
+  ['a non-ASCII name', [{ path: 'rootfs/café.conf', mode: 0o644, bytes: Buffer.from('z\n') }]],
+];
+
+for (const [name, cases] of edgeCases) {
+  test(`edge case: ${name}: archiver's bytes, and GNU tar reads every name back`, async () => {
+    const tar = buildTar('host1', cases);
+    assert.ok(tar.equals(await buildTarWithArchiver('host1', cases)));
+    const listed = execFileSync('tar', ['-tf', '-'], { input: tar }).toString('utf8').split('\n').filter(Boolean);
+    for (const f of cases) assert.ok(listed.includes(`host1/${f.path}`), `${f.path} in ${listed.join(', ')}`);
+  });
+}
 
 test.run();

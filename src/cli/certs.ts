@@ -2,7 +2,6 @@
 import { webcrypto } from 'node:crypto';
 import { DAY_MS, parseCertificate, sansOf } from '../pki/inspect.js';
 import { storedCertificate, type Installation } from '../pki/cert-list.js';
-import { renewLeaves } from '../pki/renew.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { loadSecrets, saveSecrets } from './secrets-store.js';
@@ -52,6 +51,8 @@ export async function renewCertificates(inv: Invocation, now: Date, io: Console)
   const dir = realFolder(inv.secrets, 'secrets');
   const renewed = await withFolderLocks([{ dir, role: 'secrets' }], io.err, async () => {
     const stored = loadSecrets(dir, { warn: io.err });
+    // Imported here: it loads @peculiar/x509, which gen (importing this module for EXPIRY_WARNING_DAYS) must not pay for.
+    const { renewLeaves } = await import('../pki/renew.js');
     const result = await renewLeaves(stored, inv.withinDays, { now, crypto: webcrypto as unknown as Crypto });
     if (result.renewed.length) saveSecrets(dir, result.secrets, stored);
     return result.renewed;

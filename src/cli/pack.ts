@@ -1,6 +1,6 @@
-/** Compiles, tars and gzips hosts one claim at a time, with up to IN_FLIGHT tar builds overlapping. */
+/** Compiles, tars and gzips hosts one claim at a time, with up to IN_FLIGHT deliveries outstanding. */
 import type { BundleFile } from '../bundle/manifest.js';
-import { buildTar, gzipReproducible } from '../bundle/tar.js';
+import { buildTarball } from '../bundle/tar.js';
 import { compileHost } from '../index.js';
 import type { ClusterModel } from '../model/types.js';
 import type { Secrets } from '../pki/secrets.js';
@@ -8,7 +8,7 @@ import type { Templates } from '../render/context.js';
 import { Worker } from 'node:worker_threads';
 import type { PackJob, PackMessage } from './pack-worker.js';
 
-/** How many tar builds overlap (a build mostly waits on archiver's stream turns). */
+/** How many packed hosts may wait for their delivery (the tar itself is built synchronously). */
 export const IN_FLIGHT = 16;
 
 /** Takes the next unclaimed host index from a counter shared between threads, or -1 when all are taken. */
@@ -27,7 +27,7 @@ export async function packHosts(
     for (let i = claimHost(next, model.hosts.length); i >= 0; i = claimHost(next, model.hosts.length)) {
       const host = model.hosts[i]!;
       const files = compileHost(model, host, { secrets, templates });
-      building.push(buildTar(host.name, files).then((tar) => packed(host.name, gzipReproducible(tar), files)));
+      building.push(Promise.resolve(packed(host.name, buildTarball(host.name, files), files)));
       if (building.length >= IN_FLIGHT) await building.shift();
     }
     await Promise.all(building);

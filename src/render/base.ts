@@ -16,12 +16,12 @@ const fromTemplate = (name: string): Step['script'] => (ctx) => renderTemplate(c
 
 /** Steps of every bundle: preflight checks, then modules and sysctls on Kubernetes nodes. */
 export const baseSteps: readonly Step[] = [
-  { phase: 'preflight', name: 'running as root', when: everyHost, script: fromTemplate('preflight-root') },
-  { phase: 'preflight', name: 'on the host this bundle was made for', when: everyHost, script: fromTemplate('preflight-host') },
-  { phase: 'preflight', name: 'a supported OS family', when: everyHost, script: fromTemplate('preflight-os') },
+  { phase: 'preflight', name: 'running as root', when: everyHost, script: fromTemplate('preflight-root'), sameOnEveryHost: true },
+  { phase: 'preflight', name: 'on the host this bundle was made for', when: everyHost, script: fromTemplate('preflight-host'), sameOnEveryHost: true },
+  { phase: 'preflight', name: 'a supported OS family', when: everyHost, script: fromTemplate('preflight-os'), sameOnEveryHost: true },
   {
-    phase: 'os', name: 'kernel modules', when: kubernetesNode,
+    phase: 'os', name: 'kernel modules', when: kubernetesNode, sameOnEveryHost: true,
     script: (ctx) => renderTemplate(ctx.templates, 'steps/os-modules.sh.ejs', { modules: modulesFor(ctx.model).map((m) => m.name) }),
   },
-  { phase: 'services', name: 'apply sysctls', when: kubernetesNode, script: fromTemplate('os-sysctl') },
+  { phase: 'services', name: 'apply sysctls', when: kubernetesNode, script: fromTemplate('os-sysctl'), sameOnEveryHost: true },
 ];

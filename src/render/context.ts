@@ -40,4 +40,8 @@ export interface Step {
   name: string;
   when: HostFilter;
   script: (ctx: RenderContext) => string;
+  /** The script depends on the cluster only, not on the host: rendered once per compile. */
+  sameOnEveryHost?: boolean;
+  /** The script depends on the cluster and the host's roles only: rendered once per set of roles. */
+  sameForSameRoles?: boolean;
 }

@@ -200,8 +200,8 @@ function memberAddScript(ctx: RenderContext): string {
 
 /** run.sh steps of etcd hosts: binaries, user and data dir, (joining members: member add), then start and wait until healthy. */
 export const etcdSteps: readonly Step[] = [
-  { phase: 'packages', name: 'etcd binaries', when: etcdMember, script: installScript },
-  { phase: 'services', name: 'etcd user, data dir and key owners', when: etcdMember, script: userScript },
+  { phase: 'packages', name: 'etcd binaries', when: etcdMember, script: installScript, sameOnEveryHost: true },
+  { phase: 'services', name: 'etcd user, data dir and key owners', when: etcdMember, script: userScript, sameOnEveryHost: true },
   { phase: 'services', name: 'join the running etcd cluster (initialClusterState existing)', when: joiningMember, script: memberAddScript },
   { phase: 'services', name: 'start etcd and wait until the member is healthy', when: etcdMember, script: startScript },
 ];

@@ -1,8 +1,8 @@
 /** One host's rendered files: rootfs/ from the artifact list, and run.sh from the steps and those files. Pure. */
 import { byPath } from '../common/files.js';
-import { remembered } from '../common/memo.js';
 import type { Artifact, RenderContext, Step } from './context.js';
 import { renderRunScript } from './run-script.js';
+import { sharedRender } from './shared.js';
 
 /** A rendered file: path inside the host folder, mode, contents. */
 export interface HostFile {
@@ -18,7 +18,7 @@ export function renderHostFiles(ctx: RenderContext, artifacts: readonly Artifact
   const rootfs = mine.map((a): HostFile => {
     if (seen.has(a.path)) throw new Error(`two artifacts install ${a.path} on ${ctx.host.name}`);
     seen.add(a.path);
-    return { path: `rootfs${a.path}`, mode: a.mode, bytes: a.sameOnEveryHost ? shared(ctx, a) : toBytes(a.render(ctx)) };
+    return { path: `rootfs${a.path}`, mode: a.mode, bytes: a.sameOnEveryHost ? sharedRender(ctx, a, 'cluster', () => toBytes(a.render(ctx))) : toBytes(a.render(ctx)) };
   }).sort(byPath);
   const runScript: HostFile = {
     path: 'run.sh',
@@ -29,12 +29,3 @@ export function renderHostFiles(ctx: RenderContext, artifacts: readonly Artifact
 }
 
 const toBytes = (rendered: string | Buffer): Buffer => (typeof rendered === 'string' ? Buffer.from(rendered, 'utf8') : rendered);
-
-/** Renders of artifacts that are the same on every host, once per (secrets, model): large clusters render them once. */
-const sharedRenders = new WeakMap<object, WeakMap<object, Map<Artifact, Buffer>>>();
-
-function shared(ctx: RenderContext, artifact: Artifact): Buffer {
-  const byModel = remembered(sharedRenders, ctx.secrets, () => new WeakMap<object, Map<Artifact, Buffer>>());
-  const renders = remembered(byModel, ctx.model, () => new Map<Artifact, Buffer>());
-  return remembered(renders, artifact, () => toBytes(artifact.render(ctx)));
-}

@@ -1,6 +1,7 @@
 /** Builds a host's run.sh: its steps grouped by phase, and one install line per file. */
 import { octal } from '../common/files.js';
 import { PHASES, type Phase, type RenderContext, type Step } from './context.js';
+import { sharedRender } from './shared.js';
 import { renderTemplate, shellQuote } from './templates.js';
 
 /** A file run.sh installs: absolute target path and mode. */
@@ -17,10 +18,17 @@ export function renderRunScript(ctx: RenderContext, steps: readonly Step[], file
     name,
     steps: [
       ...(name === 'files' ? [filesStep] : []),
-      ...mine.filter((s) => s.phase === name).map((s) => ({ name: s.name, script: ensureNewline(s.script(ctx)) })),
+      ...mine.filter((s) => s.phase === name).map((s) => ({ name: s.name, script: stepScript(ctx, s) })),
     ],
   }));
   return renderTemplate(ctx.templates, 'run.sh.ejs', { host: ctx.host, phases, q: shellQuote });
+}
+
+/** A step's script, rendered once for all the hosts it is declared the same on. */
+function stepScript(ctx: RenderContext, step: Step): string {
+  const render = () => ensureNewline(step.script(ctx));
+  if (step.sameOnEveryHost) return sharedRender(ctx, step, 'cluster', render);
+  return step.sameForSameRoles ? sharedRender(ctx, step, 'roles', render) : render();
 }
 
 function installLines(files: readonly InstalledFile[]): string {
