@@ -11,11 +11,14 @@ import type { Problem } from '../inventory/index.js';
 import { preparePackWorker } from './pack.js';
 import { generateInMemory, printWarnings, readExistingBundles, readInventory, redactionsOf } from './pipeline.js';
 import { stageSecrets } from './secrets-store.js';
+import { checkVersionChange } from './previous.js';
+import { describeUpgrade } from '../model/upgrade.js';
 
 /** gen INVENTORY: writes the secrets (when new ones were made) and the output folder, then a summary. */
 export async function runGenerate(inv: Invocation, io: Console): Promise<number> {
   const started = Date.now();
   const { model, warnings } = readInventory(inv.inventory!);
+  checkVersionChange(inv.inventory!, inv.out, model);
   if (!inv.json) printWarnings(io, inv.inventory!, warnings);
   const unlock = lockSecrets(inv.secrets);
   try {
@@ -78,15 +81,17 @@ async function generateLocked(inv: Invocation, io: Console, model: ClusterModel,
 /** gen diff INVENTORY: what a new generation would change in the output folder; writes nothing. */
 export async function runDiff(inv: Invocation, io: Console): Promise<number> {
   const { model, warnings } = readInventory(inv.inventory!);
+  const change = checkVersionChange(inv.inventory!, inv.out, model);
   if (!inv.json) printWarnings(io, inv.inventory!, warnings);
   const gen = await generateInMemory(model, inv.secrets, io);
   const existing = readExistingBundles(inv.out);
   const changes = diffBundles(existing.bundles, gen.bundles, redactionsOf(gen.secrets));
   if (inv.json) {
-    printJson(io, { secretsToMake: gen.secretChanges, hosts: changes });
+    printJson(io, { secretsToMake: gen.secretChanges, versionChange: change, hosts: changes });
     return 0;
   }
   if (existing.bundles.size === 0) io.out(`${inv.out}/ holds no bundles yet: everything below would be added\n`);
+  for (const line of describeUpgrade(model, change).slice(1)) io.out(line + '\n');
   if (gen.secretChanges.length) io.out(`secrets that gen would make or re-issue: ${gen.secretChanges.map((c) => c.replace(/^\S+ /, '')).join(', ')}\n`);
   io.out(formatDiff(changes));
   return 0;
@@ -95,6 +100,7 @@ export async function runDiff(inv: Invocation, io: Console): Promise<number> {
 /** gen check INVENTORY: exit 1 unless the output folder is exactly what a generation would write. */
 export async function runCheck(inv: Invocation, io: Console): Promise<number> {
   const { model } = readInventory(inv.inventory!);
+  checkVersionChange(inv.inventory!, inv.out, model);
   const gen = await generateInMemory(model, inv.secrets, io);
   const existing = readExistingBundles(inv.out);
   const changes = diffBundles(existing.bundles, gen.bundles, redactionsOf(gen.secrets));
