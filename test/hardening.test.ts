@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanup, generateAndUnpack, haveTool, modelOf, REPO, tempDir, type InventoryDoc } from './helpers.js';
+import { canUseNamespaces, cleanup, generateAndUnpack, haveTool, modelOf, REPO, tempDir, type InventoryDoc } from './helpers.js';
+import { changes, runInSandbox, type NodeState } from './sandbox.js';
 
 const small = (k8s: string, etcd: Record<string, unknown>): InventoryDoc => ({
   cluster: { name: 'hard', kubernetesVersion: k8s, podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/16' },
@@ -37,7 +38,8 @@ test('--only without preflight still refuses the wrong host (item 15); --dry-run
   const gen = await generateAndUnpack(join(REPO, 'examples', 'runbook.json'));
   try {
     // worker2 has no addons step: before the fix this exited 0 on any machine.
-    const wrong = runSh(join(gen.unpacked, 'worker2'), ['--only', 'addons']);
+    // In the sandbox (when namespaces are available) so that nothing, not even run.log, is written on this machine.
+    const wrong = canUseNamespaces() ? runInSandbox(join(gen.unpacked, 'worker2'), '127.0.9.9', ['--only', 'addons'], {}) : runSh(join(gen.unpacked, 'worker2'), ['--only', 'addons']);
     assert.is(wrong.code, 1, wrong.out + wrong.err);
     assert.match(wrong.err, 'this machine does not have 10.0.8.12: this bundle is for worker2; run it there');
     assert.not.match(wrong.out, 'phase addons');
@@ -73,6 +75,37 @@ test('distro etcd: run.sh compares the installed etcd with the minimum (real /us
   } finally {
     refused.cleanup();
     accepted.cleanup();
+  }
+});
+
+/** State of a control plane that joined at 1.34.2 with the given taints, its kubeadm-config.yaml installed. */
+const joinedControlPlane = (taints: string): NodeState => ({
+  kubelet: '1.34.2', kubeadm: '1.34.2', api: '1.34.2', taints, installed: ['/etc/kubernetes/kubeadm-config.yaml'],
+  files: { '/etc/kubernetes/kubelet.conf': 'k\n', '/etc/kubernetes/admin.conf': 'a\n', '/etc/kubernetes/manifests/kube-apiserver.yaml': 'image: kube-apiserver:v1.34.2\n' },
+});
+
+test('control-plane taints follow the roles on running control planes, idempotently (item 22)', async () => {
+  if (!canUseNamespaces()) return;
+  const withWorker = small('1.34.2', { version: '3.5.24' });
+  withWorker.hosts.push({ name: 'w1', address: '127.0.3.3', roles: ['worker'] });
+  const tainted = await bundlesOf(withWorker);
+  const untainted = await bundlesOf(small('1.34.2', { version: '3.5.24' }));
+  const taint = 'node-role.kubernetes.io/control-plane:NoSchedule';
+  try {
+    const cases = [
+      [tainted, '', [`kubectl --kubeconfig /etc/kubernetes/admin.conf taint node cp1 ${taint} --overwrite`]],
+      [tainted, `${taint} `, []],
+      [untainted, `${taint} `, [`kubectl --kubeconfig /etc/kubernetes/admin.conf taint node cp1 ${taint}-`]],
+      [untainted, '', []],
+    ] as const;
+    for (const [gen, now, expected] of cases) {
+      const r = runInSandbox(join(gen.unpacked, 'cp1'), '127.0.3.1', ['--only', 'kubeadm'], joinedControlPlane(now));
+      assert.is(r.code, 0, r.out + r.err);
+      assert.equal(changes(r.calls).filter((c) => c.includes(' taint ')), [...expected], `taints now: "${now}"`);
+    }
+  } finally {
+    tainted.cleanup();
+    untainted.cleanup();
   }
 });
 

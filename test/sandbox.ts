@@ -35,7 +35,7 @@ case "$name $*" in
   curl*:2379/health*) echo '{"health":"true"}' ;;
   curl*/version*) printf '{\n  "major": "1",\n  "gitVersion": "v%s"\n}\n' "$STUB_API" ;;
   *'jsonpath={.spec.unschedulable}'*) echo "$STUB_CORDONED" ;;
-  *'jsonpath={.spec.taints'*) echo "$STUB_TAINTS" ;;
+  *'.spec.taints'*) echo "$STUB_TAINTS" ;;
 esac
 exit 0
 `;

@@ -3,7 +3,7 @@ import { dump } from 'js-yaml';
 import type { ClusterModel } from '../model/types.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { FLANNEL_MANIFEST_PATH, renderFlannel } from './flannel.js';
-import { ETCD_CLIENT_FILES, endpointOf, KUBEADM_CONFIG_PATH, renderKubeadmConfig } from './kubeadm.js';
+import { CONTROL_PLANE_TAINT, ETCD_CLIENT_FILES, endpointOf, KUBEADM_CONFIG_PATH, renderKubeadmConfig, taintsFor } from './kubeadm.js';
 import {
   DOCKER_APT_KEYRING, DOCKER_APT_LIST, DOCKER_YUM_REPO, dockerYumRepo, K8S_APT_KEYRING, K8S_APT_LIST, K8S_YUM_REPO,
   k8sAptKeyUrl, k8sAptLine, k8sYumRepo, KUBE_PACKAGES, kubePackageSpecs, nodeTools, runtimePackages,
@@ -140,6 +140,15 @@ export const kubernetesSteps: readonly Step[] = [
   {
     phase: 'kubeadm', name: 'restart kube-apiserver when its etcd client certificate changed', when: (host) => host.isControlPlane,
     script: template('kubeadm-etcd-client-restart', () => ({ files: Object.values(ETCD_CLIENT_FILES).map(q).join(' ') })),
+  },
+  {
+    phase: 'kubeadm', name: 'control-plane taint as the roles say (kubeadm sets it at init/join only)', when: (host) => host.isControlPlane,
+    script: template('kubeadm-taints', (ctx) => ({
+      adminConf: '/etc/kubernetes/admin.conf',
+      host: q(ctx.host.name),
+      taint: `${CONTROL_PLANE_TAINT.key}:${CONTROL_PLANE_TAINT.effect}`,
+      tainted: taintsFor(ctx.model, ctx.host).length > 0,
+    })),
   },
   { phase: 'addons', name: 'flannel', when: initNode, script: template('addons-flannel', () => ({ manifest: FLANNEL_MANIFEST_PATH })) },
 ];
