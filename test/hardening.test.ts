@@ -109,4 +109,40 @@ test('control-plane taints follow the roles on running control planes, idempoten
   }
 });
 
+const UBUNTU_BEFORE_RULES_END = `# allow MULTICAST mDNS for service discovery
+-A ufw-before-input -p udp -d 224.0.0.251 --dport 5353 -j ACCEPT
+
+# don't delete the 'COMMIT' line or these rules won't be processed
+COMMIT
+`;
+
+test('ufw: VRRP as a raw before.rules rule ufw 0.36.1 accepts, once; firewalld: trusted pod and service ranges (items 16, 22)', async () => {
+  if (!canUseNamespaces()) return;
+  const doc = small('1.34.2', { version: '3.5.24' });
+  doc.loadBalancer = { vip: '127.0.3.100' };
+  doc.hosts.push({ name: 'lb1', address: '127.0.3.5', roles: ['loadbalancer'] });
+  const gen = await bundlesOf(doc);
+  try {
+    const ufw = (rules: string) => runInSandbox(join(gen.unpacked, 'lb1'), '127.0.3.5', ['--only', 'os'],
+      { absent: ['firewall-cmd'], files: { '/etc/ufw/before.rules': rules }, readBack: ['/etc/ufw/before.rules'] });
+    const first = ufw(UBUNTU_BEFORE_RULES_END);
+    assert.is(first.code, 0, first.out + first.err);
+    const rules = first.back[0]!;
+    assert.ok(rules.endsWith(`-A ufw-before-input -p 112 -j ACCEPT\n# don't delete the 'COMMIT' line or these rules won't be processed\nCOMMIT\n`), rules);
+    assert.not.ok(first.calls.some((c) => c.includes('proto vrrp')), 'no ufw allow proto vrrp');
+    assert.ok(first.calls.includes('ufw reload'));
+    assert.ok(first.calls.includes('ufw allow 16443/tcp'), first.calls.join('\n'));
+    const again = ufw(rules);
+    assert.is(again.code, 0, again.err);
+    assert.is(again.back[0], rules, 'a second run adds nothing');
+    assert.not.ok(again.calls.includes('ufw reload'));
+    const firewalld = runInSandbox(join(gen.unpacked, 'cp1'), '127.0.3.1', ['--only', 'os'], {});
+    assert.is(firewalld.code, 0, firewalld.out + firewalld.err);
+    for (const source of ['10.244.0.0/16', '10.96.0.0/16']) assert.ok(firewalld.calls.includes(`firewall-cmd --permanent --zone=trusted --add-source=${source}`), firewalld.calls.join('\n'));
+    assert.ok(firewalld.calls.includes('firewall-cmd --reload'));
+  } finally {
+    gen.cleanup();
+  }
+});
+
 test.run();

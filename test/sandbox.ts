@@ -20,9 +20,13 @@ export interface NodeState {
   files?: Record<string, string>;
   /** Bundle files already installed (copied from rootfs/ before the run), so a run may skip the files phase. */
   installed?: string[];
+  /** Stubs to leave out (the command is then missing, unless this machine has it). */
+  absent?: string[];
+  /** Files whose content after the run is returned. */
+  readBack?: string[];
 }
 
-const STUBBED = ['kubeadm', 'kubelet', 'kubectl', 'apt-get', 'apt-mark', 'systemctl', 'curl', 'gpg', 'crictl', 'firewall-cmd', 'ufw', 'setsebool', 'hostnamectl'];
+const STUBBED = ['kubeadm', 'kubelet', 'kubectl', 'apt-get', 'apt-mark', 'systemctl', 'curl', 'gpg', 'crictl', 'firewall-cmd', 'ufw', 'setsebool', 'hostnamectl', 'modprobe', 'swapon', 'swapoff', 'sysctl'];
 
 const STUB = String.raw`#!/bin/bash
 name=$(basename "$0")
@@ -30,6 +34,8 @@ printf '%s %s\n' "$name" "$*" >>"$STUB_LOG"
 case "$name $*" in
   'kubelet --version') [[ -n $STUB_KUBELET ]] || exit 127; echo "Kubernetes v$STUB_KUBELET" ;;
   'kubeadm version -o short') [[ -n $STUB_KUBEADM ]] || exit 127; echo "v$STUB_KUBEADM" ;;
+  'ufw status'*) echo 'Status: active' ;;
+  'firewall-cmd '*--query-*) exit 1 ;;
   'kubeadm token list'*) grep -m 1 -oE '[a-z0-9]{6}\.' /etc/kubernetes/kubeadm-config.yaml ;;
   curl*:2379/version*) printf '{"etcdserver":"%s","etcdcluster":"3.5.0"}\n' "$STUB_ETCD" ;;
   curl*:2379/health*) echo '{"health":"true"}' ;;
@@ -46,7 +52,7 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
   try {
     const bin = join(dir, 'bin');
     mkdirSync(bin);
-    for (const name of STUBBED) {
+    for (const name of STUBBED.filter((n) => !state.absent?.includes(n))) {
       writeFileSync(join(bin, name), STUB);
       chmodSync(join(bin, name), 0o755);
     }
@@ -64,6 +70,9 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
       ...(state.installed ?? []).map((p) => `install -D -m 0600 '${bundle}/rootfs${p}' '${p}'`),
       'set +e',
       `timeout ${timeoutSeconds} bash '${bundle}/run.sh' "$@"`,
+      'status=$?',
+      ...(state.readBack ?? []).map((p, i) => `cp '${p}' '${dir}/back${i}' 2>/dev/null || true`),
+      'exit $status',
     ].join('\n');
     const env = {
       ...process.env,
@@ -79,7 +88,8 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
     writeFileSync(env.STUB_LOG, '');
     const r = spawnSync('unshare', ['-m', '-n', 'bash', '-c', script, 'sandbox', ...args], { encoding: 'utf8', env, timeout: (timeoutSeconds + 30) * 1000 });
     const calls = readFileSync(env.STUB_LOG, 'utf8').split('\n').filter(Boolean);
-    return { code: r.status, out: r.stdout, err: r.stderr, calls };
+    const back = (state.readBack ?? []).map((_, i) => { try { return readFileSync(join(dir, `back${i}`), 'utf8'); } catch { return null; } });
+    return { code: r.status, out: r.stdout, err: r.stderr, calls, back };
   } finally {
     cleanup(dir);
   }

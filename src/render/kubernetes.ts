@@ -8,7 +8,7 @@ import {
   DOCKER_APT_KEYRING, DOCKER_APT_LIST, DOCKER_YUM_REPO, dockerYumRepo, K8S_APT_KEYRING, K8S_APT_LIST, K8S_YUM_REPO,
   k8sAptKeyUrl, k8sAptLine, k8sYumRepo, KUBE_PACKAGES, kubePackageSpecs, nodeTools, runtimePackages,
 } from './node-packages.js';
-import { firewalldSpec, firewallOpenings, hostsBlock, HOSTS_MARKERS, ufwSpec } from './os.js';
+import { firewalldSpec, firewallOpenings, hostsBlock, HOSTS_MARKERS, trustedSources, UFW_BEFORE_RULES, ufwSpec } from './os.js';
 import { CRI_DOCKERD, criDockerdArgs, criDockerdUrl, renderContainerdConfig, renderDockerDaemon, usesDocker } from './runtime.js';
 import { renderTemplate, shellQuote as q } from './templates.js';
 
@@ -88,7 +88,7 @@ function runtimePackagesView(model: ClusterModel) {
 
 function firewallView(ctx: RenderContext) {
   const openings = firewallOpenings(ctx.model, ctx.host);
-  return { firewalld: firewalldSpec(openings), ufw: ufwSpec(openings) };
+  return { firewalld: firewalldSpec(openings), ufw: ufwSpec(openings), trusted: trustedSources(ctx.model, ctx.host), beforeRules: UFW_BEFORE_RULES };
 }
 
 function kubeadmInitView(ctx: RenderContext) {

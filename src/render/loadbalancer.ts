@@ -148,9 +148,15 @@ export const loadBalancerSteps: readonly Step[] = [
   {
     phase: 'packages', name: 'haproxy, keepalived and curl; the keepalived_script user', when: loadBalancer,
     script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/packages.sh.ejs', {
-      commands: LB_PACKAGES.map((p) => p.command),
-      packages: LB_PACKAGES.map((p) => p.name),
+      packages: LB_PACKAGES,
       scriptUser: SCRIPT_USER,
+    }),
+  },
+  {
+    phase: 'services', name: 'SELinux: haproxy\'s ports and the keepalived check script (RHEL-like, enforcing)', when: (host) => host.isLoadBalancer && !host.isKubernetesNode,
+    script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/selinux.sh.ejs', {
+      ports: [lbOf(ctx.model).port, ...(lbOf(ctx.model).stats.enabled ? [lbOf(ctx.model).stats.port] : [])],
+      checkScript: LB_PATHS.check,
     }),
   },
   {
