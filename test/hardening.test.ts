@@ -145,4 +145,46 @@ test('ufw: VRRP as a raw before.rules rule ufw 0.36.1 accepts, once; firewalld: 
   }
 });
 
+test('a failed kubeadm init/join: reset when this script started it, adopt a registered node, else say what to run (item 19)', async () => {
+  if (!canUseNamespaces()) return;
+  const gen = await bundlesOf(small('1.34.2', { version: '3.5.24' }));
+  const done = '/var/lib/kubeha/kubeadm-done';
+  const partial = (more: Partial<NodeState>): NodeState => ({
+    api: '1.34.2', installed: ['/etc/kubernetes/kubeadm-config.yaml'], readBack: [done, '/etc/kubernetes/pki/ca.key'],
+    files: { '/etc/kubernetes/admin.conf': 'a\n', '/etc/kubernetes/manifests/kube-apiserver.yaml': 'x\n' }, ...more,
+  });
+  try {
+    const cp1 = (state: NodeState) => runInSandbox(join(gen.unpacked, 'cp1'), '127.0.3.1', ['--only', 'kubeadm'], state);
+    // Started by run.sh and never finished: reset (external etcd untouched), files again, init again, then recorded.
+    const reset = cp1(partial({ files: { '/etc/kubernetes/admin.conf': 'a\n', '/var/lib/kubeha/kubeadm-started': '' } }));
+    assert.is(reset.code, 0, reset.out + reset.err);
+    assert.match(reset.err, 'kubeadm init started by an earlier run did not complete (found /etc/kubernetes/admin.conf): resetting this node');
+    const c = changes(reset.calls);
+    assert.ok(c.indexOf('kubeadm reset -f --cri-socket unix:///var/run/containerd/containerd.sock') >= 0, c.join('\n'));
+    assert.ok(c.indexOf('kubeadm reset -f --cri-socket unix:///var/run/containerd/containerd.sock') < c.indexOf('kubeadm init --config /etc/kubernetes/kubeadm-config.yaml --skip-token-print'), c.join('\n'));
+    assert.match(reset.out, 'installed /etc/kubernetes/pki/ca.key (0600)');
+    assert.is(reset.back[0], '', 'recorded as done after kubeadm init succeeded');
+    assert.ok(reset.back[1]!.includes('PRIVATE KEY'), 'the CA key is installed again after the reset');
+    // Not started by run.sh (kubeha before stamps, or by hand) and the node is registered: recorded, nothing redone.
+    const adopted = cp1(partial({}));
+    assert.is(adopted.code, 0, adopted.err);
+    assert.match(adopted.out, 'node cp1 is registered in the cluster: recording its kubeadm init as done');
+    assert.not.ok(changes(adopted.calls).some((x) => /^kubeadm (reset|init --config)/.test(x)));
+    assert.is(adopted.back[0], '');
+    // Not started by run.sh and unknown to the cluster: refuse, with the exact commands.
+    const refused = cp1(partial({ nodeMissing: true }));
+    assert.is(refused.code, 1, refused.out);
+    assert.match(refused.err, "if it never joined, run 'kubeadm reset -f --cri-socket unix:///var/run/containerd/containerd.sock' here and then this script again; if it is a working node, run 'install -d /var/lib/kubeha && touch /var/lib/kubeha/kubeadm-done'");
+    assert.not.ok(changes(refused.calls).some((x) => x.startsWith('kubeadm reset') || x.startsWith('kubeadm init --config')));
+    assert.is(refused.back[0], null);
+    // A failing kubeadm init leaves the started record, not the done one.
+    const failing = cp1({ api: '1.34.2', etcd: '3.5.24', installed: ['/etc/kubernetes/kubeadm-config.yaml'], absent: ['kubeadm'], readBack: [done, '/var/lib/kubeha/kubeadm-started'] });
+    assert.is(failing.code, 1, failing.out);
+    assert.is(failing.back[0], null);
+    assert.is(failing.back[1], '');
+  } finally {
+    gen.cleanup();
+  }
+});
+
 test.run();

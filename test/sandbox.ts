@@ -16,6 +16,8 @@ export interface NodeState {
   etcd?: string;
   cordoned?: boolean;
   taints?: string;
+  /** The cluster does not list this node (kubectl get node fails). */
+  nodeMissing?: boolean;
   /** Files to create before the run (absolute paths under /etc or /var), e.g. kubelet.conf of a joined node. */
   files?: Record<string, string>;
   /** Bundle files already installed (copied from rootfs/ before the run), so a run may skip the files phase. */
@@ -42,6 +44,7 @@ case "$name $*" in
   curl*/version*) printf '{\n  "major": "1",\n  "gitVersion": "v%s"\n}\n' "$STUB_API" ;;
   *'jsonpath={.spec.unschedulable}'*) echo "$STUB_CORDONED" ;;
   *'.spec.taints'*) echo "$STUB_TAINTS" ;;
+  'kubectl '*' get node '*) [[ -z $STUB_NO_NODE ]] || exit 1 ;;
 esac
 exit 0
 `;
@@ -84,6 +87,7 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
       STUB_ETCD: state.etcd ?? '',
       STUB_CORDONED: state.cordoned ? 'true' : '',
       STUB_TAINTS: state.taints ?? '',
+      STUB_NO_NODE: state.nodeMissing ? '1' : '',
     };
     writeFileSync(env.STUB_LOG, '');
     const r = spawnSync('unshare', ['-m', '-n', 'bash', '-c', script, 'sandbox', ...args], { encoding: 'utf8', env, timeout: (timeoutSeconds + 30) * 1000 });

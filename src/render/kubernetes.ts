@@ -93,6 +93,7 @@ function firewallView(ctx: RenderContext) {
 
 function kubeadmInitView(ctx: RenderContext) {
   return {
+    ...stampsView(),
     config: KUBEADM_CONFIG_PATH,
     etcdWaitSeconds: ETCD_WAIT_SECONDS,
     etcdTls: ETCD_CLIENT_FILES,
@@ -103,9 +104,33 @@ function kubeadmInitView(ctx: RenderContext) {
   };
 }
 
+/** Where run.sh records kubeadm init/join: started just before, done only after it succeeded. */
+export const KUBEADM_STAMPS = { dir: '/var/lib/kubeha', started: '/var/lib/kubeha/kubeadm-started', done: '/var/lib/kubeha/kubeadm-done' } as const;
+/** What kubeadm init/join write before they can fail: their presence without the done stamp is a partial state. */
+export const KUBEADM_LEFTOVERS = [
+  '/etc/kubernetes/admin.conf', '/etc/kubernetes/super-admin.conf', '/etc/kubernetes/kubelet.conf', '/etc/kubernetes/bootstrap-kubelet.conf',
+  '/etc/kubernetes/manifests/kube-apiserver.yaml', '/etc/kubernetes/manifests/kube-controller-manager.yaml', '/etc/kubernetes/manifests/kube-scheduler.yaml',
+] as const;
+
+function stampsView() {
+  return { stamp: KUBEADM_STAMPS.done, started: KUBEADM_STAMPS.started, stampDir: KUBEADM_STAMPS.dir };
+}
+
+function kubeadmRecoverView(ctx: RenderContext) {
+  return {
+    ...stampsView(),
+    verb: ctx.host.isInit ? 'init' : 'join',
+    leftovers: [...KUBEADM_LEFTOVERS],
+    criSocket: q(ctx.model.cluster.criSocket),
+    kubeconfig: ctx.host.isControlPlane ? '/etc/kubernetes/admin.conf' : '/etc/kubernetes/kubelet.conf',
+    host: q(ctx.host.name),
+  };
+}
+
 function kubeadmJoinView(ctx: RenderContext) {
   const endpoint = endpointOf(ctx.model);
   return {
+    ...stampsView(),
     config: KUBEADM_CONFIG_PATH,
     waitSeconds: JOIN_WAIT_SECONDS,
     what: q(`the API server at https://${endpoint} (run the bundle of ${ctx.model.init.name}, the first control plane, first)`),
@@ -135,6 +160,7 @@ export const kubernetesSteps: readonly Step[] = [
     script: template('services-docker', () => ({ units: [RUNTIME_PATHS.criDockerService, RUNTIME_PATHS.criDockerSocket], daemonJson: RUNTIME_PATHS.dockerDaemon })),
   },
   { phase: 'services', name: 'kubelet enabled', when: kubernetesNode, script: template('services-kubelet', () => ({})) },
+  { phase: 'kubeadm', name: 'a kubeadm init/join that did not complete: reset (when this script started it) or say what to run', when: kubernetesNode, script: template('kubeadm-recover', kubeadmRecoverView) },
   { phase: 'kubeadm', name: 'kubeadm init (first control plane)', when: initNode, script: template('kubeadm-init', kubeadmInitView) },
   { phase: 'kubeadm', name: 'kubeadm join', when: joiningNode, script: template('kubeadm-join', kubeadmJoinView) },
   {
