@@ -187,4 +187,25 @@ test('a failed kubeadm init/join: reset when this script started it, adopt a reg
   }
 });
 
+test('containerd: containerd.io from download.docker.com replaces one older than Kubernetes supports (Debian 12: 1.6.20), else refuses (item 20)', async () => {
+  if (!canUseNamespaces()) return;
+  const gen = await bundlesOf(small('1.34.2', { version: '3.5.24' }));
+  try {
+    const packages = (containerd: string) => runInSandbox(join(gen.unpacked, 'cp1'), '127.0.3.1', ['--only', 'packages'], { containerd, readBack: ['/etc/apt/sources.list.d/docker.list'] }, 120);
+    const old = packages('1.6.20');
+    assert.is(old.code, 1, old.out);
+    assert.match(old.out, 'containerd 1.6.20 is older than 1.7.20 (Kubernetes 1.34.2): installing containerd.io');
+    assert.ok(changes(old.calls).includes('apt-get install -y containerd.io'), changes(old.calls).join('\n'));
+    assert.ok(old.calls.some((c) => c.startsWith('curl') && c.includes('https://download.docker.com/linux/debian/gpg')));
+    assert.match(old.back[0]!, /^deb \[signed-by=\/etc\/apt\/keyrings\/docker.asc\] https:\/\/download.docker.com\/linux\/debian \S+ stable\n$/);
+    // The stub still reports 1.6.20 after the install: run.sh refuses rather than start Kubernetes on it.
+    assert.match(old.err, 'containerd 1.6.20 is installed but Kubernetes 1.34.2 needs 1.7.20 or later');
+    const recent = packages('2.1.4');
+    assert.is(recent.code, 0, recent.err);
+    assert.not.ok(changes(recent.calls).some((c) => c.includes('containerd.io')), changes(recent.calls).join('\n'));
+  } finally {
+    gen.cleanup();
+  }
+});
+
 test.run();

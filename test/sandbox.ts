@@ -16,6 +16,8 @@ export interface NodeState {
   etcd?: string;
   cordoned?: boolean;
   taints?: string;
+  /** containerd --version reports this version (none: not installed). */
+  containerd?: string;
   /** The cluster does not list this node (kubectl get node fails). */
   nodeMissing?: boolean;
   /** Files to create before the run (absolute paths under /etc or /var), e.g. kubelet.conf of a joined node. */
@@ -28,7 +30,7 @@ export interface NodeState {
   readBack?: string[];
 }
 
-const STUBBED = ['kubeadm', 'kubelet', 'kubectl', 'apt-get', 'apt-mark', 'systemctl', 'curl', 'gpg', 'crictl', 'firewall-cmd', 'ufw', 'setsebool', 'hostnamectl', 'modprobe', 'swapon', 'swapoff', 'sysctl'];
+const STUBBED = ['kubeadm', 'kubelet', 'kubectl', 'apt-get', 'apt-mark', 'systemctl', 'curl', 'gpg', 'crictl', 'firewall-cmd', 'ufw', 'setsebool', 'hostnamectl', 'modprobe', 'swapon', 'swapoff', 'sysctl', 'containerd'];
 
 const STUB = String.raw`#!/bin/bash
 name=$(basename "$0")
@@ -37,6 +39,7 @@ case "$name $*" in
   'kubelet --version') [[ -n $STUB_KUBELET ]] || exit 127; echo "Kubernetes v$STUB_KUBELET" ;;
   'kubeadm version -o short') [[ -n $STUB_KUBEADM ]] || exit 127; echo "v$STUB_KUBEADM" ;;
   'ufw status'*) echo 'Status: active' ;;
+  'containerd --version') [[ -n $STUB_CONTAINERD ]] || exit 127; echo "containerd github.com/containerd/containerd v$STUB_CONTAINERD 0123abcd" ;;
   'firewall-cmd '*--query-*) exit 1 ;;
   'kubeadm token list'*) grep -m 1 -oE '[a-z0-9]{6}\.' /etc/kubernetes/kubeadm-config.yaml ;;
   curl*:2379/version*) printf '{"etcdserver":"%s","etcdcluster":"3.5.0"}\n' "$STUB_ETCD" ;;
@@ -88,6 +91,7 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
       STUB_CORDONED: state.cordoned ? 'true' : '',
       STUB_TAINTS: state.taints ?? '',
       STUB_NO_NODE: state.nodeMissing ? '1' : '',
+      STUB_CONTAINERD: state.containerd ?? '',
     };
     writeFileSync(env.STUB_LOG, '');
     const r = spawnSync('unshare', ['-m', '-n', 'bash', '-c', script, 'sandbox', ...args], { encoding: 'utf8', env, timeout: (timeoutSeconds + 30) * 1000 });

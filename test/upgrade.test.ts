@@ -146,7 +146,7 @@ test('minor upgrade refused while etcd is older than the new minimum; nothing ch
 
 test('a control plane waits (bounded) while the API server before it is older', () => {
   if (!gen) return;
-  const r = run('cp2', joined('cp2', '1.33.5', { api: '1.33.5' }), 6);
+  const r = run('cp2', joined('cp2', '1.33.5', { api: '1.33.5' }), 45);
   assert.is.not(r.code, 0);
   assert.match(r.out, 'waiting up to 1800s for the API servers of cp1 to run v1.34.2 (run their bundles first, one control plane at a time)');
   assert.not.ok(changes(r.calls).some((x) => x.startsWith('kubeadm upgrade') || x.includes('kubeadm=')), changes(r.calls).join('\n'));

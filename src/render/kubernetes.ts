@@ -6,7 +6,7 @@ import { FLANNEL_MANIFEST_PATH, renderFlannel } from './flannel.js';
 import { CONTROL_PLANE_TAINT, ETCD_CLIENT_FILES, endpointOf, KUBEADM_CONFIG_PATH, renderKubeadmConfig, taintsFor } from './kubeadm.js';
 import {
   DOCKER_APT_KEYRING, DOCKER_APT_LIST, DOCKER_YUM_REPO, dockerYumRepo, K8S_APT_KEYRING, K8S_APT_LIST, K8S_YUM_REPO,
-  k8sAptKeyUrl, k8sAptLine, k8sYumRepo, KUBE_PACKAGES, kubePackageSpecs, nodeTools, runtimePackages,
+  containerdMinimum, k8sAptKeyUrl, k8sAptLine, k8sYumRepo, KUBE_PACKAGES, kubePackageSpecs, nodeTools, runtimePackages,
 } from './node-packages.js';
 import { firewalldSpec, firewallOpenings, hostsBlock, HOSTS_MARKERS, trustedSources, UFW_BEFORE_RULES, ufwSpec } from './os.js';
 import { CRI_DOCKERD, criDockerdArgs, criDockerdUrl, renderContainerdConfig, renderDockerDaemon, usesDocker } from './runtime.js';
@@ -83,8 +83,16 @@ function runtimePackagesView(model: ClusterModel) {
     dockerRepoPath: DOCKER_YUM_REPO, dockerRepo: q(dockerYumRepo()),
     apt: { keyring: DOCKER_APT_KEYRING, list: DOCKER_APT_LIST },
     criDockerd: { binary: CRI_DOCKERD.binary, version: CRI_DOCKERD.version, urlPrefix: q(urlPrefix), urlSuffix: q(urlSuffix) },
+    minimum: containerdMinimum(model),
+    kubernetes: model.cluster.kubernetesVersion,
   };
 }
+
+/** A runtime packages step: download.docker.com's apt repository first (Debian-like), then the runtime's own script. */
+const runtimeScript = (name: string): Step['script'] => (ctx) => {
+  const view = runtimePackagesView(ctx.model);
+  return renderTemplate(ctx.templates, 'kubernetes/docker-apt-repo.sh.ejs', view) + renderTemplate(ctx.templates, `kubernetes/${name}.sh.ejs`, view);
+};
 
 function firewallView(ctx: RenderContext) {
   const openings = firewallOpenings(ctx.model, ctx.host);
@@ -152,8 +160,8 @@ export const kubernetesSteps: readonly Step[] = [
   { phase: 'os', name: 'SELinux permissive (RHEL-like)', when: kubernetesNode, script: template('os-selinux', () => ({})) },
   { phase: 'os', name: 'firewall openings of this host\'s roles', when: everyHost, script: template('os-firewall', firewallView) },
   { phase: 'packages', name: 'kubelet, kubeadm and kubectl from pkgs.k8s.io, pinned and held', when: kubernetesNode, script: template('packages-kubernetes', (ctx) => packagesView(ctx.model)) },
-  { phase: 'packages', name: 'containerd', when: containerdNode, script: template('packages-containerd', (ctx) => runtimePackagesView(ctx.model)) },
-  { phase: 'packages', name: 'docker-ce and cri-dockerd', when: dockerNode, script: template('packages-docker', (ctx) => runtimePackagesView(ctx.model)) },
+  { phase: 'packages', name: 'containerd.io from download.docker.com, at least the version Kubernetes supports', when: containerdNode, script: runtimeScript('packages-containerd') },
+  { phase: 'packages', name: 'docker-ce and cri-dockerd', when: dockerNode, script: runtimeScript('packages-docker') },
   { phase: 'services', name: 'containerd running with its config', when: containerdNode, script: template('services-containerd', () => ({ config: RUNTIME_PATHS.containerdConfig })) },
   {
     phase: 'services', name: 'docker and cri-dockerd running with their config', when: dockerNode,
