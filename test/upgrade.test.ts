@@ -54,7 +54,7 @@ test.after(() => {
 
 /** Runs the kubeadm phase (and preflight) of a node's bundle, its kubeadm-config.yaml in place; `phases` adds others. */
 const run = (node: Node, state: NodeState, timeout?: number, phases = 'kubeadm') =>
-  runInSandbox(join(gen!.unpacked, node), HOSTS[node], ['--only', phases], { installed: ['/etc/kubernetes/kubeadm-config.yaml'], ...state }, timeout);
+  runInSandbox(join(gen!.unpacked, node), HOSTS[node], ['--only', phases], { installed: ['/etc/kubernetes/kubeadm-config.yaml'], containerd: '2.1.4', ...state }, timeout);
 
 /** Asserts that `wanted` appear in `calls` in this order (other calls may come between). */
 function inOrder(calls: readonly string[], wanted: readonly string[]) {
