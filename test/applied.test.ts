@@ -28,7 +28,8 @@ function cluster(runtime: string, etcdInstall: string): InventoryDoc {
 
 /**
  * What run.sh uses that Debian's minimal (minbase) root lacks, and the package that brings it. `uses` matches a line
- * that runs it; the package must be installed (pkg_install) on an earlier line of the script (phases run in order).
+ * that runs it; the package must be installed (pkg_install, or a list of missing packages pkg_install gets) on an earlier
+ * line of the script (phases run in order).
  */
 const NOT_IN_MINIMAL_DEBIAN: { what: string; uses: RegExp; pkg: string }[] = [
   { what: 'curl', uses: commandAt('curl'), pkg: 'curl' },
@@ -44,7 +45,8 @@ function commandAt(command: string): RegExp {
   return new RegExp(`(?:^|[;|&(!'"]|\\b(?:run|then|do|else|exec))\\s*${command}(?=[\\s;'"]|$)`);
 }
 
-const installs = (pkg: string) => new RegExp(`\\bpkg_install\\b[^;]*\\s${pkg}(?=[\\s;]|$)`);
+/** A line that installs `pkg`: pkg_install with it, or adding it to a list of missing packages that pkg_install gets next. */
+const installs = (pkg: string) => new RegExp(`\\bpkg_install\\b[^;]*\\s${pkg}(?=[\\s;]|$)|\\b[a-z]+_missing\\+=\\(${pkg}\\)`);
 
 test('every command run.sh runs that minimal Debian lacks is installed by run.sh before its first use', async () => {
   let checked = 0;

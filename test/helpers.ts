@@ -123,6 +123,11 @@ const unmet = (() => {
   };
 })();
 
+/** Whether this machine can make network and mount namespaces (for tests that run either way, in one or without). */
+export function canMakeNamespaces(): boolean {
+  return unmet(NAMESPACES) === null;
+}
+
 /**
  * Registers a test that needs real tools (program names, NAMESPACES, X64). When one is missing the test is not run:
  * outside CI it is registered as skipped (uvu counts it under "Skipped") and a `SKIP` line says why; with CI=true it

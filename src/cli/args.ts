@@ -27,7 +27,7 @@ export interface Invocation {
 
 const MAIN_USAGE = `Usage: gen INVENTORY [--out DIR] [--secrets DIR] [--check] [--json] [--quiet]
        gen validate INVENTORY
-       gen plan INVENTORY
+       gen plan INVENTORY [--out DIR]
        gen diff INVENTORY [--out DIR] [--secrets DIR]
        gen check INVENTORY [--out DIR] [--secrets DIR]
        gen certs [--secrets DIR]
@@ -67,10 +67,11 @@ export const USAGE: Record<Command, string> = {
 Checks INVENTORY against the schema and kubeha's rules and prints every problem as
 FILE POINTER: message. Writes nothing. Exit status 0 when valid (warnings allowed), 1 otherwise.
 `,
-  plan: `Usage: gen plan INVENTORY [--json]
+  plan: `Usage: gen plan INVENTORY [--out DIR] [--json]
 
 Prints every host with its roles, the kubeadm action and the services it runs, then the order
-in which to run the bundles. Writes nothing.
+in which to run the bundles. When DIR (default: out) holds bundles of an older Kubernetes version,
+also the upgrade order; a skipped minor or a downgrade is refused. Writes nothing.
 `,
   diff: `Usage: gen diff INVENTORY [--out DIR] [--secrets DIR] [--json]
 
@@ -151,8 +152,8 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     throw new UsageError(positionals.length === 0 ? 'missing INVENTORY' : `unexpected argument ${positionals[1]}`, USAGE[command]);
   }
   if (!takesInventory && positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`, USAGE[command]);
-  if ((command === 'validate' || command === 'plan' || command === 'artifacts') && (values.out !== undefined || values.secrets !== undefined)) {
-    throw new UsageError(`gen ${command} takes no --out or --secrets`, USAGE[command]);
+  if ((command === 'validate' && values.out !== undefined) || ((command === 'validate' || command === 'plan' || command === 'artifacts') && values.secrets !== undefined)) {
+    throw new UsageError(`gen ${command} takes no ${command === 'validate' ? '--out or --secrets' : '--secrets'}`, USAGE[command]);
   }
   if ((command === 'certs' || command === 'renew') && values.out !== undefined) throw new UsageError(`gen certs takes no --out`, USAGE[command]);
   if (values.out !== undefined || values.secrets !== undefined) {

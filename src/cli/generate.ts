@@ -14,11 +14,14 @@ import type { Problem } from '../inventory/index.js';
 import { preparePackWorker } from './pack.js';
 import { generateInMemory, printWarnings, readExistingBundles, readInventory, redactionsOf } from './pipeline.js';
 import { stageSecrets } from './secrets-store.js';
+import { checkVersionChange } from './previous.js';
+import { describeUpgrade } from '../model/upgrade.js';
 
 /** gen INVENTORY: writes the secrets (when new ones were made) and the output folder, then a summary. */
 export async function runGenerate(inv: Invocation, io: Console): Promise<number> {
   const started = Date.now();
   const { model, warnings } = readInventory(inv.inventory!);
+  checkVersionChange(inv.inventory!, inv.out, model);
   if (!inv.json) printWarnings(io, inv.inventory!, warnings);
   const dirs = { out: realFolder(inv.out, 'output'), secrets: realFolder(inv.secrets, 'secrets') };
   if (overlap(dirs.out, dirs.secrets)) throw new SecretsError([`${inv.out} and ${inv.secrets} are one folder or one holds the other (through a link): give separate folders`], 'output');
@@ -90,16 +93,18 @@ async function generateLocked(inv: Invocation, io: Console, model: ClusterModel,
 /** gen diff INVENTORY: what a new generation would change in the output folder; writes nothing. */
 export async function runDiff(inv: Invocation, io: Console): Promise<number> {
   const { model, warnings } = readInventory(inv.inventory!);
+  const change = checkVersionChange(inv.inventory!, inv.out, model);
   if (!inv.json) printWarnings(io, inv.inventory!, warnings);
   const gen = await generateInMemory(model, realFolder(inv.secrets, 'secrets'), io);
   const existing = readExistingBundles(realFolder(inv.out, 'output'));
   const changes = diffBundles(existing.bundles, gen.bundles, redactionsOf(gen.secrets));
   const rollout = rolloutChange(inv.out, existing.others, gen.rollout);
   if (inv.json) {
-    printJson(io, { secretsToMake: gen.secretChanges, hosts: changes, rollout });
+    printJson(io, { secretsToMake: gen.secretChanges, versionChange: change, hosts: changes, rollout });
     return 0;
   }
   if (existing.bundles.size === 0) io.out(`${inv.out}/ holds no bundles yet: everything below would be added\n`);
+  for (const line of describeUpgrade(model, change).slice(1)) io.out(line + '\n');
   if (gen.secretChanges.length) io.out(`secrets that gen would make or re-issue: ${gen.secretChanges.map((c) => c.replace(/^\S+ /, '')).join(', ')}\n`);
   io.out([...formatHostChange(rollout), formatDiff(changes)].join('\n'));
   return 0;
@@ -116,6 +121,7 @@ function rolloutChange(out: string, stored: ReadonlyMap<string, Buffer>, next: r
 /** gen check INVENTORY: exit 1 unless the output folder is exactly what a generation would write. */
 export async function runCheck(inv: Invocation, io: Console): Promise<number> {
   const { model } = readInventory(inv.inventory!);
+  checkVersionChange(inv.inventory!, realFolder(inv.out, 'output'), model);
   const gen = await generateInMemory(model, realFolder(inv.secrets, 'secrets'), io);
   const existing = readExistingBundles(realFolder(inv.out, 'output'));
   const changes = diffBundles(existing.bundles, gen.bundles, redactionsOf(gen.secrets));

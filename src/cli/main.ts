@@ -1,6 +1,8 @@
 /** gen: argv in, exit status out. The one catch that turns errors into messages and exit codes. */
 import { InventoryError, formatProblem } from '../inventory/index.js';
 import { describePlan, planJson } from '../model/plan.js';
+import { describeUpgrade } from '../model/upgrade.js';
+import { checkVersionChange } from './previous.js';
 import { SecretsError } from '../pki/errors.js';
 import { parseCommandLine, UsageError, USAGE, type Invocation } from './args.js';
 import { printJson, stdConsole, type Console } from './console.js';
@@ -36,9 +38,10 @@ async function run(inv: Invocation, io: Console): Promise<number> {
     }
     case 'plan': {
       const { model, warnings } = readInventory(inv.inventory!);
+      const change = checkVersionChange(inv.inventory!, inv.out, model);
       printWarnings(io, inv.inventory!, warnings);
-      if (inv.json) printJson(io, planJson(model));
-      else io.out(describePlan(model));
+      if (inv.json) printJson(io, { ...planJson(model), versionChange: change });
+      else io.out(describePlan(model, describeUpgrade(model, change)));
       return 0;
     }
     case 'artifacts': {

@@ -17,3 +17,32 @@ export function minorOf(version: string): number {
 export function isSupportedMinor(minor: number): boolean {
   return minor >= SUPPORTED_MINORS.oldest && minor <= SUPPORTED_MINORS.newest;
 }
+
+/**
+ * The oldest external etcd kubeadm's preflight accepts, by the first Kubernetes minor it applies to (kubeadm's
+ * `MinExternalEtcdVersion`, checked by its ExternalEtcdVersion preflight check against every endpoint's /version).
+ * Sources, cmd/kubeadm/app/constants/constants.go: "3.2.18" from 1.13 through 1.23 (seen in 1.21 and 1.23 trees,
+ * where SupportedEtcdVersion maps 22-23 to 3.5.1-0); "3.5.24-0" in the release-1.32 tree (SupportedEtcdVersion
+ * 29-32) and on master (etcd's "Bump etcd Version in Kubernetes" guide shows it beside DefaultEtcdVersion 3.6.x).
+ * Minors in between keep the older floor: no tree of them was found, and kubeadm 1.24-1.31 shipped etcd 3.5.x.
+ */
+export const MIN_EXTERNAL_ETCD: ReadonlyArray<{ fromMinor: number; version: string }> = [
+  { fromMinor: 13, version: '3.2.18' },
+  { fromMinor: 32, version: '3.5.24' },
+];
+
+/** The oldest external etcd kubeadm accepts for a Kubernetes minor. */
+export function minExternalEtcdFor(minor: number): string {
+  return [...MIN_EXTERNAL_ETCD].reverse().find((m) => minor >= m.fromMinor)!.version;
+}
+
+/** Compares two dotted numeric versions (`3.5.9` < `3.5.24`); negative, zero or positive like a sort comparator. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}

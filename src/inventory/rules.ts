@@ -2,7 +2,7 @@
 import ipaddr from 'ipaddr.js';
 import { hasEtcdTarball, knownEtcdReleases } from '../common/etcd-releases.js';
 import { hostLocalPorts, kubernetesPorts, NODE_PORT_RANGE } from '../common/ports.js';
-import { isSupportedMinor, minorOf, SUPPORTED_MINORS } from '../common/versions.js';
+import { compareVersions, isSupportedMinor, minExternalEtcdFor, minorOf, SUPPORTED_MINORS } from '../common/versions.js';
 import { calendarProblems } from './calendar.js';
 import { unusableAddress } from './addresses.js';
 import { mirrorRules } from './mirror-rules.js';
@@ -248,6 +248,14 @@ export const rules: readonly Rule[] = [
       return hasEtcdTarball(inv.etcd.version, Object.keys(inv.etcd.tarballs ?? {})) ? [] : [
         error('/etcd/version', `kubeha knows no SHA-256 checksum of the etcd v${inv.etcd.version} release: use one of ${knownEtcdReleases().join(', ')}, give the tarball's URL and SHA-256 in etcd.tarballs, or set etcd.install to "distro"`),
       ];
+    },
+  },
+  {
+    name: 'etcd release new enough for the Kubernetes version',
+    check: (inv) => {
+      const min = minExternalEtcdFor(minorOf(inv.cluster.kubernetesVersion));
+      if (inv.etcd.install !== 'release' || compareVersions(inv.etcd.version, min) >= 0) return [];
+      return [error('/etcd/version', `kubeadm ${inv.cluster.kubernetesVersion} refuses an external etcd older than ${min} (its preflight check ExternalEtcdVersion): use etcd ${min} or later (kubeha knows ${knownEtcdReleases().filter((v) => compareVersions(v, min) >= 0).join(', ') || 'none'})`)];
     },
   },
   {

@@ -21,8 +21,8 @@ export function kubeadmActionOf(host: HostModel): string {
   return '-';
 }
 
-/** Formats the plan as aligned text. */
-export function describePlan(model: ClusterModel): string {
+/** Formats the plan as aligned text; `upgrade` lines (a pending version change) follow the order. */
+export function describePlan(model: ClusterModel, upgrade: readonly string[] = []): string {
   const lb = model.loadBalancer;
   const header = [
     `cluster ${model.cluster.name}: Kubernetes ${model.cluster.kubernetesVersion} (${model.cluster.kubeadmApiVersion}), ${model.cluster.containerRuntime}, kube-proxy ${model.cluster.kubeProxyMode}, flannel ${model.cluster.cni.backend}`,
@@ -39,7 +39,7 @@ export function describePlan(model: ClusterModel): string {
     'Run the bundles in this order (hosts of one step may run at the same time; a host waits, bounded, for what it needs from earlier steps):',
     ...model.runOrder.map((step, i) => `  ${i + 1}. ${step.title}: ${step.hosts.join(', ')}`),
   ];
-  return [...header, ...table, ...order].join('\n') + '\n';
+  return [...header, ...table, ...order, ...upgrade].join('\n') + '\n';
 }
 
 /** The plan as data, for --json. */

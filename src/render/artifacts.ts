@@ -9,6 +9,7 @@ import { kubernetesArtifacts, kubernetesSteps } from './kubernetes.js';
 import { loadBalancerArtifacts, loadBalancerSteps } from './loadbalancer.js';
 import { pkiArtifacts } from './pki.js';
 import { registryHostsArtifacts } from './runtime.js';
+import { upgradeSteps } from './upgrade.js';
 import { remembered } from '../common/memo.js';
 import type { ClusterModel } from '../model/types.js';
 
@@ -26,4 +27,4 @@ export function artifactsFor(model: ClusterModel): readonly Artifact[] {
 }
 
 /** Every run.sh step, with who runs it; steps of one phase run in this order (the etcd metrics filter before etcd starts). */
-export const STEPS: readonly Step[] = [...baseSteps, ...etcdMetricsSteps, ...etcdSteps, ...etcdBackupSteps, ...loadBalancerSteps, ...kubernetesSteps, ...kubePrometheusSteps];
+export const STEPS: readonly Step[] = [...baseSteps, ...etcdMetricsSteps, ...etcdSteps, ...etcdBackupSteps, ...loadBalancerSteps, ...kubernetesSteps, ...upgradeSteps, ...kubePrometheusSteps];

@@ -4,6 +4,7 @@ import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { knownEtcdReleases } from '../common/etcd-releases.js';
 import { etcdTarballs } from '../model/etcd-tarballs.js';
 import { ETCD_PKI_DIR } from '../pki/cert-list.js';
+import { minExternalEtcdFor } from '../common/versions.js';
 import { pkiArtifacts, tokensOf } from './pki.js';
 import { renderTemplate, shellQuote } from './templates.js';
 
@@ -152,6 +153,11 @@ function installScript(ctx: RenderContext): string {
       binaries: ['etcd', 'etcdctl'].map((b) => q(`${binDir}/${b}`)),
       debianPackages: ETCD_DISTRO_PACKAGES.debian.join(' '),
       rhelPackages: ETCD_DISTRO_PACKAGES.rhel.join(' '),
+      etcd: q(`${binDir}/etcd`),
+      etcdPath: `${binDir}/etcd`,
+      minimum: minExternalEtcdFor(model.cluster.minor),
+      kubernetesVersion: model.cluster.kubernetesVersion,
+      noPackage: q('this OS has no etcd package (RHEL 9 and its rebuilds ship none): set etcd.install to release'),
     });
   }
   const version = model.etcd.version;

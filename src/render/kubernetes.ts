@@ -5,12 +5,12 @@ import type { ClusterModel } from '../model/types.js';
 import { TOKEN_PATTERNS } from '../pki/secrets.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { FLANNEL_MANIFEST_PATH, renderFlannel } from './flannel.js';
-import { ETCD_CLIENT_FILES, endpointOf, KUBEADM_CONFIG_PATH, renderKubeadmConfig } from './kubeadm.js';
+import { CONTROL_PLANE_TAINT, ETCD_CLIENT_FILES, endpointOf, KUBEADM_CONFIG_PATH, renderKubeadmConfig, taintsFor } from './kubeadm.js';
 import {
   DOCKER_APT_KEYRING, DOCKER_APT_LIST, DOCKER_YUM_REPO, dockerRepositories, dockerYumRepo, K8S_APT_KEYRING, K8S_APT_LIST, K8S_YUM_REPO,
-  k8sAptKeyUrl, k8sAptLine, k8sYumRepo, KUBE_PACKAGES, kubePackageSpecs, nodeTools, runtimePackages,
+  containerdMinimum, k8sAptKeyUrl, k8sAptLine, k8sYumRepo, KUBE_PACKAGES, kubePackageSpecs, nodeTools, runtimePackages,
 } from './node-packages.js';
-import { firewalldSpec, firewallOpenings, hostsBlock, HOSTS_MARKERS, ufwSpec } from './os.js';
+import { firewalldSpec, firewallOpenings, hostsBlock, HOSTS_MARKERS, trustedSources, UFW_BEFORE_RULES, ufwSpec } from './os.js';
 import { CRI_DOCKERD, criDockerdArgs, criDockerdTarballs, renderContainerdConfig, renderDockerDaemon, usesDocker } from './runtime.js';
 import { renderTemplate, shellQuote as q } from './templates.js';
 
@@ -87,16 +87,25 @@ function runtimePackagesView(model: ClusterModel) {
       binary: CRI_DOCKERD.binary, version: CRI_DOCKERD.version,
       tarballs: criDockerdTarballs(model).map((t) => ({ uname: t.uname, url: q(t.url), sha256: t.sha256 })),
     },
+    minimum: containerdMinimum(model),
+    kubernetes: model.cluster.kubernetesVersion,
   };
 }
 
+/** A runtime packages step: download.docker.com's apt repository first (Debian-like), then the runtime's own script. */
+const runtimeScript = (name: string): Step['script'] => (ctx) => {
+  const view = runtimePackagesView(ctx.model);
+  return renderTemplate(ctx.templates, 'kubernetes/docker-apt-repo.sh.ejs', view) + renderTemplate(ctx.templates, `kubernetes/${name}.sh.ejs`, view);
+};
+
 function firewallView(ctx: RenderContext) {
   const openings = firewallOpenings(ctx.model, ctx.host);
-  return { firewalld: firewalldSpec(openings), ufw: ufwSpec(openings) };
+  return { firewalld: firewalldSpec(openings), ufw: ufwSpec(openings), trusted: trustedSources(ctx.model, ctx.host), beforeRules: UFW_BEFORE_RULES };
 }
 
 function kubeadmInitView(ctx: RenderContext) {
   return {
+    ...stampsView(),
     config: KUBEADM_CONFIG_PATH,
     etcdWaitSeconds: ETCD_WAIT_SECONDS,
     etcdTls: ETCD_CLIENT_FILES,
@@ -109,9 +118,33 @@ function kubeadmInitView(ctx: RenderContext) {
   };
 }
 
+/** Where run.sh records kubeadm init/join: started just before, done only after it succeeded. */
+export const KUBEADM_STAMPS = { dir: '/var/lib/kubeha', started: '/var/lib/kubeha/kubeadm-started', done: '/var/lib/kubeha/kubeadm-done' } as const;
+/** What kubeadm init/join write before they can fail: their presence without the done stamp is a partial state. */
+export const KUBEADM_LEFTOVERS = [
+  '/etc/kubernetes/admin.conf', '/etc/kubernetes/super-admin.conf', '/etc/kubernetes/kubelet.conf', '/etc/kubernetes/bootstrap-kubelet.conf',
+  '/etc/kubernetes/manifests/kube-apiserver.yaml', '/etc/kubernetes/manifests/kube-controller-manager.yaml', '/etc/kubernetes/manifests/kube-scheduler.yaml',
+] as const;
+
+function stampsView() {
+  return { stamp: KUBEADM_STAMPS.done, started: KUBEADM_STAMPS.started, stampDir: KUBEADM_STAMPS.dir };
+}
+
+function kubeadmRecoverView(ctx: RenderContext) {
+  return {
+    ...stampsView(),
+    verb: ctx.host.isInit ? 'init' : 'join',
+    leftovers: [...KUBEADM_LEFTOVERS],
+    criSocket: q(ctx.model.cluster.criSocket),
+    kubeconfig: ctx.host.isControlPlane ? '/etc/kubernetes/admin.conf' : '/etc/kubernetes/kubelet.conf',
+    host: q(ctx.host.name),
+  };
+}
+
 function kubeadmJoinView(ctx: RenderContext) {
   const endpoint = endpointOf(ctx.model);
   return {
+    ...stampsView(),
     config: KUBEADM_CONFIG_PATH,
     waitSeconds: JOIN_WAIT_SECONDS,
     what: q(`the API server at https://${endpoint} (run the bundle of ${ctx.model.init.name}, the first control plane, first)`),
@@ -133,19 +166,29 @@ export const kubernetesSteps: readonly Step[] = [
   { phase: 'os', name: 'SELinux permissive (RHEL-like)', when: kubernetesNode, script: template('os-selinux', () => ({})), sameOnEveryHost: true },
   { phase: 'os', name: 'firewall openings of this host\'s roles', when: everyHost, script: template('os-firewall', firewallView), sameForSameRoles: true },
   { phase: 'packages', name: 'kubelet, kubeadm and kubectl from pkgs.k8s.io, pinned and held', when: kubernetesNode, script: template('packages-kubernetes', (ctx) => packagesView(ctx.model)), sameOnEveryHost: true },
-  { phase: 'packages', name: 'containerd', when: containerdNode, script: template('packages-containerd', (ctx) => runtimePackagesView(ctx.model)), sameOnEveryHost: true },
-  { phase: 'packages', name: 'docker-ce and cri-dockerd', when: dockerNode, script: template('packages-docker', (ctx) => runtimePackagesView(ctx.model)), sameOnEveryHost: true },
+  { phase: 'packages', name: 'containerd.io from download.docker.com, at least the version Kubernetes supports', when: containerdNode, script: runtimeScript('packages-containerd'), sameOnEveryHost: true },
+  { phase: 'packages', name: 'docker-ce and cri-dockerd', when: dockerNode, script: runtimeScript('packages-docker'), sameOnEveryHost: true },
   { phase: 'services', name: 'containerd running with its config', when: containerdNode, script: template('services-containerd', () => ({ config: RUNTIME_PATHS.containerdConfig })), sameOnEveryHost: true },
   {
     phase: 'services', name: 'docker and cri-dockerd running with their config', when: dockerNode, sameOnEveryHost: true,
     script: template('services-docker', () => ({ units: [RUNTIME_PATHS.criDockerService, RUNTIME_PATHS.criDockerSocket], daemonJson: RUNTIME_PATHS.dockerDaemon })),
   },
   { phase: 'services', name: 'kubelet enabled', when: kubernetesNode, script: template('services-kubelet', () => ({})), sameOnEveryHost: true },
+  { phase: 'kubeadm', name: 'a kubeadm init/join that did not complete: reset (when this script started it) or say what to run', when: kubernetesNode, script: template('kubeadm-recover', kubeadmRecoverView) },
   { phase: 'kubeadm', name: 'kubeadm init (first control plane)', when: initNode, script: template('kubeadm-init', kubeadmInitView) },
   { phase: 'kubeadm', name: 'kubeadm join', when: joiningNode, script: template('kubeadm-join', kubeadmJoinView), sameOnEveryHost: true },
   {
     phase: 'kubeadm', name: 'restart kube-apiserver when its etcd client certificate changed', when: (host) => host.isControlPlane, sameOnEveryHost: true,
     script: template('kubeadm-etcd-client-restart', () => ({ files: Object.values(ETCD_CLIENT_FILES).map(q).join(' '), apiServerPort: API_SERVER_PORT })),
+  },
+  {
+    phase: 'kubeadm', name: 'control-plane taint as the roles say (kubeadm sets it at init/join only)', when: (host) => host.isControlPlane,
+    script: template('kubeadm-taints', (ctx) => ({
+      adminConf: '/etc/kubernetes/admin.conf',
+      host: q(ctx.host.name),
+      taint: `${CONTROL_PLANE_TAINT.key}:${CONTROL_PLANE_TAINT.effect}`,
+      tainted: taintsFor(ctx.model, ctx.host).length > 0,
+    })),
   },
   { phase: 'addons', name: 'flannel', when: initNode, script: template('addons-flannel', () => ({ manifest: FLANNEL_MANIFEST_PATH })) },
 ];

@@ -184,12 +184,18 @@ export const loadBalancerSteps: readonly Step[] = [
   {
     phase: 'packages', name: 'haproxy, keepalived, curl and procps; the keepalived_script user', when: loadBalancer,
     script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/packages.sh.ejs', {
-      commands: LB_PACKAGES.map((p) => p.command),
-      packages: LB_PACKAGES.map((p) => p.name),
+      packages: LB_PACKAGES,
       scriptUser: SCRIPT_USER,
     }),
   },
   { phase: 'files', name: "keepalived's VRRP interface", when: loadBalancer, script: interfaceFile },
+  {
+    phase: 'services', name: 'SELinux: haproxy\'s ports and the keepalived check script (RHEL-like, enforcing)', when: (host) => host.isLoadBalancer && !host.isKubernetesNode,
+    script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/selinux.sh.ejs', {
+      ports: [lbOf(ctx.model).port, ...(lbOf(ctx.model).stats.enabled ? [lbOf(ctx.model).stats.port] : [])],
+      checkScript: LB_PATHS.check,
+    }),
+  },
   {
     phase: 'services', name: 'haproxy and keepalived: validate, start, reload on change', when: loadBalancer,
     script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/services.sh.ejs', { services: servicesView() }),

@@ -96,11 +96,27 @@ export function nodeTools(model: ClusterModel): { deb: string[]; rpm: string[] }
   return { deb: ['conntrack', 'socat', ...extra], rpm: ['conntrack-tools', 'socat', ...extra] };
 }
 
-/** Runtime packages by OS family: distro containerd on Debian-like, containerd.io (docker repo) on RHEL-like, or docker-ce. */
-export function runtimePackages(model: ClusterModel): { deb: string[]; rpm: string[]; debNeedsDockerRepo: boolean } {
-  if (model.cluster.containerRuntime === 'docker') {
-    const docker = ['docker-ce', 'docker-ce-cli', 'containerd.io'];
-    return { deb: docker, rpm: docker, debNeedsDockerRepo: true };
-  }
-  return { deb: ['containerd'], rpm: ['containerd.io'], debNeedsDockerRepo: false };
+/** Runtime packages, from download.docker.com on every OS family: containerd.io, or docker-ce with it. */
+export function runtimePackages(model: ClusterModel): { deb: string[]; rpm: string[] } {
+  const packages = model.cluster.containerRuntime === 'docker' ? ['docker-ce', 'docker-ce-cli', 'containerd.io'] : ['containerd.io'];
+  return { deb: packages, rpm: packages };
+}
+
+/**
+ * The oldest containerd each Kubernetes minor supports, from containerd's RELEASES.md "Kubernetes support" table
+ * (containerd/containerd#9879: 1.24-1.25 1.6.4+, 1.26-1.28 1.6.15+, 1.29 1.6.27+, 1.30 1.6.28+; #10600: 1.31 1.7.20+)
+ * and the Kubernetes v1.34 release notes (containerd 1.x support ends with 1.36). Debian 12's own containerd is 1.6.20.
+ */
+export const CONTAINERD_MINIMUMS: ReadonlyArray<{ fromMinor: number; version: string }> = [
+  { fromMinor: 24, version: '1.6.4' },
+  { fromMinor: 26, version: '1.6.15' },
+  { fromMinor: 29, version: '1.6.27' },
+  { fromMinor: 30, version: '1.6.28' },
+  { fromMinor: 31, version: '1.7.20' },
+  { fromMinor: 36, version: '2.0.0' },
+];
+
+/** The oldest containerd the cluster's Kubernetes minor supports. */
+export function containerdMinimum(model: ClusterModel): string {
+  return [...CONTAINERD_MINIMUMS].reverse().find((m) => model.cluster.minor >= m.fromMinor)!.version;
 }

@@ -95,10 +95,24 @@ export function firewalldSpec(openings: readonly FirewallOpening[]): { ports: st
   };
 }
 
-/** ufw arguments: `6443/tcp`, ranges as `30000:32767/tcp`, and protocols. */
-export function ufwSpec(openings: readonly FirewallOpening[]): { ports: string[]; protocols: string[] } {
+/** IP protocol numbers of the bare protocols (/etc/protocols). */
+export const IP_PROTOCOL_NUMBERS = { vrrp: 112 } as const;
+
+/** The file ufw loads raw iptables rules from before its own (iptables-restore format). */
+export const UFW_BEFORE_RULES = '/etc/ufw/before.rules';
+
+/**
+ * ufw arguments: `6443/tcp`, ranges as `30000:32767/tcp`; bare IP protocols as raw before.rules lines, since ufw
+ * 0.36.1 (Ubuntu 22.04) rejects `ufw allow proto vrrp` (vrrp came with 0.36.2).
+ */
+export function ufwSpec(openings: readonly FirewallOpening[]): { ports: string[]; rawRules: string[] } {
   return {
     ports: openings.filter((o) => o.port !== undefined).map((o) => `${o.port!.replace('-', ':')}/${o.protocol}`),
-    protocols: openings.filter((o) => o.port === undefined).map((o) => o.protocol),
+    rawRules: openings.filter((o) => o.port === undefined).map((o) => `-A ufw-before-input -p ${IP_PROTOCOL_NUMBERS[o.protocol as 'vrrp']} -j ACCEPT`),
   };
+}
+
+/** Sources firewalld's trusted zone gets: pod and service ranges on Kubernetes nodes, so forwarded pod traffic passes. */
+export function trustedSources(model: ClusterModel, host: HostModel): string[] {
+  return host.isKubernetesNode ? [model.cluster.podSubnet, model.cluster.serviceSubnet] : [];
 }

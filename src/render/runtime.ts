@@ -1,8 +1,8 @@
 /**
  * Container runtime configuration: containerd's config.toml (smol-toml), or docker's daemon.json plus cri-dockerd units.
  *
- * containerd: the packages phase installs `containerd` from the distribution on Debian-like hosts (1.6 on Debian 12,
- * 1.7 on Ubuntu 22.04/24.04) and `containerd.io` from download.docker.com on RHEL-like hosts (1.7 or 2.x). kubeha writes
+ * containerd: the packages phase installs `containerd.io` from download.docker.com on every OS family (1.7 or 2.x;
+ * Debian 12's own containerd, 1.6.20, is older than current Kubernetes supports). kubeha writes
  * a `version = 2` config: containerd 1.6/1.7 read it natively and containerd 2.x migrates version 2 in memory at start,
  * so one file serves every package these repositories ship.
  */

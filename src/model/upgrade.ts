@@ -1,0 +1,58 @@
+/**
+ * Version changes between the previous output and the inventory, decided purely: the cli reads the version the previous
+ * bundles were made for (their kubeadm-config.yaml), this module says whether the change is allowed and what it means.
+ */
+import type { Problem } from '../inventory/problems.js';
+import type { ClusterModel } from './types.js';
+import { compareVersions, minExternalEtcdFor, minorOf } from '../common/versions.js';
+
+/** What moving the cluster from `from` (null: no previous output) to `to` means. */
+export interface VersionChange {
+  kind: 'install' | 'none' | 'patch' | 'minor' | 'skip' | 'downgrade';
+  from: string | null;
+  to: string;
+}
+
+/** Classifies a change of the Kubernetes version. */
+export function versionChange(from: string | null, to: string): VersionChange {
+  if (from === null) return { kind: 'install', from, to };
+  const order = compareVersions(to, from);
+  if (order === 0) return { kind: 'none', from, to };
+  if (order < 0) return { kind: 'downgrade', from, to };
+  const minors = minorOf(to) - minorOf(from);
+  return { kind: minors === 0 ? 'patch' : minors === 1 ? 'minor' : 'skip', from, to };
+}
+
+/** The problems of a change (a skipped minor, a downgrade), at the inventory's kubernetesVersion. */
+export function versionChangeProblems(change: VersionChange, previousOutput: string): Problem[] {
+  const at = '/cluster/kubernetesVersion';
+  const made = `the previous output (${previousOutput}) was made for Kubernetes ${change.from}`;
+  if (change.kind === 'downgrade') {
+    return [{ pointer: at, severity: 'error', message: `${made}: kubeadm cannot downgrade a cluster to ${change.to}; keep ${change.from} or move up` }];
+  }
+  if (change.kind === 'skip') {
+    const next = `1.${minorOf(change.from!) + 1}`;
+    return [{ pointer: at, severity: 'error', message: `${made}: ${change.to} skips ${next}; kubeadm upgrades one minor version at a time: set ${next}.x, generate and run every bundle, then go on` }];
+  }
+  return [];
+}
+
+/** The kubernetesVersion a kubeadm-config.yaml records (`kubernetesVersion: v1.34.2` of its ClusterConfiguration), or null. */
+export function recordedKubernetesVersion(kubeadmConfig: string): string | null {
+  return /^kubernetesVersion: v?(\d+\.\d+\.\d+)$/m.exec(kubeadmConfig)?.[1] ?? null;
+}
+
+/** The upgrade order when one is pending (patch or minor), as plan lines; none otherwise. */
+export function describeUpgrade(model: ClusterModel, change: VersionChange): string[] {
+  if (change.kind !== 'patch' && change.kind !== 'minor') return [];
+  const workers = model.hosts.filter((h) => h.isWorker && !h.isControlPlane).map((h) => h.name);
+  const others = model.controlPlanes.filter((h) => !h.isInit);
+  return [
+    '',
+    `Upgrade pending: Kubernetes ${change.from} -> ${change.to} (${change.kind}); every etcd member must run ${minExternalEtcdFor(model.cluster.minor)} or later (kubeadm leaves an external etcd alone).`,
+    'Run the Kubernetes nodes\' bundles in this order, one control plane at a time (each waits, bounded, for the API servers before it):',
+    `  1. ${model.init.name}: kubeadm upgrade plan, kubeadm upgrade apply v${change.to}; drain, kubelet and kubectl ${change.to}, uncordon`,
+    ...others.map((h, i) => `  ${i + 2}. ${h.name}: kubeadm upgrade node; drain, kubelet and kubectl ${change.to}, uncordon`),
+    ...(workers.length ? [`  ${others.length + 2}. workers, a few at a time (drain each from a control plane first; uncordon after): ${workers.join(', ')}`] : []),
+  ];
+}

@@ -1,0 +1,77 @@
+/**
+ * Kubernetes version changes on a running node, the way kubeadm's upgrade guide does them: run.sh reads the installed
+ * kubelet and kubeadm (preflight) and decides install, nothing or upgrade; the upgrade step upgrades kubeadm, runs
+ * `kubeadm upgrade apply` (first control plane) or `kubeadm upgrade node` (the others, each after the API servers
+ * before it), then drains the node around its kubelet upgrade. Skips of a minor and downgrades are refused.
+ */
+import type { ClusterModel, HostModel } from '../model/types.js';
+import { API_SERVER_PORT } from '../common/ports.js';
+import { minExternalEtcdFor } from '../common/versions.js';
+import type { HostFilter, RenderContext, Step } from './context.js';
+import { ETCD_CLIENT_FILES, KUBEADM_CONFIG_PATH } from './kubeadm.js';
+import { renderTemplate, shellQuote as q } from './templates.js';
+
+/** How long a node waits for the API servers it follows to run the new version. */
+export const UPGRADE_WAIT_SECONDS = 1800;
+/** How long a worker waits for an operator to drain it (it holds no credentials that may evict pods). */
+export const WORKER_DRAIN_WAIT_SECONDS = 900;
+/** kubectl drain's own time limit. */
+export const DRAIN_TIMEOUT = '600s';
+/** The admin kubeconfig kubeadm writes on control planes. */
+export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
+/** The kubelet's kubeconfig: every joined node has it; a node may read its own Node object with it. */
+export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
+
+const kubernetesNode: HostFilter = (host) => host.isKubernetesNode;
+
+/**
+ * The control planes whose API servers must run the new version before this node upgrades: none for the first
+ * control plane, the control planes listed before it for the others (one at a time), every control plane for workers.
+ */
+export function upgradeFollows(model: ClusterModel, host: HostModel): HostModel[] {
+  if (host.isInit) return [];
+  const index = model.controlPlanes.findIndex((h) => h.name === host.name);
+  return index >= 0 ? model.controlPlanes.slice(0, index) : [...model.controlPlanes];
+}
+
+function versionView(ctx: RenderContext) {
+  return { target: ctx.model.cluster.kubernetesVersion, kubeletConf: KUBELET_CONF };
+}
+
+function upgradeView(ctx: RenderContext) {
+  const { model, host } = ctx;
+  const target = model.cluster.kubernetesVersion;
+  const follows = upgradeFollows(model, host);
+  return {
+    target,
+    host: q(host.name),
+    isInit: host.isInit,
+    isControlPlane: host.isControlPlane,
+    config: KUBEADM_CONFIG_PATH,
+    adminConf: ADMIN_CONF,
+    kubeletConf: KUBELET_CONF,
+    drainTimeout: DRAIN_TIMEOUT,
+    waitSeconds: UPGRADE_WAIT_SECONDS,
+    workerDrainWait: WORKER_DRAIN_WAIT_SECONDS,
+    apiUrls: follows.map((h) => q(`https://${h.address}:${API_SERVER_PORT}/version`)),
+    apiWhat: q(`the API servers of ${follows.map((h) => h.name).join(', ')} to run v${target} (run their bundles first, one control plane at a time)`),
+    drainWhat: q(`an operator to drain ${host.name}: on a control plane run kubectl drain ${host.name} --ignore-daemonsets --delete-emptydir-data (afterwards: kubectl uncordon ${host.name})`),
+    etcd: {
+      min: minExternalEtcdFor(model.cluster.minor),
+      urls: model.etcd.members.map((m) => q(`${m.clientURL}/version`)),
+      tls: ETCD_CLIENT_FILES,
+    },
+  };
+}
+
+/** run.sh steps of a version change: the decision (preflight, so --only never skips it) and the upgrade itself. */
+export const upgradeSteps: readonly Step[] = [
+  {
+    phase: 'preflight', name: 'Kubernetes version on this node: install, nothing or upgrade', when: kubernetesNode,
+    script: (ctx) => renderTemplate(ctx.templates, 'kubernetes/preflight-version.sh.ejs', versionView(ctx)),
+  },
+  {
+    phase: 'kubeadm', name: 'kubeadm upgrade, then the kubelet on a drained node (when the version moves up)', when: kubernetesNode,
+    script: (ctx) => renderTemplate(ctx.templates, 'kubernetes/kubeadm-upgrade.sh.ejs', upgradeView(ctx)),
+  },
+];

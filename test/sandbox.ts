@@ -1,0 +1,109 @@
+/**
+ * Runs a bundle's run.sh for real without touching this machine: in new mount and network namespaces, /etc and /var
+ * are overlays over temp folders, the host's address is on lo, and PATH stubs stand in for kubeadm, kubelet, kubectl,
+ * apt, systemctl and curl. The stubs log every call and answer version queries from the given state.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanup, tempDir } from './helpers.js';
+
+/** What the stubs report: installed versions, the API servers' and etcd's versions, node state files. */
+export interface NodeState {
+  kubelet?: string;
+  kubeadm?: string;
+  api?: string;
+  etcd?: string;
+  cordoned?: boolean;
+  taints?: string;
+  /** containerd --version reports this version (none: not installed). */
+  containerd?: string;
+  /** The cluster does not list this node (kubectl get node fails). */
+  nodeMissing?: boolean;
+  /** Files to create before the run (absolute paths under /etc or /var), e.g. kubelet.conf of a joined node. */
+  files?: Record<string, string>;
+  /** Bundle files already installed (copied from rootfs/ before the run), so a run may skip the files phase. */
+  installed?: string[];
+  /** Stubs to leave out (the command is then missing, unless this machine has it). */
+  absent?: string[];
+  /** Files whose content after the run is returned. */
+  readBack?: string[];
+}
+
+const STUBBED = ['kubeadm', 'kubelet', 'kubectl', 'apt-get', 'apt-mark', 'systemctl', 'curl', 'gpg', 'crictl', 'firewall-cmd', 'ufw', 'setsebool', 'hostnamectl', 'modprobe', 'swapon', 'swapoff', 'sysctl', 'containerd'];
+
+const STUB = String.raw`#!/bin/bash
+name=$(basename "$0")
+printf '%s %s\n' "$name" "$*" >>"$STUB_LOG"
+case "$name $*" in
+  'kubelet --version') [[ -n $STUB_KUBELET ]] || exit 127; echo "Kubernetes v$STUB_KUBELET" ;;
+  'kubeadm version -o short') [[ -n $STUB_KUBEADM ]] || exit 127; echo "v$STUB_KUBEADM" ;;
+  'ufw status'*) echo 'Status: active' ;;
+  'containerd --version') [[ -n $STUB_CONTAINERD ]] || exit 127; echo "containerd github.com/containerd/containerd v$STUB_CONTAINERD 0123abcd" ;;
+  'firewall-cmd '*--query-*) exit 1 ;;
+  'kubeadm token list'*) grep -m 1 -oE '[a-z0-9]{6}\.' /etc/kubernetes/kubeadm-config.yaml ;;
+  curl*:2379/version*) printf '{"etcdserver":"%s","etcdcluster":"3.5.0"}\n' "$STUB_ETCD" ;;
+  curl*:2379/health*) echo '{"health":"true"}' ;;
+  curl*/version*) printf '{\n  "major": "1",\n  "gitVersion": "v%s"\n}\n' "$STUB_API" ;;
+  *'jsonpath={.spec.unschedulable}'*) echo "$STUB_CORDONED" ;;
+  *'.spec.taints'*) echo "$STUB_TAINTS" ;;
+  'kubectl '*' get node '*) [[ -z $STUB_NO_NODE ]] || exit 1 ;;
+esac
+exit 0
+`;
+
+/** Runs run.sh of a bundle folder with args inside the sandbox; returns exit status, output and the stubs' calls. */
+export function runInSandbox(bundle: string, address: string, args: string[], state: NodeState, timeoutSeconds = 60) {
+  const dir = tempDir('kubeha-sandbox-');
+  try {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    for (const name of STUBBED.filter((n) => !state.absent?.includes(n))) {
+      writeFileSync(join(bin, name), STUB);
+      chmodSync(join(bin, name), 0o755);
+    }
+    for (const d of ['eu', 'ew', 'vu', 'vw']) mkdirSync(join(dir, d));
+    const setup = Object.entries(state.files ?? {}).map(([path, content]) =>
+      `mkdir -p "$(dirname '${path}')" && printf '%s' '${content.replace(/'/g, `'\\''`)}' >'${path}'`);
+    const script = [
+      'set -e',
+      'mount --make-rprivate /',
+      `mount -t overlay overlay -o lowerdir=/etc,upperdir=${dir}/eu,workdir=${dir}/ew /etc`,
+      `mount -t overlay overlay -o lowerdir=/var,upperdir=${dir}/vu,workdir=${dir}/vw /var`,
+      'ip link set lo up',
+      `ip addr add ${address}/32 dev lo`,
+      ...setup,
+      ...(state.installed ?? []).map((p) => `install -D -m 0600 '${bundle}/rootfs${p}' '${p}'`),
+      'set +e',
+      `timeout ${timeoutSeconds} bash '${bundle}/run.sh' "$@"`,
+      'status=$?',
+      ...(state.readBack ?? []).map((p, i) => `cp '${p}' '${dir}/back${i}' 2>/dev/null || true`),
+      'exit $status',
+    ].join('\n');
+    const env = {
+      ...process.env,
+      PATH: `${bin}:${process.env.PATH}`,
+      STUB_LOG: join(dir, 'calls.log'),
+      STUB_KUBELET: state.kubelet ?? '',
+      STUB_KUBEADM: state.kubeadm ?? '',
+      STUB_API: state.api ?? '',
+      STUB_ETCD: state.etcd ?? '',
+      STUB_CORDONED: state.cordoned ? 'true' : '',
+      STUB_TAINTS: state.taints ?? '',
+      STUB_NO_NODE: state.nodeMissing ? '1' : '',
+      STUB_CONTAINERD: state.containerd ?? '',
+    };
+    writeFileSync(env.STUB_LOG, '');
+    const r = spawnSync('unshare', ['-m', '-n', 'bash', '-c', script, 'sandbox', ...args], { encoding: 'utf8', env, timeout: (timeoutSeconds + 30) * 1000 });
+    const calls = readFileSync(env.STUB_LOG, 'utf8').split('\n').filter(Boolean);
+    const back = (state.readBack ?? []).map((_, i) => { try { return readFileSync(join(dir, `back${i}`), 'utf8'); } catch { return null; } });
+    return { code: r.status, out: r.stdout, err: r.stderr, calls, back };
+  } finally {
+    cleanup(dir);
+  }
+}
+
+/** The calls that change something (version queries, reads and waits left out), in order. */
+export function changes(calls: readonly string[]): string[] {
+  return calls.filter((c) => !/^(kubelet --version|kubeadm version|kubeadm token list|curl |kubectl .* get |apt-mark showhold|systemctl is-)/.test(c));
+}
