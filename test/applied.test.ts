@@ -104,6 +104,7 @@ testNeeding([NAMESPACES], 'a reload that failed is retried by the next run, whic
     writeFileSync(fail, '');
     const first = runServices();
     assert.is(first.status, 1, first.out);
+    assert.match(first.out, /error: line [0-9]+: "systemctl reload haproxy" failed/, 'the error names the command that failed');
     assert.ok(first.calls.includes('reload haproxy'), first.calls.join('\n'));
     assert.not.ok(existsSync(join(state, 'kubeha/applied/haproxy')), 'no stamp after a failed reload');
 
