@@ -16,7 +16,7 @@ import { cleanup, compileDoc, modelOf, tempDir, text, type InventoryDoc, NAMESPA
 import { verifyUnits } from './systemd.js';
 
 const rootfs = (path: string) => `rootfs${path}`;
-const withAddon = (etcd: Record<string, unknown> = {}): InventoryDoc => ({ ...backupCluster({ install: 'distro', ...etcd }), addons: { kubePrometheus: { enabled: true } } });
+const withAddon = (etcd: Record<string, unknown> = {}): InventoryDoc => ({ ...backupCluster({ install: 'distro', ...etcd }), addons: { kubePrometheus: { enabled: true, sha256: '0'.repeat(64) } } });
 const FILES = [ETCD_METRICS_FILTER_PATHS.rules, ETCD_METRICS_FILTER_PATHS.unit];
 
 test('off by default: no metrics flag, no filter, no objects, no step', async () => {

@@ -28,6 +28,12 @@ export interface NodeState {
   absent?: string[];
   /** Files whose content after the run is returned. */
   readBack?: string[];
+  /** Folder holding the /etc and /var overlays' upper layers: kept across runs when given (a second run sees the first's changes). */
+  upper?: string;
+  /** Shell lines run in the sandbox before run.sh (background jobs are killed when the sandbox ends). */
+  before?: string[];
+  /** kubectl wait fails, as on a timeout. */
+  waitFails?: boolean;
 }
 
 const STUBBED = ['kubeadm', 'kubelet', 'kubectl', 'apt-get', 'apt-mark', 'systemctl', 'curl', 'gpg', 'crictl', 'firewall-cmd', 'ufw', 'setsebool', 'hostnamectl', 'modprobe', 'swapon', 'swapoff', 'sysctl', 'containerd'];
@@ -48,6 +54,7 @@ case "$name $*" in
   *'jsonpath={.spec.unschedulable}'*) echo "$STUB_CORDONED" ;;
   *'.spec.taints'*) echo "$STUB_TAINTS" ;;
   'kubectl '*' get node '*) [[ -z $STUB_NO_NODE ]] || exit 1 ;;
+  'kubectl '*' wait '*) [[ -z $STUB_WAIT_FAILS ]] || { echo 'error: timed out waiting for the condition' >&2; exit 1; } ;;
 esac
 exit 0
 `;
@@ -62,18 +69,21 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
       writeFileSync(join(bin, name), STUB);
       chmodSync(join(bin, name), 0o755);
     }
-    for (const d of ['eu', 'ew', 'vu', 'vw']) mkdirSync(join(dir, d));
+    const layers = state.upper ?? dir;
+    for (const d of ['eu', 'ew', 'vu', 'vw']) mkdirSync(join(layers, d), { recursive: true });
     const setup = Object.entries(state.files ?? {}).map(([path, content]) =>
       `mkdir -p "$(dirname '${path}')" && printf '%s' '${content.replace(/'/g, `'\\''`)}' >'${path}'`);
     const script = [
       'set -e',
+      "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT",
       'mount --make-rprivate /',
-      `mount -t overlay overlay -o lowerdir=/etc,upperdir=${dir}/eu,workdir=${dir}/ew /etc`,
-      `mount -t overlay overlay -o lowerdir=/var,upperdir=${dir}/vu,workdir=${dir}/vw /var`,
+      `mount -t overlay overlay -o lowerdir=/etc,upperdir=${layers}/eu,workdir=${layers}/ew /etc`,
+      `mount -t overlay overlay -o lowerdir=/var,upperdir=${layers}/vu,workdir=${layers}/vw /var`,
       'ip link set lo up',
       `ip addr add ${address}/32 dev lo`,
       ...setup,
       ...(state.installed ?? []).map((p) => `install -D -m 0600 '${bundle}/rootfs${p}' '${p}'`),
+      ...(state.before ?? []),
       'set +e',
       `timeout ${timeoutSeconds} bash '${bundle}/run.sh' "$@"`,
       'status=$?',
@@ -92,6 +102,7 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
       STUB_TAINTS: state.taints ?? '',
       STUB_NO_NODE: state.nodeMissing ? '1' : '',
       STUB_CONTAINERD: state.containerd ?? '',
+      STUB_WAIT_FAILS: state.waitFails ? '1' : '',
     };
     writeFileSync(env.STUB_LOG, '');
     const r = spawnSync('unshare', ['-m', '-n', 'bash', '-c', script, 'sandbox', ...args], { encoding: 'utf8', env, timeout: (timeoutSeconds + 30) * 1000 });

@@ -24,11 +24,14 @@ export function kubernetesPorts(host: { controlPlane: boolean; node: boolean }):
   return KUBERNETES_PORTS.filter((p) => (p.on === 'control-plane' ? host.controlPlane : host.node || host.controlPlane));
 }
 
+/** kube-proxy's metrics port (its metricsBindAddress port; 127.0.0.1 only, unless addons.kubePrometheus opens it to the cluster). */
+export const KUBE_PROXY_METRICS_PORT = 10249;
+
 /** Ports a host already uses that the firewall leaves alone: sshd, and loopback-only listeners of every node. */
 export const HOST_LOCAL_PORTS: readonly (Omit<ComponentPort, 'on'> & { on: 'any' | 'node' })[] = [
   { port: 22, what: 'sshd', on: 'any' },
   { port: 10248, what: 'kubelet health (127.0.0.1)', on: 'node' },
-  { port: 10249, what: 'kube-proxy metrics (127.0.0.1)', on: 'node' },
+  { port: KUBE_PROXY_METRICS_PORT, what: 'kube-proxy metrics', on: 'node' },
 ];
 
 /** The ports of HOST_LOCAL_PORTS a host holds: inventory ports must not collide with them either. */

@@ -3,6 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { hasEtcdTarball, knownEtcdReleases } from '../common/etcd-releases.js';
 import { hostLocalPorts, kubernetesPorts, NODE_PORT_RANGE } from '../common/ports.js';
 import { compareVersions, isSupportedMinor, minExternalEtcdFor, minorOf, SUPPORTED_MINORS } from '../common/versions.js';
+import { addonRules } from './addon-rules.js';
 import { calendarProblems } from './calendar.js';
 import { unusableAddress } from './addresses.js';
 import { mirrorRules } from './mirror-rules.js';
@@ -46,6 +47,7 @@ function portsOf(inv: Inventory, roles: Role[]): { port: number; what: string; p
   if (roles.includes('loadbalancer') && inv.loadBalancer) {
     ports.push({ port: inv.loadBalancer.port, what: 'haproxy', path: '/loadBalancer/port' });
     if (inv.loadBalancer.stats.enabled) ports.push({ port: inv.loadBalancer.stats.port, what: 'haproxy stats', path: '/loadBalancer/stats/port' });
+    if (inv.addons.kubePrometheus.enabled) ports.push({ port: inv.loadBalancer.metricsPort, what: 'haproxy metrics', path: '/loadBalancer/metricsPort' });
   }
   return ports;
 }
@@ -284,6 +286,7 @@ export const rules: readonly Rule[] = [
       ? [warning(pointer('hosts', i, 'interface'), `host "${h.name}" has no role "loadbalancer": its interface is not used`)] : []),
   },
   ...mirrorRules,
+  ...addonRules,
 ];
 
 /** Runs every rule and returns all problems, in rule order. */

@@ -29,8 +29,12 @@ export type InterfaceName = string;
  */
 export type RFC1123Name1 = string;
 export type Port1 = number;
+/**
+ * haproxy's Prometheus exporter (/metrics, plain HTTP on the load balancer's own address) when addons.kubePrometheus is enabled; only the cluster hosts and the pod network may connect (an haproxy ACL).
+ */
 export type Port2 = number;
 export type Port3 = number;
+export type Port4 = number;
 export type URL = string;
 /**
  * SHA-256 of the file, 64 lowercase hex digits.
@@ -39,7 +43,7 @@ export type SHA256 = string;
 /**
  * etcd metrics (plain HTTP on the member address) when addons.kubePrometheus is enabled; only the cluster hosts and the pod network may connect (an nftables table on the member).
  */
-export type Port4 = number;
+export type Port5 = number;
 /**
  * Replaces https://pkgs.k8s.io/core:/stable: (the /v1.XX/deb/ or /v1.XX/rpm/ part and the signing key's path are appended as upstream lays them out), e.g. https://mirrors.aliyun.com/kubernetes-new/core/stable.
  */
@@ -61,6 +65,10 @@ export type RFC1123Name2 = string;
  * Overrides loadBalancer.interface on this host (run.sh checks that it exists).
  */
 export type InterfaceName1 = string;
+/**
+ * SHA-256 of the file, 64 lowercase hex digits.
+ */
+export type SHA2561 = string;
 
 /**
  * One highly available kubeadm cluster: its settings, its virtual IP and its hosts.
@@ -155,6 +163,7 @@ export interface KubehaInventoryV1 {
       enabled?: boolean;
       port?: Port1;
     };
+    metricsPort?: Port2;
   };
   /**
    * The external etcd cluster.
@@ -176,8 +185,8 @@ export interface KubehaInventoryV1 {
      * new: the members bootstrap a new cluster together. existing: a member with an empty data dir joins the running cluster (set it once the cluster runs, before adding or replacing a member).
      */
     initialClusterState?: 'new' | 'existing';
-    clientPort?: Port2;
-    peerPort?: Port3;
+    clientPort?: Port3;
+    peerPort?: Port4;
     /**
      * Release tarballs given as URL + SHA-256, by CPU architecture: for versions kubeha has no pinned checksum for, and for private builds. Each must unpack to etcd-vVERSION-linux-ARCH/ like upstream's. Used as given: mirrors.files does not rewrite them.
      */
@@ -185,7 +194,7 @@ export interface KubehaInventoryV1 {
       amd64?: Download;
       arm64?: Download1;
     };
-    metricsPort?: Port4;
+    metricsPort?: Port5;
     /**
      * Scheduled snapshots on every member (etcd-backup.timer runs etcd-backup.service: etcdctl snapshot save), each with its SHA-256; kubeha-etcd-restore restores one (docs/operations.md).
      */
@@ -259,13 +268,18 @@ export interface KubehaInventoryV1 {
    */
   addons?: {
     /**
-     * Monitoring with kube-prometheus: etcd exposes its metrics to the cluster hosts, and the first control plane gets the Services and Endpoints kube-prometheus needs on a kubeadm cluster with external etcd.
+     * Monitoring with kube-prometheus: etcd, kube-proxy, kube-controller-manager, kube-scheduler and haproxy expose their metrics to the cluster's hosts and pods only, the first control plane gets the Services, Endpoints and monitors kube-prometheus needs on a kubeadm cluster with external etcd, and installs kube-prometheus from its release source tarball (docs/operations.md).
      */
     kubePrometheus?: {
       /**
        * Turn the addon on.
        */
       enabled?: boolean;
+      /**
+       * kube-prometheus release (without the v), one whose compatibility table lists cluster.kubernetesVersion's minor; default: the newest such release kubeha knows.
+       */
+      version?: string;
+      sha256?: SHA2561;
     };
   };
 }

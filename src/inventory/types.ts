@@ -38,6 +38,7 @@ export interface Inventory {
     virtualRouterId?: number;
     dnsName?: string;
     stats: { enabled: boolean; port: number };
+    metricsPort: number;
   };
   etcd: {
     version: string;
@@ -51,7 +52,7 @@ export interface Inventory {
     backup: { schedule: string; keep: number; dir: string };
   };
   mirrors?: Mirrors;
-  addons: { kubePrometheus: { enabled: boolean } };
+  addons: { kubePrometheus: { enabled: boolean; version?: string; sha256?: string } };
   ansible: { user?: string; become: boolean; workerBatch: string };
   hosts: InventoryHost[];
 }

@@ -42,14 +42,14 @@ export const FLANNEL_RELEASE = {
 } as const;
 
 /** The images, by the name kubeha gives each. */
-export type ImageName = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kube-proxy' | 'coredns' | 'pause' | 'flannel' | 'flannel-cni-plugin';
+export type ImageName = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kube-proxy' | 'coredns' | 'pause' | 'flannel' | 'flannel-cni-plugin' | 'kube-prometheus';
 
 /** One image: the reference the generated configs use, where it comes from upstream, and which hosts pull it. */
 export interface ClusterImage {
   name: ImageName;
   image: string;
   upstream: string;
-  pulledBy: 'control planes' | 'every node' | 'nodes running coredns';
+  pulledBy: 'control planes' | 'every node' | 'nodes running coredns' | 'nodes running kube-prometheus';
 }
 
 const tagFor = (list: ReadonlyArray<{ fromMinor: number; version: string }>, minor: number, what: string): string => {

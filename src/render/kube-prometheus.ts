@@ -9,6 +9,8 @@ import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { metricsEnabled } from './etcd.js';
 import type { K8sObject } from './flannel.js';
 import { dumpDocuments } from './kubeadm.js';
+import { HAPROXY_METRICS_SERVICE } from './kube-prometheus-monitors.js';
+import { kubePrometheusInstallArtifacts, kubePrometheusInstallSteps } from './kube-prometheus-install.js';
 import { renderTemplate } from './templates.js';
 
 /** Where the objects live on the first control plane. */
@@ -34,30 +36,38 @@ function controlPlaneService(name: string, port: number): K8sObject {
 
 /** The etcd Service (no selector: etcd is no pod) and its Endpoints, one address per member, on etcd.metricsPort. */
 export function etcdMetricsObjects(model: ClusterModel): K8sObject[] {
-  const metadata = { name: 'etcd', namespace: NAMESPACE, labels: { 'app.kubernetes.io/name': 'etcd' } };
-  const port = model.etcd.metricsPort;
+  return hostsService('etcd', 'etcd', model.etcd.members.map((m) => m.address), model.etcd.metricsPort);
+}
+
+/** A selector-less Service and its Endpoints in kube-system for hosts outside the pod network, on port `metrics`. */
+function hostsService(name: string, job: string, addresses: string[], port: number): K8sObject[] {
+  const metadata = { name, namespace: NAMESPACE, labels: { 'app.kubernetes.io/name': job } };
   return [
     { apiVersion: 'v1', kind: 'Service', metadata, spec: { clusterIP: 'None', ports: [{ name: 'metrics', port, targetPort: port, protocol: 'TCP' }] } },
-    {
-      apiVersion: 'v1',
-      kind: 'Endpoints',
-      metadata,
-      subsets: [{ addresses: model.etcd.members.map((m) => ({ ip: m.address })), ports: [{ name: 'metrics', port, protocol: 'TCP' }] }],
-    },
+    { apiVersion: 'v1', kind: 'Endpoints', metadata, subsets: [{ addresses: addresses.map((ip) => ({ ip })), ports: [{ name: 'metrics', port, protocol: 'TCP' }] }] },
   ];
+}
+
+/** haproxy's exporter on every load balancer (none without load balancers). */
+export function haproxyMetricsObjects(model: ClusterModel): K8sObject[] {
+  const lbs = model.hosts.filter((h) => h.isLoadBalancer);
+  if (!model.loadBalancer || lbs.length === 0) return [];
+  return hostsService(HAPROXY_METRICS_SERVICE, 'haproxy', lbs.map((h) => h.address), model.loadBalancer.metricsPort);
 }
 
 /** Every object of the file, in apply order. */
 export function kubePrometheusObjects(model: ClusterModel): K8sObject[] {
-  return [...CONTROL_PLANE_METRICS.map((c) => controlPlaneService(c.name, c.port)), ...etcdMetricsObjects(model)];
+  return [...CONTROL_PLANE_METRICS.map((c) => controlPlaneService(c.name, c.port)), ...etcdMetricsObjects(model), ...haproxyMetricsObjects(model)];
 }
 
 /** Files of the first control plane when addons.kubePrometheus is on. */
 export const kubePrometheusArtifacts: readonly Artifact[] = [
   { path: KUBE_PROMETHEUS_OBJECTS_PATH, mode: 0o644, when: addonOn, render: (ctx: RenderContext) => dumpDocuments(kubePrometheusObjects(ctx.model)) },
+  ...kubePrometheusInstallArtifacts,
 ];
 
 /** run.sh step of the first control plane: the objects applied server-side after flannel. */
 export const kubePrometheusSteps: readonly Step[] = [
   { phase: 'addons', name: 'kube-prometheus: Services and Endpoints of the control plane and etcd', when: addonOn, script: (ctx) => renderTemplate(ctx.templates, 'kubernetes/addons-kube-prometheus.sh.ejs', { manifest: KUBE_PROMETHEUS_OBJECTS_PATH }) },
+  ...kubePrometheusInstallSteps,
 ];

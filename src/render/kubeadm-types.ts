@@ -125,6 +125,8 @@ export interface KubeProxyConfiguration {
   mode: 'ipvs' | 'iptables' | 'nftables';
   clusterCIDR: string;
   ipvs?: { scheduler: string; strictARP: boolean; syncPeriod: string; minSyncPeriod: string };
+  /** host:port of /metrics; kube-proxy's default is 127.0.0.1:10249. */
+  metricsBindAddress?: string;
 }
 
 /** Any document of kubeadm-config.yaml. */

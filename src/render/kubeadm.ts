@@ -1,7 +1,7 @@
 /** /etc/kubernetes/kubeadm-config.yaml: typed documents for the kubeadm API of the cluster's version, dumped with js-yaml. */
 import { kubeadmRepositories } from '../model/images.js';
 import { dump } from 'js-yaml';
-import { API_SERVER_PORT } from '../common/ports.js';
+import { API_SERVER_PORT, KUBE_PROXY_METRICS_PORT } from '../common/ports.js';
 import type { ClusterModel, HostModel } from '../model/types.js';
 import { installedPath } from '../pki/cert-list.js';
 import { caCertHash } from './ca-cert-hash.js';
@@ -133,7 +133,11 @@ export function kubeletConfiguration(): KubeletConfiguration {
   return { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd' };
 }
 
-/** kube-proxy settings: the inventory's mode, the pod range, ipvs tuning in ipvs mode. */
+/**
+ * kube-proxy settings: the inventory's mode, the pod range, ipvs tuning in ipvs mode. With addons.kubePrometheus its
+ * metrics listen on every address (one config serves every node, so no node's own address fits), kept to the cluster's
+ * hosts and pods by kubeha's nftables table on each node (render/kube-proxy-metrics.ts).
+ */
 export function kubeProxyConfiguration(model: ClusterModel): KubeProxyConfiguration {
   const mode = model.cluster.kubeProxyMode;
   return {
@@ -142,6 +146,7 @@ export function kubeProxyConfiguration(model: ClusterModel): KubeProxyConfigurat
     mode,
     clusterCIDR: model.cluster.podSubnet,
     ...(mode === 'ipvs' ? { ipvs: { ...IPVS_SETTINGS } } : {}),
+    ...(model.addons.kubePrometheus.enabled ? { metricsBindAddress: `0.0.0.0:${KUBE_PROXY_METRICS_PORT}` } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 import { API_SERVER_PORT } from '../common/ports.js';
 import type { ClusterModel, HostModel } from '../model/types.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
+import { metricsSources } from './etcd-metrics.js';
 import { keepalivedDesign } from './loadbalancer-design.js';
 import { tokensOf } from './pki.js';
 import { renderTemplate, shellQuote } from './templates.js';
@@ -57,6 +58,7 @@ function lbOf(model: ClusterModel): NonNullable<ClusterModel['loadBalancer']> {
 export function renderHaproxy(ctx: RenderContext): string {
   const lb = lbOf(ctx.model);
   const stats = lb.stats.enabled ? [{ port: lb.stats.port, user: STATS_USER, password: tokensOf(ctx).haproxyStatsPassword }] : [];
+  const metrics = ctx.model.addons.kubePrometheus.enabled ? [{ address: ctx.host.address, port: lb.metricsPort, allowed: metricsSources(ctx.model) }] : [];
   return renderTemplate(ctx.templates, 'loadbalancer/haproxy.cfg.ejs', {
     hostName: ctx.host.name,
     port: lb.port,
@@ -64,6 +66,7 @@ export function renderHaproxy(ctx: RenderContext): string {
     check: API_CHECK,
     backends: ctx.model.controlPlanes.map((cp) => ({ name: cp.name, address: cp.address, port: API_SERVER_PORT })),
     stats,
+    metrics,
   });
 }
 
@@ -178,6 +181,12 @@ function interfaceFile(ctx: RenderContext): string {
     : renderTemplate(ctx.templates, 'loadbalancer/interface-file-named.sh.ejs', { ...common, line: shellQuote(`interface ${host.interface}`) });
 }
 
+/** The ports haproxy listens on: the API, the stats page when on, the exporter with addons.kubePrometheus. */
+function haproxyPorts(model: ClusterModel): number[] {
+  const lb = lbOf(model);
+  return [lb.port, ...(lb.stats.enabled ? [lb.stats.port] : []), ...(model.addons.kubePrometheus.enabled ? [lb.metricsPort] : [])];
+}
+
 /** run.sh steps of load balancer hosts. */
 export const loadBalancerSteps: readonly Step[] = [
   { phase: 'preflight', name: 'the VRRP interface exists', when: loadBalancer, script: interfaceCheck },
@@ -192,7 +201,7 @@ export const loadBalancerSteps: readonly Step[] = [
   {
     phase: 'services', name: 'SELinux: haproxy\'s ports and the keepalived check script (RHEL-like, enforcing)', when: (host) => host.isLoadBalancer && !host.isKubernetesNode,
     script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/selinux.sh.ejs', {
-      ports: [lbOf(ctx.model).port, ...(lbOf(ctx.model).stats.enabled ? [lbOf(ctx.model).stats.port] : [])],
+      ports: haproxyPorts(ctx.model),
       checkScript: LB_PATHS.check,
     }),
   },

@@ -3,8 +3,10 @@
  * with its SHA-256, every package repository it configures, every image the cluster pulls. Read from the same
  * functions the renderers use, so the list cannot drift from the bundles. Pure.
  */
+import { KUBE_PROMETHEUS_IMAGES } from '../common/kube-prometheus-images.js';
 import { etcdTarballs } from '../model/etcd-tarballs.js';
 import { clusterImages, type ClusterImage } from '../model/images.js';
+import { kubePrometheusTarball } from '../model/kube-prometheus-tarball.js';
 import type { ClusterModel } from '../model/types.js';
 import { dockerRepositories, k8sAptKeyUrl, k8sYumKeyUrl, minorStream, pkgsK8sUrl } from './node-packages.js';
 import { CRI_DOCKERD, criDockerdTarballs, usesDocker } from './runtime.js';
@@ -15,6 +17,22 @@ export interface DownloadEntry { what: string; url: string; sha256: string; host
 export interface RepositoryEntry { what: string; format: 'deb' | 'rpm'; url: string; key: string; hosts: string }
 /** Everything a mirror must hold. */
 export interface ArtifactList { downloads: DownloadEntry[]; repositories: RepositoryEntry[]; images: ClusterImage[] }
+
+/** An image name as Docker reads it, with its registry: `grafana/grafana:1` is `docker.io/grafana/grafana:1`. */
+function qualified(image: string): string {
+  const first = image.split('/')[0]!;
+  return image.includes('/') && (first.includes('.') || first.includes(':')) ? image : `docker.io/${image}`;
+}
+
+/** With addons.kubePrometheus: its source tarball, and the images its manifests name (pulled as named: mirrors.registries applies through the runtime's registry mirrors). */
+function kubePrometheusArtifacts(model: ClusterModel): { downloads: DownloadEntry[]; images: ClusterImage[] } {
+  const t = kubePrometheusTarball(model);
+  if (!t) return { downloads: [], images: [] };
+  return {
+    downloads: [{ what: `kube-prometheus v${t.version} source (manifests/)`, url: t.url, sha256: t.sha256, hosts: 'the first control plane' }],
+    images: (KUBE_PROMETHEUS_IMAGES[t.version] ?? []).map((image) => ({ name: 'kube-prometheus', image, upstream: qualified(image), pulledBy: 'nodes running kube-prometheus' })),
+  };
+}
 
 /** The artifact list of a cluster. */
 export function artifactList(model: ClusterModel): ArtifactList {
@@ -27,16 +45,17 @@ export function artifactList(model: ClusterModel): ArtifactList {
     : [];
   const kube = `Kubernetes ${minorStream(model)} (kubelet, kubeadm, kubectl, cri-tools, kubernetes-cni)`;
   const docker = dockerRepositories(model);
+  const addon = kubePrometheusArtifacts(model);
   const dockerWhat = usesDocker(model) ? 'docker-ce, docker-ce-cli, containerd.io' : 'containerd.io';
   return {
-    downloads: [...etcd, ...criDockerd],
+    downloads: [...etcd, ...criDockerd, ...addon.downloads],
     repositories: [
       { what: kube, format: 'deb', url: pkgsK8sUrl(model, 'deb'), key: k8sAptKeyUrl(model), hosts: 'Kubernetes nodes' },
       { what: kube, format: 'rpm', url: pkgsK8sUrl(model, 'rpm'), key: k8sYumKeyUrl(model), hosts: 'Kubernetes nodes' },
       ...(usesDocker(model) ? docker.deb.map((d): RepositoryEntry => ({ what: `${dockerWhat} for ${d.id}`, format: 'deb', url: d.url, key: d.key, hosts: 'Kubernetes nodes' })) : []),
       { what: dockerWhat, format: 'rpm', url: docker.rpm.url, key: docker.rpm.key, hosts: 'Kubernetes nodes on RHEL-like hosts' },
     ],
-    images: clusterImages(model),
+    images: [...clusterImages(model), ...addon.images],
   };
 }
 

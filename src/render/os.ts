@@ -1,6 +1,6 @@
 /** Host preparation as data: the managed /etc/hosts block and the firewall openings each role needs. */
 import type { ClusterModel, HostModel } from '../model/types.js';
-import { kubernetesPorts, NODE_PORT_RANGE } from '../common/ports.js';
+import { KUBE_PROXY_METRICS_PORT, kubernetesPorts, NODE_PORT_RANGE } from '../common/ports.js';
 import { FLANNEL_BACKEND_PORTS } from './flannel.js';
 
 /** Markers around the block kubeha manages in /etc/hosts. */
@@ -66,6 +66,16 @@ export const FIREWALL_RULES: readonly FirewallRule[] = [
     // Narrowed to the cluster's hosts and pods by kubeha's own nftables table (render/etcd-metrics.ts).
     when: (h, m) => h.isEtcd && m.addons.kubePrometheus.enabled,
     openings: (m) => [tcp(m.etcd.metricsPort, 'etcd metrics for kube-prometheus')],
+  },
+  {
+    // Narrowed the same way (render/etcd-metrics.ts): kube-proxy's metrics listen on every address with the addon.
+    when: (h, m) => h.isKubernetesNode && m.addons.kubePrometheus.enabled,
+    openings: () => [tcp(KUBE_PROXY_METRICS_PORT, 'kube-proxy metrics for kube-prometheus')],
+  },
+  {
+    // Narrowed by an ACL in haproxy.cfg to the cluster's hosts and pods.
+    when: (h, m) => h.isLoadBalancer && m.addons.kubePrometheus.enabled,
+    openings: (m) => (m.loadBalancer ? [tcp(m.loadBalancer.metricsPort, 'haproxy metrics for kube-prometheus')] : []),
   },
   {
     when: (h) => h.isLoadBalancer,

@@ -1,0 +1,52 @@
+/**
+ * kube-prometheus releases kubeha can install, kept as data: which Kubernetes minors each supports, and which one
+ * each minor gets unless the inventory names another.
+ *
+ * Source: the "Compatibility" table of github.com/prometheus-operator/kube-prometheus README.md, read at each release
+ * tag, taking the newest README that lists a release (later READMEs narrow older releases: v0.17.0's README drops
+ * 1.31 from release-0.16, which v0.16.0's README listed). release-0.12 from v0.15.0's README, release-0.13 and
+ * release-0.14 from v0.15.0's (v0.16.0's agrees for 1.29-1.31), release-0.15 from v0.17.0's, release-0.16 to
+ * release-0.18 from main's (commit 4d719f1d). Each release has one tag (vX.Y.0): no patch releases exist.
+ */
+
+/** One kube-prometheus release and the Kubernetes minors its README says it supports. */
+export interface KubePrometheusRelease {
+  version: string;
+  minors: readonly number[];
+}
+
+/** Releases, oldest first (release-0.11 is left out: release-0.12 covers both its minors, 1.24 with it). */
+export const KUBE_PROMETHEUS_RELEASES: readonly KubePrometheusRelease[] = [
+  { version: '0.12.0', minors: [24, 25] },
+  { version: '0.13.0', minors: [26, 27, 28] },
+  { version: '0.14.0', minors: [26, 27, 28, 29, 30, 31] },
+  { version: '0.15.0', minors: [31, 32, 33] },
+  { version: '0.16.0', minors: [32, 33, 34] },
+  { version: '0.17.0', minors: [33, 34, 35] },
+  { version: '0.18.0', minors: [33, 34, 35, 36] },
+];
+
+/** The release a Kubernetes minor gets by default: the newest that supports it; undefined when none does. */
+export function defaultKubePrometheusFor(minor: number): string | undefined {
+  return [...KUBE_PROMETHEUS_RELEASES].reverse().find((r) => r.minors.includes(minor))?.version;
+}
+
+/** The releases that support a Kubernetes minor, oldest first. */
+export function kubePrometheusReleasesFor(minor: number): string[] {
+  return KUBE_PROMETHEUS_RELEASES.filter((r) => r.minors.includes(minor)).map((r) => r.version);
+}
+
+/** Whether kubeha knows a release and its README lists this Kubernetes minor. */
+export function isCompatibleKubePrometheus(version: string, minor: number): boolean {
+  return kubePrometheusReleasesFor(minor).includes(version);
+}
+
+/** The upstream source tarball of a release (GitHub's archive of the tag; it unpacks to kube-prometheus-X.Y.Z/). */
+export function kubePrometheusSourceUrl(version: string): string {
+  return `https://github.com/prometheus-operator/kube-prometheus/archive/refs/tags/v${version}.tar.gz`;
+}
+
+/** The folder a release's source tarball unpacks to. */
+export function kubePrometheusTopFolder(version: string): string {
+  return `kube-prometheus-${version}`;
+}
