@@ -53,7 +53,7 @@ export type URL1 = string;
  */
 export type URL2 = string;
 /**
- * Prefix of every file run.sh downloads (etcd release tarballs, cri-dockerd): the URL becomes FILES/UPSTREAM-HOST/UPSTREAM-PATH (kubespray's files_repo layout); the pinned SHA-256 is checked as before.
+ * Prefix of every file run.sh downloads (etcd release tarballs, cri-dockerd, the kube-prometheus source tarball): the URL becomes FILES/UPSTREAM-HOST/UPSTREAM-PATH (kubespray's files_repo layout); the pinned SHA-256 is checked as before.
  */
 export type URL3 = string;
 export type RegistryMirrorURL = string;
