@@ -31,6 +31,12 @@ function tarballOf(ctx: RenderContext) {
   return tarball;
 }
 
+/** Without addons.kubePrometheus.version the release follows the Kubernetes minor, and an upgrade changes the tarball the checksum is for. */
+function pinAdvice(ctx: RenderContext): string {
+  if (ctx.model.addons.kubePrometheus.version !== undefined) return '';
+  return `; v${tarballOf(ctx).version} is the release for Kubernetes 1.${ctx.model.cluster.minor}: after a Kubernetes upgrade the checksum must be the new release's, or set addons.kubePrometheus.version to keep one`;
+}
+
 /** The checksum line: the inventory's SHA-256 and the path run.sh downloads to. */
 export function renderSumFile(ctx: RenderContext): string {
   const t = tarballOf(ctx);
@@ -53,7 +59,7 @@ export function installScript(ctx: RenderContext): string {
     maxTime: DOWNLOAD_MAX_SECONDS,
     timeout: CRD_WAIT_SECONDS,
     downloadFailure: q(`could not download kube-prometheus v${t.version} from ${t.url} (3 tries, ${DOWNLOAD_MAX_SECONDS}s each): check mirrors.files and the network`),
-    sumFailure: q(`the kube-prometheus v${t.version} tarball from ${t.url} does not match addons.kubePrometheus.sha256 (${t.sha256}): nothing was unpacked; check the mirror's copy and the checksum (docs/operations.md)`),
+    sumFailure: q(`the kube-prometheus v${t.version} tarball from ${t.url} does not match addons.kubePrometheus.sha256 (${t.sha256}): nothing was unpacked; check the mirror's copy and the checksum (docs/operations.md)${pinAdvice(ctx)}`),
     waitFailure: q(`kube-prometheus' CRDs were not established within ${CRD_WAIT_SECONDS}s (kubectl wait --for condition=Established): see kubectl get crd; run.sh applies the rest once they are`),
   });
 }

@@ -39,7 +39,11 @@ export function etcdMetricsObjects(model: ClusterModel): K8sObject[] {
   return hostsService('etcd', 'etcd', model.etcd.members.map((m) => m.address), model.etcd.metricsPort);
 }
 
-/** A selector-less Service and its Endpoints in kube-system for hosts outside the pod network, on port `metrics`. */
+/**
+ * A selector-less Service and its Endpoints in kube-system for hosts outside the pod network, on port `metrics`. v1
+ * Endpoints, not EndpointSlices: releases up to 0.16.0 discover Endpoints, and from 0.17.0 (serviceDiscoveryRole:
+ * EndpointSlice) the mirroring controller's EndpointSlices of them.
+ */
 function hostsService(name: string, job: string, addresses: string[], port: number): K8sObject[] {
   const metadata = { name, namespace: NAMESPACE, labels: { 'app.kubernetes.io/name': job } };
   return [
@@ -68,6 +72,6 @@ export const kubePrometheusArtifacts: readonly Artifact[] = [
 
 /** run.sh step of the first control plane: the objects applied server-side after flannel. */
 export const kubePrometheusSteps: readonly Step[] = [
-  { phase: 'addons', name: 'kube-prometheus: Services and Endpoints of the control plane and etcd', when: addonOn, script: (ctx) => renderTemplate(ctx.templates, 'kubernetes/addons-kube-prometheus.sh.ejs', { manifest: KUBE_PROMETHEUS_OBJECTS_PATH }) },
+  { phase: 'addons', name: 'kube-prometheus: Services and Endpoints of the control plane, etcd and haproxy', when: addonOn, script: (ctx) => renderTemplate(ctx.templates, 'kubernetes/addons-kube-prometheus.sh.ejs', { manifest: KUBE_PROMETHEUS_OBJECTS_PATH }) },
   ...kubePrometheusInstallSteps,
 ];
