@@ -194,7 +194,9 @@ test('haproxy.cfg: the exporter on the host\'s own address and metricsPort, for 
   const frontend = cfg.slice(cfg.indexOf('frontend prometheus'));
   assert.match(frontend, '\n  bind 127.0.53.2:9101\n');
   assert.match(frontend, '\n  acl cluster_sources src 127.0.53.1 127.0.53.2 127.0.53.3 127.0.53.11 127.0.53.12 127.0.53.13 10.244.0.0/16\n');
-  assert.match(frontend, '\n  http-request deny unless cluster_sources\n  http-request use-service prometheus-exporter if { path /metrics }\n  http-request deny\n');
+  assert.match(frontend, '\n  http-request deny unless cluster_sources\n  http-request use-service prometheus-exporter if { path /metrics }\n  http-request deny\n.endif\n');
+  assert.match(cfg, '.if feature(PROMEX)\nfrontend prometheus\n', 'only where haproxy has the exporter');
+  assert.match(text(hosts, 'cp2', 'run.sh'), "if have haproxy && ! haproxy -cc 'feature(PROMEX)' >/dev/null 2>&1; then");
   const { model } = await compileDoc(cluster(undefined, { loadBalancer: { vip: '127.0.53.100', metricsPort: 9101 } }));
   assert.ok(firewallOpenings(model, model.hosts[1]!).some((o) => o.port === '9101'), 'the firewall opens it');
   const off = await compileDoc(cluster({ enabled: false }));
@@ -212,6 +214,10 @@ testNeeding(['haproxy'], 'haproxy -c accepts haproxy.cfg with the exporter, with
     assert.not.match(r.out, /WARNING|ALERT/, r.out);
     writeFileSync(join(dir, 'broken.cfg'), cfg.replace('use-service prometheus-exporter', 'use-service prometheus-exportr'));
     assert.is.not(sh(['haproxy', '-c', '-f', join(dir, 'broken.cfg')]).status, 0, 'the checker is real');
+    // A build without the exporter skips the frontend (.if feature(PROMEX)) instead of rejecting the whole file.
+    writeFileSync(join(dir, 'without.cfg'), cfg.replace('.if feature(PROMEX)', '.if feature(NO_SUCH_FEATURE)').replace('use-service prometheus-exporter', 'use-service prometheus-exportr'));
+    assert.is(sh(['haproxy', '-c', '-f', join(dir, 'without.cfg')]).status, 0, 'the guarded frontend is skipped');
+    assert.is(sh(['haproxy', '-cc', 'feature(PROMEX)']).status, 0, "this machine's haproxy has the exporter, as run.sh checks it");
   } finally {
     cleanup(dir);
   }

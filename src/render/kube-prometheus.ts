@@ -70,8 +70,12 @@ export const kubePrometheusArtifacts: readonly Artifact[] = [
   ...kubePrometheusInstallArtifacts,
 ];
 
-/** run.sh step of the first control plane: the objects applied server-side after flannel. */
+/** run.sh steps: the objects applied server-side after flannel on the first control plane, the exporter check on load balancers, the install. */
 export const kubePrometheusSteps: readonly Step[] = [
   { phase: 'addons', name: 'kube-prometheus: Services and Endpoints of the control plane, etcd and haproxy', when: addonOn, script: (ctx) => renderTemplate(ctx.templates, 'kubernetes/addons-kube-prometheus.sh.ejs', { manifest: KUBE_PROMETHEUS_OBJECTS_PATH }) },
+  {
+    phase: 'services', name: "kube-prometheus: haproxy's exporter", when: (host, model) => host.isLoadBalancer && metricsEnabled(model),
+    script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/metrics-check.sh.ejs', {}),
+  },
   ...kubePrometheusInstallSteps,
 ];
