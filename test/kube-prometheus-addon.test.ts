@@ -188,6 +188,32 @@ testNeeding(['nft', 'systemd-analyze', NAMESPACES], 'nft -c accepts the kube-pro
   }
 });
 
+testNeeding(['nft', 'curl', NAMESPACES], 'live: the kube-proxy filter lets the cluster\'s hosts and 127.0.0.1 reach port 10249 and drops anyone else', async () => {
+  const ns = nsName('kpx');
+  const inNs = (...args: string[]) => ['ip', 'netns', 'exec', ns, ...args];
+  const dir = tempDir();
+  let listener: Daemon | null = null;
+  try {
+    addNamespace(ns);
+    const stranger = '127.0.99.9';
+    for (const address of ['127.0.53.1', '127.0.53.3', stranger]) must(inNs('ip', 'addr', 'add', `${address}/32`, 'dev', 'lo'));
+    const { hosts } = await compileDoc(cluster());
+    writeFileSync(join(dir, 'rules.nft'), text(hosts, 'w1', rootfs(KUBE_PROXY_METRICS_FILTER_PATHS.rules)));
+    // kube-proxy's metrics server stands in: plain HTTP on every address, as metricsBindAddress 0.0.0.0:10249 makes it.
+    const serve = "require('http').createServer((q, s) => s.end('kubeproxy_sync_proxy_rules_last_timestamp_seconds 1\\n')).listen(10249, '0.0.0.0')";
+    listener = startDaemon('kube-proxy', inNs(process.execPath, '-e', serve), join(dir, 'listener.log'));
+    const get = (from: string) => sh(inNs('curl', '-s', '--max-time', '2', '--interface', from, 'http://127.0.53.3:10249/metrics'));
+    await waitUntil('the stand-in to listen', () => get(stranger).status === 0, 10_000);
+    must(inNs('nft', '-f', join(dir, 'rules.nft')));
+    for (const from of ['127.0.53.1', '127.0.0.1']) assert.match(get(from).out, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds 1', from);
+    assert.is(get(stranger).status, 28, 'dropped (curl 28: timed out), where it was served before the filter was loaded');
+  } finally {
+    if (listener) await stopDaemon(listener, 'SIGKILL');
+    deleteNamespace(ns);
+    cleanup(dir);
+  }
+});
+
 test('haproxy.cfg: the exporter on the host\'s own address and metricsPort, for the cluster\'s hosts and pods only; none without the addon', async () => {
   const { hosts } = await compileDoc(cluster(undefined, { loadBalancer: { vip: '127.0.53.100', metricsPort: 9101 } }));
   const cfg = text(hosts, 'cp2', rootfs(LB_PATHS.haproxy));
