@@ -107,11 +107,23 @@ test('gen artifacts lists the tarball through mirrors.files with the inventory\'
   assert.not.ok(off.downloads.some((d) => d.what.startsWith('kube-prometheus')) || off.images.some((i) => i.name === 'kube-prometheus'));
 });
 
+/**
+ * A structural schema with unknown fields refused: the API server prunes them silently, so a misspelt field would
+ * vanish instead of failing (objects whose schema lists no properties, or preserves unknown fields, stay open).
+ */
+function closed(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closed);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const out: Record<string, unknown> = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, closed(v)]));
+  if (out.properties && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
+  return out;
+}
+
 /** Validates a custom resource against the openAPIV3Schema of its CRD in a pinned release (test/fixtures/kube-prometheus). */
 function crdValidator(release: string, kind: string) {
   const crd = JSON.parse(readFileSync(join(FIXTURES, 'kube-prometheus', `${release}-${kind.toLowerCase()}.json`), 'utf8')) as { openAPIV3Schema: object; group: string; version: string };
   // Kubernetes' structural schemas: x-kubernetes-* keywords and int32/int64 formats are not JSON Schema's.
-  const validate = new Ajv({ strict: false, validateFormats: false, allErrors: true }).compile(crd.openAPIV3Schema);
+  const validate = new Ajv({ strict: false, validateFormats: false, allErrors: true }).compile(closed(crd.openAPIV3Schema) as object);
   return (doc: unknown) => (validate(doc) ? '' : JSON.stringify(validate.errors));
 }
 
@@ -128,6 +140,8 @@ test('the monitors validate against the ServiceMonitor and PodMonitor CRDs of th
   // The checker is real: a port number where the CRD wants a port name is refused.
   const broken = { ...docs[0], spec: { ...docs[0].spec, endpoints: [{ port: 2381 }] } };
   assert.match(crdValidator('v0.18.0', 'ServiceMonitor')(broken), 'must be string');
+  const misspelt = { ...docs[1], spec: { ...docs[1].spec, podMetricsEndpoints: [{ ...docs[1].spec.podMetricsEndpoints[0], honourLabels: true }] } };
+  assert.match(crdValidator('v0.12.0', 'PodMonitor')(misspelt), 'must NOT have additional properties', 'a field the API server would prune is refused');
   assert.not.ok(hosts.get('cp2')!.has(rootfs(KUBE_PROMETHEUS_MONITORS_PATH)), 'only on the first control plane');
 });
 
