@@ -18,17 +18,14 @@ export function isSupportedMinor(minor: number): boolean {
   return minor >= SUPPORTED_MINORS.oldest && minor <= SUPPORTED_MINORS.newest;
 }
 
-/** A row of a table by Kubernetes minor: `version` holds from `fromMinor` until the next row's minor. */
-export interface FromMinor {
-  fromMinor: number;
-  version: string;
-}
+/** A table by Kubernetes minor: each version holds from its minor until the next key (integer keys iterate in order). */
+export type ByMinor = Readonly<Record<number, string>>;
 
-/** The version of the last row (sorted by fromMinor) that `minor` reaches; an error names `what` below the first row. */
-export function versionForMinor(rows: readonly FromMinor[], minor: number, what: string): string {
-  const row = [...rows].reverse().find((r) => minor >= r.fromMinor);
-  if (!row) throw new Error(`no ${what} version known for Kubernetes 1.${minor}`);
-  return row.version;
+/** The version of the highest minor in `table` at or below `minor`; an error names `what` below the lowest. */
+export function versionForMinor(table: ByMinor, minor: number, what: string): string {
+  const from = Object.keys(table).map(Number).filter((m) => m <= minor);
+  if (from.length === 0) throw new Error(`no ${what} version known for Kubernetes 1.${minor}`);
+  return table[Math.max(...from)]!;
 }
 
 /**
@@ -39,10 +36,7 @@ export function versionForMinor(rows: readonly FromMinor[], minor: number, what:
  * 29-32) and on master (etcd's "Bump etcd Version in Kubernetes" guide shows it beside DefaultEtcdVersion 3.6.x).
  * Minors in between keep the older floor: no tree of them was found, and kubeadm 1.24-1.31 shipped etcd 3.5.x.
  */
-export const MIN_EXTERNAL_ETCD: readonly FromMinor[] = [
-  { fromMinor: 13, version: '3.2.18' },
-  { fromMinor: 32, version: '3.5.24' },
-];
+export const MIN_EXTERNAL_ETCD: ByMinor = { 13: '3.2.18', 32: '3.5.24' };
 
 /** The oldest external etcd kubeadm accepts for a Kubernetes minor. */
 export function minExternalEtcdFor(minor: number): string {
