@@ -134,6 +134,9 @@ test('haproxy and etcd ports cannot take sshd\'s port 22, local kubelet/kube-pro
   assert.equal(errorsOf((d) => { d.loadBalancer.stats = { port: 10248 }; }), ['/loadBalancer/stats/port: port 10248 is used by both kubelet health (127.0.0.1) and haproxy stats on host "worker1"']);
   assert.equal(errorsOf((d) => { d.etcd = { clientPort: 22 }; }), ['/etcd/clientPort: port 22 is used by both sshd and etcd clients on host "ceph1"']);
   assert.equal(errorsOf((d) => { d.loadBalancer.port = 30443; }), ['/loadBalancer/port: port 30443 (haproxy) lies in the NodePort range 30000-32767, which kube-proxy gives to services on every Kubernetes node: choose a port outside it']);
+  // The range's own ends are in it; the ports just outside are not.
+  for (const port of [30000, 32767]) assert.equal(errorsOf((d) => { d.loadBalancer.port = port; }).length, 1, `port ${port}`);
+  for (const port of [29999, 32768]) assert.equal(errorsOf((d) => { d.loadBalancer.port = port; }), [], `port ${port}`);
   // A load balancer that is no Kubernetes node may use any free port.
   assert.equal(errorsOf((d) => { d.loadBalancer.port = 30443; d.hosts[0].roles = ['control-plane']; d.hosts[1].roles = ['control-plane']; d.hosts.push({ name: 'lb1', address: '10.0.8.20', roles: ['loadbalancer'] }, { name: 'lb2', address: '10.0.8.21', roles: ['loadbalancer'] }); }), []);
 });

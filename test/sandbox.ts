@@ -59,6 +59,30 @@ esac
 exit 0
 `;
 
+/** The script run inside the namespaces: overlays on /etc and /var, the address, the state's files, then run.sh. */
+function sandboxScript(bundle: string, address: string, dir: string, state: NodeState, timeoutSeconds: number): string {
+  const setup = Object.entries(state.files ?? {}).map(([path, content]) =>
+    `mkdir -p "$(dirname '${path}')" && printf '%s' '${content.replace(/'/g, `'\\''`)}' >'${path}'`);
+  const layers = state.upper ?? dir;
+  return [
+    'set -e',
+    "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT",
+    'mount --make-rprivate /',
+    `mount -t overlay overlay -o lowerdir=/etc,upperdir=${layers}/eu,workdir=${layers}/ew /etc`,
+    `mount -t overlay overlay -o lowerdir=/var,upperdir=${layers}/vu,workdir=${layers}/vw /var`,
+    'ip link set lo up',
+    `ip addr add ${address}/32 dev lo`,
+    ...setup,
+    ...(state.installed ?? []).map((p) => `install -D -m 0600 '${bundle}/rootfs${p}' '${p}'`),
+    ...(state.before ?? []),
+    'set +e',
+    `timeout ${timeoutSeconds} bash '${bundle}/run.sh' "$@"`,
+    'status=$?',
+    ...(state.readBack ?? []).map((p, i) => `cp '${p}' '${dir}/back${i}' 2>/dev/null || true`),
+    'exit $status',
+  ].join('\n');
+}
+
 /** Runs run.sh of a bundle folder with args inside the sandbox; returns exit status, output and the stubs' calls. */
 export function runInSandbox(bundle: string, address: string, args: string[], state: NodeState, timeoutSeconds = 60) {
   const dir = tempDir('kubeha-sandbox-');
@@ -69,27 +93,8 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
       writeFileSync(join(bin, name), STUB);
       chmodSync(join(bin, name), 0o755);
     }
-    const layers = state.upper ?? dir;
-    for (const d of ['eu', 'ew', 'vu', 'vw']) mkdirSync(join(layers, d), { recursive: true });
-    const setup = Object.entries(state.files ?? {}).map(([path, content]) =>
-      `mkdir -p "$(dirname '${path}')" && printf '%s' '${content.replace(/'/g, `'\\''`)}' >'${path}'`);
-    const script = [
-      'set -e',
-      "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT",
-      'mount --make-rprivate /',
-      `mount -t overlay overlay -o lowerdir=/etc,upperdir=${layers}/eu,workdir=${layers}/ew /etc`,
-      `mount -t overlay overlay -o lowerdir=/var,upperdir=${layers}/vu,workdir=${layers}/vw /var`,
-      'ip link set lo up',
-      `ip addr add ${address}/32 dev lo`,
-      ...setup,
-      ...(state.installed ?? []).map((p) => `install -D -m 0600 '${bundle}/rootfs${p}' '${p}'`),
-      ...(state.before ?? []),
-      'set +e',
-      `timeout ${timeoutSeconds} bash '${bundle}/run.sh' "$@"`,
-      'status=$?',
-      ...(state.readBack ?? []).map((p, i) => `cp '${p}' '${dir}/back${i}' 2>/dev/null || true`),
-      'exit $status',
-    ].join('\n');
+    for (const d of ['eu', 'ew', 'vu', 'vw']) mkdirSync(join(state.upper ?? dir, d), { recursive: true });
+    const script = sandboxScript(bundle, address, dir, state, timeoutSeconds);
     const env = {
       ...process.env,
       PATH: `${bin}:${process.env.PATH}`,

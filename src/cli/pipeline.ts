@@ -18,7 +18,7 @@ import { progress, type Console } from './console.js';
 import { IN_FLIGHT, packHosts, runPackWorker, type PackWorker } from './pack.js';
 import { namesInSums, type OutputFile } from './output.js';
 import { loadSecrets } from './secrets-store.js';
-import { readTemplates } from './templates.js';
+import { readTemplates } from './template-folder.js';
 
 /** Everything a generation produces, in memory. */
 export interface Generation {

@@ -4,7 +4,7 @@ import type { ClusterModel, HostModel } from '../model/types.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { metricsSources } from './etcd-metrics.js';
 import { keepalivedDesign } from './loadbalancer-design.js';
-import { tokensOf } from './pki.js';
+import { tokensOf } from './secret-files.js';
 import { renderTemplate, shellQuote } from './templates.js';
 
 const loadBalancer: HostFilter = (host) => host.isLoadBalancer;
