@@ -119,6 +119,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** The options as parseArgs returns them. */
+type Parsed = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof OPTIONS }>>;
+
 /** Parses argv (without node and the script). */
 export function parseCommandLine(argv: readonly string[]): Invocation {
   let command: Command = argv[0] !== undefined && SUBCOMMANDS.has(argv[0]) ? (argv[0] as Command) : 'gen';
@@ -127,7 +130,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     command = 'renew';
     rest = rest.slice(1);
   }
-  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof OPTIONS }>>;
+  let parsed: Parsed;
   try {
     parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: OPTIONS });
   } catch (error) {
@@ -147,24 +150,29 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     withinDays: 30,
   };
   if (invocation.help) return invocation;
-  const takesInventory = command !== 'certs' && command !== 'renew';
-  if (takesInventory && positionals.length !== 1) {
-    throw new UsageError(positionals.length === 0 ? 'missing INVENTORY' : `unexpected argument ${positionals[1]}`, USAGE[command]);
-  }
-  if (!takesInventory && positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`, USAGE[command]);
-  if ((command === 'validate' && values.out !== undefined) || ((command === 'validate' || command === 'plan' || command === 'artifacts') && values.secrets !== undefined)) {
-    throw new UsageError(`gen ${command} takes no ${command === 'validate' ? '--out or --secrets' : '--secrets'}`, USAGE[command]);
-  }
-  if ((command === 'certs' || command === 'renew') && values.out !== undefined) throw new UsageError(`gen certs takes no --out`, USAGE[command]);
-  if (values.out !== undefined || values.secrets !== undefined) {
-    if (overlap(invocation.out, invocation.secrets)) throw new UsageError('--out and --secrets must be separate folders, neither inside the other', USAGE[command]);
-  }
-  if (values.within !== undefined) {
-    if (command !== 'renew') throw new UsageError('--within goes with gen certs renew', USAGE[command]);
-    if (!/^[0-9]{1,5}$/.test(values.within)) throw new UsageError(`--within takes a whole number of days, not ${values.within}`, USAGE[command]);
-    invocation.withinDays = Number(values.within);
-  }
+  refuseMisplaced(invocation, parsed);
+  if (values.within !== undefined) invocation.withinDays = withinDays(values.within);
   return invocation;
+}
+
+/** Refuses arguments and options the command does not take (UsageError). */
+function refuseMisplaced({ command, out, secrets }: Invocation, { values, positionals }: Parsed): void {
+  const fail = (message: string) => new UsageError(message, USAGE[command]);
+  const takesInventory = command !== 'certs' && command !== 'renew';
+  if (takesInventory && positionals.length !== 1) throw fail(positionals.length === 0 ? 'missing INVENTORY' : `unexpected argument ${positionals[1]}`);
+  if (!takesInventory && positionals.length > 0) throw fail(`unexpected argument ${positionals[0]}`);
+  if ((command === 'validate' && values.out !== undefined) || ((command === 'validate' || command === 'plan' || command === 'artifacts') && values.secrets !== undefined)) {
+    throw fail(`gen ${command} takes no ${command === 'validate' ? '--out or --secrets' : '--secrets'}`);
+  }
+  if ((command === 'certs' || command === 'renew') && values.out !== undefined) throw fail(`gen certs takes no --out`);
+  if ((values.out !== undefined || values.secrets !== undefined) && overlap(out, secrets)) throw fail('--out and --secrets must be separate folders, neither inside the other');
+  if (values.within !== undefined && command !== 'renew') throw fail('--within goes with gen certs renew');
+}
+
+/** The days of --within (a UsageError for anything but a whole number). */
+function withinDays(value: string): number {
+  if (!/^[0-9]{1,5}$/.test(value)) throw new UsageError(`--within takes a whole number of days, not ${value}`, USAGE.renew);
+  return Number(value);
 }
 
 /** A folder option, normalised (`out/` is `out`); a UsageError for one kubeha cannot replace as a whole (`.`, `/`, `..`). */
