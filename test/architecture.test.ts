@@ -211,6 +211,22 @@ test('cli/ reads the wall clock once per command (main.ts), and lock.ts for the 
   assert.equal([...reads].sort(), [...allowed].sort(), 'read the clock in main.ts and pass `now` down');
 });
 
+/** The functions that make a bundle's files: only compile() (index.ts) calls them, so gen and the tests share one path. */
+const COMPILE_PARTS = new Set(['renderHostFiles', 'renderRollout', 'bundleFiles']);
+
+test('only index.ts (compile) imports the functions that make bundle and rollout files', () => {
+  const importers: string[] = [];
+  for (const [rel, file] of parsed) {
+    for (const node of nodesOf(file as unknown as Node)) {
+      if (node.kind !== SyntaxKind.ImportSpecifier) continue;
+      const n = node as unknown as { propertyName?: Node; name: Node };
+      const imported = nameOf(n.propertyName) ?? nameOf(n.name);
+      if (imported && COMPILE_PARTS.has(imported)) importers.push(`src/${rel} imports ${imported}`);
+    }
+  }
+  assert.equal(importers.sort(), ['src/index.ts imports bundleFiles', 'src/index.ts imports renderHostFiles', 'src/index.ts imports renderRollout']);
+});
+
 /** The one file that may name @peculiar/x509's global crypto provider. */
 const CRYPTO_PROVIDER_SETTER = 'src/pki/crypto.ts';
 
