@@ -47,32 +47,74 @@ interface Interruption {
   delayMs: number;
 }
 
+/** The hosts the scenario acts on, by the part they play. */
+interface Cast {
+  byName: Map<string, PlanHost>;
+  etcd: PlanHost[];
+  lbs: string[];
+  cps: PlanHost[];
+  /** The host that plays a client of the API servers (a worker, else the first control plane). */
+  client: PlanHost;
+  vip: string;
+  endpoint: string;
+  ca: string;
+}
+
+/** Who is who in a plan, and where the client reaches the API servers. */
+function castOf(input: ScenarioInput): Cast {
+  const { plan } = input;
+  const cps = plan.hosts.filter((h) => h.roles.includes('control-plane'));
+  return {
+    byName: new Map(plan.hosts.map((h) => [h.name, h])),
+    etcd: plan.hosts.filter((h) => h.roles.includes('etcd')),
+    lbs: plan.hosts.filter((h) => h.roles.includes('loadbalancer')).map((h) => h.name),
+    cps,
+    client: plan.hosts.find((h) => h.roles.includes('worker')) ?? cps[0]!,
+    vip: plan.controlPlaneEndpoint.replace(/:\d+$/, ''),
+    endpoint: `https://${plan.controlPlaneEndpoint}/readyz`,
+    ca: join(input.secrets, 'ca.crt'),
+  };
+}
+
+/** The runs to interrupt: one etcd member and one load balancer. */
+function interruptionsOf(cast: Cast): Interruption[] {
+  return [
+    // etcd: right after it asked systemd to (re)start etcd with the new unit and certificates, before it is healthy.
+    { host: cast.etcd[0]!.name, phase: 'services', after: /\+ systemctl (re)?start --no-block etcd/, delayMs: 0 },
+    // A load balancer: a second into apt-get install (dpkg unpacking or configuring).
+    ...(cast.lbs[0] ? [{ host: cast.lbs[0], phase: 'packages', after: /\+ env DEBIAN_FRONTEND=noninteractive apt-get install/, delayMs: 1000 }] : []),
+  ];
+}
+
 /** Runs the whole scenario; returns every run.sh report by host. Throws at the first failed check. */
 export async function runScenario(input: ScenarioInput): Promise<Map<string, RunReport[]>> {
   const { bed, plan, say } = input;
   mkdirSync(input.logDir, { recursive: true });
   const runs = new Map<string, RunReport[]>(plan.hosts.map((h) => [h.name, []]));
-  const byName = new Map(plan.hosts.map((h) => [h.name, h]));
-  const etcd = plan.hosts.filter((h) => h.roles.includes('etcd'));
-  const lbs = plan.hosts.filter((h) => h.roles.includes('loadbalancer')).map((h) => h.name);
-  const cps = plan.hosts.filter((h) => h.roles.includes('control-plane'));
-  const client = plan.hosts.find((h) => h.roles.includes('worker')) ?? cps[0]!;
-  const interruptions: Interruption[] = [
-    // etcd: right after it asked systemd to (re)start etcd with the new unit and certificates, before it is healthy.
-    { host: etcd[0]!.name, phase: 'services', after: /\+ systemctl (re)?start --no-block etcd/, delayMs: 0 },
-    // A load balancer: a second into apt-get install (dpkg unpacking or configuring).
-    ...(lbs[0] ? [{ host: lbs[0], phase: 'packages', after: /\+ env DEBIAN_FRONTEND=noninteractive apt-get install/, delayMs: 1000 }] : []),
-  ];
-  const vip = plan.controlPlaneEndpoint.replace(/:\d+$/, '');
-  const endpoint = `https://${plan.controlPlaneEndpoint}/readyz`;
-  const ca = join(input.secrets, 'ca.crt');
-  const tls = standInCert(input.logDir, input.secrets, [...cps.map((h) => h.address), vip, '127.0.0.1']);
+  const cast = castOf(input);
+  const standInsAt = await bringUp(input, cast, runs);
+  const etcdSeconds = await checkEtcd(bed, cast.cps[0]!.name, cast.etcd.map((h) => `https://${h.address}:2379`), 60_000);
+  say(`CHECK etcd: ${cast.etcd.length} members healthy and started, reached from ${cast.cps[0]!.name} with its apiserver-etcd-client certificate (+${etcdSeconds.toFixed(1)} s after the last run); refused without a client certificate`);
+  await checkLoadBalancers(bed, cast.lbs, Number(plan.controlPlaneEndpoint.split(':').pop()), say);
+  const { holder, seconds: vipSeconds } = await waitOneHolder(bed, cast.lbs, cast.vip, 90_000);
+  say(`CHECK VIP ${cast.vip}: held by ${holder} only, ${((performance.now() - standInsAt) / 1000).toFixed(1)} s after the first stand-in API server started (+${vipSeconds.toFixed(1)} s of waiting here)`);
+  const clientSeconds = await waitClient200(bed, cast.client.name, cast.endpoint, cast.ca, 30_000);
+  say(`CHECK client on ${cast.client.name}: GET ${cast.endpoint} answered 200 (server verified against the cluster CA) after ${clientSeconds.toFixed(1)} s`);
+  await secondRuns(input, runs, argsOf);
+  await failover(input, cast.lbs, holder, cast.vip, cast.client.name, cast.endpoint, cast.ca);
+  return runs;
+}
 
+/** Runs every bundle in plan order (hosts of a step at once, the chosen ones interrupted first); returns when the first stand-in API server started. */
+async function bringUp(input: ScenarioInput, cast: Cast, runs: Map<string, RunReport[]>): Promise<number> {
+  const { bed, plan, say } = input;
+  const interruptions = interruptionsOf(cast);
+  const tls = standInCert(input.logDir, input.secrets, [...cast.cps.map((h) => h.address), cast.vip, '127.0.0.1']);
   let standInsAt = 0;
   for (const [i, step] of plan.order.entries()) {
     say(`step ${i + 1}/${plan.order.length} ${step.title}: run.sh on ${step.hosts.join(', ')} at once`);
     await Promise.all(step.hosts.map(async (name) => {
-      const host = byName.get(name)!;
+      const host = cast.byName.get(name)!;
       const interruption = interruptions.find((x) => x.host === name);
       if (interruption) runs.get(name)!.push(await interruptedRun(bed, host, interruption, say));
       const report = await runBundle(bed, name, argsOf(host));
@@ -80,25 +122,15 @@ export async function runScenario(input: ScenarioInput): Promise<Map<string, Run
       if (report.status !== 0) throw new Error(failureOf(report));
       say(`${name}: run.sh ${argsOf(host).join(' ') || '(every phase)'} exited 0 in ${report.seconds.toFixed(1)} s: ${report.installed.length} files installed, ${report.services.length} service actions`);
     }));
-    if (step.hosts.some((n) => byName.get(n)!.roles.includes('control-plane'))) {
+    const controlPlanes = step.hosts.filter((n) => cast.byName.get(n)!.roles.includes('control-plane'));
+    if (controlPlanes.length) {
       // In a real cluster kubeadm starts the API servers here; stand-ins take their place (no Kubernetes packages).
-      for (const name of step.hosts.filter((n) => byName.get(n)!.roles.includes('control-plane'))) startStandIn(bed, name, tls, input.logDir);
+      for (const name of controlPlanes) startStandIn(bed, name, tls, input.logDir);
       standInsAt ||= performance.now();
       say(`stand-in API servers (TLS, cluster CA, 200 on /readyz) on ${step.hosts.join(', ')}:6443`);
     }
   }
-
-  const etcdSeconds = await checkEtcd(bed, cps[0]!.name, etcd.map((h) => `https://${h.address}:2379`), 60_000);
-  say(`CHECK etcd: ${etcd.length} members healthy and started, reached from ${cps[0]!.name} with its apiserver-etcd-client certificate (+${etcdSeconds.toFixed(1)} s after the last run); refused without a client certificate`);
-  await checkLoadBalancers(bed, lbs, Number(plan.controlPlaneEndpoint.split(':').pop()), say);
-  const { holder, seconds: vipSeconds } = await waitOneHolder(bed, lbs, vip, 90_000);
-  say(`CHECK VIP ${vip}: held by ${holder} only, ${((performance.now() - standInsAt) / 1000).toFixed(1)} s after the first stand-in API server started (+${vipSeconds.toFixed(1)} s of waiting here)`);
-  const clientSeconds = await waitClient200(bed, client.name, endpoint, ca, 30_000);
-  say(`CHECK client on ${client.name}: GET ${endpoint} answered 200 (server verified against the cluster CA) after ${clientSeconds.toFixed(1)} s`);
-
-  await secondRuns(input, runs, argsOf);
-  await failover(input, lbs, holder, vip, client.name, endpoint, ca);
-  return runs;
+  return standInsAt;
 }
 
 /** Starts run.sh, SIGKILLs its whole process tree once `after` shows in its output (bounded), then returns the report. */

@@ -316,15 +316,17 @@ test('group- or world-readable secrets are reported and fixed to 0600 files in 0
     chmodSync(join(secrets, 'etcd'), 0o750);
     chmodSync(join(secrets, 'ca.key'), 0o644);
     chmodSync(join(secrets, 'tokens.json'), 0o640);
+    chmodSync(join(secrets, 'sa.key'), 0o604);
     const r = await gen(work, runbook());
     assert.is(r.code, 0, r.err);
-    for (const [path, was, now] of [[secrets, '0755', '0700'], [join(secrets, 'etcd'), '0750', '0700'], [join(secrets, 'ca.key'), '0644', '0600'], [join(secrets, 'tokens.json'), '0640', '0600']]) {
+    for (const [path, was, now] of [[secrets, '0755', '0700'], [join(secrets, 'etcd'), '0750', '0700'], [join(secrets, 'ca.key'), '0644', '0600'], [join(secrets, 'tokens.json'), '0640', '0600'], [join(secrets, 'sa.key'), '0604', '0600']]) {
       assert.match(r.err, `warning: ${path} was ${was}, open to other users: set to ${now}`);
     }
     assert.is(statSync(secrets).mode & 0o777, 0o700);
     assert.is(statSync(join(secrets, 'etcd')).mode & 0o777, 0o700);
     assert.is(statSync(join(secrets, 'ca.key')).mode & 0o777, 0o600);
     assert.is(statSync(join(secrets, 'tokens.json')).mode & 0o777, 0o600);
+    assert.is(statSync(join(secrets, 'sa.key')).mode & 0o777, 0o600, 'readable by others only is open too');
     const again = await gen(work, runbook());
     assert.not.match(again.err, 'warning');
   } finally {

@@ -10,7 +10,7 @@ import { buildModel } from '../src/model/model.js';
 import type { ClusterModel } from '../src/model/types.js';
 import { ensureSecrets } from '../src/pki/ensure.js';
 import type { Secrets } from '../src/pki/secrets.js';
-import { readTemplates } from '../src/cli/templates.js';
+import { readTemplates } from '../src/cli/template-folder.js';
 import { loadSecrets } from '../src/cli/secrets-store.js';
 import { main } from '../src/cli/main.js';
 import type { BundleFile } from '../src/bundle/manifest.js';

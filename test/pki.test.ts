@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { caCertHash } from '../src/render/ca-cert-hash.js';
+import { expiringCertificates } from '../src/pki/inspect.js';
+import { X509Certificate } from 'node:crypto';
 import { REPO, cleanup, runCli, snapshot, tempDir, testNeeding, walk } from './helpers.js';
 
 const runbook = () => JSON.parse(readFileSync(join(REPO, 'examples', 'runbook.json'), 'utf8'));
@@ -233,6 +235,24 @@ testNeeding(['openssl'], 'RSA-2048 keys are an option and verify too', async () 
     const crt = join(work, 'secrets', 'etcd', 'ceph3-peer.crt');
     assert.match(openssl('x509', '-noout', '-text', '-in', crt), 'Public-Key: (2048 bit)');
     assert.is(openssl('verify', '-CAfile', join(work, 'secrets', 'etcd', 'ca.crt'), crt).trim(), `${crt}: OK`);
+  } finally {
+    cleanup(work);
+  }
+});
+
+testNeeding(['openssl'], 'a certificate is "expiring" from exactly `days` before its notAfter on, not a day later or earlier', () => {
+  const work = tempDir();
+  try {
+    const key = join(work, 'k.pem');
+    const crt = join(work, 'c.pem');
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '400', '-subj', '/CN=t', '-keyout', key, '-out', crt);
+    const pem = readFileSync(crt, 'utf8');
+    const notAfter = new Date(new X509Certificate(pem).validTo).getTime();
+    const files = new Map([['t.crt', pem]]);
+    const HOUR = 3_600_000;
+    const at = (ms: number) => expiringCertificates(files, new Date(ms), 30).map((c) => c.path);
+    assert.equal(at(notAfter - 30 * 24 * HOUR + HOUR), ['t.crt'], 'an hour inside the 30-day window');
+    assert.equal(at(notAfter - 30 * 24 * HOUR - HOUR), [], 'an hour before the window');
   } finally {
     cleanup(work);
   }

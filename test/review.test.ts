@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REPO, cleanup, runCli, snapshot, tempDir } from './helpers.js';
+import { diffBundles, formatDiff } from '../src/review/diff.js';
 
 const runbook = () => JSON.parse(readFileSync(join(REPO, 'examples', 'runbook.json'), 'utf8'));
 
@@ -85,6 +86,17 @@ test('diff: unchanged, changed (unified diff, redacted secrets), grown and shrun
   } finally {
     cleanup(work);
   }
+});
+
+test('diff hides a bootstrap token it was not told about (an old bundle made with a token no longer stored)', () => {
+  const file = (token: string, name: string) => ({ path: 'rootfs/etc/kubernetes/kubeadm-config.yaml', mode: 0o600, bytes: Buffer.from(`kind: JoinConfiguration\n${token}\nname: ${name}\n`) });
+  const before = new Map([['w1', [file('abcdef.0123456789abcdef', 'w1')]]]);
+  const after = new Map([['w1', [file('ghijkl.ghijklmnopqrstuv', 'w1b')]]]);
+  const text = formatDiff(diffBundles(before, after, []));
+  assert.match(text, 'kubeadm-config.yaml', 'the file is listed as changed');
+  assert.not.match(text, 'abcdef.0123456789abcdef');
+  assert.not.match(text, 'ghijkl.ghijklmnopqrstuv');
+  assert.match(text, '<redacted bootstrapToken>');
 });
 
 test('diff shows certificate fingerprints and only "changed" for private keys', async () => {

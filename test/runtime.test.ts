@@ -7,6 +7,7 @@ import { compileDoc, text, type InventoryDoc } from './helpers.js';
 import { COMMENT_SWAP_SED, RUNTIME_PATHS, SWAP_FSTAB_ERE } from '../src/render/kubernetes.js';
 import { CRI_DOCKERD } from '../src/render/runtime.js';
 import { PAUSE_VERSIONS } from '../src/model/images.js';
+import { versionForMinor } from '../src/common/versions.js';
 
 const rootfs = (path: string) => `rootfs${path}`;
 
@@ -38,7 +39,11 @@ test('containerd config.toml: version 2, runc with SystemdCgroup, the pause imag
     assert.is(hosts.get('cp1')!.get(rootfs(RUNTIME_PATHS.dockerDaemon)), undefined);
     assert.is(hosts.get('e2')!.get(rootfs(RUNTIME_PATHS.containerdConfig)), undefined, 'etcd-only hosts run no container runtime');
   }
-  assert.equal(PAUSE_VERSIONS.map((p) => p.fromMinor), [...PAUSE_VERSIONS.map((p) => p.fromMinor)].sort((a, b) => a - b));
+  // A table by minor holds from its key to the next one; below the lowest there is no answer.
+  assert.is(versionForMinor(PAUSE_VERSIONS, 30, 'pause'), '3.9');
+  assert.is(versionForMinor(PAUSE_VERSIONS, 31, 'pause'), '3.10');
+  assert.is(versionForMinor(PAUSE_VERSIONS, 99, 'pause'), '3.10.1');
+  assert.throws(() => versionForMinor(PAUSE_VERSIONS, 23, 'pause'), /no pause version known for Kubernetes 1\.23/);
 });
 
 test('docker: daemon.json with the systemd cgroup driver, cri-dockerd units on the model\'s CRI socket with the pause image', async () => {

@@ -52,6 +52,27 @@ esac
 exit 0
 `;
 
+/** The script run inside the namespaces: overlays on /etc and /var, the address, the state's files, then run.sh. */
+function sandboxScript(bundle: string, address: string, dir: string, state: NodeState, timeoutSeconds: number): string {
+  const setup = Object.entries(state.files ?? {}).map(([path, content]) =>
+    `mkdir -p "$(dirname '${path}')" && printf '%s' '${content.replace(/'/g, `'\\''`)}' >'${path}'`);
+  return [
+    'set -e',
+    'mount --make-rprivate /',
+    `mount -t overlay overlay -o lowerdir=/etc,upperdir=${dir}/eu,workdir=${dir}/ew /etc`,
+    `mount -t overlay overlay -o lowerdir=/var,upperdir=${dir}/vu,workdir=${dir}/vw /var`,
+    'ip link set lo up',
+    `ip addr add ${address}/32 dev lo`,
+    ...setup,
+    ...(state.installed ?? []).map((p) => `install -D -m 0600 '${bundle}/rootfs${p}' '${p}'`),
+    'set +e',
+    `timeout ${timeoutSeconds} bash '${bundle}/run.sh' "$@"`,
+    'status=$?',
+    ...(state.readBack ?? []).map((p, i) => `cp '${p}' '${dir}/back${i}' 2>/dev/null || true`),
+    'exit $status',
+  ].join('\n');
+}
+
 /** Runs run.sh of a bundle folder with args inside the sandbox; returns exit status, output and the stubs' calls. */
 export function runInSandbox(bundle: string, address: string, args: string[], state: NodeState, timeoutSeconds = 60) {
   const dir = tempDir('kubeha-sandbox-');
@@ -63,23 +84,7 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
       chmodSync(join(bin, name), 0o755);
     }
     for (const d of ['eu', 'ew', 'vu', 'vw']) mkdirSync(join(dir, d));
-    const setup = Object.entries(state.files ?? {}).map(([path, content]) =>
-      `mkdir -p "$(dirname '${path}')" && printf '%s' '${content.replace(/'/g, `'\\''`)}' >'${path}'`);
-    const script = [
-      'set -e',
-      'mount --make-rprivate /',
-      `mount -t overlay overlay -o lowerdir=/etc,upperdir=${dir}/eu,workdir=${dir}/ew /etc`,
-      `mount -t overlay overlay -o lowerdir=/var,upperdir=${dir}/vu,workdir=${dir}/vw /var`,
-      'ip link set lo up',
-      `ip addr add ${address}/32 dev lo`,
-      ...setup,
-      ...(state.installed ?? []).map((p) => `install -D -m 0600 '${bundle}/rootfs${p}' '${p}'`),
-      'set +e',
-      `timeout ${timeoutSeconds} bash '${bundle}/run.sh' "$@"`,
-      'status=$?',
-      ...(state.readBack ?? []).map((p, i) => `cp '${p}' '${dir}/back${i}' 2>/dev/null || true`),
-      'exit $status',
-    ].join('\n');
+    const script = sandboxScript(bundle, address, dir, state, timeoutSeconds);
     const env = {
       ...process.env,
       PATH: `${bin}:${process.env.PATH}`,

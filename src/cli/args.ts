@@ -119,18 +119,20 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** The options as parseArgs returns them. */
-type Parsed = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof OPTIONS }>>;
+type Values = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof OPTIONS }>>['values'];
+
+/** The command argv names and the arguments after it (`certs renew` is one command). */
+function commandOf(argv: readonly string[]): { command: Command; rest: string[] } {
+  const first = argv[0];
+  if (first === undefined || !SUBCOMMANDS.has(first)) return { command: 'gen', rest: [...argv] };
+  if (first === 'certs' && argv[1] === 'renew') return { command: 'renew', rest: argv.slice(2) };
+  return { command: first as Command, rest: argv.slice(1) };
+}
 
 /** Parses argv (without node and the script). */
 export function parseCommandLine(argv: readonly string[]): Invocation {
-  let command: Command = argv[0] !== undefined && SUBCOMMANDS.has(argv[0]) ? (argv[0] as Command) : 'gen';
-  let rest = command === 'gen' ? [...argv] : argv.slice(1);
-  if (command === 'certs' && rest[0] === 'renew') {
-    command = 'renew';
-    rest = rest.slice(1);
-  }
-  let parsed: Parsed;
+  let { command, rest } = commandOf(argv);
+  let parsed: { values: Values; positionals: string[] };
   try {
     parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: OPTIONS });
   } catch (error) {
@@ -150,29 +152,28 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     withinDays: 30,
   };
   if (invocation.help) return invocation;
-  refuseMisplaced(invocation, parsed);
-  if (values.within !== undefined) invocation.withinDays = withinDays(values.within);
+  refuseMisplaced(command, values, positionals);
+  if (values.within !== undefined) invocation.withinDays = Number(values.within);
   return invocation;
 }
 
-/** Refuses arguments and options the command does not take (UsageError). */
-function refuseMisplaced({ command, out, secrets }: Invocation, { values, positionals }: Parsed): void {
-  const fail = (message: string) => new UsageError(message, USAGE[command]);
+/** A UsageError for an argument or option the command does not take, or a value it cannot use. */
+function refuseMisplaced(command: Command, values: Values, positionals: readonly string[]): void {
+  const wrong = (message: string) => new UsageError(message, USAGE[command]);
   const takesInventory = command !== 'certs' && command !== 'renew';
-  if (takesInventory && positionals.length !== 1) throw fail(positionals.length === 0 ? 'missing INVENTORY' : `unexpected argument ${positionals[1]}`);
-  if (!takesInventory && positionals.length > 0) throw fail(`unexpected argument ${positionals[0]}`);
+  if (takesInventory && positionals.length !== 1) throw wrong(positionals.length === 0 ? 'missing INVENTORY' : `unexpected argument ${positionals[1]}`);
+  if (!takesInventory && positionals.length > 0) throw wrong(`unexpected argument ${positionals[0]}`);
   if ((command === 'validate' && values.out !== undefined) || ((command === 'validate' || command === 'plan' || command === 'artifacts') && values.secrets !== undefined)) {
-    throw fail(`gen ${command} takes no ${command === 'validate' ? '--out or --secrets' : '--secrets'}`);
+    throw wrong(`gen ${command} takes no ${command === 'validate' ? '--out or --secrets' : '--secrets'}`);
   }
-  if ((command === 'certs' || command === 'renew') && values.out !== undefined) throw fail(`gen certs takes no --out`);
-  if ((values.out !== undefined || values.secrets !== undefined) && overlap(out, secrets)) throw fail('--out and --secrets must be separate folders, neither inside the other');
-  if (values.within !== undefined && command !== 'renew') throw fail('--within goes with gen certs renew');
-}
-
-/** The days of --within (a UsageError for anything but a whole number). */
-function withinDays(value: string): number {
-  if (!/^[0-9]{1,5}$/.test(value)) throw new UsageError(`--within takes a whole number of days, not ${value}`, USAGE.renew);
-  return Number(value);
+  if ((command === 'certs' || command === 'renew') && values.out !== undefined) throw wrong(`gen certs takes no --out`);
+  if ((values.out !== undefined || values.secrets !== undefined) && overlap(folderOption('out', values.out, command), folderOption('secrets', values.secrets, command))) {
+    throw wrong('--out and --secrets must be separate folders, neither inside the other');
+  }
+  if (values.within !== undefined) {
+    if (command !== 'renew') throw wrong('--within goes with gen certs renew');
+    if (!/^[0-9]{1,5}$/.test(values.within)) throw wrong(`--within takes a whole number of days, not ${values.within}`);
+  }
 }
 
 /** A folder option, normalised (`out/` is `out`); a UsageError for one kubeha cannot replace as a whole (`.`, `/`, `..`). */

@@ -10,7 +10,7 @@ import { printJson, type Console } from './console.js';
 import { realFolder } from './folders.js';
 import { packInMemory } from './pack.js';
 import { ensureStoredSecrets, readCheckedInventory, readExistingBundles, redactionsOf, type EnsuredSecrets } from './pipeline.js';
-import { readTemplates } from './templates.js';
+import { readTemplates } from './template-folder.js';
 
 /** What gen would write, in memory: the secrets (made, not saved), the compiled cluster, its packed files (not written). */
 interface Generation {

@@ -16,7 +16,7 @@ import { stageOutput } from './output.js';
 import { openPacker, type PackedOutput } from './pack.js';
 import { ensureStoredSecrets, readCheckedInventory, type EnsuredSecrets } from './pipeline.js';
 import { stageSecrets } from './secrets-store.js';
-import { readTemplates } from './templates.js';
+import { readTemplates } from './template-folder.js';
 
 /** gen INVENTORY: read inventory → lock folders → ensure secrets → compile → pack → swap in → report. */
 export async function runGenerate(invocation: Invocation, now: Date, io: Console): Promise<number> {

@@ -18,6 +18,16 @@ export function isSupportedMinor(minor: number): boolean {
   return minor >= SUPPORTED_MINORS.oldest && minor <= SUPPORTED_MINORS.newest;
 }
 
+/** A table by Kubernetes minor: each version holds from its minor until the next key (integer keys iterate in order). */
+export type ByMinor = Readonly<Record<number, string>>;
+
+/** The version of the highest minor in `table` at or below `minor`; an error names `what` below the lowest. */
+export function versionForMinor(table: ByMinor, minor: number, what: string): string {
+  const from = Object.keys(table).map(Number).filter((m) => m <= minor);
+  if (from.length === 0) throw new Error(`no ${what} version known for Kubernetes 1.${minor}`);
+  return table[Math.max(...from)]!;
+}
+
 /**
  * The oldest external etcd kubeadm's preflight accepts, by the first Kubernetes minor it applies to (kubeadm's
  * `MinExternalEtcdVersion`, checked by its ExternalEtcdVersion preflight check against every endpoint's /version).
@@ -26,14 +36,11 @@ export function isSupportedMinor(minor: number): boolean {
  * 29-32) and on master (etcd's "Bump etcd Version in Kubernetes" guide shows it beside DefaultEtcdVersion 3.6.x).
  * Minors in between keep the older floor: no tree of them was found, and kubeadm 1.24-1.31 shipped etcd 3.5.x.
  */
-export const MIN_EXTERNAL_ETCD: ReadonlyArray<{ fromMinor: number; version: string }> = [
-  { fromMinor: 13, version: '3.2.18' },
-  { fromMinor: 32, version: '3.5.24' },
-];
+export const MIN_EXTERNAL_ETCD: ByMinor = { 13: '3.2.18', 32: '3.5.24' };
 
 /** The oldest external etcd kubeadm accepts for a Kubernetes minor. */
 export function minExternalEtcdFor(minor: number): string {
-  return [...MIN_EXTERNAL_ETCD].reverse().find((m) => minor >= m.fromMinor)!.version;
+  return versionForMinor(MIN_EXTERNAL_ETCD, minor, 'external etcd');
 }
 
 /** Compares two dotted numeric versions (`3.5.9` < `3.5.24`); negative, zero or positive like a sort comparator. */

@@ -3,6 +3,7 @@
  * name every generated config writes (after mirrors.registries) and the upstream name a mirror is filled from.
  * kubeadm-config.yaml, containerd's and cri-dockerd's sandbox image, the flannel manifest and `gen artifacts` all read it.
  */
+import { versionForMinor, type ByMinor } from '../common/versions.js';
 import type { ClusterModel } from './types.js';
 import { mirroredName } from './mirrors.js';
 
@@ -10,29 +11,13 @@ import { mirroredName } from './mirrors.js';
 export const KUBERNETES_REGISTRY = 'registry.k8s.io';
 
 /** The pause (sandbox) image tag kubeadm of each Kubernetes minor expects (kubeadm constants.PauseVersion). */
-export const PAUSE_VERSIONS: ReadonlyArray<{ fromMinor: number; version: string }> = [
-  { fromMinor: 24, version: '3.7' },
-  { fromMinor: 25, version: '3.8' },
-  { fromMinor: 26, version: '3.9' },
-  { fromMinor: 31, version: '3.10' },
-  { fromMinor: 34, version: '3.10.1' },
-];
+export const PAUSE_VERSIONS: ByMinor = { 24: '3.7', 25: '3.8', 26: '3.9', 31: '3.10', 34: '3.10.1' };
 
 /**
  * The CoreDNS tag kubeadm of each Kubernetes minor deploys (kubeadm constants.CoreDNSVersion; 1.32 checked against
  * the release-1.32 constants.go, 1.35 against v1.35.8's; 1.36's v1.14.2 from a third-party test of kubeadm's constants).
  */
-export const COREDNS_VERSIONS: ReadonlyArray<{ fromMinor: number; version: string }> = [
-  { fromMinor: 24, version: 'v1.8.6' },
-  { fromMinor: 25, version: 'v1.9.3' },
-  { fromMinor: 27, version: 'v1.10.1' },
-  { fromMinor: 29, version: 'v1.11.1' },
-  { fromMinor: 31, version: 'v1.11.3' },
-  { fromMinor: 33, version: 'v1.12.0' },
-  { fromMinor: 34, version: 'v1.12.1' },
-  { fromMinor: 35, version: 'v1.13.1' },
-  { fromMinor: 36, version: 'v1.14.2' },
-];
+export const COREDNS_VERSIONS: ByMinor = { 24: 'v1.8.6', 25: 'v1.9.3', 27: 'v1.10.1', 29: 'v1.11.1', 31: 'v1.11.3', 33: 'v1.12.0', 34: 'v1.12.1', 35: 'v1.13.1', 36: 'v1.14.2' };
 
 /** One flannel release: the daemon image and the CNI plugin image it ships with (upstream kube-flannel.yml). */
 export const FLANNEL_RELEASE = {
@@ -52,12 +37,6 @@ export interface ClusterImage {
   pulledBy: 'control planes' | 'every node' | 'nodes running coredns';
 }
 
-const tagFor = (list: ReadonlyArray<{ fromMinor: number; version: string }>, minor: number, what: string): string => {
-  const entry = [...list].reverse().find((p) => minor >= p.fromMinor);
-  if (!entry) throw new Error(`no ${what} version known for Kubernetes 1.${minor}`);
-  return entry.version;
-};
-
 /** What kubeadm-config.yaml sets: imageRepository, and dns.imageRepository when a mirror of registry.k8s.io stands in. */
 export function kubeadmRepositories(model: ClusterModel): { imageRepository: string; dnsImageRepository?: string } {
   const given = model.cluster.imageRepository;
@@ -72,8 +51,8 @@ export function kubeadmRepositories(model: ClusterModel): { imageRepository: str
 export function clusterImages(model: ClusterModel): ClusterImage[] {
   const { imageRepository, dnsImageRepository } = kubeadmRepositories(model);
   const version = `v${model.cluster.kubernetesVersion}`;
-  const coredns = tagFor(COREDNS_VERSIONS, model.cluster.minor, 'CoreDNS');
-  const pause = tagFor(PAUSE_VERSIONS, model.cluster.minor, 'pause');
+  const coredns = versionForMinor(COREDNS_VERSIONS, model.cluster.minor, 'CoreDNS');
+  const pause = versionForMinor(PAUSE_VERSIONS, model.cluster.minor, 'pause');
   const dnsRepository = dnsImageRepository ?? (imageRepository === KUBERNETES_REGISTRY ? `${imageRepository}/coredns` : imageRepository);
   const k8s = (name: ImageName, tag: string, pulledBy: ClusterImage['pulledBy']): ClusterImage =>
     ({ name, image: `${imageRepository}/${name}:${tag}`, upstream: `${KUBERNETES_REGISTRY}/${name}:${tag}`, pulledBy });

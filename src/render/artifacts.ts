@@ -2,12 +2,13 @@
 import { baseArtifacts, baseSteps } from './base.js';
 import type { Artifact, Step } from './context.js';
 import { etcdArtifacts, etcdSteps } from './etcd.js';
+import { hostSetupSteps } from './host-setup.js';
 import { etcdBackupArtifacts, etcdBackupSteps } from './etcd-backup.js';
 import { etcdMetricsArtifacts, etcdMetricsSteps } from './etcd-metrics.js';
 import { kubePrometheusArtifacts, kubePrometheusSteps } from './kube-prometheus.js';
 import { kubernetesArtifacts, kubernetesSteps } from './kubernetes.js';
 import { loadBalancerArtifacts, loadBalancerSteps } from './loadbalancer.js';
-import { pkiArtifacts } from './pki.js';
+import { pkiArtifacts } from './secret-files.js';
 import { registryHostsArtifacts } from './runtime.js';
 import { upgradeSteps } from './upgrade.js';
 import { remembered } from '../common/memo.js';
@@ -27,4 +28,4 @@ export function artifactsFor(model: ClusterModel): readonly Artifact[] {
 }
 
 /** Every run.sh step, with who runs it; steps of one phase run in this order (the etcd metrics filter before etcd starts). */
-export const STEPS: readonly Step[] = [...baseSteps, ...etcdMetricsSteps, ...etcdSteps, ...etcdBackupSteps, ...loadBalancerSteps, ...kubernetesSteps, ...upgradeSteps, ...kubePrometheusSteps];
+export const STEPS: readonly Step[] = [...baseSteps, ...hostSetupSteps, ...etcdMetricsSteps, ...etcdSteps, ...etcdBackupSteps, ...loadBalancerSteps, ...kubernetesSteps, ...upgradeSteps, ...kubePrometheusSteps];

@@ -2,7 +2,7 @@
 import type { ClusterModel } from '../model/types.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { ETCD_PKI_DIR, ETCD_UNIT, ETCD_USER, etcdBinDir, localClientURL, memberOf } from './etcd.js';
-import { tokensOf } from './pki.js';
+import { tokensOf } from './secret-files.js';
 import { renderTemplate, shellQuote } from './templates.js';
 
 /** The service that takes one snapshot. */

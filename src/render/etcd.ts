@@ -5,7 +5,7 @@ import { knownEtcdReleases } from '../common/etcd-releases.js';
 import { etcdTarballs } from '../model/etcd-tarballs.js';
 import { ETCD_PKI_DIR } from '../pki/cert-list.js';
 import { minExternalEtcdFor } from '../common/versions.js';
-import { pkiArtifacts, tokensOf } from './pki.js';
+import { pkiArtifacts, tokensOf } from './secret-files.js';
 import { renderTemplate, shellQuote } from './templates.js';
 
 /** The systemd unit every etcd member runs. */

@@ -58,66 +58,71 @@ export function netConf(model: ClusterModel): { Network: string; EnableNFTables:
 
 const hostPathVolume = (name: string, path: string, type?: string) => ({ name, hostPath: { path, ...(type ? { type } : {}) } });
 
+/** The two init containers that copy flannel's CNI plugin and network config onto the host. */
+function installContainers(model: ClusterModel) {
+  return [
+    {
+      name: 'install-cni-plugin', image: imageOf(model, 'flannel-cni-plugin'), command: ['cp'],
+      args: ['-f', '/flannel', `${CNI_DIRS.binDir}/flannel`],
+      volumeMounts: [{ name: 'cni-plugin', mountPath: CNI_DIRS.binDir }],
+    },
+    {
+      name: 'install-cni', image: imageOf(model, 'flannel'), command: ['cp'],
+      args: ['-f', '/etc/kube-flannel/cni-conf.json', `${CNI_DIRS.confDir}/10-flannel.conflist`],
+      volumeMounts: [{ name: 'cni', mountPath: CNI_DIRS.confDir }, { name: 'flannel-cfg', mountPath: '/etc/kube-flannel/' }],
+    },
+  ];
+}
+
+/** flanneld itself: the subnet manager with IP masquerading, allowed to change the host's network. */
+function flanneldContainer(model: ClusterModel) {
+  return {
+    name: 'kube-flannel', image: imageOf(model, 'flannel'), command: ['/opt/bin/flanneld'], args: ['--ip-masq', '--kube-subnet-mgr'],
+    env: [
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'EVENT_QUEUE_DEPTH', value: '5000' },
+      { name: 'CONT_WHEN_CACHE_NOT_READY', value: 'false' },
+    ],
+    resources: { requests: { cpu: '100m', memory: '50Mi' } },
+    securityContext: { privileged: false, capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } },
+    volumeMounts: [
+      { name: 'run', mountPath: '/run/flannel' },
+      { name: 'flannel-cfg', mountPath: '/etc/kube-flannel/' },
+      { name: 'xtables-lock', mountPath: '/run/xtables.lock' },
+    ],
+  };
+}
+
+/** The host folders and the ConfigMap the containers mount. */
+const FLANNEL_VOLUMES = [
+  hostPathVolume('run', '/run/flannel'),
+  hostPathVolume('cni-plugin', CNI_DIRS.binDir),
+  hostPathVolume('cni', CNI_DIRS.confDir),
+  { name: 'flannel-cfg', configMap: { name: FLANNEL_NAMES.configMap } },
+  hostPathVolume('xtables-lock', '/run/xtables.lock', 'FileOrCreate'),
+];
+
+/** flannel's DaemonSet: one pod per Linux node on the host network, tolerating every NoSchedule taint. */
 function daemonSet(model: ClusterModel): K8sObject {
-  const flannel = imageOf(model, 'flannel');
-  const ns = FLANNEL_NAMES.namespace;
+  const linuxOnly = { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }] }] };
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
-    metadata: { name: FLANNEL_NAMES.daemonSet, namespace: ns, labels: { ...appLabels } },
+    metadata: { name: FLANNEL_NAMES.daemonSet, namespace: FLANNEL_NAMES.namespace, labels: { ...appLabels } },
     spec: {
       selector: { matchLabels: { app: 'flannel', 'k8s-app': 'flannel' } },
       template: {
         metadata: { labels: { ...appLabels } },
         spec: {
-          affinity: {
-            nodeAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: {
-                nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }] }],
-              },
-            },
-          },
+          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: linuxOnly } },
           hostNetwork: true,
           priorityClassName: 'system-node-critical',
           serviceAccountName: FLANNEL_NAMES.serviceAccount,
           tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }],
-          initContainers: [
-            {
-              name: 'install-cni-plugin', image: imageOf(model, 'flannel-cni-plugin'), command: ['cp'],
-              args: ['-f', '/flannel', `${CNI_DIRS.binDir}/flannel`],
-              volumeMounts: [{ name: 'cni-plugin', mountPath: CNI_DIRS.binDir }],
-            },
-            {
-              name: 'install-cni', image: flannel, command: ['cp'],
-              args: ['-f', '/etc/kube-flannel/cni-conf.json', `${CNI_DIRS.confDir}/10-flannel.conflist`],
-              volumeMounts: [{ name: 'cni', mountPath: CNI_DIRS.confDir }, { name: 'flannel-cfg', mountPath: '/etc/kube-flannel/' }],
-            },
-          ],
-          containers: [
-            {
-              name: 'kube-flannel', image: flannel, command: ['/opt/bin/flanneld'], args: ['--ip-masq', '--kube-subnet-mgr'],
-              env: [
-                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-                { name: 'EVENT_QUEUE_DEPTH', value: '5000' },
-                { name: 'CONT_WHEN_CACHE_NOT_READY', value: 'false' },
-              ],
-              resources: { requests: { cpu: '100m', memory: '50Mi' } },
-              securityContext: { privileged: false, capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } },
-              volumeMounts: [
-                { name: 'run', mountPath: '/run/flannel' },
-                { name: 'flannel-cfg', mountPath: '/etc/kube-flannel/' },
-                { name: 'xtables-lock', mountPath: '/run/xtables.lock' },
-              ],
-            },
-          ],
-          volumes: [
-            hostPathVolume('run', '/run/flannel'),
-            hostPathVolume('cni-plugin', CNI_DIRS.binDir),
-            hostPathVolume('cni', CNI_DIRS.confDir),
-            { name: 'flannel-cfg', configMap: { name: FLANNEL_NAMES.configMap } },
-            hostPathVolume('xtables-lock', '/run/xtables.lock', 'FileOrCreate'),
-          ],
+          initContainers: installContainers(model),
+          containers: [flanneldContainer(model)],
+          volumes: FLANNEL_VOLUMES,
         },
       },
     },

@@ -10,13 +10,13 @@ import type {
   APIEndpoint, Arg, BootstrapToken, ClusterConfiguration, ExtraArgsV1beta3, InitConfiguration, JoinConfiguration,
   KubeadmDocument, KubeletConfiguration, KubeProxyConfiguration, NodeRegistration, Taint,
 } from './kubeadm-types.js';
-import { secretFile, tokensOf } from './pki.js';
+import { secretFile, tokensOf } from './secret-files.js';
 
 /** Where kubeadm-config.yaml lives on every Kubernetes node. */
 export const KUBEADM_CONFIG_PATH = '/etc/kubernetes/kubeadm-config.yaml';
 /** How long kubeadm waits for the control-plane components and for discovery (Go duration). */
 export const KUBEADM_TIMEOUT = '5m0s';
-/** Paths of the external-etcd client material that src/render/pki.ts installs on control planes. */
+/** Paths of the external-etcd client material that src/render/secret-files.ts installs on control planes. */
 export const ETCD_CLIENT_FILES = {
   caFile: `${installedPath('etcd-ca', 'control-plane')}.crt`,
   certFile: `${installedPath('apiserver-etcd-client', 'control-plane')}.crt`,

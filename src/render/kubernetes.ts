@@ -10,11 +10,9 @@ import {
   DOCKER_APT_KEYRING, DOCKER_APT_LIST, DOCKER_YUM_REPO, dockerRepositories, dockerYumRepo, K8S_APT_KEYRING, K8S_APT_LIST, K8S_YUM_REPO,
   containerdMinimum, k8sAptKeyUrl, k8sAptLine, k8sYumRepo, KUBE_PACKAGES, kubePackageSpecs, nodeTools, runtimePackages,
 } from './node-packages.js';
-import { firewalldSpec, firewallOpenings, hostsBlock, HOSTS_MARKERS, trustedSources, UFW_BEFORE_RULES, ufwSpec } from './os.js';
 import { CRI_DOCKERD, criDockerdArgs, criDockerdTarballs, renderContainerdConfig, renderDockerDaemon, usesDocker } from './runtime.js';
 import { renderTemplate, shellQuote as q } from './templates.js';
 
-const everyHost: HostFilter = () => true;
 const kubernetesNode: HostFilter = (host) => host.isKubernetesNode;
 const initNode: HostFilter = (host) => host.isInit;
 const joiningNode: HostFilter = (host) => host.isKubernetesNode && !host.isInit;
@@ -98,10 +96,6 @@ const runtimeScript = (name: string): Step['script'] => (ctx) => {
   return renderTemplate(ctx.templates, 'kubernetes/docker-apt-repo.sh.ejs', view) + renderTemplate(ctx.templates, `kubernetes/${name}.sh.ejs`, view);
 };
 
-function firewallView(ctx: RenderContext) {
-  const openings = firewallOpenings(ctx.model, ctx.host);
-  return { firewalld: firewalldSpec(openings), ufw: ufwSpec(openings), trusted: trustedSources(ctx.model, ctx.host), beforeRules: UFW_BEFORE_RULES };
-}
 
 function kubeadmInitView(ctx: RenderContext) {
   return {
@@ -152,19 +146,10 @@ function kubeadmJoinView(ctx: RenderContext) {
   };
 }
 
-/** run.sh steps of Kubernetes nodes (and the host name, /etc/hosts and firewall steps of every host). */
+/** run.sh steps of Kubernetes nodes. */
 export const kubernetesSteps: readonly Step[] = [
-  {
-    phase: 'os', name: 'host name and the kubeha block of /etc/hosts', when: everyHost,
-    script: template('os-hostname', (ctx) => ({
-      name: q(ctx.host.name),
-      hostsBlock: q(hostsBlock(ctx.model, ctx.host)),
-      blockRange: q(`/^${HOSTS_MARKERS.begin}$/,/^${HOSTS_MARKERS.end}$/`),
-    })),
-  },
   { phase: 'os', name: 'swap off now and at boot', when: kubernetesNode, script: template('os-swap', () => ({ swapLine: q(SWAP_FSTAB_ERE), commentSwap: q(COMMENT_SWAP_SED) })), sameOnEveryHost: true },
   { phase: 'os', name: 'SELinux permissive (RHEL-like)', when: kubernetesNode, script: template('os-selinux', () => ({})), sameOnEveryHost: true },
-  { phase: 'os', name: 'firewall openings of this host\'s roles', when: everyHost, script: template('os-firewall', firewallView), sameForSameRoles: true },
   { phase: 'packages', name: 'kubelet, kubeadm and kubectl from pkgs.k8s.io, pinned and held', when: kubernetesNode, script: template('packages-kubernetes', (ctx) => packagesView(ctx.model)), sameOnEveryHost: true },
   { phase: 'packages', name: 'containerd.io from download.docker.com, at least the version Kubernetes supports', when: containerdNode, script: runtimeScript('packages-containerd'), sameOnEveryHost: true },
   { phase: 'packages', name: 'docker-ce and cri-dockerd', when: dockerNode, script: runtimeScript('packages-docker'), sameOnEveryHost: true },

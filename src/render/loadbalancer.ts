@@ -3,7 +3,7 @@ import { API_SERVER_PORT } from '../common/ports.js';
 import type { ClusterModel, HostModel } from '../model/types.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { keepalivedDesign } from './loadbalancer-design.js';
-import { tokensOf } from './pki.js';
+import { tokensOf } from './secret-files.js';
 import { renderTemplate, shellQuote } from './templates.js';
 
 const loadBalancer: HostFilter = (host) => host.isLoadBalancer;

@@ -2,6 +2,7 @@
  * Packages of Kubernetes nodes as data: the per-minor pkgs.k8s.io repositories, the pinned kubelet/kubeadm/kubectl,
  * the container runtime and the tools kubeadm's preflight and kube-proxy's mode need.
  */
+import { versionForMinor, type ByMinor } from '../common/versions.js';
 import { dockerPackagesBase, kubernetesPackagesBase } from '../model/mirrors.js';
 import type { ClusterModel } from '../model/types.js';
 
@@ -107,16 +108,9 @@ export function runtimePackages(model: ClusterModel): { deb: string[]; rpm: stri
  * (containerd/containerd#9879: 1.24-1.25 1.6.4+, 1.26-1.28 1.6.15+, 1.29 1.6.27+, 1.30 1.6.28+; #10600: 1.31 1.7.20+)
  * and the Kubernetes v1.34 release notes (containerd 1.x support ends with 1.36). Debian 12's own containerd is 1.6.20.
  */
-export const CONTAINERD_MINIMUMS: ReadonlyArray<{ fromMinor: number; version: string }> = [
-  { fromMinor: 24, version: '1.6.4' },
-  { fromMinor: 26, version: '1.6.15' },
-  { fromMinor: 29, version: '1.6.27' },
-  { fromMinor: 30, version: '1.6.28' },
-  { fromMinor: 31, version: '1.7.20' },
-  { fromMinor: 36, version: '2.0.0' },
-];
+export const CONTAINERD_MINIMUMS: ByMinor = { 24: '1.6.4', 26: '1.6.15', 29: '1.6.27', 30: '1.6.28', 31: '1.7.20', 36: '2.0.0' };
 
 /** The oldest containerd the cluster's Kubernetes minor supports. */
 export function containerdMinimum(model: ClusterModel): string {
-  return [...CONTAINERD_MINIMUMS].reverse().find((m) => model.cluster.minor >= m.fromMinor)!.version;
+  return versionForMinor(CONTAINERD_MINIMUMS, model.cluster.minor, 'containerd');
 }
