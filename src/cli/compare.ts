@@ -8,7 +8,7 @@ import { diffBundles, diffFiles, formatDiff, formatHostChange, type HostChange }
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { realFolder } from './folders.js';
-import { packInMemory } from './pack.js';
+import { packInMemory, type PackedInMemory } from './pack.js';
 import { ensureStoredSecrets, readCheckedInventory, readExistingBundles, redactionsOf, type EnsuredSecrets } from './pipeline.js';
 import { readTemplates } from './template-folder.js';
 
@@ -16,7 +16,7 @@ import { readTemplates } from './template-folder.js';
 interface Generation {
   secrets: EnsuredSecrets;
   compiled: CompiledCluster;
-  packed: Awaited<ReturnType<typeof packInMemory>>;
+  packed: PackedInMemory;
 }
 
 /** ensure secrets → compile → pack, the steps of gen, in memory. */

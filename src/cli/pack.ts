@@ -4,8 +4,7 @@
  * shared with this thread), and how many writes may be outstanding.
  */
 import { Worker } from 'node:worker_threads';
-import type { BundleFile } from '../bundle/manifest.js';
-import { sha256sums } from '../bundle/manifest.js';
+import { sha256sums, type BundleFile } from '../bundle/manifest.js';
 import { compareUtf8 } from '../common/files.js';
 import type { CompiledCluster } from '../index.js';
 import { progress, type Console } from './console.js';
@@ -49,8 +48,13 @@ export function openPacker(hostCount: number): Packer {
   };
 }
 
-/** Packs on this thread and keeps every host's files (gen diff and gen check compare them); writes nothing. */
-export async function packInMemory(compiled: CompiledCluster, io: Console): Promise<PackedOutput & { bundles: Map<string, BundleFile[]> }> {
+/** The output files, and every host's files by host name (gen diff and gen check compare them). */
+export interface PackedInMemory extends PackedOutput {
+  bundles: Map<string, BundleFile[]>;
+}
+
+/** Packs on this thread and keeps every host's files; writes nothing. */
+export async function packInMemory(compiled: CompiledCluster, io: Console): Promise<PackedInMemory> {
   const bundles = new Map<string, BundleFile[]>();
   const tarballs: OutputFile[] = [];
   const tick = progress(io, 'building bundles', compiled.hosts.length);
