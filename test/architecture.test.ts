@@ -8,9 +8,9 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { API } from 'typescript/unstable/sync';
 import { SyntaxKind, type Node, type SourceFile } from 'typescript/unstable/ast';
 import { REPO } from './helpers.js';
+import { nodesOf, parseFiles } from './source-tree.js';
 
 const SRC = join(REPO, 'src');
 
@@ -95,14 +95,6 @@ function importProblem(rel: string, specifier: string): string | null {
   return `imports ${specifier}: ${users ? `only ${users.join(', ')} and cli may` : `only cli may (add it to the table if ${part} really needs it)`}`;
 }
 
-/** Every node below (and with) `node`, depth first. */
-function* nodesOf(node: Node): Generator<Node> {
-  yield node;
-  const children: Node[] = [];
-  node.forEachChild((child) => { children.push(child); return undefined; });
-  for (const child of children) yield* nodesOf(child);
-}
-
 const nameOf = (node: Node | undefined): string | undefined => (node?.kind === SyntaxKind.Identifier ? (node as unknown as { text: string }).text : undefined);
 
 /** Whether `name` is a parameter of a function around `node` (an injected port such as `crypto`, not the global). */
@@ -147,15 +139,10 @@ function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? sources(join(dir, n)) : n.endsWith('.ts') ? [relative(SRC, join(dir, n))] : []));
 }
 
-/** Parses src/ once with the project's tsconfig; returns each file's source tree by path relative to src/. */
+/** src/ parsed once with the project's tsconfig: each file's source tree by path relative to src/. */
 function parseSources(): Map<string, SourceFile> {
-  const api = new API({ cwd: REPO });
-  try {
-    const project = api.updateSnapshot({ openProjects: [join(REPO, 'tsconfig.json')] }).getProjects()[0]!;
-    return new Map(sources(SRC).map((rel) => [rel, project.program.getSourceFile(join(SRC, rel))!]));
-  } finally {
-    api.close();
-  }
+  const trees = parseFiles(sources(SRC).map((rel) => join('src', rel)));
+  return new Map([...trees].map(([path, tree]) => [relative('src', path), tree]));
 }
 
 const parsed = parseSources();
