@@ -1,4 +1,4 @@
-/** kubeha's pure core: compile(model, secrets, templates) → every host's bundle files. No fs, clock or randomness. */
+/** kubeha's pure core: compile(model, secrets, templates) → every host's bundle files and the rollout. No fs, clock or randomness. */
 import { bundleFiles, type BundleFile } from './bundle/manifest.js';
 import type { ClusterModel, HostModel } from './model/types.js';
 import type { Secrets } from './pki/secrets.js';
@@ -13,19 +13,39 @@ export interface CompileDeps {
   templates: Templates;
 }
 
-/** Compiles every host's files, in inventory order; the same inputs always give the same bytes. */
-export function compile(model: ClusterModel, deps: CompileDeps): Map<string, BundleFile[]> {
-  return new Map(model.hosts.map((host) => [host.name, compileHost(model, host, deps)]));
+/**
+ * A compiled cluster. Each host's files are computed when asked for, so a thread compiles only the hosts it packs; it
+ * keeps its inputs (plain data a worker thread can receive) so that another thread can compile the same cluster.
+ */
+export interface CompiledCluster {
+  readonly model: ClusterModel;
+  readonly deps: CompileDeps;
+  /** The hosts, in inventory order. */
+  readonly hosts: readonly HostModel[];
+  /** The files of `hosts[index]` (run.sh, SHA256SUMS, rootfs/...), sorted by path; computed on each call. */
+  hostFiles(index: number): BundleFile[];
+  /** The files beside the tarballs: the Ansible inventory and playbook that roll the bundles out in plan order. */
+  rollout(): RolloutFile[];
 }
 
-/** Compiles one host's files (run.sh, SHA256SUMS, rootfs/...), sorted by path. */
-export function compileHost(model: ClusterModel, host: HostModel, deps: CompileDeps): BundleFile[] {
+/** Compiles a cluster: the same inputs always give the same bytes. */
+export function compile(model: ClusterModel, deps: CompileDeps): CompiledCluster {
+  return {
+    model,
+    deps,
+    hosts: model.hosts,
+    hostFiles: (index) => compileHost(model, model.hosts[index]!, deps),
+    rollout: () => renderRollout(model, deps.templates),
+  };
+}
+
+/** Every host's files by host name, in inventory order (compiles them all). */
+export function allHostFiles(compiled: CompiledCluster): Map<string, BundleFile[]> {
+  return new Map(compiled.hosts.map((host, index) => [host.name, compiled.hostFiles(index)]));
+}
+
+function compileHost(model: ClusterModel, host: HostModel, deps: CompileDeps): BundleFile[] {
   return bundleFiles(renderHostFiles({ model, host, secrets: deps.secrets, templates: deps.templates }, artifactsFor(model), STEPS));
-}
-
-/** Compiles the files beside the tarballs: the Ansible inventory and playbook that roll the bundles out in plan order. */
-export function compileRollout(model: ClusterModel, templates: Templates): RolloutFile[] {
-  return renderRollout(model, templates);
 }
 
 export type { RolloutFile } from './render/ansible.js';

@@ -5,12 +5,12 @@
  */
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { API } from 'typescript/unstable/sync';
 import { SyntaxKind, type Node, type SourceFile } from 'typescript/unstable/ast';
 import { REPO } from './helpers.js';
+import { nodesOf, parseFiles } from './source-tree.js';
 
 const SRC = join(REPO, 'src');
 
@@ -95,14 +95,6 @@ function importProblem(rel: string, specifier: string): string | null {
   return `imports ${specifier}: ${users ? `only ${users.join(', ')} and cli may` : `only cli may (add it to the table if ${part} really needs it)`}`;
 }
 
-/** Every node below (and with) `node`, depth first. */
-function* nodesOf(node: Node): Generator<Node> {
-  yield node;
-  const children: Node[] = [];
-  node.forEachChild((child) => { children.push(child); return undefined; });
-  for (const child of children) yield* nodesOf(child);
-}
-
 const nameOf = (node: Node | undefined): string | undefined => (node?.kind === SyntaxKind.Identifier ? (node as unknown as { text: string }).text : undefined);
 
 /** Whether `name` is a parameter of a function around `node` (an injected port such as `crypto`, not the global). */
@@ -147,15 +139,10 @@ function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? sources(join(dir, n)) : n.endsWith('.ts') ? [relative(SRC, join(dir, n))] : []));
 }
 
-/** Parses src/ once with the project's tsconfig; returns each file's source tree by path relative to src/. */
+/** src/ parsed once with the project's tsconfig: each file's source tree by path relative to src/. */
 function parseSources(): Map<string, SourceFile> {
-  const api = new API({ cwd: REPO });
-  try {
-    const project = api.updateSnapshot({ openProjects: [join(REPO, 'tsconfig.json')] }).getProjects()[0]!;
-    return new Map(sources(SRC).map((rel) => [rel, project.program.getSourceFile(join(SRC, rel))!]));
-  } finally {
-    api.close();
-  }
+  const trees = parseFiles(sources(SRC).map((rel) => join('src', rel)));
+  return new Map([...trees].map(([path, tree]) => [relative('src', path), tree]));
 }
 
 const parsed = parseSources();
@@ -191,6 +178,52 @@ test('only cli/ touches the process, the clock, timers, randomness or the module
     }
   }
   assert.equal(problems, []);
+});
+
+/** Where cli/ may read the wall clock, and why; everything else takes the command's `now` (issuing, expiry checks, certs). */
+const CLOCK_READERS: Record<string, { reads: number; why: string }> = {
+  'cli/main.ts': { reads: 1, why: 'reads `now` once per command and passes it down' },
+  'cli/lock.ts': { reads: 1, why: "a lock's age, against its file's mtime when the lock is met: not a time any output holds" },
+};
+
+test('cli/ reads the wall clock once per command (main.ts), and lock.ts for the age of a lock', () => {
+  const reads = new Map<string, number>();
+  for (const [rel, file] of parsed) {
+    if (partOf(rel) !== 'cli') continue;
+    for (const node of nodesOf(file as unknown as Node)) {
+      if (impurity(node)?.startsWith('the clock (Date')) reads.set(rel, (reads.get(rel) ?? 0) + 1);
+    }
+  }
+  const allowed = new Map(Object.entries(CLOCK_READERS).map(([rel, r]) => [rel, r.reads]));
+  assert.equal([...reads].sort(), [...allowed].sort(), 'read the clock in main.ts and pass `now` down');
+});
+
+/** The functions that make a bundle's files: only compile() (index.ts) calls them, so gen and the tests share one path. */
+const COMPILE_PARTS = new Set(['renderHostFiles', 'renderRollout', 'bundleFiles']);
+
+test('only index.ts (compile) imports the functions that make bundle and rollout files', () => {
+  const importers: string[] = [];
+  for (const [rel, file] of parsed) {
+    for (const node of nodesOf(file as unknown as Node)) {
+      if (node.kind !== SyntaxKind.ImportSpecifier) continue;
+      const n = node as unknown as { propertyName?: Node; name: Node };
+      const imported = nameOf(n.propertyName) ?? nameOf(n.name);
+      if (imported && COMPILE_PARTS.has(imported)) importers.push(`src/${rel} imports ${imported}`);
+    }
+  }
+  assert.equal(importers.sort(), ['src/index.ts imports bundleFiles', 'src/index.ts imports renderHostFiles', 'src/index.ts imports renderRollout']);
+});
+
+/** The one file that may name @peculiar/x509's global crypto provider. */
+const CRYPTO_PROVIDER_SETTER = 'src/pki/crypto.ts';
+
+test(`x509's global crypto provider is set in ${CRYPTO_PROVIDER_SETTER} only (src/ and test/)`, () => {
+  const files = [...parsed.keys()].map((rel) => `src/${rel}`);
+  const tests = readdirSync(join(REPO, 'test')).filter((n) => n.endsWith('.ts')).map((n) => `test/${n}`);
+  const naming = [...files, ...tests].filter((rel) => /\bcryptoProvider\b/.test(readFileSync(join(REPO, rel), 'utf8')));
+  assert.ok(files.length > 40 && tests.length > 20, `${files.length} + ${tests.length} files read`);
+  assert.equal(naming.filter((rel) => rel !== 'test/architecture.test.ts'), [CRYPTO_PROVIDER_SETTER], 'call useCrypto instead');
+  assert.is(readFileSync(join(REPO, CRYPTO_PROVIDER_SETTER), 'utf8').match(/cryptoProvider\.set\(/g)?.length, 1);
 });
 
 test.run();

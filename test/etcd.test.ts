@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { leafInstances } from '../src/pki/cert-list.js';
 import { parseCertificate, sansOf } from '../src/pki/inspect.js';
-import { issueLeaf } from '../src/pki/issue.js';
+import { issueLeaf, useCrypto } from '../src/pki/issue.js';
 import { ETCD_RELEASE_SHA256 } from '../src/common/etcd-releases.js';
 import { etcdTarballs } from '../src/model/etcd-tarballs.js';
 import { ETCD_UNIT_PATH } from '../src/render/etcd.js';
@@ -260,7 +260,7 @@ testNeeding(['etcd', 'etcdctl', 'curl', NAMESPACES], 'LIVE: three members starte
 /** Issues a server and peer certificate for `member` without its own address, and installs them in its bundle. */
 async function breakCertificates(secretsDir: string, member: { name: string; bundle: string }, doc: InventoryDoc) {
   const model = modelOf(doc);
-  x509.cryptoProvider.set(globalThis.crypto);
+  useCrypto(globalThis.crypto);
   const caPem = readFileSync(join(secretsDir, 'etcd/ca.crt'), 'utf8');
   const caKeyDer = x509.PemConverter.decodeFirst(readFileSync(join(secretsDir, 'etcd/ca.key'), 'utf8'));
   const ca = { cert: new x509.X509Certificate(caPem), key: await crypto.subtle.importKey('pkcs8', caKeyDer, { name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']) };

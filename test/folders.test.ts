@@ -79,10 +79,13 @@ test('a secret that must be rewritten behind a link is refused with the way out,
     symlinkSync(real, join(work, 'secrets', 'etcd'));
     assert.is((await gen(work, runbook())).code, 0, 'a linked folder is read through');
     const before = snapshot(real);
+    const outBefore = snapshot(join(work, 'out'));
     const r = await gen(work, grown());
     assert.is(r.code, 1);
     assert.match(r.err, `secrets: ${join(work, 'secrets', 'etcd')} is a link: kubeha must write etcd/ceph4-peer.crt there and does not write through links inside the secrets folder; replace the link by a real folder`);
     assert.equal(snapshot(real), before);
+    assert.equal(snapshot(join(work, 'out')), outBefore, 'the output folder is as it was');
+    assert.not.ok(existsSync(join(work, 'out.kubeha-new')), 'the staged output was removed');
   } finally {
     cleanup(work);
   }

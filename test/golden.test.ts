@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { join, relative } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compile, compileRollout } from '../src/index.js';
+import { allHostFiles, compile } from '../src/index.js';
 import { validateInventory } from '../src/inventory/index.js';
 import { buildModel } from '../src/model/model.js';
 import { ensureSecrets } from '../src/pki/ensure.js';
@@ -32,7 +32,8 @@ for (const name of readdirSync(GOLDEN).sort()) {
     // The fixture's secrets are complete: ensureSecrets must find nothing to make (else the golden would be random).
     const ensured = await ensureSecrets(model, stored, { now: new Date('2026-11-25T00:00:00Z'), crypto: globalThis.crypto });
     assert.equal(ensured.changes, [], 'the secrets fixture is complete');
-    const bundles = compile(model, { secrets: stored, templates: TEMPLATES });
+    const compiled = compile(model, { secrets: stored, templates: TEMPLATES });
+    const bundles = allHostFiles(compiled);
     const expectedDir = join(dir, 'expected');
     if (UPDATE) rmSync(expectedDir, { recursive: true, force: true });
     for (const [host, files] of bundles) {
@@ -44,7 +45,7 @@ for (const name of readdirSync(GOLDEN).sort()) {
     }
     const hostsOnDisk = readdirSync(expectedDir).filter((n) => !n.endsWith('.manifest')).sort();
     assert.equal(hostsOnDisk, [...bundles.keys()].sort(), 'one expected folder per host');
-    const rollout = compileRollout(model, TEMPLATES);
+    const rollout = compiled.rollout();
     for (const f of rollout) assertGolden(join(dir, f.path), f.bytes, `${name}/${f.path}`);
     assert.equal(listFiles(join(dir, 'ansible')).sort(), rollout.map((f) => f.path.replace(/^ansible\//, '')).sort(), `${name}/ansible: no extra or missing golden files`);
   });

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compile } from '../src/index.js';
+import { allHostFiles, compile } from '../src/index.js';
 import { validateInventory, formatProblem } from '../src/inventory/index.js';
 import { buildModel } from '../src/model/model.js';
 import type { ClusterModel } from '../src/model/types.js';
@@ -47,7 +47,7 @@ export function fixtureSecrets(name: string): Secrets {
 export async function compileDoc(doc: InventoryDoc, secrets?: Secrets): Promise<{ model: ClusterModel; secrets: Secrets; hosts: Map<string, Map<string, BundleFile>> }> {
   const model = modelOf(doc);
   const s = secrets ?? (await secretsFor(model));
-  const bundles = compile(model, { secrets: s, templates: TEMPLATES });
+  const bundles = allHostFiles(compile(model, { secrets: s, templates: TEMPLATES }));
   const hosts = new Map([...bundles].map(([host, files]) => [host, new Map(files.map((f) => [f.path, f]))]));
   return { model, secrets: s, hosts };
 }

@@ -4,9 +4,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { preparePackWorker } from '../src/cli/pack.js';
-import { generateInMemory } from '../src/cli/pipeline.js';
-import { REPO, cleanup, modelOf, runCli, tempDir } from './helpers.js';
+import { openPacker } from '../src/cli/pack.js';
+import { compile } from '../src/index.js';
+import { REPO, TEMPLATES, cleanup, modelOf, runCli, secretsFor, tempDir } from './helpers.js';
 
 const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
 
@@ -63,26 +63,26 @@ test('a refused secrets folder with 200+ hosts (the worker thread already starte
 });
 
 test('a sink failing while the worker thread packs rejects, and the worker is stopped', async () => {
-  const work = tempDir();
+  const model = modelOf(bigDoc(250));
+  const compiled = compile(model, { secrets: await secretsFor(model), templates: TEMPLATES });
+  const packer = openPacker(model.hosts.length);
   try {
-    const model = modelOf(bigDoc(250));
-    const helper = preparePackWorker(model.hosts.length)!;
-    assert.ok(helper, 'the worker path is taken');
+    assert.ok(packer.helper, 'the worker path is taken');
     let exited = false;
-    helper.worker.on('exit', () => { exited = true; });
+    packer.helper.on('exit', () => { exited = true; });
     let written = 0;
     const failing = async () => {
       if (++written === 60) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     };
     const quiet = { out: () => {}, err: () => {} };
-    await generateInMemory(model, join(work, 'secrets'), quiet, failing, helper).then(
+    await packer.pack(compiled, failing, quiet).then(
       () => assert.unreachable('the failure must reach the caller'),
       (error: NodeJS.ErrnoException) => assert.is(error.code, 'ENOSPC'),
     );
     await new Promise((r) => setTimeout(r, 50));
-    assert.ok(exited, 'the worker thread was terminated');
+    assert.ok(exited, 'the worker thread was terminated by the failed pack itself');
   } finally {
-    cleanup(work);
+    await packer.close();
   }
 });
 

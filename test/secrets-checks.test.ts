@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ensureSecrets } from '../src/pki/ensure.js';
+import { describeSecretChange, ensureSecrets } from '../src/pki/ensure.js';
 import { saveSecrets } from '../src/cli/secrets-store.js';
 import { REPO, cleanup, modelOf, runCli, snapshot, tempDir, testNeeding } from './helpers.js';
 
@@ -112,6 +112,20 @@ test('diff redacts secrets on both sides: removing tokens.json never prints the 
   } finally {
     cleanup(work);
   }
+});
+
+test('ensureSecrets says what it made, typed: generated CAs, key pairs and tokens; issued leaves; re-issued when SANs change', async () => {
+  const deps = { now: new Date(), crypto: webcrypto as unknown as Crypto };
+  const doc = runbook();
+  const made = await ensureSecrets(modelOf(doc), { files: new Map(), tokens: null }, deps);
+  const paths = (action: string) => made.changes.filter((c) => c.action === action).map((c) => c.path).sort();
+  assert.equal([...paths('generated'), ...paths('issued')].sort(), [...made.secrets.files.keys(), 'tokens.json'].sort(), 'one change per file made');
+  assert.ok(paths('generated').includes('ca.key') && paths('generated').includes('sa.pub') && paths('generated').includes('tokens.json'));
+  assert.ok(paths('issued').includes('etcd/ceph1-server.crt') && !paths('issued').some((p) => /(^|\/)ca\.(crt|key)$/.test(p)));
+  assert.equal(paths('re-issued'), []);
+  doc.hosts.find((h: { name: string }) => h.name === 'ceph2').address = '172.21.16.60';
+  const moved = await ensureSecrets(modelOf(doc), made.secrets, deps);
+  assert.equal(moved.changes.map(describeSecretChange).sort(), ['etcd/ceph2-peer.crt', 'etcd/ceph2-peer.key', 'etcd/ceph2-server.crt', 'etcd/ceph2-server.key'].map((p) => `re-issued (SANs changed) ${p}`));
 });
 
 test.run();

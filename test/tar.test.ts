@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildTar, buildTarball, buildTarWithArchiver, FIXED_MTIME } from '../src/bundle/tar.js';
 import type { BundleFile } from '../src/bundle/manifest.js';
-import { compile } from '../src/index.js';
+import { allHostFiles, compile } from '../src/index.js';
 import { validateInventory } from '../src/inventory/index.js';
 import { buildModel } from '../src/model/model.js';
 import { cleanup, FIXTURES, fixtureSecrets, tempDir, TEMPLATES } from './helpers.js';
@@ -84,7 +84,7 @@ function goldenBundles(name: string): Map<string, BundleFile[]> {
   const dir = join(FIXTURES, 'golden', name);
   const file = readdirSync(dir).find((f) => f.startsWith('inventory.'))!;
   const model = buildModel(validateInventory(file, readFileSync(join(dir, file), 'utf8')).inventory!);
-  return compile(model, { secrets: fixtureSecrets(name), templates: TEMPLATES });
+  return allHostFiles(compile(model, { secrets: fixtureSecrets(name), templates: TEMPLATES }));
 }
 
 test('the direct writer writes the bytes archiver writes, for every bundle of every golden case', async () => {

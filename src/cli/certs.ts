@@ -12,20 +12,20 @@ import { realFolder } from './folders.js';
 export const EXPIRY_WARNING_DAYS = 30;
 
 /** gen certs: one block per certificate; exit 0 (expiring certificates are warnings). */
-export function listCertificates(inv: Invocation, now: Date, io: Console): number {
-  const secrets = loadSecrets(realFolder(inv.secrets, 'secrets'), { warn: io.err });
+export function listCertificates(invocation: Invocation, now: Date, io: Console): number {
+  const secrets = loadSecrets(realFolder(invocation.secrets, 'secrets'), { warn: io.err });
   const certs = [...secrets.files.keys()].filter((p) => p.endsWith('.crt')).sort().map((path) => {
     const cert = parseCertificate(secrets.files.get(path)!);
     const sans = sansOf(cert);
     const days = Math.floor((cert.notAfter.getTime() - now.getTime()) / DAY_MS);
     return { path, subject: cert.subject, issuer: cert.issuer, isCA: cert.subject === cert.issuer, hosts: hostsOf(path), sans: [...sans.dns, ...sans.ip], notAfter: cert.notAfter.toISOString(), daysLeft: days, expiringSoon: days < EXPIRY_WARNING_DAYS };
   });
-  if (inv.json) {
-    printJson(io, { secrets: inv.secrets, certificates: certs });
+  if (invocation.json) {
+    printJson(io, { secrets: invocation.secrets, certificates: certs });
     return 0;
   }
   if (certs.length === 0) {
-    io.out(`${inv.secrets}: no certificates yet; run gen INVENTORY to make them\n`);
+    io.out(`${invocation.secrets}: no certificates yet; run gen INVENTORY to make them\n`);
     return 0;
   }
   for (const c of certs) {
@@ -40,30 +40,30 @@ export function listCertificates(inv: Invocation, now: Date, io: Console): numbe
   }
   const expired = certs.filter((c) => c.daysLeft < 0);
   const expiring = certs.filter((c) => c.expiringSoon && c.daysLeft >= 0);
-  const renew = (list: typeof certs) => (list.some((c) => !c.isCA) ? `: run gen certs renew --secrets ${inv.secrets}, then gen again\n` : '\n');
+  const renew = (list: typeof certs) => (list.some((c) => !c.isCA) ? `: run gen certs renew --secrets ${invocation.secrets}, then gen again\n` : '\n');
   if (expired.length) io.err(`warning: ${expired.length} certificate(s) have expired${renew(expired)}`);
   if (expiring.length) io.err(`warning: ${expiring.length} certificate(s) expire within ${EXPIRY_WARNING_DAYS} days${renew(expiring)}`);
   return 0;
 }
 
 /** gen certs renew: re-issues expiring leaves from the stored CAs and saves the secrets folder. */
-export async function renewCertificates(inv: Invocation, now: Date, io: Console): Promise<number> {
-  const dir = realFolder(inv.secrets, 'secrets');
+export async function renewCertificates(invocation: Invocation, now: Date, io: Console): Promise<number> {
+  const dir = realFolder(invocation.secrets, 'secrets');
   const renewed = await withFolderLocks([{ dir, role: 'secrets' }], io.err, async () => {
     const stored = loadSecrets(dir, { warn: io.err });
     // Imported here: it loads @peculiar/x509, which gen (importing this module for EXPIRY_WARNING_DAYS) must not pay for.
     const { renewLeaves } = await import('../pki/renew.js');
-    const result = await renewLeaves(stored, inv.withinDays, { now, crypto: webcrypto as unknown as Crypto });
+    const result = await renewLeaves(stored, invocation.withinDays, { now, crypto: webcrypto as unknown as Crypto });
     if (result.renewed.length) saveSecrets(dir, result.secrets, stored);
     return result.renewed;
   });
-  if (inv.json) {
+  if (invocation.json) {
     printJson(io, { renewed: renewed.map((r) => ({ path: r.path, oldNotAfter: r.oldNotAfter.toISOString(), newNotAfter: r.newNotAfter.toISOString() })) });
     return 0;
   }
-  if (inv.quiet) return 0;
+  if (invocation.quiet) return 0;
   if (!renewed.length) {
-    io.out(`no leaf certificate in ${inv.secrets}/ expires within ${inv.withinDays} days; nothing renewed\n`);
+    io.out(`no leaf certificate in ${invocation.secrets}/ expires within ${invocation.withinDays} days; nothing renewed\n`);
     return 0;
   }
   for (const r of renewed) io.out(`renewed ${r.path}: expires ${r.newNotAfter.toISOString()} (was ${r.oldNotAfter.toISOString()})\n`);

@@ -1,32 +1,44 @@
-/** gen, gen diff and gen check: generate in memory, then write, compare or report. */
-import { expiringCertificates } from '../pki/inspect.js';
-import { diffBundles, diffFiles, formatDiff, formatHostChange, type HostChange } from '../review/diff.js';
-import { ANSIBLE_DIR, type RolloutFile } from '../render/ansible.js';
-import { EXPIRY_WARNING_DAYS } from './certs.js';
-import type { Invocation } from './args.js';
-import { printJson, type Console } from './console.js';
-import { openOutputStage } from './output.js';
-import { withFolderLocks } from './lock.js';
-import { overlap, realFolder } from './folders.js';
-import { SecretsError } from '../pki/errors.js';
-import type { ClusterModel } from '../model/types.js';
+/** gen INVENTORY: the main path, written as its steps. */
+import { compile } from '../index.js';
 import type { Problem } from '../inventory/index.js';
-import { preparePackWorker } from './pack.js';
-import { generateInMemory, printWarnings, readExistingBundles, readInventory, redactionsOf } from './pipeline.js';
+import type { ClusterModel } from '../model/types.js';
+import { describeSecretChange } from '../pki/ensure.js';
+import { SecretsError } from '../pki/errors.js';
+import { expiringCertificates } from '../pki/inspect.js';
+import { ANSIBLE_DIR } from '../render/ansible.js';
+import type { Invocation } from './args.js';
+import type { Staged } from './atomic.js';
+import { EXPIRY_WARNING_DAYS } from './certs.js';
+import { printJson, type Console } from './console.js';
+import { overlap, realFolder } from './folders.js';
+import { withFolderLocks } from './lock.js';
+import { stageOutput } from './output.js';
+import { openPacker, type PackedOutput } from './pack.js';
+import { ensureStoredSecrets, readCheckedInventory, type EnsuredSecrets } from './pipeline.js';
 import { stageSecrets } from './secrets-store.js';
-import { checkVersionChange } from './previous.js';
-import { describeUpgrade } from '../model/upgrade.js';
+import { readTemplates } from './template-folder.js';
 
-/** gen INVENTORY: writes the secrets (when new ones were made) and the output folder, then a summary. */
-export async function runGenerate(inv: Invocation, io: Console): Promise<number> {
-  const started = Date.now();
-  const { model, warnings } = readInventory(inv.inventory!);
-  checkVersionChange(inv.inventory!, inv.out, model);
-  if (!inv.json) printWarnings(io, inv.inventory!, warnings);
-  const dirs = { out: realFolder(inv.out, 'output'), secrets: realFolder(inv.secrets, 'secrets') };
-  if (overlap(dirs.out, dirs.secrets)) throw new SecretsError([`${inv.out} and ${inv.secrets} are one folder or one holds the other (through a link): give separate folders`], 'output');
-  const folders = [{ dir: dirs.secrets, role: 'secrets' as const }, { dir: dirs.out, role: 'output' as const }];
-  return withFolderLocks(folders, io.err, () => generateLocked(inv, io, model, warnings, started, dirs));
+/** gen INVENTORY: read inventory → lock folders → ensure secrets → compile → pack → swap in → report. */
+export async function runGenerate(invocation: Invocation, now: Date, io: Console): Promise<number> {
+  const started = performance.now();
+  const { model, warnings } = readCheckedInventory(invocation, io, invocation.out, invocation.json);
+  const folders = foldersToWrite(invocation);
+  const locks = [{ dir: folders.secrets, role: 'secrets' as const }, { dir: folders.out, role: 'output' as const }];
+  const made = await withFolderLocks(locks, io.err, async () => {
+    const packer = openPacker(model.hosts.length); // a helper thread, if any, loads while the secrets are checked
+    try {
+      const secrets = await ensureStoredSecrets(model, folders.secrets, now, io);
+      const compiled = compile(model, { secrets: secrets.secrets, templates: readTemplates() });
+      const output = await stageOutput(folders.out, (sink) => packer.pack(compiled, sink, io));
+      swapIn(output.staged, folders.secrets, secrets);
+      return { secrets, packed: output.result };
+    } finally {
+      await packer.close();
+    }
+  });
+  const seconds = (performance.now() - started) / 1000;
+  reportGeneration(invocation, io, { model, warnings, now, seconds, ...made });
+  return 0;
 }
 
 /** Real paths of the two folders gen writes. */
@@ -35,113 +47,76 @@ interface Folders {
   secrets: string;
 }
 
-async function generateLocked(inv: Invocation, io: Console, model: ClusterModel, warnings: Problem[], started: number, dirs: Folders): Promise<number> {
-  // Stage both folders completely before touching either, so a failure leaves both as they were.
-  const stage = openOutputStage(dirs.out);
-  let helper: ReturnType<typeof preparePackWorker> = null;
-  let output: ReturnType<typeof stage.finish>;
-  let secrets: ReturnType<typeof stageSecrets> | null;
-  let gen: Awaited<ReturnType<typeof generateInMemory>>;
-  try {
-    helper = preparePackWorker(model.hosts.length);
-    gen = await generateInMemory(model, dirs.secrets, io, stage.write, helper);
-    output = stage.finish();
-    secrets = gen.secretChanges.length ? stageSecrets(dirs.secrets, gen.secrets, gen.stored) : null;
-  } catch (error) {
-    stage.abort();
-    throw error;
-  } finally {
-    // Every path ends the worker thread: a live one would keep the process from exiting.
-    await helper?.worker.terminate();
+/** The folders gen writes, links followed; refused when they are one folder or one holds the other. */
+function foldersToWrite(invocation: Invocation): Folders {
+  const folders = { out: realFolder(invocation.out, 'output'), secrets: realFolder(invocation.secrets, 'secrets') };
+  if (overlap(folders.out, folders.secrets)) {
+    throw new SecretsError([`${invocation.out} and ${invocation.secrets} are one folder or one holds the other (through a link): give separate folders`], 'output');
   }
-  secrets?.commit();
+  return folders;
+}
+
+/**
+ * Stages the changed secrets beside the staged output, then swaps in the secrets and then the output: a failure
+ * before the swaps leaves both folders as they were.
+ */
+function swapIn(output: Staged, secretsDir: string, secrets: EnsuredSecrets): void {
+  let staged: Staged | null;
+  try {
+    staged = secrets.changes.length ? stageSecrets(secretsDir, secrets.secrets, secrets.stored) : null;
+  } catch (error) {
+    output.abort();
+    throw error;
+  }
+  staged?.commit();
   output.commit();
-  if (inv.json) {
+}
+
+/** What a finished gen reports. */
+interface Generated {
+  model: ClusterModel;
+  warnings: Problem[];
+  now: Date;
+  seconds: number;
+  secrets: EnsuredSecrets;
+  packed: PackedOutput;
+}
+
+/** Prints the JSON document, or the expiry warning and (unless --quiet) the summary with the order to run the bundles in. */
+function reportGeneration(invocation: Invocation, io: Console, gen: Generated): void {
+  const { out, secrets } = invocation;
+  if (invocation.json) {
     printJson(io, {
       ok: true,
-      out: inv.out,
-      secrets: inv.secrets,
-      secretsChanged: gen.secretChanges,
-      files: gen.fileCount,
-      hosts: model.hosts.map((h) => ({ name: h.name, roles: h.roles, tarball: `${inv.out}/${h.name}.tar.gz`, step: h.step + 1 })),
-      order: model.runOrder,
-      ansible: { inventory: `${inv.out}/${ANSIBLE_DIR}/inventory.ini`, playbook: `${inv.out}/${ANSIBLE_DIR}/site.yml` },
-      warnings,
+      out,
+      secrets,
+      secretsChanged: gen.secrets.changes.map(describeSecretChange),
+      files: gen.packed.bundleFileCount,
+      hosts: gen.model.hosts.map((h) => ({ name: h.name, roles: h.roles, tarball: `${out}/${h.name}.tar.gz`, step: h.step + 1 })),
+      order: gen.model.runOrder,
+      ansible: { inventory: `${out}/${ANSIBLE_DIR}/inventory.ini`, playbook: `${out}/${ANSIBLE_DIR}/site.yml` },
+      warnings: gen.warnings,
     });
-    return 0;
+    return;
   }
-  const expiring = expiringCertificates(gen.secrets.files, new Date(), EXPIRY_WARNING_DAYS);
-  if (expiring.length) {
-    io.err(`warning: ${expiring.length} certificate(s) expire within ${EXPIRY_WARNING_DAYS} days (first: ${expiring[0]!.path} on ${expiring[0]!.notAfter.toISOString().slice(0, 10)}): ` +
-      `run gen certs renew --secrets ${inv.secrets}, then gen again and run the changed bundles\n`);
-  }
-  if (inv.quiet) return 0;
-  for (const change of gen.secretChanges) io.out(`secrets: ${change}\n`);
-  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  warnExpiring(invocation, io, gen);
+  if (invocation.quiet) return;
+  for (const change of gen.secrets.changes) io.out(`secrets: ${describeSecretChange(change)}\n`);
   io.out([
-    `wrote ${model.hosts.length} bundles (${gen.fileCount} files) to ${inv.out}/ in ${seconds}s, with ${inv.out}/SHA256SUMS`,
+    `wrote ${gen.model.hosts.length} bundles (${gen.packed.bundleFileCount} files) to ${out}/ in ${gen.seconds.toFixed(1)}s, with ${out}/SHA256SUMS`,
     'Copy each tarball to its host and run it there as root, in this order:',
-    ...model.runOrder.map((s, i) => `  ${i + 1}. ${s.title}: ${s.hosts.join(', ')}`),
+    ...gen.model.runOrder.map((s, i) => `  ${i + 1}. ${s.title}: ${s.hosts.join(', ')}`),
     '     tar -xzf HOST.tar.gz && sudo HOST/run.sh      (add --dry-run to see every action first)',
-    `Or let Ansible do it in that order: ansible-playbook -i ${inv.out}/${ANSIBLE_DIR}/inventory.ini ${inv.out}/${ANSIBLE_DIR}/site.yml   (--check: dry run)`,
-    `Back up ${inv.secrets}/: it holds the cluster's CAs and keys; kubeha reuses it on every run.`,
+    `Or let Ansible do it in that order: ansible-playbook -i ${out}/${ANSIBLE_DIR}/inventory.ini ${out}/${ANSIBLE_DIR}/site.yml   (--check: dry run)`,
+    `Back up ${secrets}/: it holds the cluster's CAs and keys; kubeha reuses it on every run.`,
     '',
   ].join('\n'));
-  return 0;
 }
 
-/** gen diff INVENTORY: what a new generation would change in the output folder; writes nothing. */
-export async function runDiff(inv: Invocation, io: Console): Promise<number> {
-  const { model, warnings } = readInventory(inv.inventory!);
-  const change = checkVersionChange(inv.inventory!, inv.out, model);
-  if (!inv.json) printWarnings(io, inv.inventory!, warnings);
-  const gen = await generateInMemory(model, realFolder(inv.secrets, 'secrets'), io);
-  const existing = readExistingBundles(realFolder(inv.out, 'output'));
-  const changes = diffBundles(existing.bundles, gen.bundles, redactionsOf(gen.secrets));
-  const rollout = rolloutChange(inv.out, existing.others, gen.rollout);
-  if (inv.json) {
-    printJson(io, { secretsToMake: gen.secretChanges, versionChange: change, hosts: changes, rollout });
-    return 0;
-  }
-  if (existing.bundles.size === 0) io.out(`${inv.out}/ holds no bundles yet: everything below would be added\n`);
-  for (const line of describeUpgrade(model, change).slice(1)) io.out(line + '\n');
-  if (gen.secretChanges.length) io.out(`secrets that gen would make or re-issue: ${gen.secretChanges.map((c) => c.replace(/^\S+ /, '')).join(', ')}\n`);
-  io.out([...formatHostChange(rollout), formatDiff(changes)].join('\n'));
-  return 0;
-}
-
-/** The change of the Ansible files as one block named after their folder (`out/ansible`). */
-function rolloutChange(out: string, stored: ReadonlyMap<string, Buffer>, next: readonly RolloutFile[]): HostChange {
-  const before = [...stored].map(([path, bytes]) => ({ path, mode: 0o644, bytes }));
-  const files = diffFiles(before, next, []);
-  const change = before.length === 0 ? 'added' : files.length ? 'changed' : 'unchanged';
-  return { host: `${out}/${ANSIBLE_DIR}`, change, files };
-}
-
-/** gen check INVENTORY: exit 1 unless the output folder is exactly what a generation would write. */
-export async function runCheck(inv: Invocation, io: Console): Promise<number> {
-  const { model } = readInventory(inv.inventory!);
-  checkVersionChange(inv.inventory!, realFolder(inv.out, 'output'), model);
-  const gen = await generateInMemory(model, realFolder(inv.secrets, 'secrets'), io);
-  const existing = readExistingBundles(realFolder(inv.out, 'output'));
-  const changes = diffBundles(existing.bundles, gen.bundles, redactionsOf(gen.secrets));
-  const stored = (name: string) => existing.tarballs.get(name) ?? existing.others.get(name);
-  const stale = gen.outputs.filter((o) => o.name !== 'SHA256SUMS' && !stored(o.name)?.equals(o.bytes)).map((o) => o.name);
-  const extra = [...existing.tarballs.keys(), ...existing.others.keys()].filter((n) => !gen.outputs.some((o) => o.name === n));
-  const ok = gen.secretChanges.length === 0 && stale.length === 0 && extra.length === 0;
-  if (inv.json) {
-    printJson(io, { ok, secretsToMake: gen.secretChanges, stale, extra, hosts: changes.filter((c) => c.change !== 'unchanged') });
-    return ok ? 0 : 1;
-  }
-  if (ok) {
-    if (!inv.quiet) io.out(`${inv.out}/ is up to date with ${inv.inventory} (${model.hosts.length} bundles)\n`);
-    return 0;
-  }
-  const lines = [`${inv.out}/ is not what ${inv.inventory} produces:`];
-  if (gen.secretChanges.length) lines.push(`  the secrets folder ${inv.secrets}/ lacks ${gen.secretChanges.length} files (${gen.secretChanges.map((c) => c.replace(/^\S+ /, '')).join(', ')})`);
-  for (const name of stale) lines.push(`  ${name}: ${stored(name) ? 'differs' : 'missing'}`);
-  for (const name of extra) lines.push(`  ${name}: not produced by the inventory`);
-  lines.push(`Run: gen ${inv.inventory} --out ${inv.out} --secrets ${inv.secrets}   (gen diff shows the changes first)`);
-  io.err(lines.join('\n') + '\n');
-  return 1;
+/** Warns (on stderr) when certificates expire within EXPIRY_WARNING_DAYS of the command's `now`. */
+function warnExpiring(invocation: Invocation, io: Console, gen: Generated): void {
+  const expiring = expiringCertificates(gen.secrets.secrets.files, gen.now, EXPIRY_WARNING_DAYS);
+  if (!expiring.length) return;
+  io.err(`warning: ${expiring.length} certificate(s) expire within ${EXPIRY_WARNING_DAYS} days (first: ${expiring[0]!.path} on ${expiring[0]!.notAfter.toISOString().slice(0, 10)}): ` +
+    `run gen certs renew --secrets ${invocation.secrets}, then gen again and run the changed bundles\n`);
 }

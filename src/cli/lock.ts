@@ -14,6 +14,10 @@ interface Holder {
   age: number;
 }
 
+/**
+ * Reads a lock's holder, or null when the lock is gone. Its age is taken from the clock here, not from the command's
+ * `now`: it is compared with the lock file's mtime at the moment the lock is met, and no output holds it.
+ */
 function readHolder(lock: string): Holder | null {
   let text: string;
   let age: number;

@@ -25,50 +25,65 @@ export async function main(argv: readonly string[], io: Console = stdConsole): P
   }
 }
 
-async function run(inv: Invocation, io: Console): Promise<number> {
-  switch (inv.command) {
-    case 'validate': {
-      const { model, warnings } = readInventory(inv.inventory!);
-      if (inv.json) printJson(io, { ok: true, file: inv.inventory, hosts: model.hosts.length, warnings: warnings.map((w) => ({ ...w, text: formatProblem(inv.inventory!, w) })) });
-      else {
-        printWarnings(io, inv.inventory!, warnings);
-        if (!inv.quiet) io.out(`${inv.inventory}: valid (${model.hosts.length} hosts)\n`);
-      }
-      return 0;
-    }
-    case 'plan': {
-      const { model, warnings } = readInventory(inv.inventory!);
-      const change = checkVersionChange(inv.inventory!, inv.out, model);
-      printWarnings(io, inv.inventory!, warnings);
-      if (inv.json) printJson(io, { ...planJson(model), versionChange: change });
-      else io.out(describePlan(model, describeUpgrade(model, change)));
-      return 0;
-    }
-    case 'artifacts': {
-      const { model, warnings } = readInventory(inv.inventory!);
-      printWarnings(io, inv.inventory!, warnings);
-      const { artifactList, describeArtifacts } = await import('../render/mirror-list.js');
-      const list = artifactList(model);
-      if (inv.json) printJson(io, list);
-      else io.out(describeArtifacts(list));
-      return 0;
-    }
+/** Runs a parsed command; the clock is read here, once, and every part of the command uses that `now`. */
+async function run(invocation: Invocation, io: Console): Promise<number> {
+  const now = new Date();
+  switch (invocation.command) {
+    case 'validate':
+      return validate(invocation, io);
+    case 'plan':
+      return plan(invocation, io);
+    case 'artifacts':
+      return artifacts(invocation, io);
     // Loaded on demand: x509 and archiver cost start-up time that validate and plan do not need.
     case 'gen':
-      return (await import('./generate.js')).runGenerate(inv, io);
+      return (await import('./generate.js')).runGenerate(invocation, now, io);
     case 'diff':
-      return (await import('./generate.js')).runDiff(inv, io);
+      return (await import('./compare.js')).runDiff(invocation, now, io);
     case 'check':
-      return (await import('./generate.js')).runCheck(inv, io);
+      return (await import('./compare.js')).runCheck(invocation, now, io);
     case 'certs':
-      return (await import('./certs.js')).listCertificates(inv, new Date(), io);
+      return (await import('./certs.js')).listCertificates(invocation, now, io);
     case 'renew':
-      return (await import('./certs.js')).renewCertificates(inv, new Date(), io);
+      return (await import('./certs.js')).renewCertificates(invocation, now, io);
   }
 }
 
-function report(error: unknown, inv: Invocation | undefined, io: Console): number {
-  const json = inv?.json === true;
+/** gen validate: the inventory's problems and warnings only. */
+function validate(invocation: Invocation, io: Console): number {
+  const file = invocation.inventory!;
+  const { model, warnings } = readInventory(file);
+  if (invocation.json) printJson(io, { ok: true, file, hosts: model.hosts.length, warnings: warnings.map((w) => ({ ...w, text: formatProblem(file, w) })) });
+  else {
+    printWarnings(io, file, warnings);
+    if (!invocation.quiet) io.out(`${file}: valid (${model.hosts.length} hosts)\n`);
+  }
+  return 0;
+}
+
+/** gen plan: hosts, roles, services and the order to run the bundles in (with the upgrade order against --out). */
+function plan(invocation: Invocation, io: Console): number {
+  const { model, warnings } = readInventory(invocation.inventory!);
+  const change = checkVersionChange(invocation.inventory!, invocation.out, model);
+  printWarnings(io, invocation.inventory!, warnings);
+  if (invocation.json) printJson(io, { ...planJson(model), versionChange: change });
+  else io.out(describePlan(model, describeUpgrade(model, change)));
+  return 0;
+}
+
+/** gen artifacts: everything the cluster downloads, to fill a mirror. */
+async function artifacts(invocation: Invocation, io: Console): Promise<number> {
+  const { model, warnings } = readInventory(invocation.inventory!);
+  printWarnings(io, invocation.inventory!, warnings);
+  const { artifactList, describeArtifacts } = await import('../render/mirror-list.js');
+  const list = artifactList(model);
+  if (invocation.json) printJson(io, list);
+  else io.out(describeArtifacts(list));
+  return 0;
+}
+
+function report(error: unknown, invocation: Invocation | undefined, io: Console): number {
+  const json = invocation?.json === true;
   if (error instanceof UsageError) {
     io.err(`gen: ${error.message}\n\n${error.usage}`);
     return 2;

@@ -62,3 +62,22 @@ export function openOutputStage(dir: string): OutputStage {
     abort,
   };
 }
+
+/** A new output folder, written and staged beside the old one, and what writing it returned. */
+export interface StagedOutput<T> {
+  staged: Staged;
+  result: T;
+}
+
+/** Writes a new output folder for `dir` through `write` and stages it; on failure the half-written folder is removed. */
+export async function stageOutput<T>(dir: string, write: (sink: OutputStage['write']) => Promise<T>): Promise<StagedOutput<T>> {
+  const stage = openOutputStage(dir);
+  let result: T;
+  try {
+    result = await write(stage.write);
+  } catch (error) {
+    stage.abort();
+    throw error;
+  }
+  return { staged: stage.finish(), result };
+}

@@ -5,21 +5,43 @@ import { certificateAuthorities, keyPairs, leafInstances, type CaSpec, type KeyP
 import { SecretsError } from './errors.js';
 import { caProblem, checkKeyPair, checkPair, parseCertificate, sameSans, sansOf, type StoredPair } from './inspect.js';
 import type { IssueDeps } from './issue.js';
-import type { Secrets } from './secrets.js';
+import { TOKENS_FILE, type Secrets } from './secrets.js';
 
-/** What ensureSecrets made: the complete bundle and one line per file it wrote. */
+/** What ensureSecrets did to one file of the secrets folder. */
+export interface SecretChange {
+  /** generated: a new CA, key pair or tokens file; issued: a new leaf; re-issued: a leaf whose SANs changed. */
+  action: 'generated' | 'issued' | 're-issued';
+  /** The file's path in the secrets folder, such as `etcd/ceph4-server.crt`. */
+  path: string;
+}
+
+/** What each action says in gen's output. */
+const ACTION_TEXT: Record<SecretChange['action'], string> = { generated: 'generated', issued: 'issued', 're-issued': 're-issued (SANs changed)' };
+
+/** A change as gen prints it (and lists it in --json): `issued etcd/ceph4-server.crt`. */
+export function describeSecretChange(change: SecretChange): string {
+  return `${ACTION_TEXT[change.action]} ${change.path}`;
+}
+
+/** What ensureSecrets made: the complete bundle and each file it made, in the order made. */
 export interface EnsureResult {
   secrets: Secrets;
-  changes: string[];
+  changes: SecretChange[];
 }
 
 /** What the stored bundle lacks, found without making anything. */
 interface Plan {
   cas: CaSpec[];
   keyPairs: KeyPairSpec[];
-  leaves: { leaf: LeafInstance; why: string }[];
+  leaves: { leaf: LeafInstance; action: 'issued' | 're-issued' }[];
   tokens: boolean;
 }
+
+/** The issuing module, loaded only when something must be made. */
+type Issuer = typeof import('./issue.js');
+
+/** Records a made file in the new bundle and in the list of changes. */
+type Put = (action: SecretChange['action'], path: string, text: string) => void;
 
 /**
  * Returns the secrets with everything the model needs. Checking uses Node's native X.509 (fast: the usual re-run
@@ -29,24 +51,33 @@ export async function ensureSecrets(model: ClusterModel, stored: Secrets, deps: 
   const plan = check(model, stored);
   if (!plan.cas.length && !plan.keyPairs.length && !plan.leaves.length && !plan.tokens) return { secrets: stored, changes: [] };
   const issue = await import('./issue.js');
+  issue.useCrypto(deps.crypto);
   const files = new Map(stored.files);
-  const changes: string[] = [];
-  const put = (path: string, text: string, why: string) => {
+  const changes: SecretChange[] = [];
+  const put: Put = (action, path, text) => {
     files.set(path, text);
-    changes.push(`${why} ${path}`);
+    changes.push({ action, path });
   };
   for (const spec of plan.cas) {
     const made = await issue.generateCa(spec, model, deps);
-    put(`${spec.stem}.key`, made.keyPem, 'generated');
-    put(`${spec.stem}.crt`, made.certPem, 'generated');
+    put('generated', `${spec.stem}.key`, made.keyPem);
+    put('generated', `${spec.stem}.crt`, made.certPem);
   }
   for (const spec of plan.keyPairs) {
     const made = await issue.generateKeyPair(model.cluster.certificates.keyAlgorithm, deps);
-    put(`${spec.stem}.key`, made.keyPem, 'generated');
-    put(`${spec.stem}.pub`, made.publicPem, 'generated');
+    put('generated', `${spec.stem}.key`, made.keyPem);
+    put('generated', `${spec.stem}.pub`, made.publicPem);
   }
-  const issuers = new Map<string, Awaited<ReturnType<typeof issue.loadIssuingCa>>>();
-  for (const { leaf, why } of plan.leaves) {
+  await issueLeaves(issue, plan.leaves, files, model, deps, put);
+  const tokens = stored.tokens ?? issue.makeTokens(deps.crypto);
+  if (plan.tokens) changes.push({ action: 'generated', path: TOKENS_FILE });
+  return { secrets: { files, tokens }, changes };
+}
+
+/** Issues the planned leaves, each from its CA in `files` (loaded once per CA). */
+async function issueLeaves(issue: Issuer, leaves: Plan['leaves'], files: ReadonlyMap<string, string>, model: ClusterModel, deps: IssueDeps, put: Put): Promise<void> {
+  const issuers = new Map<string, Awaited<ReturnType<Issuer['loadIssuingCa']>>>();
+  for (const { leaf, action } of leaves) {
     const stem = certificateAuthorities().find((c) => c.name === leaf.spec.ca)!.stem;
     let ca = issuers.get(stem);
     if (!ca) {
@@ -54,12 +85,9 @@ export async function ensureSecrets(model: ClusterModel, stored: Secrets, deps: 
       issuers.set(stem, ca);
     }
     const made = await issue.issueLeaf(leaf, ca, model, deps);
-    put(`${leaf.stem}.key`, made.keyPem, why);
-    put(`${leaf.stem}.crt`, made.pem, why);
+    put(action, `${leaf.stem}.key`, made.keyPem);
+    put(action, `${leaf.stem}.crt`, made.pem);
   }
-  const tokens = stored.tokens ?? issue.makeTokens(deps.crypto);
-  if (plan.tokens) changes.push('generated tokens.json');
-  return { secrets: { files, tokens }, changes };
 }
 
 /** Finds what is missing or must be re-issued; throws SecretsError for anything inconsistent. */
@@ -86,7 +114,7 @@ function check(model: ClusterModel, stored: Secrets): Plan {
   if (problems.length) throw new SecretsError(problems);
   for (const leaf of leafInstances(model)) {
     const pair = present(stored, leaf.stem, 'crt', 'key', problems, 'delete both to have them issued again');
-    if (pair === 'absent') plan.leaves.push({ leaf, why: 'issued' });
+    if (pair === 'absent') plan.leaves.push({ leaf, action: 'issued' });
     if (!pair || pair === 'absent') continue;
     const cert = checkPair(pair, problems, 'delete both to have them issued again');
     if (!cert) continue;
@@ -96,7 +124,7 @@ function check(model: ClusterModel, stored: Secrets): Plan {
       problems.push(`${pair.crtPath}: not issued by the stored CA ${caName}; delete ${pair.crtPath} and ${pair.keyPath} to have them issued again`);
       continue;
     }
-    if (!sameSans(sansOf(parseCertificate(pair.crt)), leaf.spec.sans(leaf.host))) plan.leaves.push({ leaf, why: 're-issued (SANs changed)' });
+    if (!sameSans(sansOf(parseCertificate(pair.crt)), leaf.spec.sans(leaf.host))) plan.leaves.push({ leaf, action: 're-issued' });
   }
   if (problems.length) throw new SecretsError(problems);
   return plan;

@@ -1,4 +1,7 @@
-/** Makes what the secrets bundle lacks: keys, CAs, leaves, tokens. The only place with randomness and a clock. */
+/**
+ * Makes what the secrets bundle lacks: keys, CAs, leaves, tokens. The only place with randomness and a clock, both
+ * injected (IssueDeps); callers set x509's provider first (useCrypto).
+ */
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import type { ClusterModel } from '../model/types.js';
@@ -13,6 +16,7 @@ export interface IssueDeps {
 }
 
 export { SecretsError } from './errors.js';
+export { useCrypto } from './crypto.js';
 
 /** Certificates are valid from a little before now, so hosts with a slightly slow clock accept them. */
 export const BACKDATE_MS = 5 * 60 * 1000;
@@ -29,7 +33,6 @@ const KEY_ALGORITHMS = {
 
 /** Makes a self-signed CA: key pair and certificate valid caValidityDays. */
 export async function generateCa(spec: CaSpec, model: ClusterModel, deps: IssueDeps): Promise<{ certPem: string; keyPem: string }> {
-  x509.cryptoProvider.set(deps.crypto);
   const algorithm = model.cluster.certificates.keyAlgorithm;
   const keys = await generateKeys(algorithm, deps.crypto);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -56,7 +59,6 @@ export async function generateKeyPair(algorithm: Algorithm, deps: IssueDeps): Pr
 
 /** Loads a stored CA for signing (ensureSecrets has checked that the key matches). */
 export async function loadIssuingCa(certPem: string, keyPem: string, deps: IssueDeps): Promise<IssuingCa> {
-  x509.cryptoProvider.set(deps.crypto);
   const cert = new x509.X509Certificate(certPem);
   const algorithm = cert.publicKey.algorithm.name === 'ECDSA' ? 'ecdsa-p256' : 'rsa-2048';
   return { cert, key: await importPrivateKey(keyPem, algorithm, deps.crypto) };
@@ -64,7 +66,6 @@ export async function loadIssuingCa(certPem: string, keyPem: string, deps: Issue
 
 /** Issues one leaf certificate with a new key from the given CA. */
 export async function issueLeaf(leaf: LeafInstance, ca: IssuingCa, model: ClusterModel, deps: IssueDeps): Promise<{ pem: string; keyPem: string }> {
-  x509.cryptoProvider.set(deps.crypto);
   const keys = await generateKeys(model.cluster.certificates.keyAlgorithm, deps.crypto);
   const notBefore = new Date(deps.now.getTime() - BACKDATE_MS);
   const notAfter = new Date(deps.now.getTime() + model.cluster.certificates.leafValidityDays * DAY_MS);

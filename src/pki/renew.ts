@@ -2,10 +2,10 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { certificateAuthorities, type Usage } from './cert-list.js';
+import { useCrypto } from './crypto.js';
 import { caProblem, checkPair, DAY_MS, parseCertificate, sansOf } from './inspect.js';
 import { BACKDATE_MS, loadIssuingCa, SecretsError, signLeaf, type IssueDeps, type IssuingCa } from './issue.js';
 import type { Secrets } from './secrets.js';
-
 
 /** The outcome of a renewal: the new bundle and what was renewed. */
 export interface RenewResult {
@@ -15,19 +15,9 @@ export interface RenewResult {
 
 /** Re-issues every leaf expiring within `withinDays`; CAs are never touched. */
 export async function renewLeaves(stored: Secrets, withinDays: number, deps: IssueDeps): Promise<RenewResult> {
-  x509.cryptoProvider.set(deps.crypto);
+  useCrypto(deps.crypto);
   const problems: string[] = [];
-  const cas: IssuingCa[] = [];
-  for (const ca of certificateAuthorities()) {
-    const crt = stored.files.get(`${ca.stem}.crt`);
-    const key = stored.files.get(`${ca.stem}.key`);
-    if (crt === undefined || key === undefined) continue;
-    const cert = checkPair({ crtPath: `${ca.stem}.crt`, crt, keyPath: `${ca.stem}.key`, key }, problems, 'restore both from your backup (kubeha never replaces a CA)');
-    const notCa = cert && caProblem(`${ca.stem}.crt`, cert);
-    if (notCa) problems.push(notCa);
-    else if (cert && new Date(cert.validTo).getTime() <= deps.now.getTime()) problems.push(`${ca.stem}.crt: the CA expired on ${new Date(cert.validTo).toISOString().slice(0, 10)}; kubeha renews leaves only, never a CA`);
-    else if (cert) cas.push(await loadIssuingCa(crt, key, deps));
-  }
+  const cas = await issuingCas(stored, deps, problems);
   if (problems.length) throw new SecretsError(problems);
   const caStems = new Set(certificateAuthorities().map((c) => `${c.stem}.crt`));
   const files = new Map(stored.files);
@@ -44,22 +34,43 @@ export async function renewLeaves(stored: Secrets, withinDays: number, deps: Iss
       problems.push(`${path}: no stored CA issued it; it cannot be renewed`);
       continue;
     }
-    const lifetime = old.notAfter.getTime() - old.notBefore.getTime();
-    const notBefore = new Date(deps.now.getTime() - BACKDATE_MS);
-    const pem = await signLeaf({
-      subject: old.subjectName,
-      sans: sansOf(parseCertificate(old.toString('pem'))),
-      usages: usagesOf(old),
-      publicKey: old.publicKey,
-      ca: issuer,
-      notBefore,
-      notAfter: new Date(notBefore.getTime() + lifetime),
-    }, deps);
+    const pem = await renewal(old, issuer, deps);
     files.set(path, pem);
     renewed.push({ path, oldNotAfter: old.notAfter, newNotAfter: new x509.X509Certificate(pem).notAfter });
   }
   if (problems.length) throw new SecretsError(problems);
   return { secrets: { files, tokens: stored.tokens }, renewed };
+}
+
+/** The stored CAs able to sign (a pair that is consistent and not expired); the others go to `problems`. */
+async function issuingCas(stored: Secrets, deps: IssueDeps, problems: string[]): Promise<IssuingCa[]> {
+  const cas: IssuingCa[] = [];
+  for (const ca of certificateAuthorities()) {
+    const crt = stored.files.get(`${ca.stem}.crt`);
+    const key = stored.files.get(`${ca.stem}.key`);
+    if (crt === undefined || key === undefined) continue;
+    const cert = checkPair({ crtPath: `${ca.stem}.crt`, crt, keyPath: `${ca.stem}.key`, key }, problems, 'restore both from your backup (kubeha never replaces a CA)');
+    const notCa = cert && caProblem(`${ca.stem}.crt`, cert);
+    if (notCa) problems.push(notCa);
+    else if (cert && new Date(cert.validTo).getTime() <= deps.now.getTime()) problems.push(`${ca.stem}.crt: the CA expired on ${new Date(cert.validTo).toISOString().slice(0, 10)}; kubeha renews leaves only, never a CA`);
+    else if (cert) cas.push(await loadIssuingCa(crt, key, deps));
+  }
+  return cas;
+}
+
+/** The renewed certificate's PEM: the old one's subject, SANs, usages, key and lifetime, valid from now. */
+async function renewal(old: x509.X509Certificate, issuer: IssuingCa, deps: IssueDeps): Promise<string> {
+  const lifetime = old.notAfter.getTime() - old.notBefore.getTime();
+  const notBefore = new Date(deps.now.getTime() - BACKDATE_MS);
+  return signLeaf({
+    subject: old.subjectName,
+    sans: sansOf(parseCertificate(old.toString('pem'))),
+    usages: usagesOf(old),
+    publicKey: old.publicKey,
+    ca: issuer,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + lifetime),
+  }, deps);
 }
 
 async function findIssuer(cert: x509.X509Certificate, cas: IssuingCa[], deps: IssueDeps): Promise<IssuingCa | null> {

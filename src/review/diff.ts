@@ -2,6 +2,7 @@
 import { createTwoFilesPatch } from 'diff';
 import type { BundleFile } from '../bundle/manifest.js';
 import { fingerprint, parseCertificate } from '../pki/inspect.js';
+import { TOKEN_PATTERNS } from '../pki/secrets.js';
 import { octal } from '../common/files.js';
 
 /** One file's change; `detail` holds a unified diff, a certificate summary or a note. */
@@ -86,7 +87,7 @@ interface SecretLine {
 }
 
 /** Bootstrap tokens have a shape of their own: redacted wherever they appear, whatever their value. */
-const BOOTSTRAP_TOKEN = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g;
+const BOOTSTRAP_TOKEN = new RegExp(`\\b${TOKEN_PATTERNS.bootstrapToken.source.replace(/^\^|\$$/g, '')}\\b`, 'g');
 
 /** Learns where secrets sit from the lines that hold a known value (only lines with some text before it). */
 function secretLines(texts: string[], redactions: readonly Redaction[]): SecretLine[] {
