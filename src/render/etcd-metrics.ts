@@ -29,34 +29,37 @@ interface MetricsFilter {
 /** The nft program (the nftables package, same path on Debian and RHEL). */
 export const NFT = '/usr/sbin/nft';
 
-const ETCD_FILTER: MetricsFilter = {
-  component: 'etcd',
+/** A filter named after its component: table kubeha_<c>_metrics, unit kubeha-<c>-metrics-filter.service, rules /etc/kubeha/<c>-metrics.nft. */
+function namedFilter(component: string, rest: Omit<MetricsFilter, 'component' | 'table' | 'unit' | 'rules'>): MetricsFilter {
+  return {
+    component,
+    table: `kubeha_${component.replace(/-/g, '_')}_metrics`,
+    unit: `kubeha-${component}-metrics-filter.service`,
+    rules: `/etc/kubeha/${component}-metrics.nft`,
+    ...rest,
+  };
+}
+
+const ETCD_FILTER = namedFilter('etcd', {
   when: (host, model) => host.isEtcd && metricsEnabled(model),
-  table: 'kubeha_etcd_metrics',
-  unit: 'kubeha-etcd-metrics-filter.service',
-  rules: '/etc/kubeha/etcd-metrics.nft',
   port: (model) => model.etcd.metricsPort,
   extraSources: [],
   before: ETCD_UNIT,
   beforeName: 'etcd',
   who: (h) => `etcd member ${h}`,
   what: (h) => `etcd metrics port of member ${h}`,
-};
+});
 
 // kube-proxy listens on 0.0.0.0: 127.0.0.1 keeps the node's own access of before (its default bind address).
-const KUBE_PROXY_FILTER: MetricsFilter = {
-  component: 'kube-proxy',
+const KUBE_PROXY_FILTER = namedFilter('kube-proxy', {
   when: (host, model) => host.isKubernetesNode && metricsEnabled(model),
-  table: 'kubeha_kube_proxy_metrics',
-  unit: 'kubeha-kube-proxy-metrics-filter.service',
-  rules: '/etc/kubeha/kube-proxy-metrics.nft',
   port: () => KUBE_PROXY_METRICS_PORT,
   extraSources: ['127.0.0.1'],
   before: 'kubelet.service',
   beforeName: 'kubelet',
   who: (h) => `kube-proxy on node ${h}`,
   what: (h) => `kube-proxy metrics port of node ${h}`,
-};
+});
 
 /** The filters, in the order run.sh loads them. */
 const FILTERS: readonly MetricsFilter[] = [ETCD_FILTER, KUBE_PROXY_FILTER];
