@@ -18,8 +18,16 @@ const SIZES = (process.env.BENCH_SIZES ?? '0,100,1000').split(',').map(Number);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
 const PLACES = (process.env.BENCH_FS ?? 'disk,tmpfs').split(',');
 
-interface Run { seconds: number; cpu: number; maxRssMb: number }
-interface Sample { first: Run; rerun: Run; floor: Floor }
+interface Run {
+  seconds: number;
+  cpu: number;
+  maxRssMb: number;
+}
+interface Sample {
+  first: Run;
+  rerun: Run;
+  floor: Floor;
+}
 
 function gen(args: string[]): Run {
   const started = process.hrtime.bigint();
@@ -50,8 +58,17 @@ const s = (x: number) => x.toFixed(3);
 const x1 = (x: number) => x.toFixed(1);
 
 const COLUMNS: [string, number][] = [
-  ['fs', 13], ['hosts', 6], ['floor first/re-run s', 21], ['(gzip s)', 9], ['first s', 8], ['×floor', 7],
-  ['re-run s', 9], ['×floor', 7], ['re-run CPU s', 13], ['×CPU floor', 11], ['peak MB', 8],
+  ['fs', 13],
+  ['hosts', 6],
+  ['floor first/re-run s', 21],
+  ['(gzip s)', 9],
+  ['first s', 8],
+  ['×floor', 7],
+  ['re-run s', 9],
+  ['×floor', 7],
+  ['re-run CPU s', 13],
+  ['×CPU floor', 11],
+  ['peak MB', 8],
 ];
 
 /** One table row: medians over the samples; ratios are medians of each sample's own ratio. */
@@ -62,10 +79,16 @@ function row(label: string, workers: number, samples: Sample[]): string {
   const small = workers === 0; // a 3 + 3 cluster's floor is a few ms: its ratios say nothing
   const ratio = (f: (x: Sample) => number) => (small ? '-' : x1(m(f)));
   const cells = [
-    label, String(workers + 6), `${s(m(floorFirst))}/${s(m(floorRerun))}`, s(m((x) => x.floor.gzip)),
-    s(m((x) => x.first.seconds)), ratio((x) => x.first.seconds / floorFirst(x)),
-    s(m((x) => x.rerun.seconds)), ratio((x) => x.rerun.seconds / floorRerun(x)),
-    s(m((x) => x.rerun.cpu)), ratio((x) => x.rerun.cpu / (x.floor.cpuGzip + x.floor.cpuWriteRerun)),
+    label,
+    String(workers + 6),
+    `${s(m(floorFirst))}/${s(m(floorRerun))}`,
+    s(m((x) => x.floor.gzip)),
+    s(m((x) => x.first.seconds)),
+    ratio((x) => x.first.seconds / floorFirst(x)),
+    s(m((x) => x.rerun.seconds)),
+    ratio((x) => x.rerun.seconds / floorRerun(x)),
+    s(m((x) => x.rerun.cpu)),
+    ratio((x) => x.rerun.cpu / (x.floor.cpuGzip + x.floor.cpuWriteRerun)),
     Math.max(...samples.flatMap((x) => [x.first.maxRssMb, x.rerun.maxRssMb])).toFixed(0),
   ];
   return cells.map((c, i) => c.padStart(COLUMNS[i]![1])).join(' ');
@@ -82,8 +105,12 @@ function openPlaces(): Place[] {
 }
 
 const cpu = cpus()[0]?.model.trim();
-console.log(`kubeha bench: node ${process.version}, ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${loadavg()[0]!.toFixed(1)}; median of ${REPEAT}`);
-console.log(`floor: gzip -${GZIP_LEVEL} over the same tar bytes (one thread) + writing the same files the same way (staged, renamed in; re-run: old folder removed)`);
+console.log(
+  `kubeha bench: node ${process.version}, ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${loadavg()[0]!.toFixed(1)}; median of ${REPEAT}`,
+);
+console.log(
+  `floor: gzip -${GZIP_LEVEL} over the same tar bytes (one thread) + writing the same files the same way (staged, renamed in; re-run: old folder removed)`,
+);
 const places = openPlaces();
 try {
   console.log(COLUMNS.map(([name, width]) => name.padStart(width)).join(' '));

@@ -17,7 +17,11 @@ export interface Floor {
   cpuWriteRerun: number;
 }
 
-interface OutFile { name: string; mode: number; bytes: Buffer }
+interface OutFile {
+  name: string;
+  mode: number;
+  bytes: Buffer;
+}
 
 /** Measures the floor on the output folder `out` of a finished gen run; leaves `out` holding the same bytes. */
 export function measureFloor(out: string): Floor {

@@ -12,7 +12,13 @@ export interface Place {
 }
 
 /** statfs f_type magic numbers of the file systems the bench names (others print in hex). */
-const FS_TYPES = new Map<number, string>([[0x01021994, 'tmpfs'], [0xef53, 'ext4'], [0x58465342, 'xfs'], [0x9123683e, 'btrfs'], [0x794c7630, 'overlay']]);
+const FS_TYPES = new Map<number, string>([
+  [0x01021994, 'tmpfs'],
+  [0xef53, 'ext4'],
+  [0x58465342, 'xfs'],
+  [0x9123683e, 'btrfs'],
+  [0x794c7630, 'overlay'],
+]);
 
 /** The file system type of a folder, by name where known. */
 export function fsType(dir: string): string {

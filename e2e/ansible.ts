@@ -68,12 +68,15 @@ function writeAnsibleVars(out: string, work: string, plan: Plan): void {
   const dir = join(out, 'ansible');
   mkdirSync(join(dir, 'group_vars'), { recursive: true });
   mkdirSync(join(dir, 'host_vars'), { recursive: true });
-  writeFileSync(join(dir, 'group_vars', 'all.yml'), [
-    `ansible_ssh_private_key_file: ${join(work, 'id_ed25519')}`,
-    `ansible_ssh_common_args: -o UserKnownHostsFile=${join(work, 'known_hosts')} -o StrictHostKeyChecking=accept-new`,
-    'ansible_python_interpreter: /usr/bin/python3',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'group_vars', 'all.yml'),
+    [
+      `ansible_ssh_private_key_file: ${join(work, 'id_ed25519')}`,
+      `ansible_ssh_common_args: -o UserKnownHostsFile=${join(work, 'known_hosts')} -o StrictHostKeyChecking=accept-new`,
+      'ansible_python_interpreter: /usr/bin/python3',
+      '',
+    ].join('\n'),
+  );
   for (const h of plan.hosts.filter(isKubernetesNode)) {
     writeFileSync(join(dir, 'host_vars', `${h.name}.yml`), `kubeha_run_args: ${JSON.stringify(['--only', KUBERNETES_NODE_PHASES.join(',')])}\n`);
   }
@@ -81,7 +84,10 @@ function writeAnsibleVars(out: string, work: string, plan: Plan): void {
 
 /** Installs sshd and Python from the local repository on a host, authorizes the key, and waits for port 22. */
 async function prepareHost(bed: Testbed, host: string, publicKey: string): Promise<void> {
-  for (const argv of [['apt-get', 'update', '-qq'], ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...ANSIBLE_HOST_PACKAGES]]) {
+  for (const argv of [
+    ['apt-get', 'update', '-qq'],
+    ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...ANSIBLE_HOST_PACKAGES],
+  ]) {
     const r = await bed.exec(host, argv, 600_000);
     if (r.status !== 0) throw new Error(`${host}: ${argv.join(' ')} failed:\n${tailLines(r.stdout + r.stderr, 20)}`);
   }
@@ -91,14 +97,36 @@ async function prepareHost(bed: Testbed, host: string, publicKey: string): Promi
 
 /** Runs ansible-playbook from the controller namespace with plain output. */
 function playbook(bed: Testbed, out: string, work: string): Promise<Ran> {
-  const env = ['ANSIBLE_NOCOLOR=1', 'ANSIBLE_FORCE_COLOR=0', 'ANSIBLE_FORKS=10', 'ANSIBLE_PIPELINING=True', `ANSIBLE_SSH_CONTROL_PATH_DIR=${join(work, 'cp')}`, `ANSIBLE_LOCAL_TEMP=${join(work, 'ansible-tmp')}`];
-  const argv = ['ip', 'netns', 'exec', bed.hosts.get(CONTROLLER)!.netns, 'env', ...env,
-    'ansible-playbook', '-i', join(out, 'ansible', 'inventory.ini'), join(out, 'ansible', 'site.yml')];
+  const env = [
+    'ANSIBLE_NOCOLOR=1',
+    'ANSIBLE_FORCE_COLOR=0',
+    'ANSIBLE_FORKS=10',
+    'ANSIBLE_PIPELINING=True',
+    `ANSIBLE_SSH_CONTROL_PATH_DIR=${join(work, 'cp')}`,
+    `ANSIBLE_LOCAL_TEMP=${join(work, 'ansible-tmp')}`,
+  ];
+  const argv = [
+    'ip',
+    'netns',
+    'exec',
+    bed.hosts.get(CONTROLLER)!.netns,
+    'env',
+    ...env,
+    'ansible-playbook',
+    '-i',
+    join(out, 'ansible', 'inventory.ini'),
+    join(out, 'ansible', 'site.yml'),
+  ];
   return runAsync(argv, 1_200_000);
 }
 
 /** Fails unless the run ended as `want` says; returns its recap. */
-function expectRun(what: string, ran: Ran, plan: Plan, want: (host: PlanHost, counts: Record<string, number> | undefined) => string | null): Map<string, Record<string, number>> {
+function expectRun(
+  what: string,
+  ran: Ran,
+  plan: Plan,
+  want: (host: PlanHost, counts: Record<string, number> | undefined) => string | null,
+): Map<string, Record<string, number>> {
   const output = ran.stdout + ran.stderr;
   const recap = recapOf(output);
   const problems = plan.hosts.map((h) => want(h, recap.get(h.name))).filter((p): p is string => p !== null);
@@ -125,7 +153,14 @@ async function mainAnsible(argv: string[]): Promise<number> {
   // The tag keeps this run's namespaces apart from any other harness run (khe2e<tag>...).
   const tag = `a${(process.pid % 1_000_000).toString(36)}`.slice(0, 6);
   const specs = [...plan.hosts.map((h) => ({ name: h.name, address: h.address })), { name: CONTROLLER, address: controllerAddress(plan) }];
-  const bed = await Testbed.boot({ hosts: specs, image: image.root, shared: [{ source: image.repo, target: REPO_MOUNT }], workDir: join(work, 'testbed'), tag, log: say });
+  const bed = await Testbed.boot({
+    hosts: specs,
+    image: image.root,
+    shared: [{ source: image.repo, target: REPO_MOUNT }],
+    workDir: join(work, 'testbed'),
+    tag,
+    log: say,
+  });
   try {
     say(`booted ${bed.hosts.size} containers (controller ${controllerAddress(plan)})`);
     await Promise.all(plan.hosts.map((h) => prepareHost(bed, h.name, join(work, 'id_ed25519.pub'))));
@@ -141,7 +176,8 @@ async function mainAnsible(argv: string[]): Promise<number> {
 async function rollouts(bed: Testbed, plan: Plan, out: string, work: string): Promise<void> {
   const first = await playbook(bed, out, work);
   const recap1 = expectRun('first rollout', first, plan, (h, c) =>
-    !c ? `${h.name} missing from the recap` : c.failed || c.unreachable ? `${h.name} failed` : c.changed === 0 ? `${h.name} reported no change` : null);
+    !c ? `${h.name} missing from the recap` : c.failed || c.unreachable ? `${h.name} failed` : c.changed === 0 ? `${h.name} reported no change` : null,
+  );
   if (first.status !== 0) throw new Error(`first rollout exited ${first.status}:\n${tailLines(first.stdout + first.stderr, 60)}`);
   say(`ROLLOUT 1: ansible-playbook exited 0 in ${first.seconds.toFixed(1)} s; ${recapLine(recap1)}`);
   await checkServices(bed, plan);
@@ -149,12 +185,16 @@ async function rollouts(bed: Testbed, plan: Plan, out: string, work: string): Pr
   const units = unitsOf(plan);
   const before = await Promise.all(units.map(([h, u]) => unitState(bed, h, u)));
   const second = await playbook(bed, out, work);
-  const recap2 = expectRun('second rollout', second, plan, (h, c) => (!c ? `${h.name} missing from the recap` : c.changed !== 0 || c.failed ? `${h.name} changed=${c.changed} failed=${c.failed}` : null));
+  const recap2 = expectRun('second rollout', second, plan, (h, c) =>
+    !c ? `${h.name} missing from the recap` : c.changed !== 0 || c.failed ? `${h.name} changed=${c.changed} failed=${c.failed}` : null,
+  );
   if (second.status !== 0) throw new Error(`second rollout exited ${second.status}`);
   const after = await Promise.all(units.map(([h, u]) => unitState(bed, h, u)));
   const restarted = units.filter((_, i) => before[i] !== after[i]).map(([h, u]) => `${u} on ${h}`);
   if (restarted.length) throw new Error(`the second rollout restarted ${restarted.join(', ')}`);
-  say(`ROLLOUT 2: exit 0 in ${second.seconds.toFixed(1)} s, changed=0 on all ${recap2.size} hosts; no unit restarted (${units.length} units: MainPID and start time)`);
+  say(
+    `ROLLOUT 2: exit 0 in ${second.seconds.toFixed(1)} s, changed=0 on all ${recap2.size} hosts; no unit restarted (${units.length} units: MainPID and start time)`,
+  );
 
   await failedRollout(bed, plan, out, work);
 }
@@ -163,7 +203,12 @@ async function rollouts(bed: Testbed, plan: Plan, out: string, work: string): Pr
 async function checkServices(bed: Testbed, plan: Plan): Promise<void> {
   const etcd = plan.hosts.filter((h) => h.roles.includes('etcd'));
   const cp = plan.hosts.find((h) => h.roles.includes('control-plane'))!;
-  const seconds = await checkEtcd(bed, cp.name, etcd.map((h) => `https://${h.address}:2379`), 60_000);
+  const seconds = await checkEtcd(
+    bed,
+    cp.name,
+    etcd.map((h) => `https://${h.address}:2379`),
+    60_000,
+  );
   say(`CHECK etcd: ${etcd.length} members healthy and started from ${cp.name} with its client certificate (+${seconds.toFixed(1)} s); refused without one`);
   const port = Number(plan.controlPlaneEndpoint.split(':').pop());
   for (const lb of plan.hosts.filter((h) => h.roles.includes('loadbalancer'))) {
@@ -188,7 +233,10 @@ function unitsOf(plan: Plan): [string, string][] {
 async function failedRollout(bed: Testbed, plan: Plan, out: string, work: string): Promise<void> {
   const lbs = plan.hosts.filter((h) => h.roles.includes('loadbalancer'));
   const victim = lbs.at(-1)!;
-  for (const argv of [['systemctl', 'stop', 'haproxy'], ['systemctl', 'mask', 'haproxy']]) {
+  for (const argv of [
+    ['systemctl', 'stop', 'haproxy'],
+    ['systemctl', 'mask', 'haproxy'],
+  ]) {
     const r = await bed.exec(victim.name, argv, 30_000);
     if (r.status !== 0) throw new Error(`${victim.name}: ${argv.join(' ')}: ${r.stderr}`);
   }
@@ -205,8 +253,10 @@ async function failedRollout(bed: Testbed, plan: Plan, out: string, work: string
   const errors = runShErrors(output, victim.name);
   if (!errors.some((l) => l.includes('masked'))) throw new Error(`the output lacks ${victim.name}'s run.sh error:\n${tailLines(output, 40)}`);
   if (output.includes(`Step ${failedStep + 2} of`)) throw new Error(`step ${failedStep + 2} started after ${victim.name} failed`);
-  say(`ROLLOUT 3: haproxy masked on ${victim.name}: exit ${third.status} after ${third.seconds.toFixed(1)} s, stopped in step ${failedStep + 1}; ` +
-    `steps ${failedStep + 2}-${plan.order.length} never started. ${victim.name}'s run.sh error as Ansible showed it:\n    ${errors.join('\n    ')}`);
+  say(
+    `ROLLOUT 3: haproxy masked on ${victim.name}: exit ${third.status} after ${third.seconds.toFixed(1)} s, stopped in step ${failedStep + 1}; ` +
+      `steps ${failedStep + 2}-${plan.order.length} never started. ${victim.name}'s run.sh error as Ansible showed it:\n    ${errors.join('\n    ')}`,
+  );
 }
 
 /** The error lines of a host's failed run.sh in ansible-playbook's output (its `fatal: [HOST]: FAILED! => {...}` result). */

@@ -141,12 +141,35 @@ export class Testbed {
     this.mounts.push(root);
     const netns = `khe2e${this.options.tag}h${i}`;
     const binds = (this.options.shared ?? []).map((s) => `--bind-ro=${s.source}:${s.target}`);
-    const argv = ['systemd-nspawn', '--quiet', '-D', root, '--boot', `--network-namespace-path=/run/netns/${netns}`,
-      '--capability=CAP_NET_ADMIN', '--register=no', '--keep-unit', '-M', spec.name, '--console=read-only', ...binds];
+    const argv = [
+      'systemd-nspawn',
+      '--quiet',
+      '-D',
+      root,
+      '--boot',
+      `--network-namespace-path=/run/netns/${netns}`,
+      '--capability=CAP_NET_ADMIN',
+      '--register=no',
+      '--keep-unit',
+      '-M',
+      spec.name,
+      '--console=read-only',
+      ...binds,
+    ];
     const consoleLog = join(dir, 'console.log');
     const nspawn = startBackground(argv, consoleLog);
     this.children.push(nspawn);
-    this.hosts.set(spec.name, { name: spec.name, address: spec.address, iface: spec.iface ?? 'eth0', netns, root, pid1: 0, nspawn, consoleLog, bootSeconds: 0 });
+    this.hosts.set(spec.name, {
+      name: spec.name,
+      address: spec.address,
+      iface: spec.iface ?? 'eth0',
+      netns,
+      root,
+      pid1: 0,
+      nspawn,
+      consoleLog,
+      bootSeconds: 0,
+    });
   }
 
   /** Finds the container's PID 1 (the nspawn child running systemd) and waits for `systemctl is-system-running`. */
@@ -154,16 +177,25 @@ export class Testbed {
     const limit = this.options.bootTimeoutMs ?? 120_000;
     const started = performance.now();
     const nspawnPid = host.nspawn!.pid!;
-    await waitFor(`${host.name}'s systemd to start (systemd-nspawn output: ${host.consoleLog})`, () => {
-      if (host.nspawn!.exitCode !== null) throw new Error(`systemd-nspawn of ${host.name} exited (${host.nspawn!.exitCode}):\n${readTail(host.consoleLog)}`);
-      host.pid1 = systemdChild(nspawnPid);
-      return host.pid1 > 0;
-    }, limit);
+    await waitFor(
+      `${host.name}'s systemd to start (systemd-nspawn output: ${host.consoleLog})`,
+      () => {
+        if (host.nspawn!.exitCode !== null) throw new Error(`systemd-nspawn of ${host.name} exited (${host.nspawn!.exitCode}):\n${readTail(host.consoleLog)}`);
+        host.pid1 = systemdChild(nspawnPid);
+        return host.pid1 > 0;
+      },
+      limit,
+    );
     let state = '';
-    await waitFor(`${host.name} to finish booting (last state: ${JSON.stringify(state)})`, async () => {
-      state = (await this.exec(host.name, ['systemctl', 'is-system-running'], 10_000)).stdout.trim();
-      return state === 'running' || state === 'degraded';
-    }, limit - (performance.now() - started), 500);
+    await waitFor(
+      `${host.name} to finish booting (last state: ${JSON.stringify(state)})`,
+      async () => {
+        state = (await this.exec(host.name, ['systemctl', 'is-system-running'], 10_000)).stdout.trim();
+        return state === 'running' || state === 'degraded';
+      },
+      limit - (performance.now() - started),
+      500,
+    );
     if (state === 'degraded') {
       const failed = (await this.exec(host.name, ['systemctl', '--failed', '--no-legend', '--plain'], 10_000)).stdout.trim();
       this.log(`${host.name}: booted degraded; failed units: ${failed.replace(/\n/g, '; ')}`);

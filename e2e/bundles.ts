@@ -24,7 +24,14 @@ export interface Plan {
 async function gen(args: string[]): Promise<string> {
   let out = '';
   let err = '';
-  const code = await main(args, { out: (t) => { out += t; }, err: (t) => { err += t; } });
+  const code = await main(args, {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+  });
   if (code !== 0) throw new Error(`gen ${args.join(' ')} failed (${code}):\n${err}`);
   return out;
 }
@@ -68,7 +75,12 @@ export function reportOf(host: string, args: string[], ran: Ran): RunReport {
   const lines = output.split('\n').map((l) => l.replace(/^\[kubeha [^\]]+\] /, ''));
   const actions = lines.filter((l) => l.startsWith('+ ')).map((l) => l.slice(2));
   return {
-    host, args, status: ran.status, signal: ran.signal, seconds: ran.seconds, output,
+    host,
+    args,
+    status: ran.status,
+    signal: ran.signal,
+    seconds: ran.seconds,
+    output,
     phases: lines.filter((l) => l.startsWith('phase ')).map((l) => l.slice(6)),
     installed: lines.filter((l) => l.startsWith('installed ')).map((l) => l.slice(10).replace(/ \(\d+\)$/, '')),
     actions,

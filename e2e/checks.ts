@@ -28,14 +28,20 @@ function etcdctl(bed: Testbed, fromHost: string, endpoints: string[], args: stri
  */
 export async function checkEtcd(bed: Testbed, fromHost: string, endpoints: string[], timeoutMs: number): Promise<number> {
   let last = '';
-  const seconds = await waitFor(`every etcd member to be healthy from ${fromHost} (last answer: ${last})`, () => {
-    const r = etcdctl(bed, fromHost, endpoints, ['endpoint', 'health']);
-    last = (r.stdout + r.stderr).trim().replace(/\n/g, '; ');
-    return r.status === 0 && (r.stdout + r.stderr).split('\n').filter((l) => l.includes('is healthy')).length === endpoints.length;
-  }, timeoutMs, 500);
+  const seconds = await waitFor(
+    `every etcd member to be healthy from ${fromHost} (last answer: ${last})`,
+    () => {
+      const r = etcdctl(bed, fromHost, endpoints, ['endpoint', 'health']);
+      last = (r.stdout + r.stderr).trim().replace(/\n/g, '; ');
+      return r.status === 0 && (r.stdout + r.stderr).split('\n').filter((l) => l.includes('is healthy')).length === endpoints.length;
+    },
+    timeoutMs,
+    500,
+  );
   const members = etcdctl(bed, fromHost, endpoints.slice(0, 1), ['member', 'list']);
   const started = members.stdout.split('\n').filter((l) => l.includes(', started, ')).length;
-  if (members.status !== 0 || started !== endpoints.length) throw new Error(`etcd member list from ${fromHost}: ${started} started members, want ${endpoints.length}:\n${members.stdout}${members.stderr}`);
+  if (members.status !== 0 || started !== endpoints.length)
+    throw new Error(`etcd member list from ${fromHost}: ${started} started members, want ${endpoints.length}:\n${members.stdout}${members.stderr}`);
   const anonymous = etcdctl(bed, fromHost, endpoints.slice(0, 1), ['endpoint', 'health'], false);
   if (anonymous.status === 0) throw new Error(`etcd answered ${fromHost} without a client certificate: client-cert-auth is off`);
   return seconds;
@@ -48,8 +54,10 @@ export function standInCert(dir: string, secrets: string, ips: string[]): { cert
   const cert = join(dir, 'standin.crt');
   const ext = join(dir, 'standin.ext');
   writeFileSync(ext, `subjectAltName=${ips.map((ip) => `IP:${ip}`).join(',')}\nextendedKeyUsage=serverAuth\n`);
-  runOrThrow(['openssl', 'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=kube-apiserver-standin', '-keyout', key, '-out', csr]);
-  runOrThrow(['openssl', 'x509', '-req', '-in', csr, '-CA', join(secrets, 'ca.crt'), '-CAkey', join(secrets, 'ca.key'), '-CAcreateserial', '-days', '1', '-extfile', ext, '-out', cert]);
+  const request = '-new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=kube-apiserver-standin'.split(' ');
+  runOrThrow(['openssl', 'req', ...request, '-keyout', key, '-out', csr]);
+  const ca = ['-CA', join(secrets, 'ca.crt'), '-CAkey', join(secrets, 'ca.key'), '-CAcreateserial'];
+  runOrThrow(['openssl', 'x509', '-req', '-in', csr, ...ca, '-days', '1', '-extfile', ext, '-out', cert]);
   return { cert, key };
 }
 
@@ -69,10 +77,15 @@ export function vipHolders(bed: Testbed, lbs: string[], vip: string): string[] {
 /** Waits until exactly one of the load balancers holds the VIP; returns it and the seconds it took. */
 export async function waitOneHolder(bed: Testbed, lbs: string[], vip: string, timeoutMs: number): Promise<{ holder: string; seconds: number }> {
   let holders: string[] = [];
-  const seconds = await waitFor(`exactly one of ${lbs.join(', ')} to hold the VIP ${vip} (holders now: ${holders.join(', ') || 'none'})`, () => {
-    holders = vipHolders(bed, lbs, vip);
-    return holders.length === 1;
-  }, timeoutMs, 100);
+  const seconds = await waitFor(
+    `exactly one of ${lbs.join(', ')} to hold the VIP ${vip} (holders now: ${holders.join(', ') || 'none'})`,
+    () => {
+      holders = vipHolders(bed, lbs, vip);
+      return holders.length === 1;
+    },
+    timeoutMs,
+    100,
+  );
   return { holder: holders[0]!, seconds };
 }
 
@@ -85,15 +98,24 @@ export function httpsStatus(bed: Testbed, fromHost: string, url: string, caFile:
 /** Polls a client GET until it answers 200; returns the seconds it took. */
 export async function waitClient200(bed: Testbed, fromHost: string, url: string, caFile: string, timeoutMs: number): Promise<number> {
   let last = '';
-  return waitFor(`a 200 from ${url} seen from ${fromHost} (last: ${last})`, () => {
-    last = httpsStatus(bed, fromHost, url, caFile);
-    return last === '200';
-  }, timeoutMs, 100);
+  return waitFor(
+    `a 200 from ${url} seen from ${fromHost} (last: ${last})`,
+    () => {
+      last = httpsStatus(bed, fromHost, url, caFile);
+      return last === '200';
+    },
+    timeoutMs,
+    100,
+  );
 }
 
 /** Unit state inside a host: ActiveState, MainPID and when it last entered active (to tell a restart). */
 export async function unitState(bed: Testbed, host: string, unit: string): Promise<string> {
-  const r = await bed.exec(host, ['systemctl', 'show', unit, '-p', 'ActiveState,MainPID,ActiveEnterTimestampMonotonic,ExecMainStartTimestampMonotonic'], 10_000);
+  const r = await bed.exec(
+    host,
+    ['systemctl', 'show', unit, '-p', 'ActiveState,MainPID,ActiveEnterTimestampMonotonic,ExecMainStartTimestampMonotonic'],
+    10_000,
+  );
   return r.stdout.trim().split('\n').sort().join(' ');
 }
 

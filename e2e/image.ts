@@ -22,9 +22,18 @@ export const BASE = {
  * what the Ansible rollout needs on a host.
  */
 export const REPO_PACKAGES = [
-  'etcd-server', 'etcd-client', 'haproxy', 'keepalived', 'curl', 'procps', 'kmod', 'gnupg', 'ca-certificates',
+  'etcd-server',
+  'etcd-client',
+  'haproxy',
+  'keepalived',
+  'curl',
+  'procps',
+  'kmod',
+  'gnupg',
+  'ca-certificates',
   // The Ansible rollout (e2e/ansible.ts) installs these on every host: an SSH server and the Python of Ansible's modules.
-  'openssh-server', 'python3',
+  'openssh-server',
+  'python3',
 ] as const;
 
 /** Default cache folder (CI keeps it between runs when it can). */

@@ -33,7 +33,9 @@ function parseArgs(argv: string[]): Options {
 }
 
 function usage(code: number): never {
-  (code ? console.error : console.log)('usage: npm run e2e -- [INVENTORY] [--interface NAME]   (as root; default inventory e2e/inventories/default.json, interface eth0)');
+  (code ? console.error : console.log)(
+    'usage: npm run e2e -- [INVENTORY] [--interface NAME]   (as root; default inventory e2e/inventories/default.json, interface eth0)',
+  );
   process.exit(code);
 }
 

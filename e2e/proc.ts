@@ -15,7 +15,13 @@ export interface Ran {
 export function runSync(argv: readonly string[], timeoutMs = 30_000, cwd?: string): Ran {
   const started = performance.now();
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', cwd, maxBuffer: 256 * 1024 * 1024 });
-  return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}`, seconds: (performance.now() - started) / 1000 };
+  return {
+    status: r.status,
+    signal: r.signal,
+    stdout: r.stdout ?? '',
+    stderr: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}`,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** Runs argv and returns its stdout; throws with its output (and a timeout notice) unless it exits 0. */
@@ -35,10 +41,16 @@ export function runAsync(argv: readonly string[], timeoutMs: number, onSpawn?: (
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+    });
     const timer = setTimeout(() => killGroup(child, 'SIGKILL'), timeoutMs);
-    child.once('error', (e) => { stderr += String(e); });
+    child.once('error', (e) => {
+      stderr += String(e);
+    });
     child.once('close', (status, signal) => {
       clearTimeout(timer);
       resolve({ status, signal, stdout, stderr, seconds: (performance.now() - started) / 1000 });

@@ -33,8 +33,10 @@ const isKubernetesNode = (h: PlanHost) => h.roles.includes('control-plane') || h
 function argsOf(h: PlanHost): string[] {
   if (!isKubernetesNode(h)) return [];
   if (h.roles.length > 1) {
-    throw new Error(`${h.name} is a Kubernetes node and ${h.roles.filter((r) => r !== 'control-plane' && r !== 'worker').join(', ')}: ` +
-      'the e2e run can only run the packages and services phases of hosts without Kubernetes roles (those phases also need Kubernetes packages); give load balancers and etcd members hosts of their own');
+    throw new Error(
+      `${h.name} is a Kubernetes node and ${h.roles.filter((r) => r !== 'control-plane' && r !== 'worker').join(', ')}: ` +
+        'the e2e run can only run the packages and services phases of hosts without Kubernetes roles (those phases also need Kubernetes packages); give load balancers and etcd members hosts of their own',
+    );
   }
   return ['--only', KUBERNETES_NODE_PHASES.join(',')];
 }
@@ -93,11 +95,20 @@ export async function runScenario(input: ScenarioInput): Promise<Map<string, Run
   const runs = new Map<string, RunReport[]>(plan.hosts.map((h) => [h.name, []]));
   const cast = castOf(input);
   const standInsAt = await bringUp(input, cast, runs);
-  const etcdSeconds = await checkEtcd(bed, cast.cps[0]!.name, cast.etcd.map((h) => `https://${h.address}:2379`), 60_000);
-  say(`CHECK etcd: ${cast.etcd.length} members healthy and started, reached from ${cast.cps[0]!.name} with its apiserver-etcd-client certificate (+${etcdSeconds.toFixed(1)} s after the last run); refused without a client certificate`);
+  const etcdSeconds = await checkEtcd(
+    bed,
+    cast.cps[0]!.name,
+    cast.etcd.map((h) => `https://${h.address}:2379`),
+    60_000,
+  );
+  say(
+    `CHECK etcd: ${cast.etcd.length} members healthy and started, reached from ${cast.cps[0]!.name} with its apiserver-etcd-client certificate (+${etcdSeconds.toFixed(1)} s after the last run); refused without a client certificate`,
+  );
   await checkLoadBalancers(bed, cast.lbs, Number(plan.controlPlaneEndpoint.split(':').pop()), say);
   const { holder, seconds: vipSeconds } = await waitOneHolder(bed, cast.lbs, cast.vip, 90_000);
-  say(`CHECK VIP ${cast.vip}: held by ${holder} only, ${((performance.now() - standInsAt) / 1000).toFixed(1)} s after the first stand-in API server started (+${vipSeconds.toFixed(1)} s of waiting here)`);
+  say(
+    `CHECK VIP ${cast.vip}: held by ${holder} only, ${((performance.now() - standInsAt) / 1000).toFixed(1)} s after the first stand-in API server started (+${vipSeconds.toFixed(1)} s of waiting here)`,
+  );
   const clientSeconds = await waitClient200(bed, cast.client.name, cast.endpoint, cast.ca, 30_000);
   say(`CHECK client on ${cast.client.name}: GET ${cast.endpoint} answered 200 (server verified against the cluster CA) after ${clientSeconds.toFixed(1)} s`);
   await secondRuns(input, runs, argsOf);
@@ -113,15 +124,19 @@ async function bringUp(input: ScenarioInput, cast: Cast, runs: Map<string, RunRe
   let standInsAt = 0;
   for (const [i, step] of plan.order.entries()) {
     say(`step ${i + 1}/${plan.order.length} ${step.title}: run.sh on ${step.hosts.join(', ')} at once`);
-    await Promise.all(step.hosts.map(async (name) => {
-      const host = cast.byName.get(name)!;
-      const interruption = interruptions.find((x) => x.host === name);
-      if (interruption) runs.get(name)!.push(await interruptedRun(bed, host, interruption, say));
-      const report = await runBundle(bed, name, argsOf(host));
-      runs.get(name)!.push(report);
-      if (report.status !== 0) throw new Error(failureOf(report));
-      say(`${name}: run.sh ${argsOf(host).join(' ') || '(every phase)'} exited 0 in ${report.seconds.toFixed(1)} s: ${report.installed.length} files installed, ${report.services.length} service actions`);
-    }));
+    await Promise.all(
+      step.hosts.map(async (name) => {
+        const host = cast.byName.get(name)!;
+        const interruption = interruptions.find((x) => x.host === name);
+        if (interruption) runs.get(name)!.push(await interruptedRun(bed, host, interruption, say));
+        const report = await runBundle(bed, name, argsOf(host));
+        runs.get(name)!.push(report);
+        if (report.status !== 0) throw new Error(failureOf(report));
+        say(
+          `${name}: run.sh ${argsOf(host).join(' ') || '(every phase)'} exited 0 in ${report.seconds.toFixed(1)} s: ${report.installed.length} files installed, ${report.services.length} service actions`,
+        );
+      }),
+    );
     const controlPlanes = step.hosts.filter((n) => cast.byName.get(n)!.roles.includes('control-plane'));
     if (controlPlanes.length) {
       // In a real cluster kubeadm starts the API servers here; stand-ins take their place (no Kubernetes packages).
@@ -149,7 +164,8 @@ async function interruptedRun(bed: Testbed, host: PlanHost, x: Interruption, say
     });
   });
   const report = await running;
-  if (report.signal !== 'SIGKILL') throw new Error(`${host.name}: meant to interrupt run.sh in phase ${x.phase}, but it ended first (${report.status}):\n${report.output.slice(-2000)}`);
+  if (report.signal !== 'SIGKILL')
+    throw new Error(`${host.name}: meant to interrupt run.sh in phase ${x.phase}, but it ended first (${report.status}):\n${report.output.slice(-2000)}`);
   const phase = report.phases.at(-1);
   if (phase !== x.phase) throw new Error(`${host.name}: run.sh was killed in phase ${phase}, not ${x.phase}`);
   say(`${host.name}: run.sh killed (SIGKILL to its process group) in phase ${phase} after ${report.seconds.toFixed(1)} s; running it again`);
@@ -169,7 +185,9 @@ async function checkLoadBalancers(bed: Testbed, lbs: string[], port: number, say
     const chosen = (await bed.exec(lb, ['cat', '/etc/keepalived/kubeha-interface.conf'], 10_000)).stdout;
     if (!chosen.endsWith(`\ninterface ${iface}\n`)) throw new Error(`${lb}: keepalived's interface file does not name ${iface}, the host's link:\n${chosen}`);
   }
-  say(`CHECK load balancers ${lbs.join(', ')}: haproxy and keepalived active under systemd, haproxy listening on :${port} (the bundle's config), keepalived on ${bed.hosts.get(lbs[0]!)!.iface} (/etc/keepalived/kubeha-interface.conf)`);
+  say(
+    `CHECK load balancers ${lbs.join(', ')}: haproxy and keepalived active under systemd, haproxy listening on :${port} (the bundle's config), keepalived on ${bed.hosts.get(lbs[0]!)!.iface} (/etc/keepalived/kubeha-interface.conf)`,
+  );
 }
 
 /** A second run.sh on every host: exit 0, no file installed, no command run, no unit restarted (MainPID and start time). */
@@ -181,11 +199,13 @@ async function secondRuns(input: ScenarioInput, runs: Map<string, RunReport[]>, 
   for (const r of reports) {
     runs.get(r.host)!.push(r);
     if (r.status !== 0) throw new Error(`second run: ${failureOf(r)}`);
-    if (r.installed.length || r.actions.length) throw new Error(`second run on ${r.host} changed something: installed ${r.installed.join(', ') || 'nothing'}; ran ${r.actions.join('; ') || 'nothing'}`);
+    if (r.installed.length || r.actions.length)
+      throw new Error(`second run on ${r.host} changed something: installed ${r.installed.join(', ') || 'nothing'}; ran ${r.actions.join('; ') || 'nothing'}`);
   }
   for (const h of plan.hosts) {
     const after = await Promise.all(units(h).map((u) => unitState(bed, h.name, u)));
-    if (after.join('\n') !== before.get(h.name)!.join('\n')) throw new Error(`second run on ${h.name} restarted a unit:\nbefore ${before.get(h.name)!.join('\n')}\nafter  ${after.join('\n')}`);
+    if (after.join('\n') !== before.get(h.name)!.join('\n'))
+      throw new Error(`second run on ${h.name} restarted a unit:\nbefore ${before.get(h.name)!.join('\n')}\nafter  ${after.join('\n')}`);
   }
   const slowest = Math.max(...reports.map((r) => r.seconds));
   say(`CHECK second run.sh on all ${reports.length} hosts: exit 0, no file installed, no command run, no unit restarted (slowest ${slowest.toFixed(2)} s)`);
@@ -197,13 +217,20 @@ async function failover(input: ScenarioInput, lbs: string[], holder: string, vip
   const started = performance.now();
   const poweroff = bed.poweroff(holder, 60_000);
   const others = lbs.filter((lb) => lb !== holder);
-  const moved = await waitFor(`the VIP ${vip} to move from ${holder} to one of ${others.join(', ')}`, () => vipHolders(bed, others, vip).length === 1, 60_000, 100);
+  const moved = await waitFor(
+    `the VIP ${vip} to move from ${holder} to one of ${others.join(', ')}`,
+    () => vipHolders(bed, others, vip).length === 1,
+    60_000,
+    100,
+  );
   const firstOk = await waitClient200(bed, client, endpoint, ca, 30_000);
   const down = await poweroff;
   const total = (performance.now() - started) / 1000;
   if (vipHolders(bed, others, vip).length !== 1) throw new Error(`after failover ${vipHolders(bed, others, vip).length} load balancers hold the VIP`);
   const status = httpsStatus(bed, client, endpoint, ca);
   if (status !== '200') throw new Error(`after failover the client got ${status}`);
-  say(`CHECK failover: systemctl poweroff of ${holder}; VIP on ${vipHolders(bed, others, vip)[0]} after ${moved.toFixed(1)} s, client 200 again after ${(moved + firstOk).toFixed(1)} s; ${holder} down after ${down.toFixed(1)} s (${total.toFixed(1)} s in all)`);
+  say(
+    `CHECK failover: systemctl poweroff of ${holder}; VIP on ${vipHolders(bed, others, vip)[0]} after ${moved.toFixed(1)} s, client 200 again after ${(moved + firstOk).toFixed(1)} s; ${holder} down after ${down.toFixed(1)} s (${total.toFixed(1)} s in all)`,
+  );
   await sleep(0);
 }

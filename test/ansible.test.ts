@@ -46,17 +46,23 @@ function ansible(cmd: string, args: string[], cwd?: string) {
 test('site.yml: one play per plan step, in order; joining control planes one at a time, workers in batches; any error stops all', () => {
   const files = rolloutOf(fleet({ workerBatch: '2' }));
   const plays = load(files.get('site.yml')!) as Record<string, unknown>[];
-  assert.equal(plays.map((p) => [p.name, p.hosts, p.serial ?? 'all']), [
-    ['Step 1 of 5: etcd members', 'kubeha_step1', 'all'],
-    ['Step 2 of 5: load balancers', 'kubeha_step2', 'all'],
-    ['Step 3 of 5: first control plane (kubeadm init)', 'kubeha_step3', 'all'],
-    ['Step 4 of 5: other control planes (kubeadm join --control-plane)', 'kubeha_step4', 1],
-    ['Step 5 of 5: workers (kubeadm join)', 'kubeha_step5', "{{ kubeha_worker_batch | default('2') }}"],
-  ]);
+  assert.equal(
+    plays.map((p) => [p.name, p.hosts, p.serial ?? 'all']),
+    [
+      ['Step 1 of 5: etcd members', 'kubeha_step1', 'all'],
+      ['Step 2 of 5: load balancers', 'kubeha_step2', 'all'],
+      ['Step 3 of 5: first control plane (kubeadm init)', 'kubeha_step3', 'all'],
+      ['Step 4 of 5: other control planes (kubeadm join --control-plane)', 'kubeha_step4', 1],
+      ['Step 5 of 5: workers (kubeadm join)', 'kubeha_step5', "{{ kubeha_worker_batch | default('2') }}"],
+    ],
+  );
   for (const play of plays) {
     assert.is(play.any_errors_fatal, true, `${play.name}: the first failed host stops the rollout`);
     const modules = (play.tasks as Record<string, unknown>[]).flatMap((t) => Object.keys(t).filter((k) => k.includes('.')));
-    assert.ok(modules.every((m) => m.startsWith('ansible.builtin.')), `builtin modules only: ${modules.join(', ')}`);
+    assert.ok(
+      modules.every((m) => m.startsWith('ansible.builtin.')),
+      `builtin modules only: ${modules.join(', ')}`,
+    );
   }
   const run = (plays[0]!.tasks as Record<string, unknown>[]).find((t) => 'ansible.builtin.command' in t)!;
   assert.is(run.changed_when, "kubeha_run.stdout_lines[-1:] != ['kubeha: changed=0']");
@@ -64,32 +70,43 @@ test('site.yml: one play per plan step, in order; joining control planes one at 
   assert.is(rolloutOf(fleet()).get('site.yml')!.includes("default('20%')"), true, 'workers go 20 % at a time by default');
 });
 
-testNeeding(['ansible-inventory'], 'inventory.ini: ansible-inventory reads every host at its address, in its step and role groups, with the inventory\'s user and become', () => {
-  const dir = tempDir();
-  try {
-    for (const [ansibleKeys, user, become] of [[{}, undefined, true], [{ user: 'admin', become: false }, 'admin', false]] as const) {
-      writeFileSync(join(dir, 'inventory.ini'), rolloutOf(fleet(ansibleKeys)).get('inventory.ini')!);
-      const r = ansible('ansible-inventory', ['-i', join(dir, 'inventory.ini'), '--list']);
-      assert.is(r.code, 0, r.out);
-      const inv = JSON.parse(r.out.slice(r.out.indexOf('{')));
-      assert.equal(inv.kubeha_step4.hosts, ['cp2', 'cp3']);
-      assert.equal(inv.kubeha_step5.hosts, ['w1', 'w2', 'w3', 'w4', 'w5']);
-      assert.equal(inv.kubeha_control_plane.hosts, ['cp1', 'cp2', 'cp3']);
-      const vars = inv._meta.hostvars.w3;
-      assert.is(vars.ansible_host, '198.51.100.43');
-      assert.is(vars.ansible_user, user);
-      assert.is(vars.ansible_become, String(become), 'a [all:vars] value is a string; Ansible reads it as a boolean');
-      assert.is(vars.kubeha_remote_dir, '/var/lib/kubeha/bundles');
+testNeeding(
+  ['ansible-inventory'],
+  "inventory.ini: ansible-inventory reads every host at its address, in its step and role groups, with the inventory's user and become",
+  () => {
+    const dir = tempDir();
+    try {
+      for (const [ansibleKeys, user, become] of [
+        [{}, undefined, true],
+        [{ user: 'admin', become: false }, 'admin', false],
+      ] as const) {
+        writeFileSync(join(dir, 'inventory.ini'), rolloutOf(fleet(ansibleKeys)).get('inventory.ini')!);
+        const r = ansible('ansible-inventory', ['-i', join(dir, 'inventory.ini'), '--list']);
+        assert.is(r.code, 0, r.out);
+        const inv = JSON.parse(r.out.slice(r.out.indexOf('{')));
+        assert.equal(inv.kubeha_step4.hosts, ['cp2', 'cp3']);
+        assert.equal(inv.kubeha_step5.hosts, ['w1', 'w2', 'w3', 'w4', 'w5']);
+        assert.equal(inv.kubeha_control_plane.hosts, ['cp1', 'cp2', 'cp3']);
+        const vars = inv._meta.hostvars.w3;
+        assert.is(vars.ansible_host, '198.51.100.43');
+        assert.is(vars.ansible_user, user);
+        assert.is(vars.ansible_become, String(become), 'a [all:vars] value is a string; Ansible reads it as a boolean');
+        assert.is(vars.kubeha_remote_dir, '/var/lib/kubeha/bundles');
+      }
+    } finally {
+      cleanup(dir);
     }
-  } finally {
-    cleanup(dir);
-  }
-});
+  },
+);
 
 testNeeding(['ansible-playbook', 'ansible-lint'], 'ansible-playbook --syntax-check and ansible-lint accept the playbooks of three clusters', () => {
   const dir = tempDir();
   try {
-    const docs = [fleet(), fleet({ user: 'ops', become: true, workerBatch: '10' }), { ...fleet(), loadBalancer: undefined, hosts: [{ name: 'one', address: '127.0.1.1', roles: ['control-plane', 'etcd', 'worker'] }] }];
+    const docs = [
+      fleet(),
+      fleet({ user: 'ops', become: true, workerBatch: '10' }),
+      { ...fleet(), loadBalancer: undefined, hosts: [{ name: 'one', address: '127.0.1.1', roles: ['control-plane', 'etcd', 'worker'] }] },
+    ];
     for (const [i, doc] of docs.entries()) {
       const files = rolloutOf(doc);
       for (const [name, text] of files) writeFileSync(join(dir, name), text);
@@ -105,57 +122,80 @@ testNeeding(['ansible-playbook', 'ansible-lint'], 'ansible-playbook --syntax-che
   }
 });
 
-testNeeding(['ansible-playbook'], 'a real ansible-playbook --check on this machine (connection=local): staged, checked, dry-run; idempotent staging; a bad checksum stops the rollout', async () => {
-  const dir = tempDir();
-  try {
-    // Kubernetes 1.31 with distro etcd: this machine's etcd (Debian 12: 3.4.23) is older than the 3.5.24 kubeadm needs
-    // from 1.32 on, which run.sh refuses even in a dry run.
-    const doc = {
-      cluster: { name: 'local', kubernetesVersion: '1.31.13', podSubnet: '10.244.0.0/16' },
-      etcd: { install: 'distro' },
-      hosts: [{ name: 'member1', address: '127.0.1.1', roles: ['etcd'] }, { name: 'plane1', address: '127.0.1.2', roles: ['control-plane'] }],
-    };
-    writeFileSync(join(dir, 'inventory.json'), JSON.stringify(doc));
-    const out = join(dir, 'out');
-    const gen = await runCli([join(dir, 'inventory.json'), '--out', out, '--secrets', join(dir, 'secrets'), '--quiet']);
-    assert.is(gen.code, 0, gen.err);
-    const remote = join(dir, 'remote');
-    // Every host is this machine; the bundles land in a temp folder; no sudo (the test runs as whoever runs it).
-    const playbook = (...extra: string[]) => ansible('ansible-playbook', [
-      '-i', join(out, 'ansible', 'inventory.ini'), join(out, 'ansible', 'site.yml'), '--check',
-      '-e', 'ansible_connection=local', '-e', 'ansible_become=false', '-e', `kubeha_remote_dir=${remote}`, '-e', 'ansible_python_interpreter=auto_silent',
-      ...extra,
-    ]);
+testNeeding(
+  ['ansible-playbook'],
+  'a real ansible-playbook --check on this machine (connection=local): staged, checked, dry-run; idempotent staging; a bad checksum stops the rollout',
+  async () => {
+    const dir = tempDir();
+    try {
+      // Kubernetes 1.31 with distro etcd: this machine's etcd (Debian 12: 3.4.23) is older than the 3.5.24 kubeadm needs
+      // from 1.32 on, which run.sh refuses even in a dry run.
+      const doc = {
+        cluster: { name: 'local', kubernetesVersion: '1.31.13', podSubnet: '10.244.0.0/16' },
+        etcd: { install: 'distro' },
+        hosts: [
+          { name: 'member1', address: '127.0.1.1', roles: ['etcd'] },
+          { name: 'plane1', address: '127.0.1.2', roles: ['control-plane'] },
+        ],
+      };
+      writeFileSync(join(dir, 'inventory.json'), JSON.stringify(doc));
+      const out = join(dir, 'out');
+      const gen = await runCli([join(dir, 'inventory.json'), '--out', out, '--secrets', join(dir, 'secrets'), '--quiet']);
+      assert.is(gen.code, 0, gen.err);
+      const remote = join(dir, 'remote');
+      // Every host is this machine; the bundles land in a temp folder; no sudo (the test runs as whoever runs it).
+      const playbook = (...extra: string[]) =>
+        ansible('ansible-playbook', [
+          '-i',
+          join(out, 'ansible', 'inventory.ini'),
+          join(out, 'ansible', 'site.yml'),
+          '--check',
+          '-e',
+          'ansible_connection=local',
+          '-e',
+          'ansible_become=false',
+          '-e',
+          `kubeha_remote_dir=${remote}`,
+          '-e',
+          'ansible_python_interpreter=auto_silent',
+          ...extra,
+        ]);
 
-    const first = playbook();
-    assert.is(first.code, 0, first.out);
-    assert.match(first.out, /member1 +: ok=\d+ +changed=[1-9]/);
-    assert.match(first.out, /plane1 +: ok=\d+ +changed=[1-9]/);
-    assert.match(first.out, /"\+ install -m 0600 \/etc\/etcd\/pki\/server.key"/, 'the handler shows what run.sh --dry-run would do');
-    assert.match(first.out, '"kubeha: changed=');
-    assert.ok(readFileSync(join(remote, 'member1.tar.gz')).equals(readFileSync(join(out, 'member1.tar.gz'))), 'the tarball arrived intact');
-    assert.ok(existsSync(join(remote, 'plane1', 'run.sh')), 'the bundle was unpacked');
+      const first = playbook();
+      assert.is(first.code, 0, first.out);
+      assert.match(first.out, /member1 +: ok=\d+ +changed=[1-9]/);
+      assert.match(first.out, /plane1 +: ok=\d+ +changed=[1-9]/);
+      assert.match(first.out, /"\+ install -m 0600 \/etc\/etcd\/pki\/server.key"/, 'the handler shows what run.sh --dry-run would do');
+      assert.match(first.out, '"kubeha: changed=');
+      assert.ok(readFileSync(join(remote, 'member1.tar.gz')).equals(readFileSync(join(out, 'member1.tar.gz'))), 'the tarball arrived intact');
+      assert.ok(existsSync(join(remote, 'plane1', 'run.sh')), 'the bundle was unpacked');
 
-    // Copy, check and unpack again: nothing changes on either host.
-    const again = playbook('--tags', 'kubeha_bundle');
-    assert.is(again.code, 0, again.out);
-    assert.match(again.out, /member1 +: ok=5 +changed=0 +unreachable=0 +failed=0/);
-    assert.match(again.out, /plane1 +: ok=5 +changed=0 +unreachable=0 +failed=0/);
+      // Copy, check and unpack again: nothing changes on either host.
+      const again = playbook('--tags', 'kubeha_bundle');
+      assert.is(again.code, 0, again.out);
+      assert.match(again.out, /member1 +: ok=5 +changed=0 +unreachable=0 +failed=0/);
+      assert.match(again.out, /plane1 +: ok=5 +changed=0 +unreachable=0 +failed=0/);
 
-    // A tarball that does not match SHA256SUMS stops the rollout at its host: the next step never starts.
-    const sums = join(out, 'SHA256SUMS');
-    writeFileSync(sums, readFileSync(sums, 'utf8').replace(/^[0-9a-f]{64}(?= {2}member1\.tar\.gz$)/m, '0'.repeat(64)));
-    const bad = playbook();
-    assert.is(bad.code, 2, bad.out);
-    assert.match(bad.out, `The copied bundle has SHA-256 ${createHash('sha256').update(readFileSync(join(out, 'member1.tar.gz'))).digest('hex')}`);
-    assert.match(bad.out, `SHA256SUMS says ${'0'.repeat(64)}`);
-    assert.match(bad.out, /member1 +: ok=\d+ +changed=0 +unreachable=0 +failed=1/);
-    assert.not.match(bad.out, 'Step 2 of 2', 'the control plane step did not start');
-    assert.not.match(bad.out, /plane1 +: ok/);
-  } finally {
-    cleanup(dir);
-  }
-});
+      // A tarball that does not match SHA256SUMS stops the rollout at its host: the next step never starts.
+      const sums = join(out, 'SHA256SUMS');
+      writeFileSync(sums, readFileSync(sums, 'utf8').replace(/^[0-9a-f]{64}(?= {2}member1\.tar\.gz$)/m, '0'.repeat(64)));
+      const bad = playbook();
+      assert.is(bad.code, 2, bad.out);
+      assert.match(
+        bad.out,
+        `The copied bundle has SHA-256 ${createHash('sha256')
+          .update(readFileSync(join(out, 'member1.tar.gz')))
+          .digest('hex')}`,
+      );
+      assert.match(bad.out, `SHA256SUMS says ${'0'.repeat(64)}`);
+      assert.match(bad.out, /member1 +: ok=\d+ +changed=0 +unreachable=0 +failed=1/);
+      assert.not.match(bad.out, 'Step 2 of 2', 'the control plane step did not start');
+      assert.not.match(bad.out, /plane1 +: ok/);
+    } finally {
+      cleanup(dir);
+    }
+  },
+);
 
 test('gen check and gen diff cover out/ansible: an edited playbook is stale and shown', async () => {
   const dir = tempDir();

@@ -53,12 +53,19 @@ test('every command run.sh runs that minimal Debian lacks is installed by run.sh
   for (const doc of [cluster('containerd', 'release'), cluster('docker', 'distro')]) {
     const { hosts } = await compileDoc(doc);
     for (const [name, files] of hosts) {
-      const lines = files.get('run.sh')!.bytes.toString('utf8').split('\n').map((l) => l.replace(/^\s*#.*$/, ''));
+      const lines = files
+        .get('run.sh')!
+        .bytes.toString('utf8')
+        .split('\n')
+        .map((l) => l.replace(/^\s*#.*$/, ''));
       for (const need of NOT_IN_MINIMAL_DEBIAN) {
         const used = lines.findIndex((l) => need.uses.test(l));
         if (used < 0) continue;
         const installed = lines.findIndex((l) => installs(need.pkg).test(l));
-        assert.ok(installed >= 0 && installed < used, `${name}: run.sh line ${used + 1} uses ${need.what} (${lines[used]!.trim()}) but installs ${need.pkg} ${installed < 0 ? 'nowhere' : `only on line ${installed + 1}`}`);
+        assert.ok(
+          installed >= 0 && installed < used,
+          `${name}: run.sh line ${used + 1} uses ${need.what} (${lines[used]!.trim()}) but installs ${need.pkg} ${installed < 0 ? 'nowhere' : `only on line ${installed + 1}`}`,
+        );
         checked++;
       }
     }
@@ -96,7 +103,9 @@ testNeeding([NAMESPACES], 'a reload that failed is retried by the next run, whic
       rmSync(log, { force: true });
       const script = `ip link set lo up && ip addr add 10.30.0.13/32 dev lo && mount --bind "$1" /var/lib && mount -t tmpfs tmpfs /var/log && exec bash "$2" --only services`;
       const r = spawnSync('unshare', ['-n', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh', state, join(gen.unpacked, 'lb3', 'run.sh')], {
-        encoding: 'utf8', timeout: 60_000, env: { ...process.env, PATH: `${stubs}:${process.env.PATH}`, STUB_LOG: log, STUB_FAIL: fail },
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, PATH: `${stubs}:${process.env.PATH}`, STUB_LOG: log, STUB_FAIL: fail },
       });
       return { status: r.status, out: r.stdout + r.stderr, calls: existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [] };
     };
@@ -118,7 +127,11 @@ testNeeding([NAMESPACES], 'a reload that failed is retried by the next run, whic
 
     const third = runServices();
     assert.is(third.status, 0, third.out);
-    assert.equal(third.calls.filter((c) => /^(reload|restart|start|enable)/.test(c)), [], third.out);
+    assert.equal(
+      third.calls.filter((c) => /^(reload|restart|start|enable)/.test(c)),
+      [],
+      third.out,
+    );
   } finally {
     cleanup(gen.dir);
     cleanup(dir);

@@ -57,12 +57,29 @@ const PACKAGES: Record<string, readonly string[]> = {
 
 /** Globals that reach outside a pure function, by what they touch. */
 const GLOBALS: Record<string, string> = {
-  process: 'the process', require: 'the module loader', globalThis: 'the global object',
-  setTimeout: 'the clock', setInterval: 'the clock', setImmediate: 'the clock', performance: 'the clock',
+  process: 'the process',
+  require: 'the module loader',
+  globalThis: 'the global object',
+  setTimeout: 'the clock',
+  setInterval: 'the clock',
+  setImmediate: 'the clock',
+  performance: 'the clock',
 };
 /** Randomness by name: Node's crypto functions and the Web Crypto calls on the global `crypto`. */
-const RANDOM = new Set(['randomBytes', 'randomUUID', 'randomInt', 'randomFill', 'randomFillSync', 'generateKey', 'generateKeySync',
-  'generateKeyPair', 'generateKeyPairSync', 'getRandomValues', 'webcrypto', 'subtle']);
+const RANDOM = new Set([
+  'randomBytes',
+  'randomUUID',
+  'randomInt',
+  'randomFill',
+  'randomFillSync',
+  'generateKey',
+  'generateKeySync',
+  'generateKeyPair',
+  'generateKeyPairSync',
+  'getRandomValues',
+  'webcrypto',
+  'subtle',
+]);
 
 /** The part of src/ a path belongs to: its first folder, or the file name for files at the top. */
 function partOf(rel: string): string {
@@ -85,11 +102,18 @@ function importProblem(rel: string, specifier: string): string | null {
       return (MAY_IMPORT_OUTSIDE[part] ?? []).includes(outside) ? null : `imports ${outside}, outside src/`;
     }
     if (partOf(target) === part) return null;
-    return allowedBy(MAY_IMPORT[part] ?? [], target) ? null : `imports ${target}: ${part} may import ${(MAY_IMPORT[part] ?? []).join(', ') || 'nothing of src/'}`;
+    return allowedBy(MAY_IMPORT[part] ?? [], target)
+      ? null
+      : `imports ${target}: ${part} may import ${(MAY_IMPORT[part] ?? []).join(', ') || 'nothing of src/'}`;
   }
   if (part === 'cli') return null;
   const isBuiltin = specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0]!);
-  const name = isBuiltin ? `node:${specifier.replace(/^node:/, '')}` : specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+  const name = isBuiltin
+    ? `node:${specifier.replace(/^node:/, '')}`
+    : specifier
+        .split('/')
+        .slice(0, specifier.startsWith('@') ? 2 : 1)
+        .join('/');
   const users = PACKAGES[name];
   if (users?.includes(part)) return null;
   return `imports ${specifier}: ${users ? `only ${users.join(', ')} and cli may` : `only cli may (add it to the table if ${part} really needs it)`}`;
@@ -136,7 +160,9 @@ function impurity(node: Node): string | null {
 
 /** Every .ts file below a folder, relative to src/. */
 function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? sources(join(dir, n)) : n.endsWith('.ts') ? [relative(SRC, join(dir, n))] : []));
+  return readdirSync(dir).flatMap((n) =>
+    statSync(join(dir, n)).isDirectory() ? sources(join(dir, n)) : n.endsWith('.ts') ? [relative(SRC, join(dir, n))] : [],
+  );
 }
 
 /** src/ parsed once with the project's tsconfig: each file's source tree by path relative to src/. */
@@ -149,7 +175,11 @@ const parsed = parseSources();
 
 test('every part of src/ has a row in the import table', () => {
   const parts = [...new Set([...parsed.keys()].map(partOf))].sort();
-  assert.equal(parts.filter((p) => !(p in MAY_IMPORT)), [], 'a new folder of src/ needs its row in MAY_IMPORT');
+  assert.equal(
+    parts.filter((p) => !(p in MAY_IMPORT)),
+    [],
+    'a new folder of src/ needs its row in MAY_IMPORT',
+  );
   assert.ok(parsed.size > 40, `only ${parsed.size} files parsed`);
   for (const [rel, file] of parsed) assert.ok(file, `${rel} was not parsed`);
 });
@@ -219,10 +249,16 @@ const CRYPTO_PROVIDER_SETTER = 'src/pki/crypto.ts';
 
 test(`x509's global crypto provider is set in ${CRYPTO_PROVIDER_SETTER} only (src/ and test/)`, () => {
   const files = [...parsed.keys()].map((rel) => `src/${rel}`);
-  const tests = readdirSync(join(REPO, 'test')).filter((n) => n.endsWith('.ts')).map((n) => `test/${n}`);
+  const tests = readdirSync(join(REPO, 'test'))
+    .filter((n) => n.endsWith('.ts'))
+    .map((n) => `test/${n}`);
   const naming = [...files, ...tests].filter((rel) => /\bcryptoProvider\b/.test(readFileSync(join(REPO, rel), 'utf8')));
   assert.ok(files.length > 40 && tests.length > 20, `${files.length} + ${tests.length} files read`);
-  assert.equal(naming.filter((rel) => rel !== 'test/architecture.test.ts'), [CRYPTO_PROVIDER_SETTER], 'call useCrypto instead');
+  assert.equal(
+    naming.filter((rel) => rel !== 'test/architecture.test.ts'),
+    [CRYPTO_PROVIDER_SETTER],
+    'call useCrypto instead',
+  );
   assert.is(readFileSync(join(REPO, CRYPTO_PROVIDER_SETTER), 'utf8').match(/cryptoProvider\.set\(/g)?.length, 1);
 });
 

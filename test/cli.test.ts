@@ -49,7 +49,10 @@ test('gen plan prints hosts x roles x services and the run order', async () => {
   assert.match(r.out, 'control-plane endpoint 10.0.8.100:16443 (VIP 10.0.8.100, unicast VRRP, router id');
   assert.match(r.out, /worker1 +10\.0\.8\.6 +control-plane,loadbalancer +kubeadm init +haproxy,keepalived,containerd,kubelet/);
   assert.match(r.out, /ceph2 +172\.21\.16\.6 +etcd +- +etcd\n/);
-  assert.match(r.out, '  1. etcd members: ceph1, ceph2, ceph3\n  2. first control plane (kubeadm init): worker1\n  3. other control planes (kubeadm join --control-plane): worker2\n');
+  assert.match(
+    r.out,
+    '  1. etcd members: ceph1, ceph2, ceph3\n  2. first control plane (kubeadm init): worker1\n  3. other control planes (kubeadm join --control-plane): worker2\n',
+  );
 });
 
 test('gen writes one tarball per host and SHA256SUMS that sha256sum accepts', async () => {
@@ -61,8 +64,13 @@ test('gen writes one tarball per host and SHA256SUMS that sha256sum accepts', as
     assert.match(r.out, `Back up ${join(work, 'secrets')}/`);
     const check = spawnSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: join(work, 'out'), encoding: 'utf8' });
     assert.is(check.status, 0, check.stdout + check.stderr);
-    const listing = execFileSync('tar', ['-tzf', join(work, 'out', 'ceph1.tar.gz')], { encoding: 'utf8' }).trim().split('\n');
-    assert.ok(listing.every((l) => l.startsWith('ceph1/')), 'one folder named after the host');
+    const listing = execFileSync('tar', ['-tzf', join(work, 'out', 'ceph1.tar.gz')], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
+    assert.ok(
+      listing.every((l) => l.startsWith('ceph1/')),
+      'one folder named after the host',
+    );
     assert.ok(listing.includes('ceph1/run.sh') && listing.includes('ceph1/SHA256SUMS') && listing.includes('ceph1/rootfs/'));
     const unpack = join(work, 'unpacked');
     mkdirSync(unpack);
@@ -81,7 +89,10 @@ test('YAML inventories work end to end', async () => {
   const work = tempDir();
   try {
     const yaml = join(work, 'lab.yaml');
-    writeFileSync(yaml, 'cluster:\n  kubernetesVersion: "1.31.3"\n  podSubnet: 10.244.0.0/16\nhosts:\n  - name: lab1\n    address: 127.0.1.1\n    roles: [control-plane, etcd, worker]\n');
+    writeFileSync(
+      yaml,
+      'cluster:\n  kubernetesVersion: "1.31.3"\n  podSubnet: 10.244.0.0/16\nhosts:\n  - name: lab1\n    address: 127.0.1.1\n    roles: [control-plane, etcd, worker]\n',
+    );
     const r = await runCli([yaml, '--out', join(work, 'out'), '--secrets', join(work, 'secrets'), '--quiet']);
     assert.is(r.code, 0, r.err);
     assert.is(r.out, '');
@@ -107,7 +118,11 @@ test('a failed run leaves the previous output untouched; other files in the outp
     assert.equal(snapshot(out), before);
     assert.is((await runCli([EXAMPLE, '--out', out, '--secrets', join(work, 'secrets'), '--quiet'])).code, 0);
     assert.ok(readdirSync(out).includes('.gitkeep'), 'unrelated files survive a successful run');
-    assert.is(readFileSync(join(out, 'ansible', 'group_vars', 'all.yml'), 'utf8'), 'ansible_user: admin\n', "the operator's group_vars beside the playbook survive too");
+    assert.is(
+      readFileSync(join(out, 'ansible', 'group_vars', 'all.yml'), 'utf8'),
+      'ansible_user: admin\n',
+      "the operator's group_vars beside the playbook survive too",
+    );
     const blocked = await runCli([EXAMPLE, '--out', join(work, 'bad.json', 'out'), '--secrets', join(work, 'secrets')]);
     assert.is(blocked.code, 1);
     assert.match(blocked.err, 'ENOTDIR');
@@ -115,7 +130,10 @@ test('a failed run leaves the previous output untouched; other files in the outp
     const fresh = join(work, 'fresh-secrets');
     const first = await runCli([EXAMPLE, '--out', join(work, 'bad.json', 'out'), '--secrets', fresh]);
     assert.is(first.code, 1);
-    assert.not.ok(readdirSync(work).some((n) => n.startsWith('fresh-secrets')), 'a first run that cannot write its output leaves no secrets behind');
+    assert.not.ok(
+      readdirSync(work).some((n) => n.startsWith('fresh-secrets')),
+      'a first run that cannot write its output leaves no secrets behind',
+    );
   } finally {
     cleanup(work);
   }
@@ -131,7 +149,10 @@ test('two writers cannot interleave: a held lock stops gen and renew; an interru
     writeFileSync(join(work, 'secrets.lock'), `${process.pid}\n`);
     const locked = await runCli([EXAMPLE, ...args]);
     assert.is(locked.code, 1);
-    assert.is(locked.err, `secrets: ${join(work, 'secrets.lock')} exists: another gen (pid ${process.pid}) is writing ${join(work, 'secrets')}; if none is running (it was killed), delete ${join(work, 'secrets.lock')}\nNothing was written.\n`);
+    assert.is(
+      locked.err,
+      `secrets: ${join(work, 'secrets.lock')} exists: another gen (pid ${process.pid}) is writing ${join(work, 'secrets')}; if none is running (it was killed), delete ${join(work, 'secrets.lock')}\nNothing was written.\n`,
+    );
     assert.is((await runCli(['certs', 'renew', '--secrets', join(work, 'secrets')])).code, 1);
     execFileSync('rm', [join(work, 'secrets.lock')]);
     // A run killed between its two renames leaves only secrets.kubeha-old: put it back instead of making a new CA.
@@ -153,7 +174,9 @@ test('a larger cluster (206 hosts) generates and checks clean', async () => {
   const work = tempDir();
   try {
     const doc = JSON.parse(readFileSync(EXAMPLE, 'utf8'));
-    doc.hosts.push(...Array.from({ length: 200 }, (_, i) => ({ name: `node${i}`, address: `10.1.${Math.floor(i / 200)}.${(i % 200) + 1}`, roles: ['worker'] })));
+    doc.hosts.push(
+      ...Array.from({ length: 200 }, (_, i) => ({ name: `node${i}`, address: `10.1.${Math.floor(i / 200)}.${(i % 200) + 1}`, roles: ['worker'] })),
+    );
     const inventory = join(work, 'big.json');
     writeFileSync(inventory, JSON.stringify(doc));
     const args = ['--out', join(work, 'out'), '--secrets', join(work, 'secrets')];

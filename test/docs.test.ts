@@ -19,7 +19,15 @@ test('src/inventory/schema.generated.ts is generated from the schema and up to d
 
 test('the reference names every key of the schema', () => {
   const doc = inventoryReference(inventorySchema);
-  for (const key of ['cluster.kubernetesVersion', 'cluster.certificates.keyAlgorithm', 'loadBalancer.vrrp', 'loadBalancer.stats.port', 'etcd.dataDir', 'hosts[].roles', 'hosts[].interface']) {
+  for (const key of [
+    'cluster.kubernetesVersion',
+    'cluster.certificates.keyAlgorithm',
+    'loadBalancer.vrrp',
+    'loadBalancer.stats.port',
+    'etcd.dataDir',
+    'hosts[].roles',
+    'hosts[].interface',
+  ]) {
     assert.match(doc, `| \`${key}\` |`);
   }
 });
@@ -28,7 +36,14 @@ test('the README and the operations guide exist and start with what an operator 
   const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
   assert.match(readme, /```sh\nnpm ci && npm run build && npm run gen -- examples\/runbook\.json/);
   const ops = readFileSync(join(REPO, 'docs', 'operations.md'), 'utf8');
-  for (const section of ['## First install', '## Add a worker', '## Add a control plane', '## Replace an etcd member', '## Renew certificates', '## Back up the secrets folder']) {
+  for (const section of [
+    '## First install',
+    '## Add a worker',
+    '## Add a control plane',
+    '## Replace an etcd member',
+    '## Renew certificates',
+    '## Back up the secrets folder',
+  ]) {
     assert.match(ops, section);
   }
 });

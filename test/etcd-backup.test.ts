@@ -5,9 +5,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseCertificate } from '../src/pki/inspect.js';
-import {
-  ETCD_BACKUP_SCRIPT_PATH, ETCD_BACKUP_UNIT_PATHS, ETCD_RESTORE_PATH, restoreTools, snapshotPrefix,
-} from '../src/render/etcd-backup.js';
+import { ETCD_BACKUP_SCRIPT_PATH, ETCD_BACKUP_UNIT_PATHS, ETCD_RESTORE_PATH, restoreTools, snapshotPrefix } from '../src/render/etcd-backup.js';
 import { execStartOf } from './etcd-live.js';
 import { validateInventory } from '../src/inventory/index.js';
 import { backupCluster } from './etcd-backup-cluster.js';
@@ -34,7 +32,10 @@ test('every etcd member, and no other host, gets the backup units, the snapshot 
     assert.match(service, /^ReadWritePaths=\/srv\/etcd-snapshots$/m);
     const backup = text(hosts, host.name, rootfs(ETCD_BACKUP_SCRIPT_PATH));
     assert.match(backup, `readonly dir=/srv/etcd-snapshots keep=3 prefix=${snapshotPrefix(host.name)}\n`);
-    assert.match(backup, '/usr/local/bin/etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/etcd/pki/ca.crt --cert=/etc/etcd/pki/server.crt --key=/etc/etcd/pki/server.key');
+    assert.match(
+      backup,
+      '/usr/local/bin/etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/etcd/pki/ca.crt --cert=/etc/etcd/pki/server.crt --key=/etc/etcd/pki/server.key',
+    );
     const restore = text(hosts, host.name, rootfs(ETCD_RESTORE_PATH));
     assert.match(restore, `snapshot restore "$snapshot" --name=${host.name} --initial-cluster=${model.etcd.initialCluster} \\\n`);
     assert.match(restore, `--initial-cluster-token=${secrets.tokens!.etcdClusterToken} --initial-advertise-peer-urls=${member.peerURL} --data-dir="$restored"`);
@@ -62,7 +63,14 @@ test('docs/operations.md names what the bundles install and run, with the defaul
   const { model, hosts } = await compileDoc(backupCluster());
   const restore = text(hosts, 'm1', rootfs(ETCD_RESTORE_PATH));
   const backup = text(hosts, 'm1', rootfs(ETCD_BACKUP_SCRIPT_PATH));
-  for (const name of [...FILES, 'etcd-backup.timer', 'etcd-backup.service', model.etcd.backup.dir, `schedule: ${model.etcd.backup.schedule}`, `keep: ${model.etcd.backup.keep}`]) {
+  for (const name of [
+    ...FILES,
+    'etcd-backup.timer',
+    'etcd-backup.service',
+    model.etcd.backup.dir,
+    `schedule: ${model.etcd.backup.schedule}`,
+    `keep: ${model.etcd.backup.keep}`,
+  ]) {
     assert.ok(section.includes(name), `the guide names ${name}`);
   }
   // Every flag and path step the restore script takes is in the guide, and the other way round.
@@ -70,7 +78,11 @@ test('docs/operations.md names what the bundles install and run, with the defaul
     assert.match(restore, `${flag}=`);
     assert.ok(section.includes(`\`${flag}\``), flag);
   }
-  for (const [inScript, inGuide] of ([['.restore-$stamp', '<dataDir>.restore-<UTC time>'], ['.before-restore-$stamp', '<dataDir>.before-restore-<UTC time>/member'], ['systemctl start --no-block "$unit"', 'starts `etcd.service`']] as [string, string][])) {
+  for (const [inScript, inGuide] of [
+    ['.restore-$stamp', '<dataDir>.restore-<UTC time>'],
+    ['.before-restore-$stamp', '<dataDir>.before-restore-<UTC time>/member'],
+    ['systemctl start --no-block "$unit"', 'starts `etcd.service`'],
+  ] as [string, string][]) {
     assert.ok(restore.includes(inScript), inScript);
     assert.ok(section.includes(inGuide), inGuide);
   }
@@ -87,7 +99,10 @@ test('defaults: daily, the newest 7, in /var/backups/etcd', () => {
 /** The schedule problems kubeha reports, as `POINTER: message` lines ('' when it takes the schedule). */
 function scheduleProblems(schedule: string): string {
   const result = validateInventory('inventory.json', JSON.stringify(backupCluster({ backup: { schedule } })));
-  return result.errors.filter((p) => p.severity === 'error').map((p) => `${p.pointer}: ${p.message}`).join('\n');
+  return result.errors
+    .filter((p) => p.severity === 'error')
+    .map((p) => `${p.pointer}: ${p.message}`)
+    .join('\n');
 }
 
 /** Runs systemd-analyze calendar on expressions; '' when it parses every one. */
@@ -96,15 +111,49 @@ function systemdCalendar(expressions: string[]): string {
   return r.status === 0 ? '' : `exit ${r.status}: ${r.stderr}`;
 }
 
-const ACCEPTED = ['daily', 'hourly', 'weekly', 'monthly', 'minutely', 'quarterly', 'semiannually', 'yearly', 'annually', '*-*-* 02:30', '*-*-* 02:30:00',
-  'Mon..Fri *-*-* 03:00', 'Sun 04:00', '03:00', '*-*-* 0/6:00', 'Mon,Wed 01:15', '*-*-1 03:00', '*-01,07-01 03:00', 'Mon', 'Sat,Sun *-*-* 04:30:59', '*:0/15', '*-*-* 1..3:00'];
+const ACCEPTED = [
+  'daily',
+  'hourly',
+  'weekly',
+  'monthly',
+  'minutely',
+  'quarterly',
+  'semiannually',
+  'yearly',
+  'annually',
+  '*-*-* 02:30',
+  '*-*-* 02:30:00',
+  'Mon..Fri *-*-* 03:00',
+  'Sun 04:00',
+  '03:00',
+  '*-*-* 0/6:00',
+  'Mon,Wed 01:15',
+  '*-*-1 03:00',
+  '*-01,07-01 03:00',
+  'Mon',
+  'Sat,Sun *-*-* 04:30:59',
+  '*:0/15',
+  '*-*-* 1..3:00',
+];
 const REJECTED: [string, RegExp][] = [
-  ['', /must be a systemd OnCalendar expression kubeha accepts/], ['Daily', /OnCalendar/], ['daily; reboot', /OnCalendar/], ['$(reboot)', /OnCalendar/],
-  ['daily\nExecStartPre=/bin/sh', /OnCalendar/], ['%h', /OnCalendar/], ['*-*-* 25:00', /OnCalendar/], ['*-*-* 02:61', /OnCalendar/], ['2026-01-01 00:00', /OnCalendar/],
-  ['*-*-* */6:00', /OnCalendar/], ['Mon .. Fri 03:00', /OnCalendar/], ['*-*-* 03:00 UTC', /OnCalendar/],
-  ['*-*-* 5..3:00', /hour range "5\.\.3" goes downwards: systemd would refuse/], ['Fri..Mon 03:00', /weekday range "Fri\.\.Mon" goes downwards/],
-  ['*-*-* 23/50:00', /hour step "23\/50" goes past 23/], ['*-*-* 1..3/42:00', /hour step "1\.\.3\/42" is larger than 23/],
-  ['*-*-* 1,*:00', /lists "\*" with other values/], ['Mon..Wed..Fri', /more than two ends/],
+  ['', /must be a systemd OnCalendar expression kubeha accepts/],
+  ['Daily', /OnCalendar/],
+  ['daily; reboot', /OnCalendar/],
+  ['$(reboot)', /OnCalendar/],
+  ['daily\nExecStartPre=/bin/sh', /OnCalendar/],
+  ['%h', /OnCalendar/],
+  ['*-*-* 25:00', /OnCalendar/],
+  ['*-*-* 02:61', /OnCalendar/],
+  ['2026-01-01 00:00', /OnCalendar/],
+  ['*-*-* */6:00', /OnCalendar/],
+  ['Mon .. Fri 03:00', /OnCalendar/],
+  ['*-*-* 03:00 UTC', /OnCalendar/],
+  ['*-*-* 5..3:00', /hour range "5\.\.3" goes downwards: systemd would refuse/],
+  ['Fri..Mon 03:00', /weekday range "Fri\.\.Mon" goes downwards/],
+  ['*-*-* 23/50:00', /hour step "23\/50" goes past 23/],
+  ['*-*-* 1..3/42:00', /hour step "1\.\.3\/42" is larger than 23/],
+  ['*-*-* 1,*:00', /lists "\*" with other values/],
+  ['Mon..Wed..Fri', /more than two ends/],
   ['*-*-* 03:00:19..19', /second range "19\.\.19" is empty/],
 ];
 
@@ -117,7 +166,8 @@ testNeeding(['systemd-analyze'], 'etcd.backup.schedule: the schema and the rules
   }
   assert.is(systemdCalendar(ACCEPTED), '');
   // What the schema refuses for systemd's own reasons, systemd refuses too (the checker is real).
-  for (const schedule of ['*-*-* 25:00', '*-*-* 5..3:00', 'Fri..Mon 03:00', '*-*-* 23/50:00', '*-*-* */6:00', '*-*-* 1,*:00', '*-*-* 03:00:19..19']) assert.match(systemdCalendar([schedule]), /Failed to parse/, schedule);
+  for (const schedule of ['*-*-* 25:00', '*-*-* 5..3:00', 'Fri..Mon 03:00', '*-*-* 23/50:00', '*-*-* */6:00', '*-*-* 1,*:00', '*-*-* 03:00:19..19'])
+    assert.match(systemdCalendar([schedule]), /Failed to parse/, schedule);
 });
 
 /** A small seeded generator (mulberry32), so a failure can be replayed. */
@@ -144,11 +194,7 @@ function randomSchedule(next: () => number): string {
   const list = (min: number, max: number) => Array.from({ length: 1 + (int(4) ? 0 : 1) }, () => item(min, max)).join(',');
   const days = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
   const weekday = () => days[int(7)]! + (int(2) ? `${int(2) ? '..' : ','}${days[int(7)]}` : '');
-  const parts = [
-    int(2) ? weekday() : '',
-    int(2) ? `*-${list(1, 12)}-${list(1, 31)}` : '',
-    `${list(0, 23)}:${list(0, 59)}${int(2) ? `:${list(0, 59)}` : ''}`,
-  ];
+  const parts = [int(2) ? weekday() : '', int(2) ? `*-${list(1, 12)}-${list(1, 31)}` : '', `${list(0, 23)}:${list(0, 59)}${int(2) ? `:${list(0, 59)}` : ''}`];
   return parts.filter(Boolean).join(' ');
 }
 
@@ -168,7 +214,10 @@ testNeeding(['systemd-analyze'], 'systemd-analyze verify prints nothing for the 
     for (const doc of [backupCluster(), backupCluster({ install: 'distro', backup: { schedule: '*-*-* 0/6:15' } })]) {
       const { hosts } = await compileDoc(doc);
       for (const host of ['m1', 'm2', 'm3']) {
-        const units = { 'etcd-backup.service': text(hosts, host, rootfs(ETCD_BACKUP_UNIT_PATHS.service)), 'etcd-backup.timer': text(hosts, host, rootfs(ETCD_BACKUP_UNIT_PATHS.timer)) };
+        const units = {
+          'etcd-backup.service': text(hosts, host, rootfs(ETCD_BACKUP_UNIT_PATHS.service)),
+          'etcd-backup.timer': text(hosts, host, rootfs(ETCD_BACKUP_UNIT_PATHS.timer)),
+        };
         assert.is(verifyUnits(units, dir), '', host);
       }
     }
@@ -176,7 +225,10 @@ testNeeding(['systemd-analyze'], 'systemd-analyze verify prints nothing for the 
     const { hosts } = await compileDoc(backupCluster());
     const timer = text(hosts, 'm1', rootfs(ETCD_BACKUP_UNIT_PATHS.timer));
     const service = text(hosts, 'm1', rootfs(ETCD_BACKUP_UNIT_PATHS.service));
-    assert.match(verifyUnits({ 'etcd-backup.service': service, 'etcd-backup.timer': timer.replace('OnCalendar=daily', 'OnCalendar=*-*-* 25:00') }, dir), /OnCalendar|25:00/);
+    assert.match(
+      verifyUnits({ 'etcd-backup.service': service, 'etcd-backup.timer': timer.replace('OnCalendar=daily', 'OnCalendar=*-*-* 25:00') }, dir),
+      /OnCalendar|25:00/,
+    );
     assert.match(verifyUnits({ 'etcd-backup.service': service.replace('Type=oneshot', 'Type=oneshots') }, dir), /oneshots/);
   } finally {
     cleanup(dir);
@@ -212,8 +264,13 @@ test('the real bundle dry-runs the snapshot step: folder, daemon-reload, timer e
     assert.is(r.status, 0, r.stderr);
     const lines = r.stdout.split('\n');
     const at = (line: string) => lines.indexOf(line);
-    for (const line of ['+ install -m 0755 /usr/local/sbin/kubeha-etcd-restore', '+ install -m 0644 /etc/systemd/system/etcd-backup.timer',
-      '+ install -d -m 0700 -o etcd -g etcd /srv/kubeha-dry-run-snapshots', '+ systemctl enable etcd-backup.timer', '+ systemctl restart etcd-backup.timer']) {
+    for (const line of [
+      '+ install -m 0755 /usr/local/sbin/kubeha-etcd-restore',
+      '+ install -m 0644 /etc/systemd/system/etcd-backup.timer',
+      '+ install -d -m 0700 -o etcd -g etcd /srv/kubeha-dry-run-snapshots',
+      '+ systemctl enable etcd-backup.timer',
+      '+ systemctl restart etcd-backup.timer',
+    ]) {
       assert.ok(at(line) >= 0, `${line}\n${r.stdout}`);
     }
     assert.ok(at('+ systemctl enable etcd-backup.timer') > at('+ install -d -m 0700 -o etcd -g etcd /srv/kubeha-dry-run-snapshots'));
@@ -228,9 +285,15 @@ test('run.sh makes the snapshot folder and enables the timer; it restarts the ti
   const { hosts } = await compileDoc(backupCluster({ backup: { dir: '/srv/etcd-snapshots' } }));
   const script = text(hosts, 'm1', 'run.sh');
   const step = script.slice(script.indexOf('# etcd snapshots: folder and timer'));
-  assert.match(step, `if [[ $(stat -c '%U %a' "$ROOT"/srv/etcd-snapshots 2>/dev/null) != 'etcd 700' ]]; then\n    run install -d -m 0700 -o etcd -g etcd "$ROOT"/srv/etcd-snapshots\n  fi`);
+  assert.match(
+    step,
+    `if [[ $(stat -c '%U %a' "$ROOT"/srv/etcd-snapshots 2>/dev/null) != 'etcd 700' ]]; then\n    run install -d -m 0700 -o etcd -g etcd "$ROOT"/srv/etcd-snapshots\n  fi`,
+  );
   assert.match(step, 'if ! systemctl is-enabled --quiet etcd-backup.timer; then run systemctl enable etcd-backup.timer; fi');
-  assert.match(step, 'if changed /etc/systemd/system/etcd-backup.timer; then\n    run systemctl restart etcd-backup.timer\n  elif ! systemctl is-active --quiet etcd-backup.timer; then\n    run systemctl start etcd-backup.timer');
+  assert.match(
+    step,
+    'if changed /etc/systemd/system/etcd-backup.timer; then\n    run systemctl restart etcd-backup.timer\n  elif ! systemctl is-active --quiet etcd-backup.timer; then\n    run systemctl start etcd-backup.timer',
+  );
   assert.ok(script.indexOf('install_file 0644 /etc/systemd/system/etcd-backup.timer') > 0, 'the timer is installed by the files phase');
   assert.ok(script.indexOf('# etcd snapshots: folder and timer') > script.indexOf('# start etcd and wait until the member is healthy'), 'after etcd starts');
   assert.not.match(text(hosts, 'cp1', 'run.sh'), 'etcd-backup');

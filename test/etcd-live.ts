@@ -12,7 +12,12 @@ export function execStartOf(unit: string): { argv: string[]; user: string | null
   const joined = unit.replace(/\\\n/g, ' ');
   const exec = joined.split('\n').find((l) => l.startsWith('ExecStart='));
   if (!exec) throw new Error('the unit has no ExecStart');
-  const user = joined.split('\n').find((l) => l.startsWith('User='))?.slice('User='.length).trim() ?? null;
+  const user =
+    joined
+      .split('\n')
+      .find((l) => l.startsWith('User='))
+      ?.slice('User='.length)
+      .trim() ?? null;
   return { argv: exec.slice('ExecStart='.length).trim().split(/\s+/), user };
 }
 
@@ -107,7 +112,13 @@ const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * Runs a command (as root, or as `user`) in a network namespace and a private mount namespace holding `mounts`,
  * in order; `path` is put first on PATH. The host's tree is never changed: missing targets are made on overlays.
  */
-export function runWithMounts(ns: string, mounts: Mount[], scratch: string, argv: string[], options: { user?: string; path?: string } = {}): SpawnSyncReturns<string> {
+export function runWithMounts(
+  ns: string,
+  mounts: Mount[],
+  scratch: string,
+  argv: string[],
+  options: { user?: string; path?: string } = {},
+): SpawnSyncReturns<string> {
   mkdirSync(scratch, { recursive: true });
   const lines = mounts.map((m, i) => {
     const ovl = join(scratch, `ovl-${i}`);
@@ -175,11 +186,16 @@ export function startMember(net: LoopbackNet, member: MemberBundle, scratch: str
 
 /** Stops members at once (scratch data only): SIGKILL, then waits for the processes to be gone. */
 export async function killMembers(members: RunningMember[]): Promise<void> {
-  await Promise.all(members.map((m) => new Promise<void>((resolve) => {
-    if (m.child.exitCode !== null || m.child.signalCode !== null) return resolve();
-    m.child.once('exit', () => resolve());
-    m.child.kill('SIGKILL');
-  })));
+  await Promise.all(
+    members.map(
+      (m) =>
+        new Promise<void>((resolve) => {
+          if (m.child.exitCode !== null || m.child.signalCode !== null) return resolve();
+          m.child.once('exit', () => resolve());
+          m.child.kill('SIGKILL');
+        }),
+    ),
+  );
 }
 
 /** TLS material of an etcd client. */
@@ -191,8 +207,23 @@ export interface ClientCert {
 
 /** Runs etcdctl in a namespace against endpoints; returns status and output. */
 export function etcdctl(ns: string, tls: ClientCert, endpoints: string[], args: string[]): { status: number; out: string } {
-  const r = spawnSync('ip', ['netns', 'exec', ns, 'etcdctl', `--endpoints=${endpoints.join(',')}`, `--cacert=${tls.ca}`, `--cert=${tls.cert}`, `--key=${tls.key}`,
-    '--dial-timeout=2s', '--command-timeout=3s', ...args], { encoding: 'utf8' });
+  const r = spawnSync(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      'etcdctl',
+      `--endpoints=${endpoints.join(',')}`,
+      `--cacert=${tls.ca}`,
+      `--cert=${tls.cert}`,
+      `--key=${tls.key}`,
+      '--dial-timeout=2s',
+      '--command-timeout=3s',
+      ...args,
+    ],
+    { encoding: 'utf8' },
+  );
   return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 

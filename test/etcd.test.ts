@@ -54,7 +54,10 @@ test('every etcd host gets one unit whose flags come from the model, each exactl
       assert.is(argv[0], model.etcd.install === 'distro' ? '/usr/bin/etcd' : '/usr/local/bin/etcd');
       const names = argv.slice(1).map((a) => a.replace(/=.*$/, ''));
       assert.equal(names, [...new Set(names)], 'no flag twice');
-      assert.ok(argv.slice(1).every((a) => /^--[a-z-]+=\S+$/.test(a)), 'every argument is --flag=value');
+      assert.ok(
+        argv.slice(1).every((a) => /^--[a-z-]+=\S+$/.test(a)),
+        'every argument is --flag=value',
+      );
       const flag = (n: string) => flagValue(argv, n);
       const own = (port: number) => `https://${host.address}:${port}`;
       assert.is(flag('name'), host.name);
@@ -63,7 +66,10 @@ test('every etcd host gets one unit whose flags come from the model, each exactl
       assert.is(flag('advertise-client-urls'), own(model.etcd.clientPort));
       assert.is(flag('listen-peer-urls'), own(model.etcd.peerPort));
       assert.is(flag('initial-advertise-peer-urls'), own(model.etcd.peerPort));
-      const cluster = model.hosts.filter((h) => h.isEtcd).map((h) => `${h.name}=https://${h.address}:${model.etcd.peerPort}`).join(',');
+      const cluster = model.hosts
+        .filter((h) => h.isEtcd)
+        .map((h) => `${h.name}=https://${h.address}:${model.etcd.peerPort}`)
+        .join(',');
       assert.is(flag('initial-cluster'), cluster);
       assert.ok(flag('initial-cluster').includes(`${host.name}=${flag('initial-advertise-peer-urls')}`), 'own entry = advertised peer URL');
       assert.is(flag('initial-cluster-state'), 'new');
@@ -74,7 +80,8 @@ test('every etcd host gets one unit whose flags come from the model, each exactl
         assert.ok(hosts.get(host.name)!.has(`rootfs${flag(f)}`), `${host.name} ships ${flag(f)} named by --${f}`);
       }
       assert.not.ok(flag('data-dir').startsWith('/etc/etcd'), 'data dir apart from the certificates');
-      for (const line of ['Type=notify', 'Restart=on-failure', 'LimitNOFILE=65536', 'WantedBy=multi-user.target']) assert.ok(unit.includes(`\n${line}\n`), line);
+      for (const line of ['Type=notify', 'Restart=on-failure', 'LimitNOFILE=65536', 'WantedBy=multi-user.target'])
+        assert.ok(unit.includes(`\n${line}\n`), line);
       assert.match(unit, /\nRestartSec=\d+s\n/);
     }
   }
@@ -131,18 +138,23 @@ testNeeding(['shellcheck'], 'run.sh on etcd hosts installs, owns, starts and wai
       const sc = spawnSync('shellcheck', ['-S', 'warning', path], { encoding: 'utf8' });
       assert.is(sc.status, 0, sc.stdout);
       assert.match(script, 'run useradd --system');
-      assert.match(script, "install -d -m 0700 -o etcd -g etcd \"$ROOT\"" + model.etcd.dataDir);
+      assert.match(script, 'install -d -m 0700 -o etcd -g etcd "$ROOT"' + model.etcd.dataDir);
       assert.match(script, 'run chown etcd: "$ROOT$etcd_key"');
       assert.match(script, 'run systemctl restart --no-block etcd.service');
       assert.match(script, `wait_for 120 `);
-      assert.match(script, `--endpoints=https://127.0.0.1:${model.etcd.clientPort} --cacert="$ROOT"/etc/etcd/pki/ca.crt --cert="$ROOT"/etc/etcd/pki/server.crt`);
-      for (const other of model.hosts.filter((h) => h.isEtcd && h !== member)) assert.match(script, `${other.name} (${other.address})`, 'timeout names the peers');
+      assert.match(
+        script,
+        `--endpoints=https://127.0.0.1:${model.etcd.clientPort} --cacert="$ROOT"/etc/etcd/pki/ca.crt --cert="$ROOT"/etc/etcd/pki/server.crt`,
+      );
+      for (const other of model.hosts.filter((h) => h.isEtcd && h !== member))
+        assert.match(script, `${other.name} (${other.address})`, 'timeout names the peers');
       const sums = ETCD_RELEASE_SHA256[model.etcd.version];
       if (model.etcd.install === 'distro') {
         assert.match(script, 'pkg_install etcd-server etcd-client');
         assert.not.match(script, 'curl');
       } else if (sums) {
-        for (const t of etcdTarballs(model.etcd.version)) assert.match(script, `${t.uname}) etcd_url=${t.url} etcd_file=${t.file} etcd_folder=${t.folder} etcd_sha256=${t.sha256} ;;`);
+        for (const t of etcdTarballs(model.etcd.version))
+          assert.match(script, `${t.uname}) etcd_url=${t.url} etcd_file=${t.file} etcd_folder=${t.folder} etcd_sha256=${t.sha256} ;;`);
         assert.match(script, 'run sha256sum --quiet --strict --check - <<<"$etcd_sha256  $etcd_cache/$etcd_file"');
       } else {
         assert.not.match(script, 'etcd_url=https');
@@ -171,7 +183,10 @@ testNeeding([X64], 'the real bundle dry-runs the etcd phases: downloads, verifie
     assert.match(r.stdout, /\+ systemctl (re)?start --no-block etcd\.service/);
     assert.match(r.stdout, '+ wait up to 120s for etcd member ceph2 to report healthy at https://127.0.0.1:2379');
     assert.ok(r.stdout.indexOf('phase services') > r.stdout.indexOf('install -m 0600 /etc/etcd/pki/server.key'), 'keys installed before they are chowned');
-    assert.not.ok(existsSync('/etc/systemd/system/etcd.service') && readFileSync('/etc/systemd/system/etcd.service', 'utf8').includes('ceph2'), 'dry run wrote nothing');
+    assert.not.ok(
+      existsSync('/etc/systemd/system/etcd.service') && readFileSync('/etc/systemd/system/etcd.service', 'utf8').includes('ceph2'),
+      'dry run wrote nothing',
+    );
   } finally {
     if (genDir) cleanup(genDir);
     cleanup(dir);
@@ -207,55 +222,108 @@ async function generateLoopback(dir: string) {
 
 const ALL_HEALTHY_MS = 30_000;
 
-testNeeding(['etcd', 'etcdctl', 'curl', NAMESPACES], 'LIVE: three members started from their units form a healthy mutual-TLS cluster on 127.0.1.1-3', async () => {
-  const dir = tempDir();
-  const running: RunningMember[] = [];
-  let genDir: string | undefined;
-  let net: LoopbackNet | undefined;
-  try {
-    net = new LoopbackNet(`ke${process.pid % 100000}`);
-    const { gen, model, members, client } = await generateLoopback(dir);
-    genDir = gen.dir;
-    const clientNs = net.add('127.0.2.1');
-    const endpoints = model.etcd.clientEndpoints;
-    const started = Date.now();
-    for (const m of members) running.push(startMember(net, m, join(dir, 'run')));
-    const took = await waitUntil(() => etcdctl(clientNs, client, endpoints, ['endpoint', 'health']).status === 0, ALL_HEALTHY_MS);
-    assert.ok(took !== null, `not healthy within ${ALL_HEALTHY_MS} ms:\n${running.map((m) => `${m.name}:\n${tail(m)}`).join('\n')}`);
-    console.log(`  etcd: 3 members healthy ${Date.now() - started} ms after start`);
-    const health = etcdctl(clientNs, client, endpoints, ['endpoint', 'health']);
-    assert.is(health.out.match(/is healthy/g)?.length, 3, health.out);
-    const list = etcdctl(clientNs, client, [endpoints[0]!], ['member', 'list']);
-    assert.is(list.status, 0, list.out);
-    const rows = list.out.trim().split('\n');
-    assert.is(rows.length, 3, list.out);
-    for (const m of model.etcd.members) assert.ok(rows.some((r) => r.includes(`, ${m.name}, ${m.peerURL}, ${m.clientURL}`)), `${m.name} listed: ${list.out}`);
-    assert.is(etcdctl(clientNs, client, [endpoints[0]!], ['put', '/kubeha/probe', 'hello']).status, 0);
-    const got = etcdctl(clientNs, client, [endpoints[2]!], ['get', '--print-value-only', '/kubeha/probe']);
-    assert.is(got.out.trim(), 'hello', 'a write on one member is read on another');
-    // Each member's own health check, as run.sh does it: 127.0.0.1 in its namespace with its server cert.
-    for (const m of running) {
-      const pki = join(m.bundle, 'rootfs/etc/etcd/pki');
-      const own = etcdctl(m.ns, { ca: join(pki, 'ca.crt'), cert: join(pki, 'server.crt'), key: join(pki, 'server.key') }, [`https://127.0.0.1:${model.etcd.clientPort}`], ['endpoint', 'health']);
-      assert.is(own.status, 0, `${m.name}: ${own.out}`);
+testNeeding(
+  ['etcd', 'etcdctl', 'curl', NAMESPACES],
+  'LIVE: three members started from their units form a healthy mutual-TLS cluster on 127.0.1.1-3',
+  async () => {
+    const dir = tempDir();
+    const running: RunningMember[] = [];
+    let genDir: string | undefined;
+    let net: LoopbackNet | undefined;
+    try {
+      net = new LoopbackNet(`ke${process.pid % 100000}`);
+      const { gen, model, members, client } = await generateLoopback(dir);
+      genDir = gen.dir;
+      const clientNs = net.add('127.0.2.1');
+      const endpoints = model.etcd.clientEndpoints;
+      const started = Date.now();
+      for (const m of members) running.push(startMember(net, m, join(dir, 'run')));
+      const took = await waitUntil(() => etcdctl(clientNs, client, endpoints, ['endpoint', 'health']).status === 0, ALL_HEALTHY_MS);
+      assert.ok(took !== null, `not healthy within ${ALL_HEALTHY_MS} ms:\n${running.map((m) => `${m.name}:\n${tail(m)}`).join('\n')}`);
+      console.log(`  etcd: 3 members healthy ${Date.now() - started} ms after start`);
+      const health = etcdctl(clientNs, client, endpoints, ['endpoint', 'health']);
+      assert.is(health.out.match(/is healthy/g)?.length, 3, health.out);
+      const list = etcdctl(clientNs, client, [endpoints[0]!], ['member', 'list']);
+      assert.is(list.status, 0, list.out);
+      const rows = list.out.trim().split('\n');
+      assert.is(rows.length, 3, list.out);
+      for (const m of model.etcd.members)
+        assert.ok(
+          rows.some((r) => r.includes(`, ${m.name}, ${m.peerURL}, ${m.clientURL}`)),
+          `${m.name} listed: ${list.out}`,
+        );
+      assert.is(etcdctl(clientNs, client, [endpoints[0]!], ['put', '/kubeha/probe', 'hello']).status, 0);
+      const got = etcdctl(clientNs, client, [endpoints[2]!], ['get', '--print-value-only', '/kubeha/probe']);
+      assert.is(got.out.trim(), 'hello', 'a write on one member is read on another');
+      // Each member's own health check, as run.sh does it: 127.0.0.1 in its namespace with its server cert.
+      for (const m of running) {
+        const pki = join(m.bundle, 'rootfs/etc/etcd/pki');
+        const own = etcdctl(
+          m.ns,
+          { ca: join(pki, 'ca.crt'), cert: join(pki, 'server.crt'), key: join(pki, 'server.key') },
+          [`https://127.0.0.1:${model.etcd.clientPort}`],
+          ['endpoint', 'health'],
+        );
+        assert.is(own.status, 0, `${m.name}: ${own.out}`);
+      }
+      // Client-certificate auth: the same TLS request succeeds with the client cert and is refused without one.
+      const curl = (...extra: string[]) =>
+        spawnSync(
+          'ip',
+          [
+            'netns',
+            'exec',
+            clientNs,
+            'curl',
+            '-s',
+            '-o',
+            '/dev/null',
+            '-w',
+            '%{http_code}',
+            '--max-time',
+            '3',
+            '--cacert',
+            client.ca,
+            ...extra,
+            `${endpoints[1]}/health`,
+          ],
+          { encoding: 'utf8' },
+        );
+      const withCert = curl('--cert', client.cert, '--key', client.key);
+      assert.is(withCert.stdout, '200', `with the client cert: ${withCert.status}`);
+      // The first control plane's run.sh waits for quorum by this body (kubeadm-init.sh.ejs: etcd_has_quorum).
+      const body = spawnSync(
+        'ip',
+        [
+          'netns',
+          'exec',
+          clientNs,
+          'curl',
+          '-sf',
+          '--max-time',
+          '3',
+          '--cacert',
+          client.ca,
+          '--cert',
+          client.cert,
+          '--key',
+          client.key,
+          `${endpoints[0]}/health`,
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.match(body.stdout, '"health":"true"');
+      const without = curl();
+      assert.is.not(without.status, 0, 'a client without a certificate is refused');
+      assert.is.not(without.stdout, '200');
+    } finally {
+      await killMembers(running);
+      net?.destroy();
+      if (genDir) cleanup(genDir);
+      cleanup(dir);
     }
-    // Client-certificate auth: the same TLS request succeeds with the client cert and is refused without one.
-    const curl = (...extra: string[]) => spawnSync('ip', ['netns', 'exec', clientNs, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', '--cacert', client.ca, ...extra, `${endpoints[1]}/health`], { encoding: 'utf8' });
-    const withCert = curl('--cert', client.cert, '--key', client.key);
-    assert.is(withCert.stdout, '200', `with the client cert: ${withCert.status}`);
-    // The first control plane's run.sh waits for quorum by this body (kubeadm-init.sh.ejs: etcd_has_quorum).
-    const body = spawnSync('ip', ['netns', 'exec', clientNs, 'curl', '-sf', '--max-time', '3', '--cacert', client.ca, '--cert', client.cert, '--key', client.key, `${endpoints[0]}/health`], { encoding: 'utf8' });
-    assert.match(body.stdout, '"health":"true"');
-    const without = curl();
-    assert.is.not(without.status, 0, 'a client without a certificate is refused');
-    assert.is.not(without.stdout, '200');
-  } finally {
-    await killMembers(running);
-    net?.destroy();
-    if (genDir) cleanup(genDir);
-    cleanup(dir);
-  }
-});
+  },
+);
 
 /** Issues a server and peer certificate for `member` without its own address, and installs them in its bundle. */
 async function breakCertificates(secretsDir: string, member: { name: string; bundle: string }, doc: InventoryDoc) {
@@ -263,7 +331,10 @@ async function breakCertificates(secretsDir: string, member: { name: string; bun
   useCrypto(globalThis.crypto);
   const caPem = readFileSync(join(secretsDir, 'etcd/ca.crt'), 'utf8');
   const caKeyDer = x509.PemConverter.decodeFirst(readFileSync(join(secretsDir, 'etcd/ca.key'), 'utf8'));
-  const ca = { cert: new x509.X509Certificate(caPem), key: await crypto.subtle.importKey('pkcs8', caKeyDer, { name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']) };
+  const ca = {
+    cert: new x509.X509Certificate(caPem),
+    key: await crypto.subtle.importKey('pkcs8', caKeyDer, { name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']),
+  };
   for (const leaf of leafInstances(model).filter((l) => l.host?.name === member.name)) {
     const kind = leaf.spec.name === 'etcd-server' ? 'server' : 'peer';
     const bad = { ...leaf, spec: { ...leaf.spec, sans: () => ({ dns: [member.name, 'localhost'], ip: ['127.0.0.1'] }) } };
@@ -293,7 +364,13 @@ testNeeding(['etcd', 'etcdctl', NAMESPACES], 'LIVE negative: a member whose cert
     assert.ok(took !== null, `the two good members (a quorum) should be healthy:\n${running.map((m) => `${m.name}:\n${tail(m)}`).join('\n')}`);
     const bad = running[2]!;
     const pki = join(bad.bundle, 'rootfs/etc/etcd/pki');
-    const ownCheck = () => etcdctl(bad.ns, { ca: join(pki, 'ca.crt'), cert: join(pki, 'server.crt'), key: join(pki, 'server.key') }, [`https://127.0.0.1:${model.etcd.clientPort}`], ['endpoint', 'health']);
+    const ownCheck = () =>
+      etcdctl(
+        bad.ns,
+        { ca: join(pki, 'ca.crt'), cert: join(pki, 'server.crt'), key: join(pki, 'server.key') },
+        [`https://127.0.0.1:${model.etcd.clientPort}`],
+        ['endpoint', 'health'],
+      );
     const healthy = await waitUntil(() => ownCheck().status === 0, 6_000, 500);
     assert.is(healthy, null, 'the member with the bad certificate must not become healthy');
     assert.is(bad.child.exitCode, null, `the bad member started and still runs:\n${tail(bad)}`);

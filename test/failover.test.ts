@@ -9,8 +9,22 @@ import { join } from 'node:path';
 import { cleanup, compileDoc, NAMESPACES, tempDir, testNeeding, text } from './helpers.js';
 import { LB_PATHS, SCRIPT_USER } from '../src/render/loadbalancer.js';
 import {
-  addNamespace, deleteNamespace, fakeApiServerArgv, hasAddress, inNamespace, installedKeepalivedDir, must, nsName, scriptUserOverlay,
-  selfSignedCert, sh, sleep, startDaemon, stopDaemon, waitUntil, type Daemon,
+  addNamespace,
+  deleteNamespace,
+  fakeApiServerArgv,
+  hasAddress,
+  inNamespace,
+  installedKeepalivedDir,
+  must,
+  nsName,
+  scriptUserOverlay,
+  selfSignedCert,
+  sh,
+  sleep,
+  startDaemon,
+  stopDaemon,
+  waitUntil,
+  type Daemon,
 } from './netns.js';
 
 const SUBNET = '192.168.213';
@@ -39,8 +53,22 @@ function startHaproxy(n: Node): Daemon {
 /** Starts keepalived (VRRP only, no fork, own pid files) with the node's keepalived folder at /etc/keepalived. */
 function startKeepalived(n: Node, overlay: ReturnType<typeof scriptUserOverlay>): Daemon {
   const binds = [{ source: n.keepalivedDir!, target: '/etc/keepalived' }, ...overlay];
-  const argv = ['keepalived', '--vrrp', '--dont-fork', '--log-console', '--log-detail', '--no-syslog', '-f', '/etc/keepalived/keepalived.conf',
-    '-p', join(n.dir, 'keepalived.pid'), '-r', join(n.dir, 'vrrp.pid'), '-c', join(n.dir, 'checkers.pid')];
+  const argv = [
+    'keepalived',
+    '--vrrp',
+    '--dont-fork',
+    '--log-console',
+    '--log-detail',
+    '--no-syslog',
+    '-f',
+    '/etc/keepalived/keepalived.conf',
+    '-p',
+    join(n.dir, 'keepalived.pid'),
+    '-r',
+    join(n.dir, 'vrrp.pid'),
+    '-c',
+    join(n.dir, 'checkers.pid'),
+  ];
   return startDaemon(`${n.name} keepalived`, inNamespace(n.ns, binds, argv), join(n.dir, 'keepalived.log'));
 }
 
@@ -112,13 +140,14 @@ async function failoverScenario(vrrp: 'unicast' | 'multicast', link: string, nam
     // priorities 150/149 differ by 4 ms of skew, less than the gap between starting two processes).
     const [first, second] = holdsVip(a) ? [a, b] : [b, a];
     assert.ok(holdsVip(first) && !holdsVip(second), 'exactly one node holds the VIP');
-    const viaVip = () => sh(['ip', 'netns', 'exec', bridge, 'curl', '-sfk', '--max-time', '2', '-o', '/dev/null', `https://${VIP}:${PORT}/healthz`], 5000).status === 0;
+    const viaVip = () =>
+      sh(['ip', 'netns', 'exec', bridge, 'curl', '-sfk', '--max-time', '2', '-o', '/dev/null', `https://${VIP}:${PORT}/healthz`], 5000).status === 0;
     await waitUntil('a client to reach the API through the VIP', viaVip, 5000);
 
     // 1. The holder's check fails: its haproxy stops (the generated check script then fails for real).
     let t0 = performance.now();
     await stopDaemon(first.haproxy!);
-    await waitUntil('the VIP to move to the peer after the holder\'s check fails', () => holdsVip(second) && !holdsVip(first), 15_000);
+    await waitUntil("the VIP to move to the peer after the holder's check fails", () => holdsVip(second) && !holdsVip(first), 15_000);
     const checkMs = performance.now() - t0;
     assert.ok(viaVip(), 'clients reach the API through the peer');
     assert.match(readFileSync(first.keepalived!.log, 'utf8'), 'Entering FAULT STATE');
@@ -127,7 +156,11 @@ async function failoverScenario(vrrp: 'unicast' | 'multicast', link: string, nam
     first.haproxy = startHaproxy(first);
     daemons.push(first.haproxy);
     t0 = performance.now();
-    await waitUntil('the old holder back in BACKUP', () => readFileSync(first.keepalived!.log, 'utf8').split('Entering FAULT STATE').pop()!.includes('Entering BACKUP STATE'), 15_000);
+    await waitUntil(
+      'the old holder back in BACKUP',
+      () => readFileSync(first.keepalived!.log, 'utf8').split('Entering FAULT STATE').pop()!.includes('Entering BACKUP STATE'),
+      15_000,
+    );
     const recoverMs = performance.now() - t0;
     await sleep(4000);
     assert.ok(holdsVip(second) && !holdsVip(first), 'the VIP stays on the peer after the old holder recovers');
@@ -140,12 +173,14 @@ async function failoverScenario(vrrp: 'unicast' | 'multicast', link: string, nam
     second.keepalived!.child.kill('SIGSTOP');
     process.kill(vrrpPid, 'SIGKILL');
     second.keepalived!.child.kill('SIGKILL');
-    await waitUntil('the VIP to move back after the new holder\'s keepalived is killed', () => holdsVip(first), 15_000);
+    await waitUntil("the VIP to move back after the new holder's keepalived is killed", () => holdsVip(first), 15_000);
     const killMs = performance.now() - t0;
     await waitUntil('a client to reach the API through the first node again', viaVip, 5000);
 
-    console.log(`  ${vrrp} on ${link} (${named ? 'named in the inventory' : 'found by run.sh'}): VIP up ${(upMs / 1000).toFixed(2)} s after keepalived starts; moves ${(checkMs / 1000).toFixed(2)} s after the master's haproxy stops;` +
-      ` the recovered node is BACKUP after ${(recoverMs / 1000).toFixed(2)} s and keeps out; moves ${(killMs / 1000).toFixed(2)} s after keepalived is killed`);
+    console.log(
+      `  ${vrrp} on ${link} (${named ? 'named in the inventory' : 'found by run.sh'}): VIP up ${(upMs / 1000).toFixed(2)} s after keepalived starts; moves ${(checkMs / 1000).toFixed(2)} s after the master's haproxy stops;` +
+        ` the recovered node is BACKUP after ${(recoverMs / 1000).toFixed(2)} s and keeps out; moves ${(killMs / 1000).toFixed(2)} s after keepalived is killed`,
+    );
     assert.ok(checkMs < 8000, `check failover within 2 × 2 s + skew, with margin (${checkMs} ms)`);
     assert.ok(killMs < 6000, `crash failover within 3 × advert_int + skew, with margin (${killMs} ms)`);
   } finally {
@@ -157,9 +192,13 @@ async function failoverScenario(vrrp: 'unicast' | 'multicast', link: string, nam
   }
 }
 
-testNeeding(['keepalived', 'haproxy', 'curl', NAMESPACES], 'unicast VRRP (the default) on ens5, found by run.sh: the VIP comes up, moves on a failed check, stays put on recovery, moves when keepalived dies', async () => {
-  await failoverScenario('unicast', 'ens5', false);
-});
+testNeeding(
+  ['keepalived', 'haproxy', 'curl', NAMESPACES],
+  'unicast VRRP (the default) on ens5, found by run.sh: the VIP comes up, moves on a failed check, stays put on recovery, moves when keepalived dies',
+  async () => {
+    await failoverScenario('unicast', 'ens5', false);
+  },
+);
 
 testNeeding(['keepalived', 'haproxy', 'curl', NAMESPACES], 'multicast VRRP on eth0, named in the inventory: the same', async () => {
   await failoverScenario('multicast', 'eth0', true);

@@ -19,15 +19,25 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = { Namesp
 function inventory(backend: string, podSubnet: string): InventoryDoc {
   return {
     cluster: { kubernetesVersion: '1.34.2', podSubnet, serviceSubnet: '10.96.0.0/16', cni: { plugin: 'flannel', backend } },
-    hosts: [{ name: 'cp1', address: '127.0.1.1', roles: ['control-plane', 'etcd'] }, { name: 'w1', address: '127.0.1.2', roles: ['worker'] }],
+    hosts: [
+      { name: 'cp1', address: '127.0.1.1', roles: ['control-plane', 'etcd'] },
+      { name: 'w1', address: '127.0.1.2', roles: ['worker'] },
+    ],
   };
 }
 
-for (const [backend, podSubnet] of [['vxlan', '10.244.0.0/16'], ['host-gw', '10.97.0.0/16'], ['wireguard', '172.30.0.0/16']] as const) {
+for (const [backend, podSubnet] of [
+  ['vxlan', '10.244.0.0/16'],
+  ['host-gw', '10.97.0.0/16'],
+  ['wireguard', '172.30.0.0/16'],
+] as const) {
   test(`flannel ${backend}: objects validate, Network = podSubnet, Backend.Type, one pinned release`, async () => {
     const { hosts } = await compileDoc(inventory(backend, podSubnet));
     const objects = loadAll(text(hosts, 'cp1', rootfs(FLANNEL_MANIFEST_PATH))) as Obj[];
-    assert.equal(objects.map((o) => o.kind), ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'DaemonSet']);
+    assert.equal(
+      objects.map((o) => o.kind),
+      ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'DaemonSet'],
+    );
     for (const o of objects) {
       const Model = MODELS[o.kind]!;
       new Model(o).validate();

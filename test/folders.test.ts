@@ -1,6 +1,19 @@
 /** The secrets and output folders as operators really keep them: links, trailing slashes, notes, locks, crashes, modes. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -82,7 +95,10 @@ test('a secret that must be rewritten behind a link is refused with the way out,
     const outBefore = snapshot(join(work, 'out'));
     const r = await gen(work, grown());
     assert.is(r.code, 1);
-    assert.match(r.err, `secrets: ${join(work, 'secrets', 'etcd')} is a link: kubeha must write etcd/ceph4-peer.crt there and does not write through links inside the secrets folder; replace the link by a real folder`);
+    assert.match(
+      r.err,
+      `secrets: ${join(work, 'secrets', 'etcd')} is a link: kubeha must write etcd/ceph4-peer.crt there and does not write through links inside the secrets folder; replace the link by a real folder`,
+    );
     assert.equal(snapshot(real), before);
     assert.equal(snapshot(join(work, 'out')), outBefore, 'the output folder is as it was');
     assert.not.ok(existsSync(join(work, 'out.kubeha-new')), 'the staged output was removed');
@@ -101,7 +117,10 @@ test('trailing slashes: --out out/ and --secrets secrets/ work, and no staging c
     assert.is(r.code, 0, r.err);
     assert.match(r.out, `to ${join(work, 'out')}/ in`);
     assert.equal(readdirSync(work).sort(), ['inventory.json', 'out', 'secrets']);
-    assert.not.ok(names(join(work, 'secrets')).some((n) => n.includes('kubeha')), 'no staging copy inside the secrets folder');
+    assert.not.ok(
+      names(join(work, 'secrets')).some((n) => n.includes('kubeha')),
+      'no staging copy inside the secrets folder',
+    );
     assert.is(spawnSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: join(work, 'out') }).status, 0);
 
     // A copy left inside the folder by an older kubeha is never loaded as secrets, and is removed with a message.
@@ -156,7 +175,7 @@ test('what kubeha did not write is kept in both folders, untouched; only its own
     assert.is(readFileSync(join(out, 'backup.tar.gz'), 'utf8'), 'not a bundle of ours', 'a tarball SHA256SUMS never listed is not ours');
     assert.is(readlinkSync(join(out, 'README')), 'NOTES.md', 'a link stays a link');
     assert.is(statSync(join(out, 'NOTES.md')).ino, inode, 'the very same file, not a copy');
-    assert.not.ok(existsSync(join(out, 'worker2.tar.gz')), 'the removed host\'s bundle (ours) is gone');
+    assert.not.ok(existsSync(join(out, 'worker2.tar.gz')), "the removed host's bundle (ours) is gone");
     assert.is(readFileSync(join(secrets, 'README'), 'utf8'), 'ask Ops before touching\n');
     assert.is(readFileSync(join(secrets, '.gitattributes'), 'utf8'), '* filter=git-crypt diff=git-crypt\n');
     assert.is(readFileSync(join(secrets, '.git', 'HEAD'), 'utf8'), 'ref: refs/heads/main\n');
@@ -193,7 +212,10 @@ test('out and secrets as links: written through the link, the links stay; a dang
     symlinkSync(join(work, 'vault-not-mounted'), join(work, 'cluster'));
     const parent = await gen(work, runbook(), join(work, 'out2'), join(work, 'cluster', 'secrets'));
     assert.is(parent.code, 1);
-    assert.match(parent.err, `secrets: ${join(work, 'cluster', 'secrets')}: ${join(work, 'cluster')} is a link to ${join(work, 'vault-not-mounted')}, which does not exist (not mounted?); kubeha will not start a new CA there`);
+    assert.match(
+      parent.err,
+      `secrets: ${join(work, 'cluster', 'secrets')}: ${join(work, 'cluster')} is a link to ${join(work, 'vault-not-mounted')}, which does not exist (not mounted?); kubeha will not start a new CA there`,
+    );
     assert.not.ok(existsSync(join(work, 'vault-not-mounted')));
   } finally {
     cleanup(work);
@@ -221,13 +243,21 @@ test('two gen processes on the same --out with different --secrets: both end, th
     const doc = runbook();
     doc.hosts.push(...Array.from({ length: 40 }, (_, i) => ({ name: `node${i}`, address: `10.1.0.${i + 1}`, roles: ['worker'] })));
     const inv = inventory(work, doc);
-    const run = (secrets: string) => new Promise<{ code: number | null; err: string }>((resolve) => {
-      const child = spawn('node', [BIN, inv, '--out', join(work, 'out'), '--secrets', join(work, secrets), '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      child.stderr.on('data', (d) => { err += d; });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('exit', (code) => { clearTimeout(timer); resolve({ code, err }); });
-    });
+    const run = (secrets: string) =>
+      new Promise<{ code: number | null; err: string }>((resolve) => {
+        const child = spawn('node', [BIN, inv, '--out', join(work, 'out'), '--secrets', join(work, secrets), '--quiet'], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let err = '';
+        child.stderr.on('data', (d) => {
+          err += d;
+        });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          resolve({ code, err });
+        });
+      });
     const results = await Promise.all([run('s1'), run('s2'), run('s3')]);
     for (const r of results) {
       assert.ok(r.code === 0 || (r.code === 1 && r.err.includes(`${join(work, 'out.lock')} exists`)), `ended cleanly: ${r.code} ${r.err}`);
@@ -235,7 +265,10 @@ test('two gen processes on the same --out with different --secrets: both end, th
     assert.ok(results.some((r) => r.code === 0));
     const check = spawnSync('sha256sum', ['--strict', '-c', 'SHA256SUMS'], { cwd: join(work, 'out'), encoding: 'utf8' });
     assert.is(check.status, 0, check.stdout + check.stderr);
-    assert.not.ok(readdirSync(work).some((n) => n.includes('.lock') || n.includes('kubeha-')), readdirSync(work).join(' '));
+    assert.not.ok(
+      readdirSync(work).some((n) => n.includes('.lock') || n.includes('kubeha-')),
+      readdirSync(work).join(' '),
+    );
   } finally {
     cleanup(work);
   }
@@ -282,7 +315,10 @@ test('a crash mid-swap is finished or rolled back by the next run, with a messag
     // Killed after the second rename: the new folder is in place, the old copy (with every CA key) is left.
     execFileSync('cp', ['-a', secrets, `${secrets}.kubeha-old`]);
     const readOnly = await runCli(['certs', '--secrets', secrets]);
-    assert.match(readOnly.err, `warning: ${secrets}.kubeha-old was left by an interrupted run and holds copies of secret keys: the next gen (or gen certs renew) removes it`);
+    assert.match(
+      readOnly.err,
+      `warning: ${secrets}.kubeha-old was left by an interrupted run and holds copies of secret keys: the next gen (or gen certs renew) removes it`,
+    );
     let r = await gen(work, runbook());
     assert.is(r.code, 0, r.err);
     assert.match(r.err, `removed ${secrets}.kubeha-old: the previous copy left by an interrupted run`);
@@ -319,7 +355,13 @@ test('group- or world-readable secrets are reported and fixed to 0600 files in 0
     chmodSync(join(secrets, 'sa.key'), 0o604);
     const r = await gen(work, runbook());
     assert.is(r.code, 0, r.err);
-    for (const [path, was, now] of [[secrets, '0755', '0700'], [join(secrets, 'etcd'), '0750', '0700'], [join(secrets, 'ca.key'), '0644', '0600'], [join(secrets, 'tokens.json'), '0640', '0600'], [join(secrets, 'sa.key'), '0604', '0600']]) {
+    for (const [path, was, now] of [
+      [secrets, '0755', '0700'],
+      [join(secrets, 'etcd'), '0750', '0700'],
+      [join(secrets, 'ca.key'), '0644', '0600'],
+      [join(secrets, 'tokens.json'), '0640', '0600'],
+      [join(secrets, 'sa.key'), '0604', '0600'],
+    ]) {
       assert.match(r.err, `warning: ${path} was ${was}, open to other users: set to ${now}`);
     }
     assert.is(statSync(secrets).mode & 0o777, 0o700);

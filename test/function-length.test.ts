@@ -11,7 +11,13 @@ import { lineAt, nodesOf, parseFiles } from './source-tree.js';
 
 /** The longest a function may be without a reason. */
 const MAX_LINES = 40;
-const FUNCTIONS = new Set([SyntaxKind.FunctionDeclaration, SyntaxKind.MethodDeclaration, SyntaxKind.ArrowFunction, SyntaxKind.FunctionExpression, SyntaxKind.Constructor]);
+const FUNCTIONS = new Set([
+  SyntaxKind.FunctionDeclaration,
+  SyntaxKind.MethodDeclaration,
+  SyntaxKind.ArrowFunction,
+  SyntaxKind.FunctionExpression,
+  SyntaxKind.Constructor,
+]);
 const REASON = /\bLong because\b/;
 
 /** Every TypeScript file git tracks in the folders this rule covers (test bodies left out). */

@@ -43,18 +43,27 @@ for (const name of readdirSync(GOLDEN).sort()) {
       const onDisk = listFiles(join(expectedDir, host)).sort();
       assert.equal(onDisk, files.map((f) => f.path).sort(), `${name}/${host}: no extra or missing golden files`);
     }
-    const hostsOnDisk = readdirSync(expectedDir).filter((n) => !n.endsWith('.manifest')).sort();
+    const hostsOnDisk = readdirSync(expectedDir)
+      .filter((n) => !n.endsWith('.manifest'))
+      .sort();
     assert.equal(hostsOnDisk, [...bundles.keys()].sort(), 'one expected folder per host');
     const rollout = compiled.rollout();
     for (const f of rollout) assertGolden(join(dir, f.path), f.bytes, `${name}/${f.path}`);
-    assert.equal(listFiles(join(dir, 'ansible')).sort(), rollout.map((f) => f.path.replace(/^ansible\//, '')).sort(), `${name}/ansible: no extra or missing golden files`);
+    assert.equal(
+      listFiles(join(dir, 'ansible')).sort(),
+      rollout.map((f) => f.path.replace(/^ansible\//, '')).sort(),
+      `${name}/ansible: no extra or missing golden files`,
+    );
   });
 }
 
 test('golden fixtures hold no unexpected files', () => {
   for (const name of readdirSync(GOLDEN)) {
     const entries = readdirSync(join(GOLDEN, name)).sort();
-    assert.ok(entries.every((e) => ['ansible', 'expected', 'keys', 'inventory.json', 'inventory.yaml', 'README.md'].includes(e)), `${name}: ${entries.join(', ')}`);
+    assert.ok(
+      entries.every((e) => ['ansible', 'expected', 'keys', 'inventory.json', 'inventory.yaml', 'README.md'].includes(e)),
+      `${name}: ${entries.join(', ')}`,
+    );
     assert.ok(relative(GOLDEN, join(GOLDEN, name)) === name);
   }
 });

@@ -44,7 +44,10 @@ export function fixtureSecrets(name: string): Secrets {
 }
 
 /** Compiles an inventory object in memory; returns each host's files by path. */
-export async function compileDoc(doc: InventoryDoc, secrets?: Secrets): Promise<{ model: ClusterModel; secrets: Secrets; hosts: Map<string, Map<string, BundleFile>> }> {
+export async function compileDoc(
+  doc: InventoryDoc,
+  secrets?: Secrets,
+): Promise<{ model: ClusterModel; secrets: Secrets; hosts: Map<string, Map<string, BundleFile>> }> {
   const model = modelOf(doc);
   const s = secrets ?? (await secretsFor(model));
   const bundles = allHostFiles(compile(model, { secrets: s, templates: TEMPLATES }));
@@ -68,7 +71,14 @@ export function tempDir(prefix = 'kubeha-test-'): string {
 export async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(args, { out: (t) => { out += t; }, err: (t) => { err += t; } });
+  const code = await main(args, {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+  });
   return { code, out, err };
 }
 
@@ -81,7 +91,11 @@ export async function generateAndUnpack(inventoryPath: string, secretsDir?: stri
   if (result.code !== 0) throw new Error(`gen failed (${result.code}): ${result.err}`);
   const unpacked = join(dir, 'unpacked');
   execFileSync('mkdir', ['-p', unpacked]);
-  for (const name of readFileSync(join(out, 'SHA256SUMS'), 'utf8').trim().split('\n').map((l) => l.split(/\s+/)[1]!).filter((n) => n.endsWith('.tar.gz'))) {
+  for (const name of readFileSync(join(out, 'SHA256SUMS'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(/\s+/)[1]!)
+    .filter((n) => n.endsWith('.tar.gz'))) {
     execFileSync('tar', ['-xzf', join(out, name), '-C', unpacked]);
   }
   return { dir, out, secrets, unpacked };
@@ -94,7 +108,11 @@ export function walk(dir: string, prefix = ''): string[] {
 
 /** Every file below a folder with its bytes, sorted by path: compare two with assert.equal. */
 export function snapshot(dir: string): Map<string, Buffer> {
-  return new Map(walk(dir).sort().map((p) => [p, readFileSync(join(dir, p))]));
+  return new Map(
+    walk(dir)
+      .sort()
+      .map((p) => [p, readFileSync(join(dir, p))]),
+  );
 }
 
 /** Removes a temp folder. */
@@ -138,7 +156,9 @@ export function testNeeding(needs: readonly string[], name: string, fn: () => vo
   if (missing.length === 0) {
     test(name, fn);
   } else if (IN_CI) {
-    test(name, () => { throw new Error(`${missing.join('; ')}: CI=true turns a skipped real-tool test into a failure`); });
+    test(name, () => {
+      throw new Error(`${missing.join('; ')}: CI=true turns a skipped real-tool test into a failure`);
+    });
   } else {
     console.log(`  SKIP ${name}: ${missing.join('; ')}`);
     test.skip(name, fn);

@@ -43,8 +43,11 @@ for (const name of cases) {
 /** The value a JSON pointer (RFC 6901) names in a document, or undefined when it names nothing. */
 function resolvePointer(doc: unknown, pointer: string): unknown {
   if (pointer === '') return doc;
-  return pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~')).reduce<unknown>(
-    (value, key) => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined), doc);
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>((value, key) => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined), doc);
 }
 
 test('every error line names the file and a JSON pointer that exists in the document', () => {
@@ -89,21 +92,31 @@ test('the runbook example is valid and the defaults are applied', () => {
 });
 
 test('YAML and JSON give the same model', () => {
-  const yaml = `cluster:\n  kubernetesVersion: "1.34.2"\n  podSubnet: 10.97.0.0/16\n  serviceSubnet: 10.96.0.0/16\nloadBalancer: { vip: 10.0.8.100, interface: eth0 }\nhosts:\n${runbook().hosts.map((h: any) => `  - name: ${h.name}\n    address: ${h.address}\n    roles: [${h.roles.join(', ')}]\n`).join('')}`;
+  const yaml = `cluster:\n  kubernetesVersion: "1.34.2"\n  podSubnet: 10.97.0.0/16\n  serviceSubnet: 10.96.0.0/16\nloadBalancer: { vip: 10.0.8.100, interface: eth0 }\nhosts:\n${runbook()
+    .hosts.map((h: any) => `  - name: ${h.name}\n    address: ${h.address}\n    roles: [${h.roles.join(', ')}]\n`)
+    .join('')}`;
   const fromYaml = validateInventory('inventory.yaml', yaml);
   const fromJson = validateInventory('inventory.json', JSON.stringify(runbook()));
   assert.equal(fromYaml.errors, []);
   assert.equal(fromYaml.inventory, fromJson.inventory);
 });
 
-test('the VRRP interface: none by default (run.sh finds it on the host), the inventory\'s when set, a host\'s own first', () => {
+test("the VRRP interface: none by default (run.sh finds it on the host), the inventory's when set, a host's own first", () => {
   const doc = runbook();
   delete doc.loadBalancer.interface;
   doc.hosts[1].interface = 'ens224';
   const found = modelOf(doc);
-  assert.equal(found.hosts.filter((h) => h.isLoadBalancer).map((h) => h.interface), [null, 'ens224']);
+  assert.equal(
+    found.hosts.filter((h) => h.isLoadBalancer).map((h) => h.interface),
+    [null, 'ens224'],
+  );
   doc.loadBalancer.interface = 'ens192';
-  assert.equal(modelOf(doc).hosts.filter((h) => h.isLoadBalancer).map((h) => h.interface), ['ens192', 'ens224']);
+  assert.equal(
+    modelOf(doc)
+      .hosts.filter((h) => h.isLoadBalancer)
+      .map((h) => h.interface),
+    ['ens192', 'ens224'],
+  );
 });
 
 test('roles combined on one host and loopback addresses are accepted', () => {
@@ -123,7 +136,10 @@ test('an even etcd count is a warning, not an error', () => {
   doc.hosts.pop();
   const result = validateInventory('inventory.json', JSON.stringify(doc));
   assert.ok(result.inventory);
-  assert.equal(result.warnings.map((w) => w.message), ['2 etcd members tolerate no more failures than 1: use an odd number']);
+  assert.equal(
+    result.warnings.map((w) => w.message),
+    ['2 etcd members tolerate no more failures than 1: use an odd number'],
+  );
 });
 
 test('the run order puts etcd first, then load balancers, init, joining control planes, workers', () => {
@@ -139,8 +155,17 @@ test('the run order puts etcd first, then load balancers, init, joining control 
       { name: 'e1', address: '10.0.0.41', roles: ['etcd'] },
     ],
   });
-  assert.equal(model.runOrder.map((s) => s.hosts), [['e1'], ['lb1', 'lb2'], ['cp1'], ['cp2'], ['w1']]);
-  assert.equal(model.hosts.filter((h) => h.isLoadBalancer).map((h) => [h.vrrpPriority, h.vrrpPeers]), [[150, ['10.0.0.32']], [149, ['10.0.0.31']]]);
+  assert.equal(
+    model.runOrder.map((s) => s.hosts),
+    [['e1'], ['lb1', 'lb2'], ['cp1'], ['cp2'], ['w1']],
+  );
+  assert.equal(
+    model.hosts.filter((h) => h.isLoadBalancer).map((h) => [h.vrrpPriority, h.vrrpPeers]),
+    [
+      [150, ['10.0.0.32']],
+      [149, ['10.0.0.31']],
+    ],
+  );
 });
 
 test('the build-time validator gives exactly the errors of a schema compiled now (it is not stale)', () => {
@@ -156,7 +181,11 @@ test('the build-time validator gives exactly the errors of a schema compiled now
     const b = structuredClone(parsed.parsed.value);
     assert.is(generated(a), fresh(b), name);
     assert.equal(a, b, `${name}: same defaults`);
-    assert.equal((generated.errors ?? []).map((e) => [e.instancePath, e.keyword]), (fresh.errors ?? []).map((e) => [e.instancePath, e.keyword]), name);
+    assert.equal(
+      (generated.errors ?? []).map((e) => [e.instancePath, e.keyword]),
+      (fresh.errors ?? []).map((e) => [e.instancePath, e.keyword]),
+      name,
+    );
     compared++;
   }
   assert.ok(compared > 20);

@@ -47,7 +47,13 @@ require('http').createServer((req, res) => {
 setTimeout(() => process.exit(0), 120000);
 `;
 
-interface Setup { dir: string; cp1: string; mirror: string; requests: string; sha256: string }
+interface Setup {
+  dir: string;
+  cp1: string;
+  mirror: string;
+  requests: string;
+  sha256: string;
+}
 
 async function setUp(sha256?: string): Promise<Setup> {
   const dir = tempDir();
@@ -61,7 +67,10 @@ async function setUp(sha256?: string): Promise<Setup> {
     cluster: { kubernetesVersion: '1.34.2', podSubnet: '10.244.0.0/16' },
     mirrors: { files: `http://127.0.0.1:${PORT}` },
     addons: { kubePrometheus: { enabled: true, sha256: sha256 ?? real } },
-    hosts: [{ name: 'cp1', address: CP1, roles: ['control-plane'] }, { name: 'e1', address: '127.0.55.11', roles: ['etcd'] }],
+    hosts: [
+      { name: 'cp1', address: CP1, roles: ['control-plane'] },
+      { name: 'e1', address: '127.0.55.11', roles: ['etcd'] },
+    ],
   };
   writeFileSync(join(dir, 'inventory.json'), JSON.stringify(doc));
   const gen = await generateAndUnpack(join(dir, 'inventory.json'));
@@ -77,75 +86,122 @@ function runAddons(s: Setup, more: Partial<NodeState> = {}, args: string[] = [])
       `'${process.execPath}' '${join(s.dir, 'server.cjs')}' '${s.mirror}' ${PORT} '${s.requests}' &`,
       `for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:${PORT}/ready && break; sleep 0.1; done`,
     ],
-    readBack: [`${KUBE_PROMETHEUS_DIR}/manifests/setup/namespace.yaml`, `${KUBE_PROMETHEUS_DIR}/manifests/grafana-service.yaml`, `${KUBE_PROMETHEUS_DIR}/README.md`, `${KUBE_PROMETHEUS_DIR}/kube-prometheus-${VERSION}/README.md`],
+    readBack: [
+      `${KUBE_PROMETHEUS_DIR}/manifests/setup/namespace.yaml`,
+      `${KUBE_PROMETHEUS_DIR}/manifests/grafana-service.yaml`,
+      `${KUBE_PROMETHEUS_DIR}/README.md`,
+      `${KUBE_PROMETHEUS_DIR}/kube-prometheus-${VERSION}/README.md`,
+    ],
     ...more,
   };
   return runInSandbox(s.cp1, CP1, ['--only', 'addons', ...args], state);
 }
 
 const kubectlCalls = (calls: string[]) => calls.filter((c) => c.startsWith('kubectl ') && !/ diff /.test(c));
-const downloads = (s: Setup) => { try { return readFileSync(s.requests, 'utf8').split('\n').filter((l) => l === TARBALL_PATH).length; } catch { return 0; } };
-
-testNeeding(['curl', 'tar', 'sha256sum', NAMESPACES], 'install: setup applied first, a bounded wait on its CRDs, then manifests/ and the monitors; only manifests/ unpacked; a second run changes nothing', async () => {
-  const s = await setUp();
+const downloads = (s: Setup) => {
   try {
-    const upper = join(s.dir, 'upper');
-    const first = runAddons(s, { upper });
-    assert.is(first.code, 0, first.out + first.err);
-    assert.equal(first.back.slice(0, 2), ['kind: Namespace\n', 'kind: Service\n'], 'manifests/ unpacked into kubeha\'s folder');
-    assert.equal(first.back.slice(2), [null, null], 'nothing outside manifests/ is unpacked');
-    const d = `${KUBE_PROMETHEUS_DIR}/manifests`;
-    const k = 'kubectl --kubeconfig /etc/kubernetes/admin.conf';
-    assert.equal(kubectlCalls(first.calls).filter((c) => !c.includes('kube-prometheus-kubeadm.yaml')), [
-      `${k} apply --server-side --field-manager=kubeha -f ${d}/setup`,
-      `${k} wait --for condition=Established --timeout=${CRD_WAIT_SECONDS}s ${CRDS.map((c) => `-f ${d}/setup/${c}`).join(' ')}`,
-      `${k} apply --server-side --field-manager=kubeha -f ${d}`,
-      `${k} apply --server-side --field-manager=kubeha -f ${KUBE_PROMETHEUS_MONITORS_PATH}`,
-    ]);
-    assert.is(downloads(s), 1);
-    const second = runAddons(s, { upper });
-    assert.is(second.code, 0, second.out + second.err);
-    assert.match(second.out, /kubeha: changed=0\n$/);
-    assert.equal(kubectlCalls(second.calls), [], 'nothing applied again');
-    assert.is(downloads(s), 1, 'not downloaded again');
-  } finally {
-    cleanup(s.dir);
+    return readFileSync(s.requests, 'utf8')
+      .split('\n')
+      .filter((l) => l === TARBALL_PATH).length;
+  } catch {
+    return 0;
   }
-});
+};
 
-testNeeding(['curl', 'tar', 'sha256sum', NAMESPACES], 'install: a tarball that does not match the checksum stops run.sh before anything is unpacked or applied', async () => {
-  const s = await setUp('0'.repeat(64));
-  try {
-    const r = runAddons(s);
-    assert.is(r.code, 1);
-    assert.match(r.err, `error: the kube-prometheus v${VERSION} tarball from http://127.0.0.1:${PORT}${TARBALL_PATH} does not match addons.kubePrometheus.sha256 (${'0'.repeat(64)}): nothing was unpacked`);
-    assert.is(downloads(s), 1, 'it was downloaded through mirrors.files');
-    assert.equal(r.back, [null, null, null, null], 'nothing unpacked');
-    assert.equal(kubectlCalls(r.calls).filter((c) => !c.includes('kube-prometheus-kubeadm.yaml')), []);
-  } finally {
-    cleanup(s.dir);
-  }
-});
+testNeeding(
+  ['curl', 'tar', 'sha256sum', NAMESPACES],
+  'install: setup applied first, a bounded wait on its CRDs, then manifests/ and the monitors; only manifests/ unpacked; a second run changes nothing',
+  async () => {
+    const s = await setUp();
+    try {
+      const upper = join(s.dir, 'upper');
+      const first = runAddons(s, { upper });
+      assert.is(first.code, 0, first.out + first.err);
+      assert.equal(first.back.slice(0, 2), ['kind: Namespace\n', 'kind: Service\n'], "manifests/ unpacked into kubeha's folder");
+      assert.equal(first.back.slice(2), [null, null], 'nothing outside manifests/ is unpacked');
+      const d = `${KUBE_PROMETHEUS_DIR}/manifests`;
+      const k = 'kubectl --kubeconfig /etc/kubernetes/admin.conf';
+      assert.equal(
+        kubectlCalls(first.calls).filter((c) => !c.includes('kube-prometheus-kubeadm.yaml')),
+        [
+          `${k} apply --server-side --field-manager=kubeha -f ${d}/setup`,
+          `${k} wait --for condition=Established --timeout=${CRD_WAIT_SECONDS}s ${CRDS.map((c) => `-f ${d}/setup/${c}`).join(' ')}`,
+          `${k} apply --server-side --field-manager=kubeha -f ${d}`,
+          `${k} apply --server-side --field-manager=kubeha -f ${KUBE_PROMETHEUS_MONITORS_PATH}`,
+        ],
+      );
+      assert.is(downloads(s), 1);
+      const second = runAddons(s, { upper });
+      assert.is(second.code, 0, second.out + second.err);
+      assert.match(second.out, /kubeha: changed=0\n$/);
+      assert.equal(kubectlCalls(second.calls), [], 'nothing applied again');
+      assert.is(downloads(s), 1, 'not downloaded again');
+    } finally {
+      cleanup(s.dir);
+    }
+  },
+);
 
-testNeeding(['curl', 'tar', 'sha256sum', NAMESPACES], 'install: CRDs not established in time stop run.sh naming the timeout; the next run tries again; --dry-run only prints', async () => {
-  const s = await setUp();
-  try {
-    const upper = join(s.dir, 'upper');
-    const r = runAddons(s, { upper, waitFails: true });
-    assert.is(r.code, 1);
-    assert.match(r.err, `error: kube-prometheus' CRDs were not established within ${CRD_WAIT_SECONDS}s`);
-    assert.not.ok(r.calls.some((c) => c.endsWith(`-f ${KUBE_PROMETHEUS_DIR}/manifests`)), 'manifests/ is not applied');
-    const dry = runAddons(s, { upper }, ['--dry-run']);
-    assert.is(dry.code, 0, dry.err);
-    assert.match(dry.out, `+ curl -fsSL --retry 3 --connect-timeout 20 --max-time 600 -o /var/cache/kubeha/kube-prometheus-v${VERSION}.tar.gz http://127.0.0.1:${PORT}${TARBALL_PATH}`);
-    assert.equal(kubectlCalls(dry.calls).filter((c) => !c.includes('kube-prometheus-kubeadm.yaml')), [], 'dry run: nothing applied');
-    assert.is(downloads(s), 1, 'dry run: nothing downloaded');
-    const again = runAddons(s, { upper });
-    assert.is(again.code, 0, again.err);
-    assert.ok(again.calls.some((c) => c.endsWith(`-f ${KUBE_PROMETHEUS_MONITORS_PATH}`)), 'the failed install is retried');
-  } finally {
-    cleanup(s.dir);
-  }
-});
+testNeeding(
+  ['curl', 'tar', 'sha256sum', NAMESPACES],
+  'install: a tarball that does not match the checksum stops run.sh before anything is unpacked or applied',
+  async () => {
+    const s = await setUp('0'.repeat(64));
+    try {
+      const r = runAddons(s);
+      assert.is(r.code, 1);
+      assert.match(
+        r.err,
+        `error: the kube-prometheus v${VERSION} tarball from http://127.0.0.1:${PORT}${TARBALL_PATH} does not match addons.kubePrometheus.sha256 (${'0'.repeat(64)}): nothing was unpacked`,
+      );
+      assert.is(downloads(s), 1, 'it was downloaded through mirrors.files');
+      assert.equal(r.back, [null, null, null, null], 'nothing unpacked');
+      assert.equal(
+        kubectlCalls(r.calls).filter((c) => !c.includes('kube-prometheus-kubeadm.yaml')),
+        [],
+      );
+    } finally {
+      cleanup(s.dir);
+    }
+  },
+);
+
+testNeeding(
+  ['curl', 'tar', 'sha256sum', NAMESPACES],
+  'install: CRDs not established in time stop run.sh naming the timeout; the next run tries again; --dry-run only prints',
+  async () => {
+    const s = await setUp();
+    try {
+      const upper = join(s.dir, 'upper');
+      const r = runAddons(s, { upper, waitFails: true });
+      assert.is(r.code, 1);
+      assert.match(r.err, `error: kube-prometheus' CRDs were not established within ${CRD_WAIT_SECONDS}s`);
+      assert.not.ok(
+        r.calls.some((c) => c.endsWith(`-f ${KUBE_PROMETHEUS_DIR}/manifests`)),
+        'manifests/ is not applied',
+      );
+      const dry = runAddons(s, { upper }, ['--dry-run']);
+      assert.is(dry.code, 0, dry.err);
+      assert.match(
+        dry.out,
+        `+ curl -fsSL --retry 3 --connect-timeout 20 --max-time 600 -o /var/cache/kubeha/kube-prometheus-v${VERSION}.tar.gz http://127.0.0.1:${PORT}${TARBALL_PATH}`,
+      );
+      assert.equal(
+        kubectlCalls(dry.calls).filter((c) => !c.includes('kube-prometheus-kubeadm.yaml')),
+        [],
+        'dry run: nothing applied',
+      );
+      assert.is(downloads(s), 1, 'dry run: nothing downloaded');
+      const again = runAddons(s, { upper });
+      assert.is(again.code, 0, again.err);
+      assert.ok(
+        again.calls.some((c) => c.endsWith(`-f ${KUBE_PROMETHEUS_MONITORS_PATH}`)),
+        'the failed install is retried',
+      );
+    } finally {
+      cleanup(s.dir);
+    }
+  },
+);
 
 test.run();

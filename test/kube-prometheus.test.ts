@@ -16,7 +16,10 @@ import { cleanup, compileDoc, modelOf, tempDir, text, type InventoryDoc, NAMESPA
 import { verifyUnits } from './systemd.js';
 
 const rootfs = (path: string) => `rootfs${path}`;
-const withAddon = (etcd: Record<string, unknown> = {}): InventoryDoc => ({ ...backupCluster({ install: 'distro', ...etcd }), addons: { kubePrometheus: { enabled: true, sha256: '0'.repeat(64) } } });
+const withAddon = (etcd: Record<string, unknown> = {}): InventoryDoc => ({
+  ...backupCluster({ install: 'distro', ...etcd }),
+  addons: { kubePrometheus: { enabled: true, sha256: '0'.repeat(64) } },
+});
 const FILES = [ETCD_METRICS_FILTER_PATHS.rules, ETCD_METRICS_FILTER_PATHS.unit];
 
 test('off by default: no metrics flag, no filter, no objects, no step', async () => {
@@ -39,7 +42,10 @@ test('on: every member serves metrics on its own address and etcd.metricsPort, b
     assert.match(rules, 'tcp dport 12381 ip saddr != @allowed drop');
     const script = text(hosts, member.name, 'run.sh');
     assert.match(script, 'if ! have nft; then pkg_install nftables; fi');
-    assert.ok(script.indexOf('run systemctl restart kubeha-etcd-metrics-filter.service') < script.indexOf('# start etcd and wait until the member is healthy'), 'the filter is loaded before etcd starts');
+    assert.ok(
+      script.indexOf('run systemctl restart kubeha-etcd-metrics-filter.service') < script.indexOf('# start etcd and wait until the member is healthy'),
+      'the filter is loaded before etcd starts',
+    );
     assert.match(script, /install_file 0644 \/etc\/kubeha\/etcd-metrics\.nft/);
   }
   assert.not.ok(hosts.get('cp1')!.has(rootfs(ETCD_METRICS_FILTER_PATHS.rules)));
@@ -53,7 +59,8 @@ test('kube-controller-manager and kube-scheduler bind every address with the add
     return (loadAll(text(hosts, 'cp1', 'rootfs/etc/kubernetes/kubeadm-config.yaml')) as any[]).find((d) => d.kind === 'ClusterConfiguration');
   };
   const v4 = await clusterConfig(withAddon());
-  for (const component of ['controllerManager', 'scheduler']) assert.equal(v4[component], { extraArgs: [{ name: 'bind-address', value: '0.0.0.0' }] }, component);
+  for (const component of ['controllerManager', 'scheduler'])
+    assert.equal(v4[component], { extraArgs: [{ name: 'bind-address', value: '0.0.0.0' }] }, component);
   const old = withAddon();
   old.cluster = { ...old.cluster, kubernetesVersion: '1.30.6' };
   const v3 = await clusterConfig(old);
@@ -70,18 +77,27 @@ test('the kube-system objects validate with kubernetes-models and carry the labe
   const docs = loadAll(text(hosts, 'cp1', rootfs(KUBE_PROMETHEUS_OBJECTS_PATH))) as any[];
   const models: Record<string, new (data: any) => { validate(): void }> = { Service, Endpoints };
   for (const doc of docs) new models[doc.kind]!(doc).validate();
-  assert.equal(docs.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name}`), [
-    'Service kube-system/kube-controller-manager', 'Service kube-system/kube-scheduler', 'Service kube-system/etcd', 'Endpoints kube-system/etcd',
-  ]);
-  for (const [i, [name, port]] of ([['kube-controller-manager', 10257], ['kube-scheduler', 10259]] as const).entries()) {
+  assert.equal(
+    docs.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name}`),
+    ['Service kube-system/kube-controller-manager', 'Service kube-system/kube-scheduler', 'Service kube-system/etcd', 'Endpoints kube-system/etcd'],
+  );
+  for (const [i, [name, port]] of (
+    [
+      ['kube-controller-manager', 10257],
+      ['kube-scheduler', 10259],
+    ] as const
+  ).entries()) {
     assert.equal(docs[i].metadata.labels, { 'app.kubernetes.io/name': name });
     assert.equal(docs[i].spec.selector, { component: name }, 'the label kubeadm puts on its static pods');
     assert.equal(docs[i].spec.ports, [{ name: 'https-metrics', port, targetPort: port, protocol: 'TCP' }]);
   }
   const [, , service, endpoints] = docs;
-  assert.is(service.spec.selector, undefined, 'etcd is no pod: the Endpoints are kubeha\'s');
+  assert.is(service.spec.selector, undefined, "etcd is no pod: the Endpoints are kubeha's");
   assert.is(service.spec.ports[0].name, endpoints.subsets[0].ports[0].name);
-  assert.equal(endpoints.subsets[0].addresses, model.etcd.members.map((m) => ({ ip: m.address })));
+  assert.equal(
+    endpoints.subsets[0].addresses,
+    model.etcd.members.map((m) => ({ ip: m.address })),
+  );
   assert.is(endpoints.subsets[0].ports[0].port, model.etcd.metricsPort);
   // The checker is real: a port name kubernetes-models refuses is reported.
   assert.throws(() => new Endpoints({ ...endpoints, subsets: [{ ...endpoints.subsets[0], ports: [{ port: 'x' }] }] }).validate());

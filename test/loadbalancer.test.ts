@@ -6,8 +6,21 @@ import { join } from 'node:path';
 import { cleanup, compileDoc, generateAndUnpack, NAMESPACES, tempDir, testNeeding, text, type InventoryDoc } from './helpers.js';
 import { LB_PATHS, SCRIPT_USER } from '../src/render/loadbalancer.js';
 import {
-  addNamespace, deleteNamespace, fakeApiServerArgv, inNamespace, installedKeepalivedDir, must, nsName, requestsLogged, scriptUserOverlay,
-  selfSignedCert, sh, startDaemon, stopDaemon, waitUntil, type Daemon,
+  addNamespace,
+  deleteNamespace,
+  fakeApiServerArgv,
+  inNamespace,
+  installedKeepalivedDir,
+  must,
+  nsName,
+  requestsLogged,
+  scriptUserOverlay,
+  selfSignedCert,
+  sh,
+  startDaemon,
+  stopDaemon,
+  waitUntil,
+  type Daemon,
 } from './netns.js';
 
 const rootfs = (path: string) => `rootfs${path}`;
@@ -55,15 +68,21 @@ test('keepalived.conf: priorities, peers, VRID, password, BACKUP + nopreempt, an
     assert.not.match(conf, /state MASTER/);
     assert.match(conf, `\n  virtual_router_id ${model.loadBalancer!.virtualRouterId}\n`);
     assert.match(conf, `\n  unicast_src_ip ${addresses[i]}\n`);
-    assert.equal(block(conf, 'unicast_peer').trim().split(/\s+/), addresses.filter((a) => a !== addresses[i]));
+    assert.equal(
+      block(conf, 'unicast_peer').trim().split(/\s+/),
+      addresses.filter((a) => a !== addresses[i]),
+    );
     assert.match(conf, `auth_type PASS\n    auth_pass ${password}\n`);
-    assert.is(block(conf, 'virtual_ipaddress').trim(), '10.20.0.100/32', 'on the instance\'s interface');
+    assert.is(block(conf, 'virtual_ipaddress').trim(), '10.20.0.100/32', "on the instance's interface");
     assert.match(conf, '\n  include /etc/keepalived/kubeha-interface.conf\n  virtual_router_id');
     assert.not.match(conf, /^\s*interface /m, 'the interface is in the file run.sh writes');
     const script = block(conf, 'vrrp_script check_haproxy');
     assert.match(script, 'script "/etc/keepalived/check_haproxy.sh"');
     for (const line of ['interval 2', 'timeout 3', 'fall 2', 'rise 2']) assert.match(script, `  ${line}\n`);
-    const settings = conf.split('\n').filter((l) => !l.startsWith('#')).join('\n');
+    const settings = conf
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .join('\n');
     assert.not.match(settings, /weight/, 'no weight: a failing check means FAULT');
     assert.is(block(conf, 'track_script').trim(), 'check_haproxy');
     assert.not.match(conf, /mcast/);
@@ -104,7 +123,10 @@ test('haproxy.cfg: TCP defaults, every API server behind a TLS /readyz check, st
   const off = await compileDoc(inventory(2, { stats: { enabled: false } }));
   assert.not.match(text(off.hosts, 'cp1', rootfs(LB_PATHS.haproxy)), /stats/);
   for (const path of hosts.get('cp1')!.keys()) {
-    const settings = text(hosts, 'cp1', path).split('\n').filter((l) => !/^\s*#/.test(l)).join('\n');
+    const settings = text(hosts, 'cp1', path)
+      .split('\n')
+      .filter((l) => !/^\s*#/.test(l))
+      .join('\n');
     assert.not.match(settings, /ip_nonlocal_bind/, `${path}: a wildcard bind needs no ip_nonlocal_bind`);
   }
 });
@@ -116,7 +138,10 @@ test('check_haproxy.sh: 0755, curl through the local haproxy, no side effects', 
   const script = file.bytes.toString('utf8');
   assert.match(script, /^#!\/bin\/sh\n/);
   assert.match(script, '\nexec curl -sfk --max-time 2 -o /dev/null https://127.0.0.1:8443/healthz\n');
-  const code = script.split('\n').filter((l) => !l.startsWith('#')).join('\n');
+  const code = script
+    .split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .join('\n');
   assert.not.match(code, /kill|sleep|systemctl|service /);
 });
 
@@ -151,7 +176,10 @@ testNeeding(['haproxy'], 'haproxy -c accepts every generated haproxy.cfg, and re
       }
     }
     const { hosts } = await compileDoc(inventory(2));
-    writeFileSync(join(dir, 'broken.cfg'), text(hosts, 'cp1', rootfs(LB_PATHS.haproxy)).replace('http-check expect status 200', 'http-check expect statuz 200'));
+    writeFileSync(
+      join(dir, 'broken.cfg'),
+      text(hosts, 'cp1', rootfs(LB_PATHS.haproxy)).replace('http-check expect status 200', 'http-check expect statuz 200'),
+    );
     assert.is.not(sh(['haproxy', '-c', '-f', join(dir, 'broken.cfg')]).status, 0, 'the check must catch errors');
   } finally {
     cleanup(dir);
@@ -167,62 +195,66 @@ function keepalivedCheck(ns: string, folder: string, overlay: ReturnType<typeof 
   return sh(inNamespace(ns, binds, ['keepalived', '-t', '-f', `/etc/keepalived/${conf}`]));
 }
 
-testNeeding(['keepalived', NAMESPACES], 'keepalived -t accepts every keepalived.conf as run.sh installs it, with the interface it found; it does flag a broken one', async () => {
-  const dir = tempDir();
-  const ns = nsName('kt');
-  try {
-    // The hosts' addresses sit on ens5; eth0 exists too (for the variant whose inventory names it).
-    addNamespace(ns);
-    for (const dev of ['eth0', 'ens5']) must(['ip', '-n', ns, 'link', 'add', dev, 'type', 'bridge']);
-    for (const i of [11, 12, 13]) must(['ip', '-n', ns, 'addr', 'add', `10.20.0.${i}/24`, 'dev', 'ens5']);
-    const overlay = scriptUserOverlay(dir, SCRIPT_USER);
-    let checked = 0;
-    for (const [v, { name, doc, iface }] of VARIANTS.entries()) {
-      const { model, hosts } = await compileDoc(doc);
-      for (const host of model.hosts.filter((h) => h.isLoadBalancer)) {
-        const folder = installedKeepalivedDir(ns, hosts.get(host.name)!, join(dir, `${v}-${host.name}`));
-        const conf = readFileSync(join(folder, 'keepalived.conf'), 'utf8');
-        assert.is(conf, text(hosts, host.name, rootfs(LB_PATHS.keepalived)));
-        const chosen = readFileSync(join(folder, 'kubeha-interface.conf'), 'utf8');
-        assert.ok(chosen.endsWith(`\ninterface ${iface}\n`), `${name}, ${host.name}: ${chosen}`);
-        // keepalived 2.2.7 -t with a non-root script_user ends killed by its own SIGTERM (143): judge by its output.
-        const r = keepalivedCheck(ns, folder, overlay);
-        assert.ok(r.status === 0 || r.signal === 'SIGTERM', `${name}, ${host.name}: status ${r.status ?? r.signal}: ${r.out}`);
-        assert.is(r.out.replace(/^Terminated\n?/m, '').trim(), '', `${name}, ${host.name}`);
-        // That early stop skips the script checks; the same file with script_user root runs them to the end (rc 0):
-        // the check script exists, is root-owned and sits in no writable folder.
-        writeFileSync(join(folder, 'as-root.conf'), conf.replace(`script_user ${SCRIPT_USER}`, 'script_user root'));
-        const full = keepalivedCheck(ns, folder, overlay, 'as-root.conf');
-        assert.is(full.status, 0, `${name}, ${host.name} (script_user root): ${full.out}`);
-        checked++;
+testNeeding(
+  ['keepalived', NAMESPACES],
+  'keepalived -t accepts every keepalived.conf as run.sh installs it, with the interface it found; it does flag a broken one',
+  async () => {
+    const dir = tempDir();
+    const ns = nsName('kt');
+    try {
+      // The hosts' addresses sit on ens5; eth0 exists too (for the variant whose inventory names it).
+      addNamespace(ns);
+      for (const dev of ['eth0', 'ens5']) must(['ip', '-n', ns, 'link', 'add', dev, 'type', 'bridge']);
+      for (const i of [11, 12, 13]) must(['ip', '-n', ns, 'addr', 'add', `10.20.0.${i}/24`, 'dev', 'ens5']);
+      const overlay = scriptUserOverlay(dir, SCRIPT_USER);
+      let checked = 0;
+      for (const [v, { name, doc, iface }] of VARIANTS.entries()) {
+        const { model, hosts } = await compileDoc(doc);
+        for (const host of model.hosts.filter((h) => h.isLoadBalancer)) {
+          const folder = installedKeepalivedDir(ns, hosts.get(host.name)!, join(dir, `${v}-${host.name}`));
+          const conf = readFileSync(join(folder, 'keepalived.conf'), 'utf8');
+          assert.is(conf, text(hosts, host.name, rootfs(LB_PATHS.keepalived)));
+          const chosen = readFileSync(join(folder, 'kubeha-interface.conf'), 'utf8');
+          assert.ok(chosen.endsWith(`\ninterface ${iface}\n`), `${name}, ${host.name}: ${chosen}`);
+          // keepalived 2.2.7 -t with a non-root script_user ends killed by its own SIGTERM (143): judge by its output.
+          const r = keepalivedCheck(ns, folder, overlay);
+          assert.ok(r.status === 0 || r.signal === 'SIGTERM', `${name}, ${host.name}: status ${r.status ?? r.signal}: ${r.out}`);
+          assert.is(r.out.replace(/^Terminated\n?/m, '').trim(), '', `${name}, ${host.name}`);
+          // That early stop skips the script checks; the same file with script_user root runs them to the end (rc 0):
+          // the check script exists, is root-owned and sits in no writable folder.
+          writeFileSync(join(folder, 'as-root.conf'), conf.replace(`script_user ${SCRIPT_USER}`, 'script_user root'));
+          const full = keepalivedCheck(ns, folder, overlay, 'as-root.conf');
+          assert.is(full.status, 0, `${name}, ${host.name} (script_user root): ${full.out}`);
+          checked++;
+        }
       }
+      assert.is(checked, 2 + 3 + 1 + 2 + 2);
+      // The same harness reports errors: an unknown keyword and a too long password are printed...
+      const { hosts } = await compileDoc(inventory(2));
+      const broken = installedKeepalivedDir(ns, hosts.get('cp1')!, join(dir, 'broken'));
+      const conf = readFileSync(join(broken, 'keepalived.conf'), 'utf8');
+      writeFileSync(join(broken, 'keepalived.conf'), conf.replace('\n  nopreempt\n', '\n  nopreemptx\n').replace(/auth_pass \w+/, 'auth_pass 123456789'));
+      const bad = keepalivedCheck(ns, broken, overlay);
+      assert.match(bad.out, "Unknown keyword 'nopreemptx'", JSON.stringify(bad));
+      assert.match(bad.out, 'Truncating auth_pass');
+      // ...keepalived reads the interface from the included file: one naming a missing interface fails...
+      writeFileSync(join(broken, 'as-root.conf'), conf.replace(`script_user ${SCRIPT_USER}`, 'script_user root'));
+      writeFileSync(join(broken, 'kubeha-interface.conf'), 'interface ens9\n');
+      const noSuchLink = keepalivedCheck(ns, broken, overlay, 'as-root.conf');
+      assert.is(noSuchLink.status, 5, noSuchLink.out);
+      assert.match(noSuchLink.out, "interface ens9 for vrrp_instance kube_apiserver doesn't exist");
+      // ...and a check script that is missing fails the script_user root run.
+      writeFileSync(join(broken, 'kubeha-interface.conf'), 'interface ens5\n');
+      writeFileSync(join(broken, 'as-root.conf'), conf.replace(`script_user ${SCRIPT_USER}`, 'script_user root').replace('check_haproxy.sh"', 'missing.sh"'));
+      const missing = keepalivedCheck(ns, broken, overlay, 'as-root.conf');
+      assert.is(missing.status, 5, missing.out);
+      assert.match(missing.out, 'not found');
+    } finally {
+      deleteNamespace(ns);
+      cleanup(dir);
     }
-    assert.is(checked, 2 + 3 + 1 + 2 + 2);
-    // The same harness reports errors: an unknown keyword and a too long password are printed...
-    const { hosts } = await compileDoc(inventory(2));
-    const broken = installedKeepalivedDir(ns, hosts.get('cp1')!, join(dir, 'broken'));
-    const conf = readFileSync(join(broken, 'keepalived.conf'), 'utf8');
-    writeFileSync(join(broken, 'keepalived.conf'), conf.replace('\n  nopreempt\n', '\n  nopreemptx\n').replace(/auth_pass \w+/, 'auth_pass 123456789'));
-    const bad = keepalivedCheck(ns, broken, overlay);
-    assert.match(bad.out, "Unknown keyword 'nopreemptx'", JSON.stringify(bad));
-    assert.match(bad.out, 'Truncating auth_pass');
-    // ...keepalived reads the interface from the included file: one naming a missing interface fails...
-    writeFileSync(join(broken, 'as-root.conf'), conf.replace(`script_user ${SCRIPT_USER}`, 'script_user root'));
-    writeFileSync(join(broken, 'kubeha-interface.conf'), 'interface ens9\n');
-    const noSuchLink = keepalivedCheck(ns, broken, overlay, 'as-root.conf');
-    assert.is(noSuchLink.status, 5, noSuchLink.out);
-    assert.match(noSuchLink.out, "interface ens9 for vrrp_instance kube_apiserver doesn't exist");
-    // ...and a check script that is missing fails the script_user root run.
-    writeFileSync(join(broken, 'kubeha-interface.conf'), 'interface ens5\n');
-    writeFileSync(join(broken, 'as-root.conf'), conf.replace(`script_user ${SCRIPT_USER}`, 'script_user root').replace('check_haproxy.sh"', 'missing.sh"'));
-    const missing = keepalivedCheck(ns, broken, overlay, 'as-root.conf');
-    assert.is(missing.status, 5, missing.out);
-    assert.match(missing.out, 'not found');
-  } finally {
-    deleteNamespace(ns);
-    cleanup(dir);
-  }
-});
+  },
+);
 
 test('run.sh of a load balancer: packages, the script user, validate then start; a second run changes nothing', async () => {
   const dir = tempDir();
@@ -263,59 +295,69 @@ test('run.sh of a load balancer: packages, the script user, validate then start;
   }
 });
 
-testNeeding(['haproxy', 'curl', 'openssl', NAMESPACES], 'live: the check script passes through haproxy, fails without a ready API server, fails fast without haproxy', async () => {
-  // A private network namespace (loopback only): every port is free there and parallel runs cannot collide.
-  const ns = nsName('live');
-  const inNs = (...args: string[]) => ['ip', 'netns', 'exec', ns, ...args];
-  const dir = tempDir();
-  const daemons: Daemon[] = [];
-  try {
-    addNamespace(ns);
-    const [port, statsPort] = [16443, 8404];
-    const apiServers = ['127.0.52.1', '127.0.52.2'];
-    const { hosts, secrets } = await compileDoc({
-      ...inventory(0, { vip: '127.0.52.100', port, stats: { enabled: true, port: statsPort } }),
-      hosts: [...apiServers.map((address, i) => ({ name: `cp${i + 1}`, address, roles: ['control-plane', 'loadbalancer'] })), { name: 'etcd1', address: '127.0.52.31', roles: ['etcd'] }],
-    });
-    const tls = selfSignedCert(dir);
-    const fakes = apiServers.map((address, i) => startDaemon(`api${i}`, inNs(...fakeApiServerArgv(address, 6443, tls)), join(dir, `api${i}.log`)));
-    daemons.push(...fakes);
-    const cfg = join(dir, 'haproxy.cfg');
-    writeFileSync(cfg, text(hosts, 'cp1', rootfs(LB_PATHS.haproxy)));
-    const haproxy = startDaemon('haproxy', inNs('haproxy', '-db', '-f', cfg), join(dir, 'haproxy.log'));
-    daemons.push(haproxy);
-    const script = join(dir, 'check_haproxy.sh');
-    writeFileSync(script, text(hosts, 'cp1', rootfs(LB_PATHS.check)), { mode: 0o755 });
-    const runCheck = () => sh(inNs(script), 10_000);
-    const check = () => runCheck().status === 0;
+testNeeding(
+  ['haproxy', 'curl', 'openssl', NAMESPACES],
+  'live: the check script passes through haproxy, fails without a ready API server, fails fast without haproxy',
+  async () => {
+    // A private network namespace (loopback only): every port is free there and parallel runs cannot collide.
+    const ns = nsName('live');
+    const inNs = (...args: string[]) => ['ip', 'netns', 'exec', ns, ...args];
+    const dir = tempDir();
+    const daemons: Daemon[] = [];
+    try {
+      addNamespace(ns);
+      const [port, statsPort] = [16443, 8404];
+      const apiServers = ['127.0.52.1', '127.0.52.2'];
+      const { hosts, secrets } = await compileDoc({
+        ...inventory(0, { vip: '127.0.52.100', port, stats: { enabled: true, port: statsPort } }),
+        hosts: [
+          ...apiServers.map((address, i) => ({ name: `cp${i + 1}`, address, roles: ['control-plane', 'loadbalancer'] })),
+          { name: 'etcd1', address: '127.0.52.31', roles: ['etcd'] },
+        ],
+      });
+      const tls = selfSignedCert(dir);
+      const fakes = apiServers.map((address, i) => startDaemon(`api${i}`, inNs(...fakeApiServerArgv(address, 6443, tls)), join(dir, `api${i}.log`)));
+      daemons.push(...fakes);
+      const cfg = join(dir, 'haproxy.cfg');
+      writeFileSync(cfg, text(hosts, 'cp1', rootfs(LB_PATHS.haproxy)));
+      const haproxy = startDaemon('haproxy', inNs('haproxy', '-db', '-f', cfg), join(dir, 'haproxy.log'));
+      daemons.push(haproxy);
+      const script = join(dir, 'check_haproxy.sh');
+      writeFileSync(script, text(hosts, 'cp1', rootfs(LB_PATHS.check)), { mode: 0o755 });
+      const runCheck = () => sh(inNs(script), 10_000);
+      const check = () => runCheck().status === 0;
 
-    const upMs = await waitUntil('the check script to pass', check, 10_000);
-    console.log(`  check passes ${upMs.toFixed(0)} ms after haproxy starts`);
-    await waitUntil('haproxy to check /readyz on every API server', () => fakes.every((f) => requestsLogged(f.log, '/readyz') > 0), 5_000);
-    assert.ok(fakes.some((f) => requestsLogged(f.log, '/healthz') > 0), 'the script reached an API server');
-    // Stats: loopback only, 401 without the password, 200 with it.
-    const curlStatus = (...args: string[]) => sh(inNs('curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', ...args)).out;
-    assert.is(curlStatus(`http://127.0.0.1:${statsPort}/stats`), '401');
-    assert.is(curlStatus('-u', `admin:${secrets.tokens!.haproxyStatsPassword}`, `http://127.0.0.1:${statsPort}/stats`), '200');
-    assert.is(curlStatus(`http://127.0.52.1:${statsPort}/stats`), '000', 'not reachable on other addresses');
+      const upMs = await waitUntil('the check script to pass', check, 10_000);
+      console.log(`  check passes ${upMs.toFixed(0)} ms after haproxy starts`);
+      await waitUntil('haproxy to check /readyz on every API server', () => fakes.every((f) => requestsLogged(f.log, '/readyz') > 0), 5_000);
+      assert.ok(
+        fakes.some((f) => requestsLogged(f.log, '/healthz') > 0),
+        'the script reached an API server',
+      );
+      // Stats: loopback only, 401 without the password, 200 with it.
+      const curlStatus = (...args: string[]) => sh(inNs('curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', ...args)).out;
+      assert.is(curlStatus(`http://127.0.0.1:${statsPort}/stats`), '401');
+      assert.is(curlStatus('-u', `admin:${secrets.tokens!.haproxyStatsPassword}`, `http://127.0.0.1:${statsPort}/stats`), '200');
+      assert.is(curlStatus(`http://127.0.52.1:${statsPort}/stats`), '000', 'not reachable on other addresses');
 
-    // Both API servers lose readiness (/healthz would still answer): haproxy takes them out, the check fails.
-    for (const f of fakes) f.child.kill('SIGUSR1');
-    const downMs = await waitUntil('the check script to fail with no ready API server', () => !check(), 15_000);
-    console.log(`  check fails ${downMs.toFixed(0)} ms after every /readyz turns 500 (haproxy: fall 3 × inter 2s)`);
+      // Both API servers lose readiness (/healthz would still answer): haproxy takes them out, the check fails.
+      for (const f of fakes) f.child.kill('SIGUSR1');
+      const downMs = await waitUntil('the check script to fail with no ready API server', () => !check(), 15_000);
+      console.log(`  check fails ${downMs.toFixed(0)} ms after every /readyz turns 500 (haproxy: fall 3 × inter 2s)`);
 
-    await stopDaemon(haproxy);
-    const t0 = performance.now();
-    const stopped = runCheck();
-    const failMs = performance.now() - t0;
-    console.log(`  with haproxy stopped the check fails (status ${stopped.status}) in ${failMs.toFixed(0)} ms`);
-    assert.is.not(stopped.status, 0);
-    assert.ok(failMs < 1500, `fails fast (${failMs} ms)`);
-  } finally {
-    for (const d of daemons) await stopDaemon(d, 'SIGKILL');
-    deleteNamespace(ns);
-    cleanup(dir);
-  }
-});
+      await stopDaemon(haproxy);
+      const t0 = performance.now();
+      const stopped = runCheck();
+      const failMs = performance.now() - t0;
+      console.log(`  with haproxy stopped the check fails (status ${stopped.status}) in ${failMs.toFixed(0)} ms`);
+      assert.is.not(stopped.status, 0);
+      assert.ok(failMs < 1500, `fails fast (${failMs} ms)`);
+    } finally {
+      for (const d of daemons) await stopDaemon(d, 'SIGKILL');
+      deleteNamespace(ns);
+      cleanup(dir);
+    }
+  },
+);
 
 test.run();

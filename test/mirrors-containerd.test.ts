@@ -18,7 +18,21 @@ const MIRRORS = { 'registry.k8s.io': `https://${MIRROR}/k8s`, 'ghcr.io': `https:
 
 /** The URLs containerd asks for while resolving an image, in order (from ctr --debug). */
 function requestedUrls(socket: string, image: string, hostsDir?: string): string[] {
-  const args = ['-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', 'ctr', '--address', socket, '--debug', 'images', 'pull', ...(hostsDir ? ['--hosts-dir', hostsDir] : []), image];
+  const args = [
+    '-n',
+    'sh',
+    '-c',
+    'ip link set lo up && exec "$@"',
+    'sh',
+    'ctr',
+    '--address',
+    socket,
+    '--debug',
+    'images',
+    'pull',
+    ...(hostsDir ? ['--hosts-dir', hostsDir] : []),
+    image,
+  ];
   const r = spawnSync('unshare', args, { encoding: 'utf8', timeout: 60_000 });
   return [...(r.stdout + r.stderr).matchAll(/msg="do request".* url="([^"]+)"/g)].map((m) => m[1]!);
 }
@@ -26,47 +40,59 @@ function requestedUrls(socket: string, image: string, hostsDir?: string): string
 async function startContainerd(dir: string): Promise<{ process: ChildProcess; socket: string }> {
   const socket = join(dir, 'containerd.sock');
   writeFileSync(join(dir, 'config.toml'), 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n');
-  const child = spawn('containerd', ['--config', join(dir, 'config.toml'), '--root', join(dir, 'root'), '--state', join(dir, 'state'), '--address', socket], { stdio: 'ignore' });
+  const child = spawn('containerd', ['--config', join(dir, 'config.toml'), '--root', join(dir, 'root'), '--state', join(dir, 'state'), '--address', socket], {
+    stdio: 'ignore',
+  });
   for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 100));
   assert.ok(existsSync(socket), 'containerd did not start within 10 s');
   return { process: child, socket };
 }
 
-testNeeding(['containerd', 'ctr', NAMESPACES], 'real containerd: an upstream name through the generated hosts.toml reaches the URL of the mirrored name the configs use', async () => {
-  const { model, hosts } = await compileDoc({
-    cluster: { kubernetesVersion: '1.34.2', podSubnet: '10.244.0.0/16' },
-    mirrors: { registries: MIRRORS },
-    hosts: [{ name: 'cp1', address: '127.0.1.1', roles: ['control-plane', 'etcd', 'worker'] }],
-  });
-  const dir = tempDir();
-  let containerd: ChildProcess | undefined;
-  try {
-    const hostsDir = join(dir, 'certs.d');
-    for (const [path, file] of hosts.get('cp1')!) {
-      if (!path.startsWith('rootfs/etc/containerd/certs.d/')) continue;
-      const target = join(hostsDir, path.slice('rootfs/etc/containerd/certs.d/'.length));
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, file.bytes);
+testNeeding(
+  ['containerd', 'ctr', NAMESPACES],
+  'real containerd: an upstream name through the generated hosts.toml reaches the URL of the mirrored name the configs use',
+  async () => {
+    const { model, hosts } = await compileDoc({
+      cluster: { kubernetesVersion: '1.34.2', podSubnet: '10.244.0.0/16' },
+      mirrors: { registries: MIRRORS },
+      hosts: [{ name: 'cp1', address: '127.0.1.1', roles: ['control-plane', 'etcd', 'worker'] }],
+    });
+    const dir = tempDir();
+    let containerd: ChildProcess | undefined;
+    try {
+      const hostsDir = join(dir, 'certs.d');
+      for (const [path, file] of hosts.get('cp1')!) {
+        if (!path.startsWith('rootfs/etc/containerd/certs.d/')) continue;
+        const target = join(hostsDir, path.slice('rootfs/etc/containerd/certs.d/'.length));
+        mkdirSync(dirname(target), { recursive: true });
+        writeFileSync(target, file.bytes);
+      }
+      const started = await startContainerd(dir);
+      containerd = started.process;
+      let checked = 0;
+      for (const image of artifactList(model).images) {
+        const [name, tag] = image.image.split(/:(?=[^:/]+$)/) as [string, string];
+        const direct = `https://${name.replace('/', '/v2/')}/manifests/${tag}`;
+        assert.equal(requestedUrls(started.socket, image.image).slice(0, 1), [direct], `${image.image} pulled by its configured name`);
+        const upstreamRegistry = image.upstream.slice(0, image.upstream.indexOf('/'));
+        assert.equal(
+          requestedUrls(started.socket, image.upstream, hostsDir).slice(0, 1),
+          [`${direct}?ns=${upstreamRegistry}`],
+          `${image.upstream} through hosts.toml`,
+        );
+        checked++;
+      }
+      // docker.io (no path in the mirror URL): library images keep containerd's library/ prefix on the mirror.
+      assert.equal(requestedUrls(started.socket, 'docker.io/library/busybox:1.36', hostsDir).slice(0, 1), [
+        `https://${MIRROR}/v2/library/busybox/manifests/1.36?ns=docker.io`,
+      ]);
+      assert.is(checked, 8);
+    } finally {
+      containerd?.kill();
+      cleanup(dir);
     }
-    const started = await startContainerd(dir);
-    containerd = started.process;
-    let checked = 0;
-    for (const image of artifactList(model).images) {
-      const [name, tag] = image.image.split(/:(?=[^:/]+$)/) as [string, string];
-      const direct = `https://${name.replace('/', '/v2/')}/manifests/${tag}`;
-      assert.equal(requestedUrls(started.socket, image.image).slice(0, 1), [direct], `${image.image} pulled by its configured name`);
-      const upstreamRegistry = image.upstream.slice(0, image.upstream.indexOf('/'));
-      assert.equal(requestedUrls(started.socket, image.upstream, hostsDir).slice(0, 1), [`${direct}?ns=${upstreamRegistry}`], `${image.upstream} through hosts.toml`);
-      checked++;
-    }
-    // docker.io (no path in the mirror URL): library images keep containerd's library/ prefix on the mirror.
-    assert.equal(requestedUrls(started.socket, 'docker.io/library/busybox:1.36', hostsDir).slice(0, 1), [`https://${MIRROR}/v2/library/busybox/manifests/1.36?ns=docker.io`]);
-    assert.is(checked, 8);
-  } finally {
-    containerd?.kill();
-    cleanup(dir);
-  }
-});
+  },
+);
 
 testNeeding(['containerd'], 'real containerd reads the generated config.toml: config_path under the CRI registry, the mirrored sandbox image', async () => {
   const { hosts } = await compileDoc({

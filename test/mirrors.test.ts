@@ -47,15 +47,23 @@ const rootfs = (path: string) => `rootfs${path}`;
 
 /** Image references in the generated configs, derived the way kubeadm, containerd, cri-dockerd and kubelet do. */
 function imagesInConfigs(hosts: Map<string, Map<string, BundleFile>>, runtime: 'containerd' | 'docker'): string[] {
-  const docs = text(hosts, 'cp1', rootfs(KUBEADM_CONFIG_PATH)).split(/^---\n/m).filter(Boolean).map((d) => load(d) as Record<string, any>);
+  const docs = text(hosts, 'cp1', rootfs(KUBEADM_CONFIG_PATH))
+    .split(/^---\n/m)
+    .filter(Boolean)
+    .map((d) => load(d) as Record<string, any>);
   const cc = docs.find((d) => d.kind === 'ClusterConfiguration')!;
   const repo: string = cc.imageRepository;
   // kubeadm's GetDNSImage: <repo>/coredns/coredns for registry.k8s.io itself, <repo>/coredns otherwise, dns.imageRepository first.
   const dnsRepo: string = cc.dns?.imageRepository ?? (repo === 'registry.k8s.io' ? `${repo}/coredns` : repo);
-  const sandbox = runtime === 'containerd'
-    ? (parseToml(text(hosts, 'w1', rootfs(RUNTIME_PATHS.containerdConfig))) as any).plugins['io.containerd.grpc.v1.cri'].sandbox_image as string
-    : /--pod-infra-container-image=(\S+)/.exec(text(hosts, 'w1', rootfs(RUNTIME_PATHS.criDockerService)))![1]!;
-  const flannel = text(hosts, 'cp1', rootfs(FLANNEL_MANIFEST_PATH)).split(/^---\n/m).filter(Boolean).map((d) => load(d) as any).find((d) => d.kind === 'DaemonSet');
+  const sandbox =
+    runtime === 'containerd'
+      ? ((parseToml(text(hosts, 'w1', rootfs(RUNTIME_PATHS.containerdConfig))) as any).plugins['io.containerd.grpc.v1.cri'].sandbox_image as string)
+      : /--pod-infra-container-image=(\S+)/.exec(text(hosts, 'w1', rootfs(RUNTIME_PATHS.criDockerService)))![1]!;
+  const flannel = text(hosts, 'cp1', rootfs(FLANNEL_MANIFEST_PATH))
+    .split(/^---\n/m)
+    .filter(Boolean)
+    .map((d) => load(d) as any)
+    .find((d) => d.kind === 'DaemonSet');
   const containers = [...flannel.spec.template.spec.initContainers, ...flannel.spec.template.spec.containers].map((c: any) => c.image as string);
   const version: string = cc.kubernetesVersion;
   return [
@@ -68,7 +76,9 @@ function imagesInConfigs(hosts: Map<string, Map<string, BundleFile>>, runtime: '
 
 /** The images gen artifacts lists, sorted, each once. */
 function listedImages(model: Parameters<typeof artifactList>[0]): string[] {
-  const images = artifactList(model).images.map((i) => i.image).sort();
+  const images = artifactList(model)
+    .images.map((i) => i.image)
+    .sort();
   assert.equal(images, [...new Set(images)], 'each image once');
   return images;
 }
@@ -90,10 +100,16 @@ for (const runtime of ['containerd', 'docker'] as const) {
     assert.match(run, 'baseurl=https://mirrors.example.cn/kubernetes-new/core/stable/v1.34/rpm/');
     assert.match(run, 'gpgkey=https://mirrors.example.cn/kubernetes-new/core/stable/v1.34/rpm/repodata/repomd.xml.key');
     assert.match(run, 'baseurl=https://mirrors.example.cn/docker-ce/linux/centos/$releasever/$basearch/stable');
-    assert.match(text(hosts, 'e3', 'run.sh'), 'etcd_url=https://files.example.cn/kubeha/github.com/etcd-io/etcd/releases/download/v3.5.27/etcd-v3.5.27-linux-amd64.tar.gz');
+    assert.match(
+      text(hosts, 'e3', 'run.sh'),
+      'etcd_url=https://files.example.cn/kubeha/github.com/etcd-io/etcd/releases/download/v3.5.27/etcd-v3.5.27-linux-amd64.tar.gz',
+    );
     if (runtime === 'docker') {
       assert.match(run, 'docker_base=https://mirrors.example.cn/docker-ce');
-      assert.match(run, 'crid_url=https://files.example.cn/kubeha/github.com/Mirantis/cri-dockerd/releases/download/v0.3.16/cri-dockerd-0.3.16.amd64.tgz crid_sha256=cc7f181ce850130dc375515c54cd8a27e1e862252abc5b7eade7b4a03ddabd8e');
+      assert.match(
+        run,
+        'crid_url=https://files.example.cn/kubeha/github.com/Mirantis/cri-dockerd/releases/download/v0.3.16/cri-dockerd-0.3.16.amd64.tgz crid_sha256=cc7f181ce850130dc375515c54cd8a27e1e862252abc5b7eade7b4a03ddabd8e',
+      );
     }
   });
 
@@ -101,11 +117,19 @@ for (const runtime of ['containerd', 'docker'] as const) {
     const { model, hosts } = await compileDoc(cluster(runtime));
     const listed = listedImages(model);
     assert.equal(listed, imagesInConfigs(hosts, runtime));
-    assert.equal(listed, [
-      'harbor.example.cn/k8s/kube-apiserver:v1.34.2', 'harbor.example.cn/k8s/kube-controller-manager:v1.34.2', 'harbor.example.cn/k8s/kube-scheduler:v1.34.2',
-      'harbor.example.cn/k8s/kube-proxy:v1.34.2', 'harbor.example.cn/k8s/coredns/coredns:v1.12.1', 'harbor.example.cn/k8s/pause:3.10.1',
-      'harbor.example.cn/ghcr/flannel-io/flannel-cni-plugin:v1.8.0-flannel1', 'harbor.example.cn/ghcr/flannel-io/flannel:v0.27.4',
-    ].sort());
+    assert.equal(
+      listed,
+      [
+        'harbor.example.cn/k8s/kube-apiserver:v1.34.2',
+        'harbor.example.cn/k8s/kube-controller-manager:v1.34.2',
+        'harbor.example.cn/k8s/kube-scheduler:v1.34.2',
+        'harbor.example.cn/k8s/kube-proxy:v1.34.2',
+        'harbor.example.cn/k8s/coredns/coredns:v1.12.1',
+        'harbor.example.cn/k8s/pause:3.10.1',
+        'harbor.example.cn/ghcr/flannel-io/flannel-cni-plugin:v1.8.0-flannel1',
+        'harbor.example.cn/ghcr/flannel-io/flannel:v0.27.4',
+      ].sort(),
+    );
     // Without mirrors the same comparison holds with upstream names.
     const plain = await compileDoc(cluster(runtime, {}));
     assert.equal(listedImages(plain.model), imagesInConfigs(plain.hosts, runtime));
@@ -135,8 +159,14 @@ test('containerd points every mirrored registry at its mirror (config_path + hos
   const config = JSON.parse(JSON.stringify(parseToml(text(hosts, 'w1', rootfs(RUNTIME_PATHS.containerdConfig))))) as any;
   assert.equal(config.plugins['io.containerd.grpc.v1.cri'].registry, { config_path: '/etc/containerd/certs.d' });
   const hostsToml = (registry: string) => JSON.parse(JSON.stringify(parseToml(text(hosts, 'w1', rootfs(`/etc/containerd/certs.d/${registry}/hosts.toml`)))));
-  assert.equal(hostsToml('registry.k8s.io'), { server: 'https://registry.k8s.io', host: { 'https://harbor.example.cn/v2/k8s': { capabilities: ['pull', 'resolve'], override_path: true } } });
-  assert.equal(hostsToml('docker.io'), { server: 'https://registry-1.docker.io', host: { 'https://dockerhub.example.cn': { capabilities: ['pull', 'resolve'] } } });
+  assert.equal(hostsToml('registry.k8s.io'), {
+    server: 'https://registry.k8s.io',
+    host: { 'https://harbor.example.cn/v2/k8s': { capabilities: ['pull', 'resolve'], override_path: true } },
+  });
+  assert.equal(hostsToml('docker.io'), {
+    server: 'https://registry-1.docker.io',
+    host: { 'https://dockerhub.example.cn': { capabilities: ['pull', 'resolve'] } },
+  });
   assert.equal(hostsToml('quay.io'), { server: 'https://quay.io', host: { 'https://quay.example.cn:5000': { capabilities: ['pull', 'resolve'] } } });
   assert.is(hosts.get('e3')!.get(rootfs('/etc/containerd/certs.d/docker.io/hosts.toml')), undefined, 'etcd-only hosts run no containerd');
   const docker = await compileDoc(cluster('docker'));
@@ -148,7 +178,7 @@ test('containerd points every mirrored registry at its mirror (config_path + hos
   assert.ok(![...plain.hosts.get('w1')!.keys()].some((p) => p.includes('certs.d')));
 });
 
-test('a custom imageRepository keeps kubeadm\'s flat coredns path; a registry.k8s.io mirror then only warns', async () => {
+test("a custom imageRepository keeps kubeadm's flat coredns path; a registry.k8s.io mirror then only warns", async () => {
   const doc = cluster('containerd');
   doc.cluster.imageRepository = 'registry.aliyuncs.com/google_containers';
   const { model, hosts } = await compileDoc(doc);
@@ -163,11 +193,20 @@ test('etcd.tarballs: any version from a URL + SHA-256 the operator vouches for; 
   const doc = cluster('containerd');
   doc.etcd = { version: '3.6.5', tarballs: { amd64: { url: 'https://files.example.cn/etcd/etcd-v3.6.5-linux-amd64.tar.gz', sha256: 'a'.repeat(64) } } };
   const { model, hosts } = await compileDoc(doc);
-  assert.match(text(hosts, 'e3', 'run.sh'), `x86_64) etcd_url=https://files.example.cn/etcd/etcd-v3.6.5-linux-amd64.tar.gz etcd_file=etcd-v3.6.5-linux-amd64.tar.gz etcd_folder=etcd-v3.6.5-linux-amd64 etcd_sha256=${'a'.repeat(64)} ;;`);
+  assert.match(
+    text(hosts, 'e3', 'run.sh'),
+    `x86_64) etcd_url=https://files.example.cn/etcd/etcd-v3.6.5-linux-amd64.tar.gz etcd_file=etcd-v3.6.5-linux-amd64.tar.gz etcd_folder=etcd-v3.6.5-linux-amd64 etcd_sha256=${'a'.repeat(64)} ;;`,
+  );
   assert.not.match(text(hosts, 'e3', 'run.sh'), 'aarch64) etcd_url');
-  assert.equal(artifactList(model).downloads.map((d) => [d.what, d.url, d.sha256]), [['etcd v3.6.5 amd64', 'https://files.example.cn/etcd/etcd-v3.6.5-linux-amd64.tar.gz', 'a'.repeat(64)]]);
+  assert.equal(
+    artifactList(model).downloads.map((d) => [d.what, d.url, d.sha256]),
+    [['etcd v3.6.5 amd64', 'https://files.example.cn/etcd/etcd-v3.6.5-linux-amd64.tar.gz', 'a'.repeat(64)]],
+  );
   delete doc.etcd.tarballs;
-  await compileDoc(doc).then(() => assert.unreachable('3.6.5 has no pinned checksum'), (e: Error) => assert.match(e.message, '/etcd/version: kubeha knows no SHA-256 checksum of the etcd v3.6.5 release'));
+  await compileDoc(doc).then(
+    () => assert.unreachable('3.6.5 has no pinned checksum'),
+    (e: Error) => assert.match(e.message, '/etcd/version: kubeha knows no SHA-256 checksum of the etcd v3.6.5 release'),
+  );
 });
 
 test('gen artifacts --json lists every download with its SHA-256, every repository and image; text names the same', async () => {
@@ -181,24 +220,31 @@ test('gen artifacts --json lists every download with its SHA-256, every reposito
     const json = await runCli(['artifacts', file, '--json']);
     assert.is(json.code, 0, json.err);
     const list = JSON.parse(json.out);
-    assert.equal(list.downloads.map((d: any) => d.url), [
-      'https://files.example.cn/kubeha/github.com/etcd-io/etcd/releases/download/v3.5.27/etcd-v3.5.27-linux-amd64.tar.gz',
-      'https://files.example.cn/kubeha/github.com/etcd-io/etcd/releases/download/v3.5.27/etcd-v3.5.27-linux-arm64.tar.gz',
-      'https://files.example.cn/kubeha/github.com/Mirantis/cri-dockerd/releases/download/v0.3.16/cri-dockerd-0.3.16.amd64.tgz',
-      'https://files.example.cn/kubeha/github.com/Mirantis/cri-dockerd/releases/download/v0.3.16/cri-dockerd-0.3.16.arm64.tgz',
-    ]);
+    assert.equal(
+      list.downloads.map((d: any) => d.url),
+      [
+        'https://files.example.cn/kubeha/github.com/etcd-io/etcd/releases/download/v3.5.27/etcd-v3.5.27-linux-amd64.tar.gz',
+        'https://files.example.cn/kubeha/github.com/etcd-io/etcd/releases/download/v3.5.27/etcd-v3.5.27-linux-arm64.tar.gz',
+        'https://files.example.cn/kubeha/github.com/Mirantis/cri-dockerd/releases/download/v0.3.16/cri-dockerd-0.3.16.amd64.tgz',
+        'https://files.example.cn/kubeha/github.com/Mirantis/cri-dockerd/releases/download/v0.3.16/cri-dockerd-0.3.16.arm64.tgz',
+      ],
+    );
     assert.ok(list.downloads.every((d: any) => /^[0-9a-f]{64}$/.test(d.sha256)));
-    assert.equal(list.repositories.map((r: any) => `${r.format} ${r.url}`), [
-      'deb https://mirrors.example.cn/kubernetes-new/core/stable/v1.34/deb/',
-      'rpm https://mirrors.example.cn/kubernetes-new/core/stable/v1.34/rpm/',
-      'deb https://mirrors.example.cn/docker-ce/linux/debian',
-      'deb https://mirrors.example.cn/docker-ce/linux/ubuntu',
-      'rpm https://mirrors.example.cn/docker-ce/linux/centos/$releasever/$basearch/stable',
-    ]);
+    assert.equal(
+      list.repositories.map((r: any) => `${r.format} ${r.url}`),
+      [
+        'deb https://mirrors.example.cn/kubernetes-new/core/stable/v1.34/deb/',
+        'rpm https://mirrors.example.cn/kubernetes-new/core/stable/v1.34/rpm/',
+        'deb https://mirrors.example.cn/docker-ce/linux/debian',
+        'deb https://mirrors.example.cn/docker-ce/linux/ubuntu',
+        'rpm https://mirrors.example.cn/docker-ce/linux/centos/$releasever/$basearch/stable',
+      ],
+    );
     assert.is(list.images.length, 8);
     const plain = await runCli(['artifacts', file]);
     assert.is(plain.code, 0);
-    for (const item of [...list.downloads.map((d: any) => `${d.url}  sha256:${d.sha256}`), ...list.images.map((i: any) => `${i.image}  <- ${i.upstream}`)]) assert.match(plain.out, item);
+    for (const item of [...list.downloads.map((d: any) => `${d.url}  sha256:${d.sha256}`), ...list.images.map((i: any) => `${i.image}  <- ${i.upstream}`)])
+      assert.match(plain.out, item);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -212,11 +258,35 @@ test('warnings: a docker.io mirror with a path under docker, a registry.k8s.io m
     assert.equal(result.errors, []);
     return result.warnings.map((w) => w.pointer);
   };
-  assert.equal(warnings(() => {}), []);
-  assert.equal(warnings((d) => { d.mirrors.registries['docker.io'] = 'https://harbor.example.cn/dockerhub'; }), ['/mirrors/registries/docker.io']);
-  assert.equal(warnings((d) => { d.cluster.containerRuntime = 'containerd'; d.mirrors.registries['docker.io'] = 'https://harbor.example.cn/dockerhub'; }), []);
-  assert.equal(warnings((d) => { d.cluster.imageRepository = 'registry.aliyuncs.com/google_containers'; }), ['/mirrors/registries/registry.k8s.io']);
-  assert.equal(warnings((d) => { d.etcd = { install: 'distro', tarballs: { arm64: { url: 'https://files.example.cn/e.tgz', sha256: 'b'.repeat(64) } } }; }), ['/etcd/tarballs']);
+  assert.equal(
+    warnings(() => {}),
+    [],
+  );
+  assert.equal(
+    warnings((d) => {
+      d.mirrors.registries['docker.io'] = 'https://harbor.example.cn/dockerhub';
+    }),
+    ['/mirrors/registries/docker.io'],
+  );
+  assert.equal(
+    warnings((d) => {
+      d.cluster.containerRuntime = 'containerd';
+      d.mirrors.registries['docker.io'] = 'https://harbor.example.cn/dockerhub';
+    }),
+    [],
+  );
+  assert.equal(
+    warnings((d) => {
+      d.cluster.imageRepository = 'registry.aliyuncs.com/google_containers';
+    }),
+    ['/mirrors/registries/registry.k8s.io'],
+  );
+  assert.equal(
+    warnings((d) => {
+      d.etcd = { install: 'distro', tarballs: { arm64: { url: 'https://files.example.cn/e.tgz', sha256: 'b'.repeat(64) } } };
+    }),
+    ['/etcd/tarballs'],
+  );
 });
 
 test.run();

@@ -67,7 +67,10 @@ export function scriptUserOverlay(dir: string, user: string): Bind[] {
   const hasGroup = group.split('\n').some((l) => l.startsWith(`${user}:`));
   writeFileSync(join(dir, 'passwd'), hasUser ? passwd : `${passwd.trimEnd()}\n${user}:x:${uid}:${uid}::/nonexistent:/usr/sbin/nologin\n`);
   writeFileSync(join(dir, 'group'), hasGroup ? group : `${group.trimEnd()}\n${user}:x:${uid}:\n`);
-  return [{ source: join(dir, 'passwd'), target: '/etc/passwd' }, { source: join(dir, 'group'), target: '/etc/group' }];
+  return [
+    { source: join(dir, 'passwd'), target: '/etc/passwd' },
+    { source: join(dir, 'group'), target: '/etc/group' },
+  ];
 }
 
 /** A running child process whose output goes to a log file. */
@@ -116,8 +119,24 @@ export async function waitUntil(what: string, ok: () => boolean, timeoutMs: numb
 export function selfSignedCert(dir: string): { cert: string; key: string } {
   const cert = join(dir, 'fake-apiserver.crt');
   const key = join(dir, 'fake-apiserver.key');
-  must(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-    '-subj', '/CN=fake-kube-apiserver', '-keyout', key, '-out', cert]);
+  must([
+    'openssl',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=fake-kube-apiserver',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
   return { cert, key };
 }
 
@@ -147,7 +166,9 @@ export function fakeApiServerArgv(address: string, port: number, tls: { cert: st
 
 /** How many requests for `path` a fake API server has logged. */
 export function requestsLogged(log: string, path: string): number {
-  return readFileSync(log, 'utf8').split('\n').filter((l) => l === `GET ${path}`).length;
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l === `GET ${path}`).length;
 }
 
 /** Whether namespace ns has address on dev. */

@@ -10,8 +10,6 @@ import { REPO, cleanup, runCli, snapshot, tempDir, testNeeding, walk } from './h
 
 const runbook = () => JSON.parse(readFileSync(join(REPO, 'examples', 'runbook.json'), 'utf8'));
 
-
-
 async function gen(work: string, doc: unknown, extra: string[] = []) {
   writeFileSync(join(work, 'inventory.json'), JSON.stringify(doc, null, 2));
   return runCli([join(work, 'inventory.json'), '--out', join(work, 'out'), '--secrets', join(work, 'secrets'), ...extra]);
@@ -50,7 +48,9 @@ testNeeding(['openssl'], 'a fresh run makes a PKI that openssl verifies: chains,
       assert.is(fromKey, fromCert, `${stem}.key matches ${stem}.crt`);
     }
     assert.is(openssl('pkey', '-in', s('sa.key'), '-pubout'), readFileSync(s('sa.pub'), 'utf8'), 'sa.pub is the public half of sa.key');
-    const der = execFileSync('sh', ['-c', `openssl x509 -pubkey -noout -in '${s('ca.crt')}' | openssl pkey -pubin -outform der | sha256sum`], { encoding: 'utf8' });
+    const der = execFileSync('sh', ['-c', `openssl x509 -pubkey -noout -in '${s('ca.crt')}' | openssl pkey -pubin -outform der | sha256sum`], {
+      encoding: 'utf8',
+    });
     assert.is(caCertHash(readFileSync(s('ca.crt'), 'utf8')), `sha256:${der.split(' ')[0]}`);
     const days = (p: string) => (new Date(openssl('x509', '-noout', '-enddate', '-in', p).split('=')[1]!).getTime() - Date.now()) / 86400e3;
     assert.ok(Math.abs(days(s('ca.crt')) - 3650) < 1, 'CA valid ten years');
@@ -89,11 +89,17 @@ test('keys in tarballs are 0600; workers get no private key; the etcd CA key goe
     assert.is((await gen(work, doc)).code, 0);
     const etcdCaKey = readFileSync(join(work, 'secrets', 'etcd', 'ca.key'), 'utf8').trim();
     for (const host of ['worker1', 'ceph1', 'node1']) {
-      const listing = execFileSync('tar', ['-tvzf', join(work, 'out', `${host}.tar.gz`)], { encoding: 'utf8' }).trim().split('\n');
+      const listing = execFileSync('tar', ['-tvzf', join(work, 'out', `${host}.tar.gz`)], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
       const keys = listing.filter((l) => /\.key$/.test(l));
       for (const line of keys) assert.ok(line.startsWith('-rw-------'), line);
       if (host === 'node1') assert.equal(keys, [], 'a worker gets no private key');
-      if (host === 'ceph1') assert.equal(keys.map((l) => l.split(/\s+/).pop()), ['ceph1/rootfs/etc/etcd/pki/peer.key', 'ceph1/rootfs/etc/etcd/pki/server.key']);
+      if (host === 'ceph1')
+        assert.equal(
+          keys.map((l) => l.split(/\s+/).pop()),
+          ['ceph1/rootfs/etc/etcd/pki/peer.key', 'ceph1/rootfs/etc/etcd/pki/server.key'],
+        );
       const content = execFileSync('tar', ['-xzOf', join(work, 'out', `${host}.tar.gz`)], { encoding: 'utf8', maxBuffer: 64 << 20 });
       assert.not.ok(content.includes(etcdCaKey), `${host} must not hold the etcd CA key`);
     }
@@ -135,14 +141,23 @@ test('adding a worker issues nothing; adding an etcd member issues only its cert
     assert.is(grown.code, 0, grown.err);
     const after = snapshot(join(work, 'secrets'));
     const changed = [...after.keys()].filter((p) => !before.get(p)?.equals(after.get(p)!));
-    assert.equal(changed.sort(), ['etcd/ceph4-peer.crt', 'etcd/ceph4-peer.key', 'etcd/ceph4-server.crt', 'etcd/ceph4-server.key', 'etcd/ceph5-peer.crt', 'etcd/ceph5-peer.key', 'etcd/ceph5-server.crt', 'etcd/ceph5-server.key']);
+    assert.equal(changed.sort(), [
+      'etcd/ceph4-peer.crt',
+      'etcd/ceph4-peer.key',
+      'etcd/ceph4-server.crt',
+      'etcd/ceph4-server.key',
+      'etcd/ceph5-peer.crt',
+      'etcd/ceph5-peer.key',
+      'etcd/ceph5-server.crt',
+      'etcd/ceph5-server.key',
+    ]);
     assert.match(grown.out, 'secrets: issued etcd/ceph4-server.crt');
   } finally {
     cleanup(work);
   }
 });
 
-testNeeding(['openssl'], 'changing an address re-issues that member\'s certificates from the same CA; removing a host changes nothing else', async () => {
+testNeeding(['openssl'], "changing an address re-issues that member's certificates from the same CA; removing a host changes nothing else", async () => {
   const work = tempDir();
   try {
     const doc = runbook();
@@ -178,7 +193,10 @@ test('a CA key that does not match its certificate stops the run: exit 1, nothin
     const out = snapshot(join(work, 'out'));
     const r = await gen(work, runbook());
     assert.is(r.code, 1);
-    assert.is(r.err, 'secrets: ca.key: does not match the public key of ca.crt; restore both from your backup (kubeha never replaces a CA)\nNothing was written.\n');
+    assert.is(
+      r.err,
+      'secrets: ca.key: does not match the public key of ca.crt; restore both from your backup (kubeha never replaces a CA)\nNothing was written.\n',
+    );
     assert.equal(snapshot(join(work, 'secrets')), secrets);
     assert.equal(snapshot(join(work, 'out')), out);
   } finally {
@@ -216,10 +234,14 @@ test('a leaf not issued by the stored CA is refused, not silently replaced', asy
   try {
     assert.is((await gen(a, runbook())).code, 0);
     assert.is((await gen(b, runbook())).code, 0);
-    for (const ext of ['crt', 'key']) writeFileSync(join(a, 'secrets', 'etcd', `ceph1-server.${ext}`), readFileSync(join(b, 'secrets', 'etcd', `ceph1-server.${ext}`)));
+    for (const ext of ['crt', 'key'])
+      writeFileSync(join(a, 'secrets', 'etcd', `ceph1-server.${ext}`), readFileSync(join(b, 'secrets', 'etcd', `ceph1-server.${ext}`)));
     const r = await gen(a, runbook());
     assert.is(r.code, 1);
-    assert.match(r.err, 'etcd/ceph1-server.crt: not issued by the stored CA CN=etcd-ca; delete etcd/ceph1-server.crt and etcd/ceph1-server.key to have them issued again');
+    assert.match(
+      r.err,
+      'etcd/ceph1-server.crt: not issued by the stored CA CN=etcd-ca; delete etcd/ceph1-server.crt and etcd/ceph1-server.key to have them issued again',
+    );
   } finally {
     cleanup(a);
     cleanup(b);
@@ -266,7 +288,10 @@ test('gen certs lists every certificate and warns about those expiring within 30
     assert.is((await gen(work, doc)).code, 0);
     const r = await runCli(['certs', '--secrets', join(work, 'secrets')]);
     assert.is(r.code, 0);
-    assert.match(r.out, 'etcd/ceph2-server.crt\n  subject  CN=ceph2, issued by CN=etcd-ca\n  hosts    ceph2 (etcd member)\n  SANs     ceph2, localhost, 172.21.16.6, 127.0.0.1\n');
+    assert.match(
+      r.out,
+      'etcd/ceph2-server.crt\n  subject  CN=ceph2, issued by CN=etcd-ca\n  hosts    ceph2 (etcd member)\n  SANs     ceph2, localhost, 172.21.16.6, 127.0.0.1\n',
+    );
     assert.match(r.out, /ca\.crt\n {2}subject {2}CN=kubernetes \(CA\)/);
     assert.is((r.out.match(/WARNING: renew it/g) ?? []).length, 7, 'the seven leaves expire in 10 days');
     assert.is(r.err, `warning: 7 certificate(s) expire within 30 days: run gen certs renew --secrets ${join(work, 'secrets')}, then gen again\n`);
@@ -293,7 +318,11 @@ test('no run.sh and no log line holds a token or password: they live only in the
     }
   }
   // The check above looked at real holders: the files that must carry the tokens do.
-  for (const path of ['worker1/rootfs/etc/kubernetes/kubeadm-config.yaml', 'worker1/rootfs/etc/keepalived/keepalived.conf', 'worker1/rootfs/etc/haproxy/haproxy.cfg']) {
+  for (const path of [
+    'worker1/rootfs/etc/kubernetes/kubeadm-config.yaml',
+    'worker1/rootfs/etc/keepalived/keepalived.conf',
+    'worker1/rootfs/etc/haproxy/haproxy.cfg',
+  ]) {
     assert.ok(holders.includes(path), `${path} carries a token (holders: ${holders.join(', ')})`);
   }
 });

@@ -13,7 +13,9 @@ const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
 /** The runbook plus `workers` workers: 200+ hosts take the worker-thread path. */
 function bigDoc(workers: number) {
   const doc = JSON.parse(readFileSync(join(REPO, 'examples', 'runbook.json'), 'utf8'));
-  doc.hosts.push(...Array.from({ length: workers }, (_, i) => ({ name: `node${i}`, address: `10.1.${Math.floor(i / 200)}.${(i % 200) + 1}`, roles: ['worker'] })));
+  doc.hosts.push(
+    ...Array.from({ length: workers }, (_, i) => ({ name: `node${i}`, address: `10.1.${Math.floor(i / 200)}.${(i % 200) + 1}`, roles: ['worker'] })),
+  );
   return doc;
 }
 
@@ -25,7 +27,9 @@ function runBin(args: string[], { closeStdout = false, limitMs = 60_000 } = {}):
     if (closeStdout) child.stdout.destroy();
     else child.stdout.resume();
     let err = '';
-    child.stderr.on('data', (d) => { err += d; });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -69,7 +73,9 @@ test('a sink failing while the worker thread packs rejects, and the worker is st
   try {
     assert.ok(packer.helper, 'the worker path is taken');
     let exited = false;
-    packer.helper.on('exit', () => { exited = true; });
+    packer.helper.on('exit', () => {
+      exited = true;
+    });
     let written = 0;
     const failing = async () => {
       if (++written === 60) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
@@ -91,7 +97,12 @@ test('gen certs, gen plan and gen validate into a closed pipe end quietly, exit 
   try {
     writeFileSync(join(work, 'big.json'), JSON.stringify(bigDoc(240)));
     assert.is((await runCli([join(work, 'big.json'), '--out', join(work, 'out'), '--secrets', join(work, 'secrets'), '--quiet'])).code, 0);
-    for (const args of [['certs', '--secrets', join(work, 'secrets')], ['plan', join(work, 'big.json')], ['plan', '--json', join(work, 'big.json')], ['--help']]) {
+    for (const args of [
+      ['certs', '--secrets', join(work, 'secrets')],
+      ['plan', join(work, 'big.json')],
+      ['plan', '--json', join(work, 'big.json')],
+      ['--help'],
+    ]) {
       const r = await runBin(args, { closeStdout: true });
       assert.is(r.code, 0, `${args.join(' ')}: ${r.err}`);
       assert.is(r.err, '', args.join(' '));

@@ -8,7 +8,6 @@ import { diffBundles, formatDiff } from '../src/review/diff.js';
 
 const runbook = () => JSON.parse(readFileSync(join(REPO, 'examples', 'runbook.json'), 'utf8'));
 
-
 async function setup(doc: unknown) {
   const work = tempDir();
   const inventory = join(work, 'inventory.json');
@@ -82,14 +81,28 @@ test('diff: unchanged, changed (unified diff, redacted secrets), grown and shrun
 
     const json = await runCli(['diff', inventory, ...args, '--json']);
     const parsed = JSON.parse(json.out);
-    assert.equal(parsed.hosts.map((h: any) => [h.host, h.change]).filter(([, c]: string[]) => c !== 'unchanged' && c !== 'changed').sort(), [['ceph3', 'removed'], ['ceph4', 'added'], ['node1', 'added']]);
+    assert.equal(
+      parsed.hosts
+        .map((h: any) => [h.host, h.change])
+        .filter(([, c]: string[]) => c !== 'unchanged' && c !== 'changed')
+        .sort(),
+      [
+        ['ceph3', 'removed'],
+        ['ceph4', 'added'],
+        ['node1', 'added'],
+      ],
+    );
   } finally {
     cleanup(work);
   }
 });
 
 test('diff hides a bootstrap token it was not told about (an old bundle made with a token no longer stored)', () => {
-  const file = (token: string, name: string) => ({ path: 'rootfs/etc/kubernetes/kubeadm-config.yaml', mode: 0o600, bytes: Buffer.from(`kind: JoinConfiguration\n${token}\nname: ${name}\n`) });
+  const file = (token: string, name: string) => ({
+    path: 'rootfs/etc/kubernetes/kubeadm-config.yaml',
+    mode: 0o600,
+    bytes: Buffer.from(`kind: JoinConfiguration\n${token}\nname: ${name}\n`),
+  });
   const before = new Map([['w1', [file('abcdef.0123456789abcdef', 'w1')]]]);
   const after = new Map([['w1', [file('ghijkl.ghijklmnopqrstuv', 'w1b')]]]);
   const text = formatDiff(diffBundles(before, after, []));
@@ -123,7 +136,11 @@ test('certs renew re-issues expiring leaves from the same CAs, keeps their keys,
     const secrets = join(work, 'secrets');
     const before = snapshot(secrets);
     const warned = await runCli([inventory, ...args]);
-    assert.match(warned.err, /^warning: 7 certificate\(s\) expire within 30 days \(first: .+\): run gen certs renew --secrets /m, 'gen warns and says what to do');
+    assert.match(
+      warned.err,
+      /^warning: 7 certificate\(s\) expire within 30 days \(first: .+\): run gen certs renew --secrets /m,
+      'gen warns and says what to do',
+    );
     const nothing = await runCli(['certs', 'renew', '--within', '10', '--secrets', secrets]);
     assert.is(nothing.code, 0);
     assert.match(nothing.out, 'nothing renewed');
@@ -132,7 +149,19 @@ test('certs renew re-issues expiring leaves from the same CAs, keeps their keys,
     assert.is((r.out.match(/^renewed /gm) ?? []).length, 7);
     const after = snapshot(secrets);
     const changed = [...after.keys()].filter((p) => !before.get(p)!.equals(after.get(p)!)).sort();
-    assert.equal(changed, ['apiserver-etcd-client.crt', 'etcd/ceph1-peer.crt', 'etcd/ceph1-server.crt', 'etcd/ceph2-peer.crt', 'etcd/ceph2-server.crt', 'etcd/ceph3-peer.crt', 'etcd/ceph3-server.crt'], 'only leaf certificates change: CAs and keys stay');
+    assert.equal(
+      changed,
+      [
+        'apiserver-etcd-client.crt',
+        'etcd/ceph1-peer.crt',
+        'etcd/ceph1-server.crt',
+        'etcd/ceph2-peer.crt',
+        'etcd/ceph2-server.crt',
+        'etcd/ceph3-peer.crt',
+        'etcd/ceph3-server.crt',
+      ],
+      'only leaf certificates change: CAs and keys stay',
+    );
     const crt = join(secrets, 'etcd', 'ceph1-server.crt');
     // Node's own X.509 parser (not kubeha's code) checks the chain and the SANs.
     const cert = new X509Certificate(readFileSync(crt));
@@ -154,7 +183,10 @@ test('--json output for validate, plan, gen and certs is parseable and complete'
     const validate = JSON.parse((await runCli(['validate', inventory, '--json'])).out);
     assert.equal([validate.ok, validate.hosts], [true, 5]);
     const plan = JSON.parse((await runCli(['plan', inventory, '--json'])).out);
-    assert.equal(plan.hosts.map((h: any) => h.step), [2, 3, 1, 1, 1]);
+    assert.equal(
+      plan.hosts.map((h: any) => h.step),
+      [2, 3, 1, 1, 1],
+    );
     const gen = JSON.parse((await runCli([inventory, ...args, '--json'])).out);
     assert.is(gen.ok, true);
     assert.is(gen.hosts.length, 5);
@@ -180,7 +212,16 @@ test('progress is drawn only on a terminal', async () => {
   try {
     const { main } = await import('../src/cli/main.js');
     let tty = '';
-    assert.is(await main([inventory, ...args, '--quiet'], { out: () => {}, err: (t) => { tty += t; }, tty: true }), 0);
+    assert.is(
+      await main([inventory, ...args, '--quiet'], {
+        out: () => {},
+        err: (t) => {
+          tty += t;
+        },
+        tty: true,
+      }),
+      0,
+    );
     assert.match(tty, 'building bundles 35/35 (100%)');
     const plain = await runCli([inventory, ...args]);
     assert.not.match(plain.err, 'building bundles');

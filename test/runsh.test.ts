@@ -11,7 +11,15 @@ import { cleanup, compileDoc, generateAndUnpack, NAMESPACES, REPO, tempDir, test
 
 function cluster(runtime: string, version: string, proxy: string, backend = 'vxlan'): InventoryDoc {
   return {
-    cluster: { name: `sh-${runtime}`, kubernetesVersion: version, podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/16', containerRuntime: runtime, kubeProxyMode: proxy, cni: { backend } },
+    cluster: {
+      name: `sh-${runtime}`,
+      kubernetesVersion: version,
+      podSubnet: '10.244.0.0/16',
+      serviceSubnet: '10.96.0.0/16',
+      containerRuntime: runtime,
+      kubeProxyMode: proxy,
+      cni: { backend },
+    },
     loadBalancer: { vip: '127.0.1.100', port: 16443, dnsName: 'api.example.test' },
     hosts: [
       { name: 'cp1', address: '127.0.1.1', roles: ['control-plane', 'loadbalancer'] },
@@ -63,7 +71,8 @@ function runSh(bundle: string, args: string[]) {
 /** Every file under rootfs/ of a bundle, as target paths. */
 function rootfsFiles(bundle: string, dir = ''): string[] {
   return readdirSync(join(bundle, 'rootfs', dir), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? rootfsFiles(bundle, join(dir, e.name)) : [`/${join(dir, e.name)}`]);
+    e.isDirectory() ? rootfsFiles(bundle, join(dir, e.name)) : [`/${join(dir, e.name)}`],
+  );
 }
 
 const lastLine = (out: string) => out.trimEnd().split('\n').pop() ?? '';
@@ -90,7 +99,8 @@ test('run.sh of the example cluster: --dry-run, --root --only files (twice), tam
       '+ kubeadm init --config /etc/kubernetes/kubeadm-config.yaml',
       '+ kubectl --kubeconfig /etc/kubernetes/admin.conf apply -f /etc/kubernetes/addons/kube-flannel.yml',
       '+ wait up to 300s for the etcd cluster to have quorum (members: ceph1 https://172.21.16.14:2379, ceph2 https://172.21.16.6:2379, ceph3 https://172.21.16.13:2379; run their bundles first)',
-    ]) assert.ok(dry.out.includes(line), `dry-run lacks: ${line}\n${dry.out}`);
+    ])
+      assert.ok(dry.out.includes(line), `dry-run lacks: ${line}\n${dry.out}`);
     for (const phase of ['preflight', 'os', 'packages', 'files', 'services', 'kubeadm', 'addons']) assert.match(dry.out, `phase ${phase}`);
     // The last line tells Ansible (changed_when) how many changes the run made, or under --dry-run would make.
     assert.match(lastLine(dry.out), /^kubeha: changed=[1-9][0-9]*$/);
@@ -126,7 +136,10 @@ test('run.sh of the example cluster: --dry-run, --root --only files (twice), tam
     assert.is(second.code, 0, second.err);
     assert.not.match(second.out, 'installed ');
     assert.is(lastLine(second.out), 'kubeha: changed=0');
-    assert.equal(targets.map((t) => statSync(join(root, t)).mtimeMs), mtimes);
+    assert.equal(
+      targets.map((t) => statSync(join(root, t)).mtimeMs),
+      mtimes,
+    );
 
     // Unknown phases and arguments are usage errors (exit 2); --root without --only files too.
     for (const args of [['--only', 'bogus'], ['--frobnicate'], ['--root'], ['--root', root]]) {
@@ -151,14 +164,15 @@ test('run.sh of the example cluster: --dry-run, --root --only files (twice), tam
   }
 });
 
-
 testNeeding([NAMESPACES], '--dry-run works on any machine: an unsupported OS is a warning there, and the Debian-family actions are shown', async () => {
   const gen = await generateAndUnpack(join(REPO, 'examples', 'runbook.json'));
   try {
     const fake = join(gen.dir, 'os-release');
     writeFileSync(fake, 'ID=alpine\nNAME="Alpine Linux"\n');
     const script = join(gen.unpacked, 'worker2', 'run.sh');
-    const r = spawnSync('unshare', ['-m', 'sh', '-c', `mount --make-rprivate / && mount --bind '${fake}' /etc/os-release && bash '${script}' --dry-run`], { encoding: 'utf8' });
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', `mount --make-rprivate / && mount --bind '${fake}' /etc/os-release && bash '${script}' --dry-run`], {
+      encoding: 'utf8',
+    });
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stderr, 'warning: unsupported OS (alpine): showing what a Debian-like host would do');
     assert.match(r.stderr, 'warning: this machine does not have 10.0.8.12: this bundle is for worker2');

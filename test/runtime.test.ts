@@ -24,7 +24,14 @@ function inventory(version: string, runtime: string, imageRepository?: string): 
 }
 
 test('containerd config.toml: version 2, runc with SystemdCgroup, the pause image of each minor from the image repository', async () => {
-  const expected: [string, string][] = [['1.24.17', '3.7'], ['1.25.16', '3.8'], ['1.30.6', '3.9'], ['1.31.0', '3.10'], ['1.33.1', '3.10'], ['1.34.2', '3.10.1']];
+  const expected: [string, string][] = [
+    ['1.24.17', '3.7'],
+    ['1.25.16', '3.8'],
+    ['1.30.6', '3.9'],
+    ['1.31.0', '3.10'],
+    ['1.33.1', '3.10'],
+    ['1.34.2', '3.10.1'],
+  ];
   for (const [version, pause] of expected) {
     const { hosts } = await compileDoc(inventory(version, 'containerd', 'registry.example.com/k8s'));
     for (const host of ['cp1', 'w1']) {
@@ -46,7 +53,7 @@ test('containerd config.toml: version 2, runc with SystemdCgroup, the pause imag
   assert.throws(() => versionForMinor(PAUSE_VERSIONS, 23, 'pause'), /no pause version known for Kubernetes 1\.23/);
 });
 
-test('docker: daemon.json with the systemd cgroup driver, cri-dockerd units on the model\'s CRI socket with the pause image', async () => {
+test("docker: daemon.json with the systemd cgroup driver, cri-dockerd units on the model's CRI socket with the pause image", async () => {
   const { model, hosts } = await compileDoc(inventory('1.30.6', 'docker'));
   const daemon = JSON.parse(text(hosts, 'w1', rootfs(RUNTIME_PATHS.dockerDaemon)));
   assert.equal(daemon['exec-opts'], ['native.cgroupdriver=systemd']);
@@ -64,14 +71,15 @@ test('docker: daemon.json with the systemd cgroup driver, cri-dockerd units on t
 });
 
 test('the fstab swap ERE and sed touch only swap-type lines (real grep and sed)', () => {
-  const fstab = [
-    'UUID=1 / ext4 defaults 0 1',
-    'UUID=2 none swap sw 0 0',
-    '/swap.img\tnone\tswap\tsw\t0\t0',
-    '# UUID=3 none swap sw 0 0',
-    '/dev/sdb1 /mnt/swapdata ext4 defaults 0 2',
-    'tmpfs /tmp tmpfs defaults,noswap 0 0',
-  ].join('\n') + '\n';
+  const fstab =
+    [
+      'UUID=1 / ext4 defaults 0 1',
+      'UUID=2 none swap sw 0 0',
+      '/swap.img\tnone\tswap\tsw\t0\t0',
+      '# UUID=3 none swap sw 0 0',
+      '/dev/sdb1 /mnt/swapdata ext4 defaults 0 2',
+      'tmpfs /tmp tmpfs defaults,noswap 0 0',
+    ].join('\n') + '\n';
   const matched = execFileSync('grep', ['-E', SWAP_FSTAB_ERE], { input: fstab, encoding: 'utf8' }).trim().split('\n');
   assert.equal(matched, ['UUID=2 none swap sw 0 0', '/swap.img\tnone\tswap\tsw\t0\t0']);
   const edited = execFileSync('sed', ['-E', COMMENT_SWAP_SED], { input: fstab, encoding: 'utf8' }).split('\n');

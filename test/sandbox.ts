@@ -36,7 +36,26 @@ export interface NodeState {
   waitFails?: boolean;
 }
 
-const STUBBED = ['kubeadm', 'kubelet', 'kubectl', 'apt-get', 'apt-mark', 'systemctl', 'curl', 'gpg', 'crictl', 'firewall-cmd', 'ufw', 'setsebool', 'hostnamectl', 'modprobe', 'swapon', 'swapoff', 'sysctl', 'containerd'];
+const STUBBED = [
+  'kubeadm',
+  'kubelet',
+  'kubectl',
+  'apt-get',
+  'apt-mark',
+  'systemctl',
+  'curl',
+  'gpg',
+  'crictl',
+  'firewall-cmd',
+  'ufw',
+  'setsebool',
+  'hostnamectl',
+  'modprobe',
+  'swapon',
+  'swapoff',
+  'sysctl',
+  'containerd',
+];
 
 const STUB = String.raw`#!/bin/bash
 name=$(basename "$0")
@@ -61,8 +80,9 @@ exit 0
 
 /** The script run inside the namespaces: overlays on /etc and /var, the address, the state's files, then run.sh. */
 function sandboxScript(bundle: string, address: string, dir: string, state: NodeState, timeoutSeconds: number): string {
-  const setup = Object.entries(state.files ?? {}).map(([path, content]) =>
-    `mkdir -p "$(dirname '${path}')" && printf '%s' '${content.replace(/'/g, `'\\''`)}' >'${path}'`);
+  const setup = Object.entries(state.files ?? {}).map(
+    ([path, content]) => `mkdir -p "$(dirname '${path}')" && printf '%s' '${content.replace(/'/g, `'\\''`)}' >'${path}'`,
+  );
   const layers = state.upper ?? dir;
   return [
     'set -e',
@@ -112,7 +132,13 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
     writeFileSync(env.STUB_LOG, '');
     const r = spawnSync('unshare', ['-m', '-n', 'bash', '-c', script, 'sandbox', ...args], { encoding: 'utf8', env, timeout: (timeoutSeconds + 30) * 1000 });
     const calls = readFileSync(env.STUB_LOG, 'utf8').split('\n').filter(Boolean);
-    const back = (state.readBack ?? []).map((_, i) => { try { return readFileSync(join(dir, `back${i}`), 'utf8'); } catch { return null; } });
+    const back = (state.readBack ?? []).map((_, i) => {
+      try {
+        return readFileSync(join(dir, `back${i}`), 'utf8');
+      } catch {
+        return null;
+      }
+    });
     return { code: r.status, out: r.stdout, err: r.stderr, calls, back };
   } finally {
     cleanup(dir);

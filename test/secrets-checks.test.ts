@@ -47,14 +47,48 @@ testNeeding(['openssl'], 'a CA certificate without CA:TRUE, an RSA key under 204
     assert.is((await gen(work)).code, 0);
     const s = (p: string) => join(work, 'secrets', p);
     const original = [readFileSync(s('front-proxy-ca.crt')), readFileSync(s('front-proxy-ca.key'))] as const;
-    const restore = () => { writeFileSync(s('front-proxy-ca.crt'), original[0]); writeFileSync(s('front-proxy-ca.key'), original[1]); };
+    const restore = () => {
+      writeFileSync(s('front-proxy-ca.crt'), original[0]);
+      writeFileSync(s('front-proxy-ca.key'), original[1]);
+    };
 
-    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=front-proxy-ca', '-days', '30',
-      '-addext', 'basicConstraints=critical,CA:FALSE', '-keyout', s('front-proxy-ca.key'), '-out', s('front-proxy-ca.crt'));
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      '/CN=front-proxy-ca',
+      '-days',
+      '30',
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
+      '-keyout',
+      s('front-proxy-ca.key'),
+      '-out',
+      s('front-proxy-ca.crt'),
+    );
     await refused(work, 'secrets: front-proxy-ca.crt: not a CA certificate (basicConstraints CA:TRUE is missing); restore the CA from your backup');
     restore();
 
-    openssl('req', '-x509', '-newkey', 'rsa:1024', '-nodes', '-subj', '/CN=front-proxy-ca', '-days', '30', '-keyout', s('front-proxy-ca.key'), '-out', s('front-proxy-ca.crt'));
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:1024',
+      '-nodes',
+      '-subj',
+      '/CN=front-proxy-ca',
+      '-days',
+      '30',
+      '-keyout',
+      s('front-proxy-ca.key'),
+      '-out',
+      s('front-proxy-ca.crt'),
+    );
     await refused(work, 'secrets: front-proxy-ca.crt: an RSA key of 1024 bits; kubeha needs at least 2048');
     restore();
 
@@ -118,14 +152,21 @@ test('ensureSecrets says what it made, typed: generated CAs, key pairs and token
   const deps = { now: new Date(), crypto: webcrypto as unknown as Crypto };
   const doc = runbook();
   const made = await ensureSecrets(modelOf(doc), { files: new Map(), tokens: null }, deps);
-  const paths = (action: string) => made.changes.filter((c) => c.action === action).map((c) => c.path).sort();
+  const paths = (action: string) =>
+    made.changes
+      .filter((c) => c.action === action)
+      .map((c) => c.path)
+      .sort();
   assert.equal([...paths('generated'), ...paths('issued')].sort(), [...made.secrets.files.keys(), 'tokens.json'].sort(), 'one change per file made');
   assert.ok(paths('generated').includes('ca.key') && paths('generated').includes('sa.pub') && paths('generated').includes('tokens.json'));
   assert.ok(paths('issued').includes('etcd/ceph1-server.crt') && !paths('issued').some((p) => /(^|\/)ca\.(crt|key)$/.test(p)));
   assert.equal(paths('re-issued'), []);
   doc.hosts.find((h: { name: string }) => h.name === 'ceph2').address = '172.21.16.60';
   const moved = await ensureSecrets(modelOf(doc), made.secrets, deps);
-  assert.equal(moved.changes.map(describeSecretChange).sort(), ['etcd/ceph2-peer.crt', 'etcd/ceph2-peer.key', 'etcd/ceph2-server.crt', 'etcd/ceph2-server.key'].map((p) => `re-issued (SANs changed) ${p}`));
+  assert.equal(
+    moved.changes.map(describeSecretChange).sort(),
+    ['etcd/ceph2-peer.crt', 'etcd/ceph2-peer.key', 'etcd/ceph2-server.crt', 'etcd/ceph2-server.key'].map((p) => `re-issued (SANs changed) ${p}`),
+  );
 });
 
 test.run();

@@ -24,9 +24,15 @@ test('a re-run loads neither the certificate library nor archiver: the stored PK
     const args = [join(REPO, 'examples', 'runbook.json'), '--out', join(dir, 'out'), '--secrets', join(dir, 'secrets'), '--quiet'];
     assert.is((await runCli(args)).code, 0);
     const loaded = modulesLoadedByGen(args);
-    assert.ok(loaded.some((f) => f.includes('/node_modules/')), 'the probe sees CommonJS dependencies (ipaddr.js, ajv runtime)');
+    assert.ok(
+      loaded.some((f) => f.includes('/node_modules/')),
+      'the probe sees CommonJS dependencies (ipaddr.js, ajv runtime)',
+    );
     for (const pkg of ['@peculiar/x509', 'reflect-metadata', 'archiver', 'tar-stream', 'readable-stream']) {
-      assert.not.ok(loaded.some((f) => f.includes(`/node_modules/${pkg}/`)), `${pkg} is loaded by a re-run`);
+      assert.not.ok(
+        loaded.some((f) => f.includes(`/node_modules/${pkg}/`)),
+        `${pkg} is loaded by a re-run`,
+      );
     }
   } finally {
     cleanup(dir);

@@ -22,7 +22,10 @@ export function verifyUnits(units: Record<string, string>, dir: string): string 
     writeFileSync(path, text);
     return path;
   });
-  const programs = Object.values(units).filter((u) => /^ExecStart=/m.test(u)).map((u) => execStartOf(u).argv[0]!).filter((p) => !existsSync(p));
+  const programs = Object.values(units)
+    .filter((u) => /^ExecStart=/m.test(u))
+    .map((u) => execStartOf(u).argv[0]!)
+    .filter((p) => !existsSync(p));
   const mounts = [...new Set(programs.map((p) => existingAncestor(dirname(p))))].map((d) => `mount -t tmpfs kubeha-stub ${d}\n`);
   const stubs = mounts.join('') + programs.map((p) => `mkdir -p ${dirname(p)}\nprintf '#!/bin/sh\\nexit 0\\n' >${p}\nchmod 0755 ${p}\n`).join('');
   const script = `set -e\n${programs.length ? `mount --make-rprivate /\n${stubs}` : ''}systemd-analyze verify --man=no "$@" 2>&1`;

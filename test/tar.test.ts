@@ -18,7 +18,15 @@ const files: BundleFile[] = [
   { path: 'run.sh', mode: 0o755, bytes: Buffer.from('#!/bin/sh\n') },
 ];
 
-interface Header { name: string; mode: number; uid: number; gid: number; size: number; mtime: number; type: string }
+interface Header {
+  name: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  type: string;
+}
 
 /** Reads ustar headers (the test's own reader, independent of archiver). */
 function headers(tar: Buffer): Header[] {
@@ -29,7 +37,15 @@ function headers(tar: Buffer): Header[] {
     const str = (a: number, b: number) => h.subarray(a, b).toString('utf8').replace(/\0.*$/s, '');
     const num = (a: number, b: number) => parseInt(str(a, b).trim() || '0', 8);
     const prefix = str(345, 500);
-    const header = { name: (prefix ? prefix + '/' : '') + str(0, 100), mode: num(100, 108), uid: num(108, 116), gid: num(116, 124), size: num(124, 136), mtime: num(136, 148), type: str(156, 157) };
+    const header = {
+      name: (prefix ? prefix + '/' : '') + str(0, 100),
+      mode: num(100, 108),
+      uid: num(108, 116),
+      gid: num(116, 124),
+      size: num(124, 136),
+      mtime: num(136, 148),
+      type: str(156, 157),
+    };
     out.push(header);
     off += 512 + Math.ceil(header.size / 512) * 512;
   }
@@ -51,10 +67,20 @@ test('gzip header: no name, mtime 0, Unix OS byte', async () => {
 
 test('entries: sorted, one host folder with parents, fixed mtime, uid/gid 0, explicit modes', async () => {
   const entries = headers(gunzipSync(buildTarball('host1', files)));
-  assert.equal(entries.map((e) => e.name), [
-    'host1/', 'host1/SHA256SUMS', 'host1/rootfs/', 'host1/rootfs/etc/', 'host1/rootfs/etc/a.conf', 'host1/rootfs/etc/kubernetes/',
-    'host1/rootfs/etc/kubernetes/pki/', 'host1/rootfs/etc/kubernetes/pki/ca.key', 'host1/run.sh',
-  ]);
+  assert.equal(
+    entries.map((e) => e.name),
+    [
+      'host1/',
+      'host1/SHA256SUMS',
+      'host1/rootfs/',
+      'host1/rootfs/etc/',
+      'host1/rootfs/etc/a.conf',
+      'host1/rootfs/etc/kubernetes/',
+      'host1/rootfs/etc/kubernetes/pki/',
+      'host1/rootfs/etc/kubernetes/pki/ca.key',
+      'host1/run.sh',
+    ],
+  );
   for (const e of entries) {
     assert.is(e.mtime, FIXED_MTIME.getTime() / 1000, e.name);
     assert.is(e.uid, 0);
@@ -100,11 +126,14 @@ test('the direct writer writes the bytes archiver writes, for every bundle of ev
 });
 
 const edgeCases: [string, BundleFile[]][] = [
-  ['empty, one-block and just-over-one-block files', [
-    { path: 'empty', mode: 0o644, bytes: Buffer.alloc(0) },
-    { path: 'one-block', mode: 0o600, bytes: Buffer.alloc(512, 0x61) },
-    { path: 'one-block-and-a-byte', mode: 0o755, bytes: Buffer.alloc(513, 0x62) },
-  ]],
+  [
+    'empty, one-block and just-over-one-block files',
+    [
+      { path: 'empty', mode: 0o644, bytes: Buffer.alloc(0) },
+      { path: 'one-block', mode: 0o600, bytes: Buffer.alloc(512, 0x61) },
+      { path: 'one-block-and-a-byte', mode: 0o755, bytes: Buffer.alloc(513, 0x62) },
+    ],
+  ],
   // Paths over 100 bytes split into ustar's prefix and name at a slash.
   ['a long path that splits', [{ path: `rootfs/${'d'.repeat(60)}/${'e'.repeat(60)}/file.conf`, mode: 0o644, bytes: Buffer.from('x\n') }]],
   // A name part over 100 bytes cannot split, and non-ASCII fits no ustar field: both need a PAX record.

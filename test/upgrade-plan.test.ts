@@ -37,7 +37,8 @@ test('compile time: gen plan shows the upgrade order, gen diff the change; skips
       '  1. cp1: kubeadm upgrade plan, kubeadm upgrade apply v1.34.2; drain, kubelet and kubectl 1.34.2, uncordon',
       '  2. cp2: kubeadm upgrade node; drain, kubelet and kubectl 1.34.2, uncordon',
       '  3. workers, a few at a time (drain each from a control plane first; uncordon after): w1',
-    ]) assert.ok(plan.out.includes(line + '\n'), `plan lacks: ${line}\n${plan.out}`);
+    ])
+      assert.ok(plan.out.includes(line + '\n'), `plan lacks: ${line}\n${plan.out}`);
     const diff = await gen(TARGET, ['diff']);
     assert.is(diff.code, 0, diff.err);
     assert.match(diff.out, 'Upgrade pending: Kubernetes 1.33.5 -> 1.34.2 (minor)');
@@ -45,8 +46,18 @@ test('compile time: gen plan shows the upgrade order, gen diff the change; skips
     const same = await gen('1.33.5', ['plan']);
     assert.not.match(same.out, 'Upgrade pending');
     for (const [version, message] of [
-      ['1.35.0', 'inventory.json /cluster/kubernetesVersion: the previous output (' + out + '/cp1.tar.gz) was made for Kubernetes 1.33.5: 1.35.0 skips 1.34; kubeadm upgrades one minor version at a time'],
-      ['1.33.4', 'inventory.json /cluster/kubernetesVersion: the previous output (' + out + '/cp1.tar.gz) was made for Kubernetes 1.33.5: kubeadm cannot downgrade a cluster to 1.33.4'],
+      [
+        '1.35.0',
+        'inventory.json /cluster/kubernetesVersion: the previous output (' +
+          out +
+          '/cp1.tar.gz) was made for Kubernetes 1.33.5: 1.35.0 skips 1.34; kubeadm upgrades one minor version at a time',
+      ],
+      [
+        '1.33.4',
+        'inventory.json /cluster/kubernetesVersion: the previous output (' +
+          out +
+          '/cp1.tar.gz) was made for Kubernetes 1.33.5: kubeadm cannot downgrade a cluster to 1.33.4',
+      ],
     ] as const) {
       for (const command of [[], ['plan'], ['diff'], ['check']]) {
         const r = await gen(version, command);

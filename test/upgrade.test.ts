@@ -54,7 +54,13 @@ test.after(() => {
 
 /** Runs the kubeadm phase (and preflight) of a node's bundle, its kubeadm-config.yaml in place; `phases` adds others. */
 const run = (node: Node, state: NodeState, timeout?: number, phases = 'kubeadm') =>
-  runInSandbox(join(gen!.unpacked, node), HOSTS[node], ['--only', phases], { installed: ['/etc/kubernetes/kubeadm-config.yaml'], containerd: '2.1.4', ...state }, timeout);
+  runInSandbox(
+    join(gen!.unpacked, node),
+    HOSTS[node],
+    ['--only', phases],
+    { installed: ['/etc/kubernetes/kubeadm-config.yaml'], containerd: '2.1.4', ...state },
+    timeout,
+  );
 
 /** Asserts that `wanted` appear in `calls` in this order (other calls may come between). */
 function inOrder(calls: readonly string[], wanted: readonly string[]) {
@@ -76,8 +82,18 @@ testNeeding([NAMESPACES], 'fresh install: packages at the target version, then k
     assert.match(r.out, `Kubernetes on this node: not installed; bundle: ${TARGET}; action: install`);
     const c = changes(r.calls);
     assert.equal(kubePackageInstalls(c), [`apt-get install -y --allow-change-held-packages kubelet=${TARGET}-* kubeadm=${TARGET}-* kubectl=${TARGET}-*`]);
-    assert.ok(c.includes(node === 'cp1' ? 'kubeadm init --config /etc/kubernetes/kubeadm-config.yaml --skip-token-print' : 'kubeadm join --config /etc/kubernetes/kubeadm-config.yaml'), c.join('\n'));
-    assert.not.ok(c.some((x) => x.startsWith('kubeadm upgrade')), node);
+    assert.ok(
+      c.includes(
+        node === 'cp1'
+          ? 'kubeadm init --config /etc/kubernetes/kubeadm-config.yaml --skip-token-print'
+          : 'kubeadm join --config /etc/kubernetes/kubeadm-config.yaml',
+      ),
+      c.join('\n'),
+    );
+    assert.not.ok(
+      c.some((x) => x.startsWith('kubeadm upgrade')),
+      node,
+    );
   }
 });
 
@@ -89,51 +105,91 @@ testNeeding([NAMESPACES], 're-run at the target version: nothing to install, ini
     assert.match(r.out, `Kubernetes on this node: ${TARGET}; bundle: ${TARGET}; action: none`);
     const c = changes(r.calls);
     assert.equal(kubePackageInstalls(c), [], node);
-    assert.not.ok(c.some((x) => /^kubeadm (init|join|upgrade)|drain|restart kubelet/.test(x)), `${node}:\n${c.join('\n')}`);
+    assert.not.ok(
+      c.some((x) => /^kubeadm (init|join|upgrade)|drain|restart kubelet/.test(x)),
+      `${node}:\n${c.join('\n')}`,
+    );
   }
 });
 
-for (const [kind, from] of [['patch', '1.34.1'], ['minor', '1.33.5']] as const) {
-  testNeeding([NAMESPACES], `${kind} upgrade from ${from}: cp1 upgrade apply, cp2 upgrade node after cp1, w1 after every control plane; each drained around its kubelet`, () => {
-    if (!gen) throw new Error('the bundles were not generated (see test.before)');
-    const cp1 = run('cp1', joined('cp1', from), 120, 'packages,kubeadm');
-    assert.is(cp1.code, 0, cp1.out + cp1.err);
-    assert.match(cp1.out, `Kubernetes on this node: ${from}; bundle: ${TARGET}; action: upgrade`);
-    const c1 = changes(cp1.calls);
-    inOrder(c1, [
-      'apt-mark unhold kubeadm', `apt-get install -y --allow-change-held-packages kubeadm=${TARGET}-*`, 'apt-mark hold kubeadm',
-      `kubeadm upgrade plan v${TARGET}`,
-      'kubeadm init phase upload-config kubeadm --config /etc/kubernetes/kubeadm-config.yaml',
-      `kubeadm upgrade apply v${TARGET} --yes --etcd-upgrade=false`,
-      'kubeadm init phase addon kube-proxy --config /etc/kubernetes/kubeadm-config.yaml',
-      'kubeadm init phase upload-config kubelet --config /etc/kubernetes/kubeadm-config.yaml',
-      'kubectl --kubeconfig /etc/kubernetes/admin.conf drain cp1 --ignore-daemonsets --delete-emptydir-data',
-      'apt-mark unhold kubelet kubectl', `apt-get install -y --allow-change-held-packages kubelet=${TARGET}-* kubectl=${TARGET}-*`, 'apt-mark hold kubelet kubectl',
-      'systemctl daemon-reload', 'systemctl restart kubelet',
-      'kubectl --kubeconfig /etc/kubernetes/admin.conf uncordon cp1',
-    ]);
-    // The packages phase no longer upgrades the kubelet in place: the only kube package installs are the upgrade's.
-    assert.is(kubePackageInstalls(c1).length, 2, c1.join('\n'));
-    assert.ok(cp1.calls.some((c) => c.startsWith('curl') && c.includes('https://127.0.4.4:2379/version')), 'etcd version checked');
-    assert.not.ok(c1.some((x) => /^kubeadm (init --config|join)/.test(x)));
+for (const [kind, from] of [
+  ['patch', '1.34.1'],
+  ['minor', '1.33.5'],
+] as const) {
+  testNeeding(
+    [NAMESPACES],
+    `${kind} upgrade from ${from}: cp1 upgrade apply, cp2 upgrade node after cp1, w1 after every control plane; each drained around its kubelet`,
+    () => {
+      if (!gen) throw new Error('the bundles were not generated (see test.before)');
+      const cp1 = run('cp1', joined('cp1', from), 120, 'packages,kubeadm');
+      assert.is(cp1.code, 0, cp1.out + cp1.err);
+      assert.match(cp1.out, `Kubernetes on this node: ${from}; bundle: ${TARGET}; action: upgrade`);
+      const c1 = changes(cp1.calls);
+      inOrder(c1, [
+        'apt-mark unhold kubeadm',
+        `apt-get install -y --allow-change-held-packages kubeadm=${TARGET}-*`,
+        'apt-mark hold kubeadm',
+        `kubeadm upgrade plan v${TARGET}`,
+        'kubeadm init phase upload-config kubeadm --config /etc/kubernetes/kubeadm-config.yaml',
+        `kubeadm upgrade apply v${TARGET} --yes --etcd-upgrade=false`,
+        'kubeadm init phase addon kube-proxy --config /etc/kubernetes/kubeadm-config.yaml',
+        'kubeadm init phase upload-config kubelet --config /etc/kubernetes/kubeadm-config.yaml',
+        'kubectl --kubeconfig /etc/kubernetes/admin.conf drain cp1 --ignore-daemonsets --delete-emptydir-data',
+        'apt-mark unhold kubelet kubectl',
+        `apt-get install -y --allow-change-held-packages kubelet=${TARGET}-* kubectl=${TARGET}-*`,
+        'apt-mark hold kubelet kubectl',
+        'systemctl daemon-reload',
+        'systemctl restart kubelet',
+        'kubectl --kubeconfig /etc/kubernetes/admin.conf uncordon cp1',
+      ]);
+      // The packages phase no longer upgrades the kubelet in place: the only kube package installs are the upgrade's.
+      assert.is(kubePackageInstalls(c1).length, 2, c1.join('\n'));
+      assert.ok(
+        cp1.calls.some((c) => c.startsWith('curl') && c.includes('https://127.0.4.4:2379/version')),
+        'etcd version checked',
+      );
+      assert.not.ok(c1.some((x) => /^kubeadm (init --config|join)/.test(x)));
 
-    const cp2 = run('cp2', joined('cp2', from));
-    assert.is(cp2.code, 0, cp2.out + cp2.err);
-    assert.ok(cp2.calls.some((c) => c.startsWith('curl') && c.includes('https://127.0.4.1:6443/version')), 'cp2 checks the API server of cp1');
-    assert.not.ok(cp2.calls.some((c) => c.includes('https://127.0.4.2:6443/version')), 'cp2 does not wait for itself');
-    inOrder(changes(cp2.calls), [`apt-get install -y --allow-change-held-packages kubeadm=${TARGET}-*`, 'kubeadm upgrade node --etcd-upgrade=false',
-      'kubectl --kubeconfig /etc/kubernetes/admin.conf drain cp2', `apt-get install -y --allow-change-held-packages kubelet=${TARGET}-* kubectl=${TARGET}-*`,
-      'systemctl restart kubelet', 'kubectl --kubeconfig /etc/kubernetes/admin.conf uncordon cp2']);
-    assert.not.ok(changes(cp2.calls).some((x) => x.startsWith('kubeadm upgrade apply')));
+      const cp2 = run('cp2', joined('cp2', from));
+      assert.is(cp2.code, 0, cp2.out + cp2.err);
+      assert.ok(
+        cp2.calls.some((c) => c.startsWith('curl') && c.includes('https://127.0.4.1:6443/version')),
+        'cp2 checks the API server of cp1',
+      );
+      assert.not.ok(
+        cp2.calls.some((c) => c.includes('https://127.0.4.2:6443/version')),
+        'cp2 does not wait for itself',
+      );
+      inOrder(changes(cp2.calls), [
+        `apt-get install -y --allow-change-held-packages kubeadm=${TARGET}-*`,
+        'kubeadm upgrade node --etcd-upgrade=false',
+        'kubectl --kubeconfig /etc/kubernetes/admin.conf drain cp2',
+        `apt-get install -y --allow-change-held-packages kubelet=${TARGET}-* kubectl=${TARGET}-*`,
+        'systemctl restart kubelet',
+        'kubectl --kubeconfig /etc/kubernetes/admin.conf uncordon cp2',
+      ]);
+      assert.not.ok(changes(cp2.calls).some((x) => x.startsWith('kubeadm upgrade apply')));
 
-    const w1 = run('w1', joined('w1', from));
-    assert.is(w1.code, 0, w1.out + w1.err);
-    for (const cp of [HOSTS.cp1, HOSTS.cp2]) assert.ok(w1.calls.some((c) => c.startsWith('curl') && c.includes(`https://${cp}:6443/version`)), `w1 checks ${cp}`);
-    inOrder(changes(w1.calls), [`apt-get install -y --allow-change-held-packages kubeadm=${TARGET}-*`, 'kubeadm upgrade node',
-      `apt-get install -y --allow-change-held-packages kubelet=${TARGET}-* kubectl=${TARGET}-*`, 'systemctl restart kubelet']);
-    assert.ok(w1.calls.some((c) => c.startsWith('kubectl --kubeconfig /etc/kubernetes/kubelet.conf get node w1')), 'w1 reads its own cordon');
-    assert.match(w1.out, 'uncordon it from a control plane: kubectl uncordon w1');
-  });
+      const w1 = run('w1', joined('w1', from));
+      assert.is(w1.code, 0, w1.out + w1.err);
+      for (const cp of [HOSTS.cp1, HOSTS.cp2])
+        assert.ok(
+          w1.calls.some((c) => c.startsWith('curl') && c.includes(`https://${cp}:6443/version`)),
+          `w1 checks ${cp}`,
+        );
+      inOrder(changes(w1.calls), [
+        `apt-get install -y --allow-change-held-packages kubeadm=${TARGET}-*`,
+        'kubeadm upgrade node',
+        `apt-get install -y --allow-change-held-packages kubelet=${TARGET}-* kubectl=${TARGET}-*`,
+        'systemctl restart kubelet',
+      ]);
+      assert.ok(
+        w1.calls.some((c) => c.startsWith('kubectl --kubeconfig /etc/kubernetes/kubelet.conf get node w1')),
+        'w1 reads its own cordon',
+      );
+      assert.match(w1.out, 'uncordon it from a control plane: kubectl uncordon w1');
+    },
+  );
 }
 
 testNeeding([NAMESPACES], 'minor upgrade refused while etcd is older than the new minimum; nothing changed', () => {
@@ -149,7 +205,10 @@ testNeeding([NAMESPACES], 'a control plane waits (bounded) while the API server 
   const r = run('cp2', joined('cp2', '1.33.5', { api: '1.33.5' }), 45);
   assert.is.not(r.code, 0);
   assert.match(r.out, 'waiting up to 1800s for the API servers of cp1 to run v1.34.2 (run their bundles first, one control plane at a time)');
-  assert.not.ok(changes(r.calls).some((x) => x.startsWith('kubeadm upgrade') || x.includes('kubeadm=')), changes(r.calls).join('\n'));
+  assert.not.ok(
+    changes(r.calls).some((x) => x.startsWith('kubeadm upgrade') || x.includes('kubeadm=')),
+    changes(r.calls).join('\n'),
+  );
 });
 
 for (const [kind, from, message] of [

@@ -61,9 +61,15 @@ function hostWith(dir: string, runSh: string, address = ADDRESS) {
       const net = links.map((l, i) => `ip link add ${l} type veth peer name kh-peer${i} && ip addr add ${address}/24 dev ${l} && `).join('');
       const mounts = 'mount --bind "$1" /etc/keepalived && mount --bind "$2" /etc/haproxy && mount --bind "$3" /var/lib && mount -t tmpfs tmpfs /var/log';
       const script = `${net}${mounts} && shift 3 && exec bash "$@"`;
-      const r = spawnSync('unshare', ['-n', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh', state.keepalived, state.haproxy, state.lib, runSh, ...args], {
-        encoding: 'utf8', timeout: 60_000, env: { ...process.env, PATH: `${stubs}:${process.env.PATH}`, STUB_LOG: log },
-      });
+      const r = spawnSync(
+        'unshare',
+        ['-n', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh', state.keepalived, state.haproxy, state.lib, runSh, ...args],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: { ...process.env, PATH: `${stubs}:${process.env.PATH}`, STUB_LOG: log },
+        },
+      );
       return { status: r.status, out: r.stdout + r.stderr, err: r.stderr, calls: existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [] };
     },
   };
@@ -71,46 +77,54 @@ function hostWith(dir: string, runSh: string, address = ADDRESS) {
 
 const reloads = (calls: string[]) => calls.filter((c) => /^(reload|restart|start|enable)/.test(c));
 
-testNeeding([NAMESPACES], 'no interface in the inventory: run.sh writes the one holding the address (ens5) for keepalived, and reloads keepalived when it changes (ens6)', async () => {
-  const dir = tempDir();
-  const gen = await bundles();
-  try {
-    const host = hostWith(dir, join(gen.unpacked, 'lb3', 'run.sh'));
-    const chosen = () => readFileSync(join(host.keepalived, 'kubeha-interface.conf'), 'utf8');
-    const conf = readFileSync(join(gen.unpacked, 'lb3', 'rootfs', LB_PATHS.keepalived), 'utf8');
-    assert.match(conf, `\n  include ${LB_PATHS.interface}\n`);
+testNeeding(
+  [NAMESPACES],
+  'no interface in the inventory: run.sh writes the one holding the address (ens5) for keepalived, and reloads keepalived when it changes (ens6)',
+  async () => {
+    const dir = tempDir();
+    const gen = await bundles();
+    try {
+      const host = hostWith(dir, join(gen.unpacked, 'lb3', 'run.sh'));
+      const chosen = () => readFileSync(join(host.keepalived, 'kubeha-interface.conf'), 'utf8');
+      const conf = readFileSync(join(gen.unpacked, 'lb3', 'rootfs', LB_PATHS.keepalived), 'utf8');
+      assert.match(conf, `\n  include ${LB_PATHS.interface}\n`);
 
-    const first = host.run(['ens5'], ['--only', 'preflight,files,services']);
-    assert.is(first.status, 0, first.out);
-    assert.is(chosen(), `# keepalived's VRRP interface on lb3, written by kubeha's run.sh: the interface holding ${ADDRESS}.\ninterface ens5\n`);
-    assert.ok(readFileSync(join(host.keepalived, 'keepalived.conf')).equals(Buffer.from(conf)), 'keepalived.conf installed as shipped');
-    assert.ok(first.calls.includes('reload keepalived'), first.calls.join('\n'));
+      const first = host.run(['ens5'], ['--only', 'preflight,files,services']);
+      assert.is(first.status, 0, first.out);
+      assert.is(chosen(), `# keepalived's VRRP interface on lb3, written by kubeha's run.sh: the interface holding ${ADDRESS}.\ninterface ens5\n`);
+      assert.ok(readFileSync(join(host.keepalived, 'keepalived.conf')).equals(Buffer.from(conf)), 'keepalived.conf installed as shipped');
+      assert.ok(first.calls.includes('reload keepalived'), first.calls.join('\n'));
 
-    const same = host.run(['ens5'], ['--only', 'preflight,files,services']);
-    assert.is(same.status, 0, same.out);
-    assert.not.match(same.out, 'installed ');
-    assert.equal(reloads(same.calls), [], 'nothing changed: nothing reloaded');
+      const same = host.run(['ens5'], ['--only', 'preflight,files,services']);
+      assert.is(same.status, 0, same.out);
+      assert.not.match(same.out, 'installed ');
+      assert.equal(reloads(same.calls), [], 'nothing changed: nothing reloaded');
 
-    // The NIC is renamed (or the bundle moves to a host whose NIC is named otherwise): keepalived follows.
-    const renamed = host.run(['ens6'], ['--only', 'preflight,files,services']);
-    assert.is(renamed.status, 0, renamed.out);
-    assert.match(renamed.out, `installed ${LB_PATHS.interface} (0644)`);
-    assert.ok(chosen().endsWith('\ninterface ens6\n'), chosen());
-    assert.equal(reloads(renamed.calls), ['reload keepalived'], 'keepalived reloads, haproxy does not');
-  } finally {
-    cleanup(dir);
-  }
-});
+      // The NIC is renamed (or the bundle moves to a host whose NIC is named otherwise): keepalived follows.
+      const renamed = host.run(['ens6'], ['--only', 'preflight,files,services']);
+      assert.is(renamed.status, 0, renamed.out);
+      assert.match(renamed.out, `installed ${LB_PATHS.interface} (0644)`);
+      assert.ok(chosen().endsWith('\ninterface ens6\n'), chosen());
+      assert.equal(reloads(renamed.calls), ['reload keepalived'], 'keepalived reloads, haproxy does not');
+    } finally {
+      cleanup(dir);
+    }
+  },
+);
 
 testNeeding([NAMESPACES], 'no interface in the inventory: none or several interfaces holding the address stop run.sh with what to set', async () => {
   const dir = tempDir();
   const gen = await bundles();
   try {
     const host = hostWith(dir, join(gen.unpacked, 'lb3', 'run.sh'));
-    const advice = 'set loadBalancer.interface (or this host\'s interface) in the inventory to the interface for the VIP and generate again';
+    const advice = "set loadBalancer.interface (or this host's interface) in the inventory to the interface for the VIP and generate again";
     const several = host.run(['ens5', 'ens6'], ['--only', 'preflight']);
     assert.is(several.status, 1, several.out);
-    assert.match(several.err, `keepalived's VIP goes on the interface holding ${ADDRESS}, but several interfaces hold ${ADDRESS} (ens5 ens6): ${advice}`, several.err);
+    assert.match(
+      several.err,
+      `keepalived's VIP goes on the interface holding ${ADDRESS}, but several interfaces hold ${ADDRESS} (ens5 ens6): ${advice}`,
+      several.err,
+    );
     // A machine without the address: preflight's host check runs first, whatever --only says (issue 11 item 15).
     const none = host.run([], ['--only', 'files']);
     assert.is(none.status, 1, none.out);
@@ -131,21 +145,28 @@ testNeeding([NAMESPACES], 'no interface in the inventory: none or several interf
   }
 });
 
-testNeeding([NAMESPACES], 'an interface the inventory names (here for one host) is an override: used as is where it exists, and a host without it stops preflight naming the one to set', async () => {
-  const dir = tempDir();
-  const gen = await bundles();
-  try {
-    const host = hostWith(dir, join(gen.unpacked, 'lb2', 'run.sh'), '10.30.0.12');
-    const refused = host.run(['ens9'], ['--only', 'preflight']);
-    assert.is(refused.status, 1, refused.out);
-    assert.match(refused.err, "this host has no interface eth0 for keepalived's VIP; 10.30.0.12 is on ens9: set loadBalancer.interface (or this host's interface) in the inventory to ens9 and generate again");
-    const accepted = host.run(['eth0'], ['--only', 'preflight,files']);
-    assert.is(accepted.status, 0, accepted.out);
-    assert.ok(readFileSync(join(host.keepalived, 'kubeha-interface.conf'), 'utf8').endsWith('\ninterface eth0\n'));
-  } finally {
-    cleanup(dir);
-  }
-});
+testNeeding(
+  [NAMESPACES],
+  'an interface the inventory names (here for one host) is an override: used as is where it exists, and a host without it stops preflight naming the one to set',
+  async () => {
+    const dir = tempDir();
+    const gen = await bundles();
+    try {
+      const host = hostWith(dir, join(gen.unpacked, 'lb2', 'run.sh'), '10.30.0.12');
+      const refused = host.run(['ens9'], ['--only', 'preflight']);
+      assert.is(refused.status, 1, refused.out);
+      assert.match(
+        refused.err,
+        "this host has no interface eth0 for keepalived's VIP; 10.30.0.12 is on ens9: set loadBalancer.interface (or this host's interface) in the inventory to ens9 and generate again",
+      );
+      const accepted = host.run(['eth0'], ['--only', 'preflight,files']);
+      assert.is(accepted.status, 0, accepted.out);
+      assert.ok(readFileSync(join(host.keepalived, 'kubeha-interface.conf'), 'utf8').endsWith('\ninterface eth0\n'));
+    } finally {
+      cleanup(dir);
+    }
+  },
+);
 
 test.after(async () => {
   if (generated) cleanup((await generated).dir);

@@ -9,7 +9,11 @@ export function readTarball(gz: Buffer, folder: string): BundleFile[] {
   for (let offset = 0; offset + 512 <= tar.length; ) {
     const header = tar.subarray(offset, offset + 512);
     if (header.every((b) => b === 0)) break;
-    const field = (start: number, end: number) => header.subarray(start, end).toString('utf8').replace(/\0[\s\S]*$/, '');
+    const field = (start: number, end: number) =>
+      header
+        .subarray(start, end)
+        .toString('utf8')
+        .replace(/\0[\s\S]*$/, '');
     const octal = (start: number, end: number) => parseInt(field(start, end).trim() || '0', 8);
     const prefix = field(345, 500);
     const name = (prefix ? `${prefix}/` : '') + field(0, 100);

@@ -4,7 +4,10 @@ import { normaliseFolder, overlap } from './folders.js';
 
 /** A wrong command line: prints the message and exits 2. */
 export class UsageError extends Error {
-  constructor(message: string, readonly usage: string) {
+  constructor(
+    message: string,
+    readonly usage: string,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -163,11 +166,17 @@ function refuseMisplaced(command: Command, values: Values, positionals: readonly
   const takesInventory = command !== 'certs' && command !== 'renew';
   if (takesInventory && positionals.length !== 1) throw wrong(positionals.length === 0 ? 'missing INVENTORY' : `unexpected argument ${positionals[1]}`);
   if (!takesInventory && positionals.length > 0) throw wrong(`unexpected argument ${positionals[0]}`);
-  if ((command === 'validate' && values.out !== undefined) || ((command === 'validate' || command === 'plan' || command === 'artifacts') && values.secrets !== undefined)) {
+  if (
+    (command === 'validate' && values.out !== undefined) ||
+    ((command === 'validate' || command === 'plan' || command === 'artifacts') && values.secrets !== undefined)
+  ) {
     throw wrong(`gen ${command} takes no ${command === 'validate' ? '--out or --secrets' : '--secrets'}`);
   }
   if ((command === 'certs' || command === 'renew') && values.out !== undefined) throw wrong(`gen certs takes no --out`);
-  if ((values.out !== undefined || values.secrets !== undefined) && overlap(folderOption('out', values.out, command), folderOption('secrets', values.secrets, command))) {
+  if (
+    (values.out !== undefined || values.secrets !== undefined) &&
+    overlap(folderOption('out', values.out, command), folderOption('secrets', values.secrets, command))
+  ) {
     throw wrong('--out and --secrets must be separate folders, neither inside the other');
   }
   if (values.within !== undefined) {

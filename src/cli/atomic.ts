@@ -18,7 +18,11 @@ function writeWithMode(path: string, data: string | Buffer, mode: number): void 
 export function writeDurably(path: string, data: string | Buffer, mode: number): void {
   writeWithMode(path, data, mode);
   const fd = openSync(path, 'r');
-  try { fsyncSync(fd); } finally { closeSync(fd); }
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Replaces `dir` with `fresh` by two renames; the old folder is removed afterwards. */

@@ -34,7 +34,10 @@ function carryEntries(from: string, to: string, rel: string, isOurs: IsOurs, roo
       chmodSync(dst, st.mode & 0o7777);
       carryEntries(src, dst, path, isOurs, root);
     } else if (st.isFile()) carryFile(src, dst);
-    else throw new SecretsError([`${src}: a ${kindOf(st)}; kubeha keeps what it did not write in ${root} only when it is a file, folder or link: move it elsewhere`]);
+    else
+      throw new SecretsError([
+        `${src}: a ${kindOf(st)}; kubeha keeps what it did not write in ${root} only when it is a file, folder or link: move it elsewhere`,
+      ]);
   }
 }
 

@@ -11,15 +11,44 @@ import { realFolder } from './folders.js';
 /** Certificates expiring within this many days are flagged. */
 export const EXPIRY_WARNING_DAYS = 30;
 
+/** One stored certificate as gen certs shows it. */
+interface CertificateRow {
+  path: string;
+  subject: string;
+  issuer: string;
+  isCA: boolean;
+  hosts: string;
+  sans: string[];
+  notAfter: string;
+  daysLeft: number;
+  expiringSoon: boolean;
+}
+
+/** The row of one stored certificate, its days left counted from `now`. */
+function certificateRow(path: string, pem: string, now: Date): CertificateRow {
+  const cert = parseCertificate(pem);
+  const sans = sansOf(cert);
+  const days = Math.floor((cert.notAfter.getTime() - now.getTime()) / DAY_MS);
+  return {
+    path,
+    subject: cert.subject,
+    issuer: cert.issuer,
+    isCA: cert.subject === cert.issuer,
+    hosts: hostsOf(path),
+    sans: [...sans.dns, ...sans.ip],
+    notAfter: cert.notAfter.toISOString(),
+    daysLeft: days,
+    expiringSoon: days < EXPIRY_WARNING_DAYS,
+  };
+}
+
 /** gen certs: one block per certificate; exit 0 (expiring certificates are warnings). */
 export function listCertificates(invocation: Invocation, now: Date, io: Console): number {
   const secrets = loadSecrets(realFolder(invocation.secrets, 'secrets'), { warn: io.err });
-  const certs = [...secrets.files.keys()].filter((p) => p.endsWith('.crt')).sort().map((path) => {
-    const cert = parseCertificate(secrets.files.get(path)!);
-    const sans = sansOf(cert);
-    const days = Math.floor((cert.notAfter.getTime() - now.getTime()) / DAY_MS);
-    return { path, subject: cert.subject, issuer: cert.issuer, isCA: cert.subject === cert.issuer, hosts: hostsOf(path), sans: [...sans.dns, ...sans.ip], notAfter: cert.notAfter.toISOString(), daysLeft: days, expiringSoon: days < EXPIRY_WARNING_DAYS };
-  });
+  const certs = [...secrets.files.keys()]
+    .filter((p) => p.endsWith('.crt'))
+    .sort()
+    .map((path) => certificateRow(path, secrets.files.get(path)!, now));
   if (invocation.json) {
     printJson(io, { secrets: invocation.secrets, certificates: certs });
     return 0;
@@ -28,22 +57,26 @@ export function listCertificates(invocation: Invocation, now: Date, io: Console)
     io.out(`${invocation.secrets}: no certificates yet; run gen INVENTORY to make them\n`);
     return 0;
   }
-  for (const c of certs) {
-    io.out([
-      c.path,
-      `  subject  ${c.subject}${c.isCA ? ' (CA)' : `, issued by ${c.issuer}`}`,
-      `  hosts    ${c.hosts}`,
-      ...(c.sans.length ? [`  SANs     ${c.sans.join(', ')}`] : []),
-      `  expires  ${c.notAfter} (${c.daysLeft < 0 ? `expired ${-c.daysLeft} days ago` : `in ${c.daysLeft} days`})${c.expiringSoon ? '  WARNING: renew it' : ''}`,
-      '',
-    ].join('\n') + '\n');
-  }
+  for (const c of certs) io.out(`${certificateBlock(c)}\n`);
   const expired = certs.filter((c) => c.daysLeft < 0);
   const expiring = certs.filter((c) => c.expiringSoon && c.daysLeft >= 0);
   const renew = (list: typeof certs) => (list.some((c) => !c.isCA) ? `: run gen certs renew --secrets ${invocation.secrets}, then gen again\n` : '\n');
   if (expired.length) io.err(`warning: ${expired.length} certificate(s) have expired${renew(expired)}`);
   if (expiring.length) io.err(`warning: ${expiring.length} certificate(s) expire within ${EXPIRY_WARNING_DAYS} days${renew(expiring)}`);
   return 0;
+}
+
+/** The text block of one certificate, ending with an empty line. */
+function certificateBlock(c: CertificateRow): string {
+  const left = c.daysLeft < 0 ? `expired ${-c.daysLeft} days ago` : `in ${c.daysLeft} days`;
+  return [
+    c.path,
+    `  subject  ${c.subject}${c.isCA ? ' (CA)' : `, issued by ${c.issuer}`}`,
+    `  hosts    ${c.hosts}`,
+    ...(c.sans.length ? [`  SANs     ${c.sans.join(', ')}`] : []),
+    `  expires  ${c.notAfter} (${left})${c.expiringSoon ? '  WARNING: renew it' : ''}`,
+    '',
+  ].join('\n');
 }
 
 /** gen certs renew: re-issues expiring leaves from the stored CAs and saves the secrets folder. */
@@ -74,7 +107,7 @@ export async function renewCertificates(invocation: Invocation, now: Date, io: C
 /** Which hosts get a stored certificate, from the certificate list. */
 function hostsOf(path: string): string {
   const stored = storedCertificate(path);
-  if (!stored) return 'no host (not in kubeha\'s certificate list)';
+  if (!stored) return "no host (not in kubeha's certificate list)";
   if (stored.host !== null) return `${stored.host} (${HOLDERS[stored.spec.installed[0]!.on]})`;
   const holders = stored.spec.installed.map((i) => HOLDERS[i.on]).join(' and ');
   return `every ${holders}${stored.spec.installed.some((i) => !i.withKey) ? ' (key stays in the secrets folder)' : ''}`;

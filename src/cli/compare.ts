@@ -69,7 +69,14 @@ export async function runCheck(invocation: Invocation, now: Date, io: Console): 
   } else if (ok) {
     if (!invocation.quiet) io.out(`${invocation.out}/ is up to date with ${invocation.inventory} (${model.hosts.length} bundles)\n`);
   } else {
-    io.err(describeStale(invocation, gen, stale.map((name) => `  ${name}: ${stored(name) ? 'differs' : 'missing'}`), extra));
+    io.err(
+      describeStale(
+        invocation,
+        gen,
+        stale.map((name) => `  ${name}: ${stored(name) ? 'differs' : 'missing'}`),
+        extra,
+      ),
+    );
   }
   return ok ? 0 : 1;
 }

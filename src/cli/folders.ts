@@ -54,7 +54,8 @@ export function makeParent(dir: string, role: FolderRole): void {
     try {
       st = statSync(at);
     } catch {
-      if (isLink(at)) throw new SecretsError([`${dir}: ${at} is a link to ${readlinkSync(at)}, which does not exist (not mounted?); ${DANGLING_ADVICE[role]}`], role);
+      if (isLink(at))
+        throw new SecretsError([`${dir}: ${at} is a link to ${readlinkSync(at)}, which does not exist (not mounted?); ${DANGLING_ADVICE[role]}`], role);
       if (dirname(at) === at) break;
       continue;
     }

@@ -23,7 +23,10 @@ export async function runGenerate(invocation: Invocation, now: Date, io: Console
   const started = performance.now();
   const { model, warnings } = readCheckedInventory(invocation, io, invocation.out, invocation.json);
   const folders = foldersToWrite(invocation);
-  const locks = [{ dir: folders.secrets, role: 'secrets' as const }, { dir: folders.out, role: 'output' as const }];
+  const locks = [
+    { dir: folders.secrets, role: 'secrets' as const },
+    { dir: folders.out, role: 'output' as const },
+  ];
   const made = await withFolderLocks(locks, io.err, async () => {
     const packer = openPacker(model.hosts.length); // a helper thread, if any, loads while the secrets are checked
     try {
@@ -51,7 +54,10 @@ interface Folders {
 function foldersToWrite(invocation: Invocation): Folders {
   const folders = { out: realFolder(invocation.out, 'output'), secrets: realFolder(invocation.secrets, 'secrets') };
   if (overlap(folders.out, folders.secrets)) {
-    throw new SecretsError([`${invocation.out} and ${invocation.secrets} are one folder or one holds the other (through a link): give separate folders`], 'output');
+    throw new SecretsError(
+      [`${invocation.out} and ${invocation.secrets} are one folder or one holds the other (through a link): give separate folders`],
+      'output',
+    );
   }
   return folders;
 }
@@ -102,21 +108,25 @@ function reportGeneration(invocation: Invocation, io: Console, gen: Generated): 
   warnExpiring(invocation, io, gen);
   if (invocation.quiet) return;
   for (const change of gen.secrets.changes) io.out(`secrets: ${describeSecretChange(change)}\n`);
-  io.out([
-    `wrote ${gen.model.hosts.length} bundles (${gen.packed.bundleFileCount} files) to ${out}/ in ${gen.seconds.toFixed(1)}s, with ${out}/SHA256SUMS`,
-    'Copy each tarball to its host and run it there as root, in this order:',
-    ...gen.model.runOrder.map((s, i) => `  ${i + 1}. ${s.title}: ${s.hosts.join(', ')}`),
-    '     tar -xzf HOST.tar.gz && sudo HOST/run.sh      (add --dry-run to see every action first)',
-    `Or let Ansible do it in that order: ansible-playbook -i ${out}/${ANSIBLE_DIR}/inventory.ini ${out}/${ANSIBLE_DIR}/site.yml   (--check: dry run)`,
-    `Back up ${secrets}/: it holds the cluster's CAs and keys; kubeha reuses it on every run.`,
-    '',
-  ].join('\n'));
+  io.out(
+    [
+      `wrote ${gen.model.hosts.length} bundles (${gen.packed.bundleFileCount} files) to ${out}/ in ${gen.seconds.toFixed(1)}s, with ${out}/SHA256SUMS`,
+      'Copy each tarball to its host and run it there as root, in this order:',
+      ...gen.model.runOrder.map((s, i) => `  ${i + 1}. ${s.title}: ${s.hosts.join(', ')}`),
+      '     tar -xzf HOST.tar.gz && sudo HOST/run.sh      (add --dry-run to see every action first)',
+      `Or let Ansible do it in that order: ansible-playbook -i ${out}/${ANSIBLE_DIR}/inventory.ini ${out}/${ANSIBLE_DIR}/site.yml   (--check: dry run)`,
+      `Back up ${secrets}/: it holds the cluster's CAs and keys; kubeha reuses it on every run.`,
+      '',
+    ].join('\n'),
+  );
 }
 
 /** Warns (on stderr) when certificates expire within EXPIRY_WARNING_DAYS of the command's `now`. */
 function warnExpiring(invocation: Invocation, io: Console, gen: Generated): void {
   const expiring = expiringCertificates(gen.secrets.secrets.files, gen.now, EXPIRY_WARNING_DAYS);
   if (!expiring.length) return;
-  io.err(`warning: ${expiring.length} certificate(s) expire within ${EXPIRY_WARNING_DAYS} days (first: ${expiring[0]!.path} on ${expiring[0]!.notAfter.toISOString().slice(0, 10)}): ` +
-    `run gen certs renew --secrets ${invocation.secrets}, then gen again and run the changed bundles\n`);
+  io.err(
+    `warning: ${expiring.length} certificate(s) expire within ${EXPIRY_WARNING_DAYS} days (first: ${expiring[0]!.path} on ${expiring[0]!.notAfter.toISOString().slice(0, 10)}): ` +
+      `run gen certs renew --secrets ${invocation.secrets}, then gen again and run the changed bundles\n`,
+  );
 }

@@ -47,7 +47,8 @@ export function readInventoryText(path: string): string {
   } finally {
     closeSync(fd);
   }
-  if (length > MAX_INVENTORY_BYTES) throw fail(`larger than ${MAX_INVENTORY_BYTES / 1024 / 1024} MiB: not an inventory (kubeha reads at most ${MAX_INVENTORY_BYTES} bytes)`);
+  if (length > MAX_INVENTORY_BYTES)
+    throw fail(`larger than ${MAX_INVENTORY_BYTES / 1024 / 1024} MiB: not an inventory (kubeha reads at most ${MAX_INVENTORY_BYTES} bytes)`);
   return buffer.toString('utf8', 0, length);
 }
 
@@ -55,4 +56,3 @@ export function readInventoryText(path: string): string {
 export function printWarnings(io: Console, file: string, warnings: readonly Problem[]): void {
   for (const w of warnings) io.err(formatProblem(file, w) + '\n');
 }
-

@@ -65,7 +65,11 @@ function removeStale(lock: string, stale: Holder): boolean {
     rmSync(aside, { force: true });
     return true;
   }
-  try { linkSync(aside, lock); } catch { /* another run holds a newer lock already */ }
+  try {
+    linkSync(aside, lock);
+  } catch {
+    /* another run holds a newer lock already */
+  }
   rmSync(aside, { force: true });
   return false;
 }

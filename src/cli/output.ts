@@ -18,7 +18,9 @@ export const SUMS_FILE = 'SHA256SUMS';
 export function namesInSums(dir: string): string[] {
   const sums = join(dir, SUMS_FILE);
   if (!existsSync(sums)) return [];
-  return readFileSync(sums, 'utf8').split('\n').filter(Boolean)
+  return readFileSync(sums, 'utf8')
+    .split('\n')
+    .filter(Boolean)
     .map((line) => (line.split(/\s+/)[1] ?? '').replace(/^\*/, ''))
     .filter((name) => name !== '' && !name.startsWith('/') && !name.split('/').includes('..'));
 }

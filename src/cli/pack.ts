@@ -107,7 +107,10 @@ function boundedWrites(sink: Sink) {
     write: async (file: OutputFile) => {
       const job = sink(file);
       writing.add(job);
-      void job.then(() => writing.delete(job), () => {});
+      void job.then(
+        () => writing.delete(job),
+        () => {},
+      );
       if (writing.size >= IN_FLIGHT) await Promise.race(writing);
     },
     done: () => Promise.all(writing),

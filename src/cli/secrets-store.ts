@@ -92,16 +92,19 @@ function readSecretFile(path: string, problems: string[]): string | null {
     return readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    problems.push(isLink
-      ? `${path}: a link to ${readlinkSync(path)}, which cannot be read (${code}); restore it or mount it (kubeha never replaces a CA)`
-      : `${path}: cannot read: ${code}`);
+    problems.push(
+      isLink
+        ? `${path}: a link to ${readlinkSync(path)}, which cannot be read (${code}); restore it or mount it (kubeha never replaces a CA)`
+        : `${path}: cannot read: ${code}`,
+    );
     return null;
   }
 }
 
 /** What is wrong with a PEM file, or null: it must hold exactly one complete block. */
 function pemProblem(text: string): string | null {
-  if (!/^-----BEGIN [A-Z ]+-----\n[\s\S]+\n-----END [A-Z ]+-----\n?$/.test(text)) return 'not a complete PEM file (empty or cut short?); restore it from your backup';
+  if (!/^-----BEGIN [A-Z ]+-----\n[\s\S]+\n-----END [A-Z ]+-----\n?$/.test(text))
+    return 'not a complete PEM file (empty or cut short?); restore it from your backup';
   const blocks = text.match(/-----BEGIN [A-Z ]+-----/g)!.length;
   return blocks > 1 ? `holds ${blocks} PEM blocks; kubeha expects exactly one (a certificate bundle is not a CA)` : null;
 }
@@ -122,7 +125,9 @@ function tighten(path: string, mode: number, options: LoadOptions): void {
     chmodSync(path, mode);
     options.warn(`warning: ${path} was ${octal(was)}, open to other users: set to ${octal(mode)}\n`);
   } catch (error) {
-    options.warn(`warning: ${path} is ${octal(was)}, open to other users, and cannot be changed (${(error as NodeJS.ErrnoException).code}): make it ${octal(mode)}\n`);
+    options.warn(
+      `warning: ${path} is ${octal(was)}, open to other users, and cannot be changed (${(error as NodeJS.ErrnoException).code}): make it ${octal(mode)}\n`,
+    );
   }
 }
 
@@ -142,11 +147,17 @@ function refuseLinkedTargets(dir: string, rels: string[]): void {
     for (let i = 1; i <= parts.length; i++) {
       const path = join(dir, ...parts.slice(0, i));
       let link = false;
-      try { link = lstatSync(path).isSymbolicLink(); } catch { break; }
+      try {
+        link = lstatSync(path).isSymbolicLink();
+      } catch {
+        break;
+      }
       if (!link) continue;
-      problems.add(i < parts.length
-        ? `${path} is a link: kubeha must write ${rel} there and does not write through links inside the secrets folder; replace the link by a real folder`
-        : `${path} is a link: kubeha must rewrite it and does not write through links inside the secrets folder; replace the link by a regular file`);
+      problems.add(
+        i < parts.length
+          ? `${path} is a link: kubeha must write ${rel} there and does not write through links inside the secrets folder; replace the link by a real folder`
+          : `${path} is a link: kubeha must rewrite it and does not write through links inside the secrets folder; replace the link by a regular file`,
+      );
       break;
     }
   }

@@ -23,7 +23,9 @@ export type ByMinor = Readonly<Record<number, string>>;
 
 /** The version of the highest minor in `table` at or below `minor`; an error names `what` below the lowest. */
 export function versionForMinor(table: ByMinor, minor: number, what: string): string {
-  const from = Object.keys(table).map(Number).filter((m) => m <= minor);
+  const from = Object.keys(table)
+    .map(Number)
+    .filter((m) => m <= minor);
   if (from.length === 0) throw new Error(`no ${what} version known for Kubernetes 1.${minor}`);
   return table[Math.max(...from)]!;
 }

@@ -14,13 +14,24 @@ function releaseProblem(inv: Inventory): Problem | null {
   const given = inv.addons.kubePrometheus.version;
   const fitting = kubePrometheusReleasesFor(minor);
   if (given === undefined) {
-    return defaultKubePrometheusFor(minor) ? null : error('/cluster/kubernetesVersion', `no kube-prometheus release kubeha knows supports Kubernetes 1.${minor}: turn addons.kubePrometheus off`);
+    return defaultKubePrometheusFor(minor)
+      ? null
+      : error('/cluster/kubernetesVersion', `no kube-prometheus release kubeha knows supports Kubernetes 1.${minor}: turn addons.kubePrometheus off`);
   }
-  const choice = fitting.length ? `use one of ${fitting.join(', ')} (or leave version out for ${defaultKubePrometheusFor(minor)})` : 'turn addons.kubePrometheus off';
+  const choice = fitting.length
+    ? `use one of ${fitting.join(', ')} (or leave version out for ${defaultKubePrometheusFor(minor)})`
+    : 'turn addons.kubePrometheus off';
   const release = KUBE_PROMETHEUS_RELEASES.find((r) => r.version === given);
-  if (!release) return error(`${ADDON}/version`, `kubeha knows no kube-prometheus release ${given} (it knows ${KUBE_PROMETHEUS_RELEASES.map((r) => r.version).join(', ')}): ${choice}`);
+  if (!release)
+    return error(
+      `${ADDON}/version`,
+      `kubeha knows no kube-prometheus release ${given} (it knows ${KUBE_PROMETHEUS_RELEASES.map((r) => r.version).join(', ')}): ${choice}`,
+    );
   if (fitting.includes(given)) return null;
-  return error(`${ADDON}/version`, `kube-prometheus ${given} does not support Kubernetes ${inv.cluster.kubernetesVersion} (its compatibility table lists ${release.minors.map((m) => `1.${m}`).join(', ')}): ${choice}`);
+  return error(
+    `${ADDON}/version`,
+    `kube-prometheus ${given} does not support Kubernetes ${inv.cluster.kubernetesVersion} (its compatibility table lists ${release.minors.map((m) => `1.${m}`).join(', ')}): ${choice}`,
+  );
 }
 
 /** The addon rules, in the order they report. */
@@ -38,7 +49,12 @@ export const addonRules: readonly Rule[] = [
       const addon = inv.addons.kubePrometheus;
       if (!addon.enabled || addon.sha256 !== undefined) return [];
       const url = kubePrometheusSourceUrl(addon.version ?? defaultKubePrometheusFor(minorOf(inv.cluster.kubernetesVersion)) ?? 'VERSION');
-      return [error(ADDON, `must have sha256 when enabled: GitHub publishes no checksum of ${url}; get it with curl -fsSL ${url} | sha256sum and check it against a trusted clone (docs/operations.md, "kube-prometheus")`)];
+      return [
+        error(
+          ADDON,
+          `must have sha256 when enabled: GitHub publishes no checksum of ${url}; get it with curl -fsSL ${url} | sha256sum and check it against a trusted clone (docs/operations.md, "kube-prometheus")`,
+        ),
+      ];
     },
   },
 ];

@@ -8,7 +8,10 @@ import ipaddr from 'ipaddr.js';
  */
 export const UNUSABLE_ADDRESSES: readonly { cidr: string; why: string }[] = [
   { cidr: '0.0.0.0/8', why: 'an unspecified ("this network") address, not a host address' },
-  { cidr: '127.0.0.1/32', why: 'every machine\'s own loopback address, where etcd, kubelet and the haproxy stats page already listen on each host: use the address other hosts reach it on (single-machine tests may use another loopback address such as 127.0.1.1)' },
+  {
+    cidr: '127.0.0.1/32',
+    why: "every machine's own loopback address, where etcd, kubelet and the haproxy stats page already listen on each host: use the address other hosts reach it on (single-machine tests may use another loopback address such as 127.0.1.1)",
+  },
   { cidr: '255.255.255.255/32', why: 'the broadcast address, not a host address' },
   { cidr: '224.0.0.0/4', why: 'a multicast address, not a host address' },
   { cidr: '240.0.0.0/4', why: 'a reserved address (240.0.0.0/4), not usable by hosts' },

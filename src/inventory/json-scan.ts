@@ -59,6 +59,12 @@ function keyAt(text: string, start: number, end: number, frame: Frame & { kind: 
   const line = lineAt(start);
   const first = frame.keys.get(key);
   if (first === undefined) frame.keys.set(key, line);
-  else problems.push({ pointer: `${frame.path}/${pointerToken(key)}`, severity: 'error', message: `duplicate key "${key}" (first on line ${first}; JSON would keep only the last)`, line });
+  else
+    problems.push({
+      pointer: `${frame.path}/${pointerToken(key)}`,
+      severity: 'error',
+      message: `duplicate key "${key}" (first on line ${first}; JSON would keep only the last)`,
+      line,
+    });
   return key;
 }

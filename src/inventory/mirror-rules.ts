@@ -11,7 +11,12 @@ export const mirrorRules: readonly Rule[] = [
     check: (inv) => {
       const mirror = inv.mirrors?.registries?.['docker.io'];
       if (inv.cluster.containerRuntime !== 'docker' || mirror === undefined || new URL(mirror).pathname === '/') return [];
-      return [warning(pointer('mirrors', 'registries', 'docker.io'), `docker's registry-mirrors takes no path, so ${mirror} cannot be set there: workloads' docker.io images come from docker.io (the cluster's own images are written with their mirror's name and are not affected)`)];
+      return [
+        warning(
+          pointer('mirrors', 'registries', 'docker.io'),
+          `docker's registry-mirrors takes no path, so ${mirror} cannot be set there: workloads' docker.io images come from docker.io (the cluster's own images are written with their mirror's name and are not affected)`,
+        ),
+      ];
     },
   },
   {
@@ -19,7 +24,12 @@ export const mirrorRules: readonly Rule[] = [
     check: (inv) => {
       const mirror = inv.mirrors?.registries?.['registry.k8s.io'];
       if (mirror === undefined || inv.cluster.imageRepository === 'registry.k8s.io') return [];
-      return [warning(pointer('mirrors', 'registries', 'registry.k8s.io'), `cluster.imageRepository ${inv.cluster.imageRepository} serves the control-plane, coredns and pause images; this mirror serves only other registry.k8s.io images`)];
+      return [
+        warning(
+          pointer('mirrors', 'registries', 'registry.k8s.io'),
+          `cluster.imageRepository ${inv.cluster.imageRepository} serves the control-plane, coredns and pause images; this mirror serves only other registry.k8s.io images`,
+        ),
+      ];
     },
   },
 ];

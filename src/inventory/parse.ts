@@ -64,6 +64,20 @@ function lineFinder(text: string): (offset: number) => number {
   };
 }
 
+/** An open mapping or sequence while walking YAML events: its pointer, the next index, the key just read. */
+type Frame = { kind: 'map' | 'seq'; path: string; index: number; key: string | null };
+
+/** The pointer of the value the next event starts (null: the event is a mapping key); consumes the key or index. */
+function nextPointer(stack: Frame[]): string | null {
+  const top = stack[stack.length - 1];
+  if (!top) return '';
+  if (top.kind === 'seq') return `${top.path}/${top.index++}`;
+  if (top.key === null) return null;
+  const path = `${top.path}/${pointerToken(top.key)}`;
+  top.key = null;
+  return path;
+}
+
 /** Maps the JSON pointer of every value to the line it starts on, by walking the YAML events. */
 function lineMap(text: string): Map<string, number> {
   const lines = new Map<string, number>();
@@ -74,32 +88,22 @@ function lineMap(text: string): Map<string, number> {
   } catch {
     return lines;
   }
-  type Frame = { kind: 'map' | 'seq'; path: string; index: number; key: string | null };
   const stack: Frame[] = [];
-  const childPath = (): string | null => {
-    const top = stack[stack.length - 1];
-    if (!top) return '';
-    if (top.kind === 'seq') return `${top.path}/${top.index++}`;
-    if (top.key === null) return null;
-    const path = `${top.path}/${pointerToken(top.key)}`;
-    top.key = null;
-    return path;
-  };
   for (const event of events) {
     if (event.type === EVENT_ID.DOCUMENT) continue;
-    if (event.type === EVENT_ID.POP) { stack.pop(); continue; }
-    if (event.type === EVENT_ID.ALIAS) { childPath(); continue; }
-    const start = event.type === EVENT_ID.SCALAR ? event.valueStart : event.start;
-    const path = childPath();
-    if (path === null) {
-      // a mapping key
-      const top = stack[stack.length - 1]!;
-      top.key = event.type === EVENT_ID.SCALAR ? getScalarValue(text, event) : '';
+    if (event.type === EVENT_ID.POP) {
+      stack.pop();
       continue;
     }
-    if (!lines.has(path)) lines.set(path, lineAt(start));
-    if (event.type === EVENT_ID.MAPPING) stack.push({ kind: 'map', path, index: 0, key: null });
-    if (event.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'seq', path, index: 0, key: null });
+    const path = nextPointer(stack);
+    if (event.type === EVENT_ID.ALIAS) continue;
+    if (path === null) {
+      stack[stack.length - 1]!.key = event.type === EVENT_ID.SCALAR ? getScalarValue(text, event) : '';
+      continue;
+    }
+    if (!lines.has(path)) lines.set(path, lineAt(event.type === EVENT_ID.SCALAR ? event.valueStart : event.start));
+    if (event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE)
+      stack.push({ kind: event.type === EVENT_ID.MAPPING ? 'map' : 'seq', path, index: 0, key: null });
   }
   return lines;
 }

@@ -3,10 +3,42 @@ import { posix } from 'node:path';
 
 /** System folders: refused as a data folder, and so is every folder above one (`/` holds them all). */
 export const SYSTEM_DIRS: readonly string[] = [
-  '/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/media', '/mnt', '/opt', '/proc',
-  '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/usr/bin', '/usr/lib', '/usr/local', '/usr/local/bin',
-  '/usr/sbin', '/usr/share', '/var', '/var/backups', '/var/cache', '/var/lib', '/var/log', '/var/mail', '/var/opt',
-  '/var/run', '/var/spool', '/var/tmp',
+  '/',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/media',
+  '/mnt',
+  '/opt',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/srv',
+  '/sys',
+  '/tmp',
+  '/usr',
+  '/usr/bin',
+  '/usr/lib',
+  '/usr/local',
+  '/usr/local/bin',
+  '/usr/sbin',
+  '/usr/share',
+  '/var',
+  '/var/backups',
+  '/var/cache',
+  '/var/lib',
+  '/var/log',
+  '/var/mail',
+  '/var/opt',
+  '/var/run',
+  '/var/spool',
+  '/var/tmp',
 ];
 
 /** Trees that hold no data of ours, with why ("/etc, which ..."): nothing inside them may be a data folder. */
@@ -15,8 +47,9 @@ export const SYSTEM_TREES: readonly { dir: string; why: string }[] = [
   { dir: '/etc', why: 'holds configuration (kubeha writes /etc/kubernetes and /etc/etcd)' },
   ...['/run', '/var/run', '/tmp', '/var/tmp'].map((dir) => ({ dir, why: 'is emptied at boot or by cleanup timers' })),
   ...['/var/log', '/var/cache', '/var/spool'].map((dir) => ({ dir, why: 'is rotated or cleaned by other tools' })),
-  ...['/var/lib/kubelet', '/var/lib/containerd', '/var/lib/docker', '/var/lib/cni', '/var/lib/dpkg', '/var/lib/rpm', '/var/lib/apt', '/var/lib/dnf']
-    .map((dir) => ({ dir, why: 'belongs to another program' })),
+  ...['/var/lib/kubelet', '/var/lib/containerd', '/var/lib/docker', '/var/lib/cni', '/var/lib/dpkg', '/var/lib/rpm', '/var/lib/apt', '/var/lib/dnf'].map(
+    (dir) => ({ dir, why: 'belongs to another program' }),
+  ),
 ];
 
 /** A path with `.`, `..`, repeated and trailing slashes resolved (POSIX rules; `..` above `/` stays at `/`). */

@@ -10,7 +10,10 @@ export interface Problem {
 
 /** Thrown when an input file is invalid; carries every problem found. */
 export class InventoryError extends Error {
-  constructor(readonly file: string, readonly problems: Problem[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: Problem[],
+  ) {
     super(problems.map((p) => formatProblem(file, p)).join('\n'));
     this.name = 'InventoryError';
   }

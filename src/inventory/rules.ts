@@ -30,7 +30,10 @@ function duplicates(values: string[], path: (i: number) => string, what: string)
   const first = new Map<string, number>();
   return values.flatMap((value, i) => {
     const earlier = first.get(value);
-    if (earlier === undefined) { first.set(value, i); return []; }
+    if (earlier === undefined) {
+      first.set(value, i);
+      return [];
+    }
     return [error(path(i), `duplicate ${what} "${value}" (also ${path(earlier)})`)];
   });
 }
@@ -41,7 +44,10 @@ function portsOf(inv: Inventory, roles: Role[]): { port: number; what: string; p
   const fixed = [...hostLocalPorts({ node }), ...kubernetesPorts({ controlPlane: roles.includes('control-plane'), node: roles.includes('worker') })];
   const ports: { port: number; what: string; path: string | null }[] = fixed.map(({ port, what }) => ({ port, what, path: null }));
   if (roles.includes('etcd')) {
-    ports.push({ port: inv.etcd.clientPort, what: 'etcd clients', path: '/etcd/clientPort' }, { port: inv.etcd.peerPort, what: 'etcd peers', path: '/etcd/peerPort' });
+    ports.push(
+      { port: inv.etcd.clientPort, what: 'etcd clients', path: '/etcd/clientPort' },
+      { port: inv.etcd.peerPort, what: 'etcd peers', path: '/etcd/peerPort' },
+    );
     if (inv.addons.kubePrometheus.enabled) ports.push({ port: inv.etcd.metricsPort, what: 'etcd metrics', path: '/etcd/metricsPort' });
   }
   if (roles.includes('loadbalancer') && inv.loadBalancer) {
@@ -51,7 +57,6 @@ function portsOf(inv: Inventory, roles: Role[]): { port: number; what: string; p
   }
   return ports;
 }
-
 
 /** Seconds in a Go duration as the schema allows it (h, m and s parts). */
 function durationSeconds(duration: string): number {
@@ -65,7 +70,8 @@ const looksLikeAddress = (name: string): boolean => /(^|\.)[0-9]+$/.test(name);
 /** Why a snapshot folder is unfit: what makes a data folder unfit, /var/backups itself, or sharing a tree with the data dir (a restore moves its contents). */
 function backupDirProblems(dir: string, dataDir: string): string[] {
   const example = '/var/backups/etcd';
-  const problem = dataDirectoryProblem(dir, example) ?? (dir === '/var/backups' ? `${dir} is a system directory: use a directory of its own such as ${example}` : null);
+  const problem =
+    dataDirectoryProblem(dir, example) ?? (dir === '/var/backups' ? `${dir} is a system directory: use a directory of its own such as ${example}` : null);
   if (problem) return [problem];
   const within = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
   // A data dir that is unfit is reported by its own rule; the default folder would only repeat it.
@@ -79,51 +85,84 @@ function backupDirProblems(dir: string, dataDir: string): string[] {
 export const rules: readonly Rule[] = [
   {
     name: 'unique host names',
-    check: (inv) => duplicates(inv.hosts.map((h) => h.name), (i) => pointer('hosts', i, 'name'), 'host name'),
+    check: (inv) =>
+      duplicates(
+        inv.hosts.map((h) => h.name),
+        (i) => pointer('hosts', i, 'name'),
+        'host name',
+      ),
   },
   {
     name: 'unique host addresses',
-    check: (inv) => duplicates(inv.hosts.map((h) => h.address), (i) => pointer('hosts', i, 'address'), 'address'),
+    check: (inv) =>
+      duplicates(
+        inv.hosts.map((h) => h.address),
+        (i) => pointer('hosts', i, 'address'),
+        'address',
+      ),
   },
   {
     name: 'usable host addresses and VIP',
-    check: (inv) => [
-      ...inv.hosts.map((h, i) => [pointer('hosts', i, 'address'), h.address] as const),
-      ...(inv.loadBalancer ? [['/loadBalancer/vip', inv.loadBalancer.vip] as const] : []),
-    ].flatMap(([path, address]) => {
-      const why = unusableAddress(address);
-      return why ? [error(path, why)] : [];
-    }),
+    check: (inv) =>
+      [
+        ...inv.hosts.map((h, i) => [pointer('hosts', i, 'address'), h.address] as const),
+        ...(inv.loadBalancer ? [['/loadBalancer/vip', inv.loadBalancer.vip] as const] : []),
+      ].flatMap(([path, address]) => {
+        const why = unusableAddress(address);
+        return why ? [error(path, why)] : [];
+      }),
   },
   {
     name: 'names are not addresses',
-    check: (inv) => [
-      ...inv.hosts.map((h, i) => [pointer('hosts', i, 'name'), h.name] as const),
-      ['/cluster/dnsDomain', inv.cluster.dnsDomain] as const,
-      ...(inv.loadBalancer?.dnsName !== undefined ? [['/loadBalancer/dnsName', inv.loadBalancer.dnsName] as const] : []),
-    ].flatMap(([path, name]) => looksLikeAddress(name)
-      ? [error(path, `"${name}" reads as an IP address (its last label is all digits): a DNS name needs a last label with a letter${path === '/loadBalancer/dnsName' ? '; an address belongs in loadBalancer.vip' : ''}`)] : []),
+    check: (inv) =>
+      [
+        ...inv.hosts.map((h, i) => [pointer('hosts', i, 'name'), h.name] as const),
+        ['/cluster/dnsDomain', inv.cluster.dnsDomain] as const,
+        ...(inv.loadBalancer?.dnsName !== undefined ? [['/loadBalancer/dnsName', inv.loadBalancer.dnsName] as const] : []),
+      ].flatMap(([path, name]) =>
+        looksLikeAddress(name)
+          ? [
+              error(
+                path,
+                `"${name}" reads as an IP address (its last label is all digits): a DNS name needs a last label with a letter${path === '/loadBalancer/dnsName' ? '; an address belongs in loadBalancer.vip' : ''}`,
+              ),
+            ]
+          : [],
+      ),
   },
   {
     name: 'bootstrap token expires',
-    check: (inv) => durationSeconds(inv.cluster.bootstrapTokenTTL) > 0 ? [] : [
-      error('/cluster/bootstrapTokenTTL', `${inv.cluster.bootstrapTokenTTL} makes a bootstrap token that never expires (kubeadm reads a zero TTL as "forever"): anyone who ever sees it can join machines to the cluster; use a lifetime such as 24h0m0s`),
-    ],
+    check: (inv) =>
+      durationSeconds(inv.cluster.bootstrapTokenTTL) > 0
+        ? []
+        : [
+            error(
+              '/cluster/bootstrapTokenTTL',
+              `${inv.cluster.bootstrapTokenTTL} makes a bootstrap token that never expires (kubeadm reads a zero TTL as "forever"): anyone who ever sees it can join machines to the cluster; use a lifetime such as 24h0m0s`,
+            ),
+          ],
   },
   {
     name: 'leaf certificates end before their CA',
     check: (inv) => {
       const { caValidityDays, leafValidityDays } = inv.cluster.certificates;
-      return leafValidityDays <= caValidityDays ? [] : [
-        error('/cluster/certificates/leafValidityDays', `${leafValidityDays} days is longer than the CAs' ${caValidityDays} days (caValidityDays): a certificate cannot outlive the CA that signs it`),
-      ];
+      return leafValidityDays <= caValidityDays
+        ? []
+        : [
+            error(
+              '/cluster/certificates/leafValidityDays',
+              `${leafValidityDays} days is longer than the CAs' ${caValidityDays} days (caValidityDays): a certificate cannot outlive the CA that signs it`,
+            ),
+          ];
     },
   },
   {
     name: 'a control plane and an etcd member',
     check: (inv) => [
       ...(hostsWith(inv, 'control-plane').length === 0 ? [error('/hosts', 'no host has the role "control-plane": at least one is needed')] : []),
-      ...(hostsWith(inv, 'etcd').length === 0 ? [error('/hosts', 'no host has the role "etcd": at least one is needed (kubeha runs an external etcd cluster)')] : []),
+      ...(hostsWith(inv, 'etcd').length === 0
+        ? [error('/hosts', 'no host has the role "etcd": at least one is needed (kubeha runs an external etcd cluster)')]
+        : []),
     ],
   },
   {
@@ -135,12 +174,17 @@ export const rules: readonly Rule[] = [
   },
   {
     name: 'load balancer for several control planes',
-    check: (inv) => hostsWith(inv, 'control-plane').length > 1 && !inv.loadBalancer
-      ? [error('', 'missing key "loadBalancer": a cluster with more than one control plane needs a virtual IP in front of the API servers')] : [],
+    check: (inv) =>
+      hostsWith(inv, 'control-plane').length > 1 && !inv.loadBalancer
+        ? [error('', 'missing key "loadBalancer": a cluster with more than one control plane needs a virtual IP in front of the API servers')]
+        : [],
   },
   {
     name: 'loadbalancer role needs loadBalancer',
-    check: (inv) => inv.loadBalancer ? [] : hostsWith(inv, 'loadbalancer').map(({ i }) => error(pointer('hosts', i, 'roles'), 'role "loadbalancer" needs the "loadBalancer" section (vip)')),
+    check: (inv) =>
+      inv.loadBalancer
+        ? []
+        : hostsWith(inv, 'loadbalancer').map(({ i }) => error(pointer('hosts', i, 'roles'), 'role "loadbalancer" needs the "loadBalancer" section (vip)')),
   },
   {
     name: 'load balancer hosts',
@@ -161,11 +205,14 @@ export const rules: readonly Rule[] = [
   },
   {
     name: 'ranges are network addresses',
-    check: (inv) => (['podSubnet', 'serviceSubnet'] as const).flatMap((key) => {
-      const [address, bits] = range(inv.cluster[key]);
-      const network = ipaddr.IPv4.networkAddressFromCIDR(inv.cluster[key]).toString();
-      return network === address.toString() ? [] : [error(pointer('cluster', key), `${inv.cluster[key]} has host bits set: did you mean ${network}/${bits}?`)];
-    }),
+    check: (inv) =>
+      (['podSubnet', 'serviceSubnet'] as const).flatMap((key) => {
+        const [address, bits] = range(inv.cluster[key]);
+        const network = ipaddr.IPv4.networkAddressFromCIDR(inv.cluster[key]).toString();
+        return network === address.toString()
+          ? []
+          : [error(pointer('cluster', key), `${inv.cluster[key]} has host bits set: did you mean ${network}/${bits}?`)];
+      }),
   },
   {
     name: 'range sizes',
@@ -174,7 +221,8 @@ export const rules: readonly Rule[] = [
       const [, podBits] = range(inv.cluster.podSubnet);
       const nodes = inv.hosts.filter((h) => h.roles.includes('control-plane') || h.roles.includes('worker')).length;
       if (podBits > 24) problems.push(error('/cluster/podSubnet', `/${podBits} is too small: flannel gives every node a /24`));
-      else if (2 ** (24 - podBits) < nodes) problems.push(error('/cluster/podSubnet', `/${podBits} holds ${2 ** (24 - podBits)} node ranges (/24 each) but the cluster has ${nodes} nodes`));
+      else if (2 ** (24 - podBits) < nodes)
+        problems.push(error('/cluster/podSubnet', `/${podBits} holds ${2 ** (24 - podBits)} node ranges (/24 each) but the cluster has ${nodes} nodes`));
       const [, serviceBits] = range(inv.cluster.serviceSubnet);
       if (serviceBits < 12) problems.push(error('/cluster/serviceSubnet', `/${serviceBits} is too large: kube-apiserver accepts at most a /12`));
       if (serviceBits > 28) problems.push(error('/cluster/serviceSubnet', `/${serviceBits} is too small for the cluster's services`));
@@ -187,10 +235,24 @@ export const rules: readonly Rule[] = [
       const pod = range(inv.cluster.podSubnet);
       const service = range(inv.cluster.serviceSubnet);
       const problems: Problem[] = [];
-      if (overlaps(pod, service)) problems.push(error('/cluster/serviceSubnet', `service subnet ${inv.cluster.serviceSubnet} overlaps the pod subnet ${inv.cluster.podSubnet}: choose disjoint ranges`));
-      const inside = (address: string) => [['pod', pod, inv.cluster.podSubnet], ['service', service, inv.cluster.serviceSubnet]].filter(([, r]) => contains(r as Range, address)).map(([name, , text]) => `${name} subnet ${text}`);
-      for (const [i, h] of inv.hosts.entries()) problems.push(...inside(h.address).map((where) => error(pointer('hosts', i, 'address'), `${h.address} lies inside the ${where}`)));
-      if (inv.loadBalancer) problems.push(...inside(inv.loadBalancer.vip).map((where) => error('/loadBalancer/vip', `${inv.loadBalancer!.vip} lies inside the ${where}`)));
+      if (overlaps(pod, service))
+        problems.push(
+          error(
+            '/cluster/serviceSubnet',
+            `service subnet ${inv.cluster.serviceSubnet} overlaps the pod subnet ${inv.cluster.podSubnet}: choose disjoint ranges`,
+          ),
+        );
+      const inside = (address: string) =>
+        [
+          ['pod', pod, inv.cluster.podSubnet],
+          ['service', service, inv.cluster.serviceSubnet],
+        ]
+          .filter(([, r]) => contains(r as Range, address))
+          .map(([name, , text]) => `${name} subnet ${text}`);
+      for (const [i, h] of inv.hosts.entries())
+        problems.push(...inside(h.address).map((where) => error(pointer('hosts', i, 'address'), `${h.address} lies inside the ${where}`)));
+      if (inv.loadBalancer)
+        problems.push(...inside(inv.loadBalancer.vip).map((where) => error('/loadBalancer/vip', `${inv.loadBalancer!.vip} lies inside the ${where}`)));
       return problems;
     },
   },
@@ -199,7 +261,12 @@ export const rules: readonly Rule[] = [
     check: (inv) => {
       const minor = minorOf(inv.cluster.kubernetesVersion);
       if (isSupportedMinor(minor)) return [];
-      return [error('/cluster/kubernetesVersion', `Kubernetes ${inv.cluster.kubernetesVersion} is not supported: use 1.${SUPPORTED_MINORS.oldest} to 1.${SUPPORTED_MINORS.newest}`)];
+      return [
+        error(
+          '/cluster/kubernetesVersion',
+          `Kubernetes ${inv.cluster.kubernetesVersion} is not supported: use 1.${SUPPORTED_MINORS.oldest} to 1.${SUPPORTED_MINORS.newest}`,
+        ),
+      ];
     },
   },
   {
@@ -207,8 +274,15 @@ export const rules: readonly Rule[] = [
     check: (inv) => {
       const minor = minorOf(inv.cluster.kubernetesVersion);
       const { kubeProxyMode } = inv.cluster;
-      if (kubeProxyMode === 'nftables' && minor < 31) return [error('/cluster/kubeProxyMode', `nftables mode needs Kubernetes 1.31 or later (it is alpha before that); this cluster runs ${inv.cluster.kubernetesVersion}`)];
-      if (kubeProxyMode === 'ipvs' && minor >= 35) return [warning('/cluster/kubeProxyMode', 'ipvs mode is deprecated since Kubernetes 1.35: prefer "nftables"')];
+      if (kubeProxyMode === 'nftables' && minor < 31)
+        return [
+          error(
+            '/cluster/kubeProxyMode',
+            `nftables mode needs Kubernetes 1.31 or later (it is alpha before that); this cluster runs ${inv.cluster.kubernetesVersion}`,
+          ),
+        ];
+      if (kubeProxyMode === 'ipvs' && minor >= 35)
+        return [warning('/cluster/kubeProxyMode', 'ipvs mode is deprecated since Kubernetes 1.35: prefer "nftables"')];
       return [];
     },
   },
@@ -237,9 +311,15 @@ export const rules: readonly Rule[] = [
     name: 'listening ports outside the NodePort range on nodes',
     check: (inv) => {
       const nodes = inv.hosts.filter((h) => h.roles.includes('control-plane') || h.roles.includes('worker'));
-      const inRange = new Map(nodes.flatMap((h) => portsOf(inv, h.roles))
-        .filter(({ port, path }) => path !== null && port >= NODE_PORT_RANGE.first && port <= NODE_PORT_RANGE.last)
-        .map(({ port, what, path }) => [path!, `port ${port} (${what}) lies in the NodePort range ${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}, which kube-proxy gives to services on every Kubernetes node: choose a port outside it`]));
+      const inRange = new Map(
+        nodes
+          .flatMap((h) => portsOf(inv, h.roles))
+          .filter(({ port, path }) => path !== null && port >= NODE_PORT_RANGE.first && port <= NODE_PORT_RANGE.last)
+          .map(({ port, what, path }) => [
+            path!,
+            `port ${port} (${what}) lies in the NodePort range ${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}, which kube-proxy gives to services on every Kubernetes node: choose a port outside it`,
+          ]),
+      );
       return [...inRange].map(([path, message]) => error(path, message));
     },
   },
@@ -247,9 +327,14 @@ export const rules: readonly Rule[] = [
     name: 'etcd release with a known checksum',
     check: (inv) => {
       if (inv.etcd.install !== 'release') return inv.etcd.tarballs ? [warning('/etcd/tarballs', 'etcd.install is "distro": the tarballs are not used')] : [];
-      return hasEtcdTarball(inv.etcd.version, Object.keys(inv.etcd.tarballs ?? {})) ? [] : [
-        error('/etcd/version', `kubeha knows no SHA-256 checksum of the etcd v${inv.etcd.version} release: use one of ${knownEtcdReleases().join(', ')}, give the tarball's URL and SHA-256 in etcd.tarballs, or set etcd.install to "distro"`),
-      ];
+      return hasEtcdTarball(inv.etcd.version, Object.keys(inv.etcd.tarballs ?? {}))
+        ? []
+        : [
+            error(
+              '/etcd/version',
+              `kubeha knows no SHA-256 checksum of the etcd v${inv.etcd.version} release: use one of ${knownEtcdReleases().join(', ')}, give the tarball's URL and SHA-256 in etcd.tarballs, or set etcd.install to "distro"`,
+            ),
+          ];
     },
   },
   {
@@ -257,13 +342,29 @@ export const rules: readonly Rule[] = [
     check: (inv) => {
       const min = minExternalEtcdFor(minorOf(inv.cluster.kubernetesVersion));
       if (inv.etcd.install !== 'release' || compareVersions(inv.etcd.version, min) >= 0) return [];
-      return [error('/etcd/version', `kubeadm ${inv.cluster.kubernetesVersion} refuses an external etcd older than ${min} (its preflight check ExternalEtcdVersion): use etcd ${min} or later (kubeha knows ${knownEtcdReleases().filter((v) => compareVersions(v, min) >= 0).join(', ') || 'none'})`)];
+      return [
+        error(
+          '/etcd/version',
+          `kubeadm ${inv.cluster.kubernetesVersion} refuses an external etcd older than ${min} (its preflight check ExternalEtcdVersion): use etcd ${min} or later (kubeha knows ${
+            knownEtcdReleases()
+              .filter((v) => compareVersions(v, min) >= 0)
+              .join(', ') || 'none'
+          })`,
+        ),
+      ];
     },
   },
   {
     name: 'joining etcd needs running members',
-    check: (inv) => inv.etcd.initialClusterState === 'existing' && inv.hosts.filter((h) => h.roles.includes('etcd')).length < 2
-      ? [error('/etcd/initialClusterState', '"existing" adds members to a running etcd cluster: list its running members too (a single member must start as "new")')] : [],
+    check: (inv) =>
+      inv.etcd.initialClusterState === 'existing' && inv.hosts.filter((h) => h.roles.includes('etcd')).length < 2
+        ? [
+            error(
+              '/etcd/initialClusterState',
+              '"existing" adds members to a running etcd cluster: list its running members too (a single member must start as "new")',
+            ),
+          ]
+        : [],
   },
   {
     name: 'etcd data directory',
@@ -274,7 +375,8 @@ export const rules: readonly Rule[] = [
   },
   {
     name: 'etcd backup schedule',
-    check: (inv) => calendarProblems(inv.etcd.backup.schedule).map((m) => error('/etcd/backup/schedule', `${m}: systemd would refuse this OnCalendar expression`)),
+    check: (inv) =>
+      calendarProblems(inv.etcd.backup.schedule).map((m) => error('/etcd/backup/schedule', `${m}: systemd would refuse this OnCalendar expression`)),
   },
   {
     name: 'etcd backup directory',
@@ -282,8 +384,12 @@ export const rules: readonly Rule[] = [
   },
   {
     name: 'host interface only on load balancers',
-    check: (inv) => inv.hosts.flatMap((h, i) => h.interface !== undefined && !h.roles.includes('loadbalancer')
-      ? [warning(pointer('hosts', i, 'interface'), `host "${h.name}" has no role "loadbalancer": its interface is not used`)] : []),
+    check: (inv) =>
+      inv.hosts.flatMap((h, i) =>
+        h.interface !== undefined && !h.roles.includes('loadbalancer')
+          ? [warning(pointer('hosts', i, 'interface'), `host "${h.name}" has no role "loadbalancer": its interface is not used`)]
+          : [],
+      ),
   },
   ...mirrorRules,
   ...addonRules,

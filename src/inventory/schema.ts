@@ -29,16 +29,29 @@ function toProblem(error: ErrorObject): Problem {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'additionalProperties':
-      return { pointer: `${error.instancePath}/${pointerToken(String(params.additionalProperty))}`, severity: 'error', message: `unknown key "${params.additionalProperty}"${allowedKeys(error)}` };
+      return {
+        pointer: `${error.instancePath}/${pointerToken(String(params.additionalProperty))}`,
+        severity: 'error',
+        message: `unknown key "${params.additionalProperty}"${allowedKeys(error)}`,
+      };
     case 'required':
       return { pointer: error.instancePath, severity: 'error', message: `missing required key "${params.missingProperty}"` };
     case 'enum':
-      return { pointer: error.instancePath, severity: 'error', message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      return {
+        pointer: error.instancePath,
+        severity: 'error',
+        message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     case 'const':
       return { pointer: error.instancePath, severity: 'error', message: `must be ${JSON.stringify(params.allowedValue)}` };
     case 'pattern':
       // A bad key of a map (propertyNames) is reported at the key, as an unknown key would be.
-      if (error.propertyName !== undefined) return { pointer: `${error.instancePath}/${pointerToken(error.propertyName)}`, severity: 'error', message: `key "${error.propertyName}" ${patternMessage(error)}` };
+      if (error.propertyName !== undefined)
+        return {
+          pointer: `${error.instancePath}/${pointerToken(error.propertyName)}`,
+          severity: 'error',
+          message: `key "${error.propertyName}" ${patternMessage(error)}`,
+        };
       return { pointer: error.instancePath, severity: 'error', message: patternMessage(error) };
     default:
       return { pointer: error.instancePath, severity: 'error', message: error.message ?? error.keyword };
@@ -60,13 +73,17 @@ const PATTERN_NAMES: Record<string, string> = {
   '#/properties/cluster/properties/kubernetesVersion/pattern': 'must be an exact Kubernetes release such as "1.34.2"',
   '#/properties/etcd/properties/version/pattern': 'must be an exact etcd release such as "3.5.21"',
   '#/properties/etcd/properties/dataDir/pattern': 'must be an absolute path of letters, digits, ".", "_" and "-"',
-  '#/properties/etcd/properties/backup/properties/schedule/pattern': 'must be a systemd OnCalendar expression kubeha accepts: hourly, daily, weekly, monthly, ... or [WEEKDAYS] [*-MONTH-DAY] HH:MM[:SS], such as "*-*-* 02:30" or "Mon..Fri 03:00"',
+  '#/properties/etcd/properties/backup/properties/schedule/pattern':
+    'must be a systemd OnCalendar expression kubeha accepts: hourly, daily, weekly, monthly, ... or [WEEKDAYS] [*-MONTH-DAY] HH:MM[:SS], such as "*-*-* 02:30" or "Mon..Fri 03:00"',
   '#/properties/etcd/properties/backup/properties/dir/pattern': 'must be an absolute path of letters, digits, ".", "_" and "-"',
-  '#/properties/cluster/properties/imageRepository/pattern': 'must be a registry path such as "registry.k8s.io" or "mirror.example.com:5000/k8s" (a port from 1 to 65535)',
-  '#/definitions/url/pattern': 'must be an http(s) URL such as "https://mirror.example.com/k8s": host, optional port, a path without spaces, quotes or "$", no trailing "/"',
+  '#/properties/cluster/properties/imageRepository/pattern':
+    'must be a registry path such as "registry.k8s.io" or "mirror.example.com:5000/k8s" (a port from 1 to 65535)',
+  '#/definitions/url/pattern':
+    'must be an http(s) URL such as "https://mirror.example.com/k8s": host, optional port, a path without spaces, quotes or "$", no trailing "/"',
   '#/definitions/sha256/pattern': 'must be a SHA-256 checksum: 64 lowercase hexadecimal digits',
   '#/definitions/registryHost/pattern': 'must be a registry host such as "docker.io" or "registry.example.com:5000"',
-  '#/definitions/registryMirror/pattern': 'must be an https URL of a registry, optionally with a path, such as "https://harbor.example.com/k8s" (lowercase, no trailing "/")',
+  '#/definitions/registryMirror/pattern':
+    'must be an https URL of a registry, optionally with a path, such as "https://harbor.example.com/k8s" (lowercase, no trailing "/")',
   '#/properties/cluster/properties/bootstrapTokenTTL/pattern': 'must be a duration such as "24h0m0s" or "2h"',
 };
 

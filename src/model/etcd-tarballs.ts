@@ -29,4 +29,3 @@ export function etcdTarballs(version: string, given: GivenTarballs = {}, mirrors
     return [{ ...a, folder, file, sha256, url: fileUrl(mirrors, `https://github.com/etcd-io/etcd/releases/download/v${version}/${file}`) }];
   });
 }
-

@@ -17,7 +17,17 @@ export const PAUSE_VERSIONS: ByMinor = { 24: '3.7', 25: '3.8', 26: '3.9', 31: '3
  * The CoreDNS tag kubeadm of each Kubernetes minor deploys (kubeadm constants.CoreDNSVersion; 1.32 checked against
  * the release-1.32 constants.go, 1.35 against v1.35.8's; 1.36's v1.14.2 from a third-party test of kubeadm's constants).
  */
-export const COREDNS_VERSIONS: ByMinor = { 24: 'v1.8.6', 25: 'v1.9.3', 27: 'v1.10.1', 29: 'v1.11.1', 31: 'v1.11.3', 33: 'v1.12.0', 34: 'v1.12.1', 35: 'v1.13.1', 36: 'v1.14.2' };
+export const COREDNS_VERSIONS: ByMinor = {
+  24: 'v1.8.6',
+  25: 'v1.9.3',
+  27: 'v1.10.1',
+  29: 'v1.11.1',
+  31: 'v1.11.3',
+  33: 'v1.12.0',
+  34: 'v1.12.1',
+  35: 'v1.13.1',
+  36: 'v1.14.2',
+};
 
 /** One flannel release: the daemon image and the CNI plugin image it ships with (upstream kube-flannel.yml). */
 export const FLANNEL_RELEASE = {
@@ -27,7 +37,16 @@ export const FLANNEL_RELEASE = {
 } as const;
 
 /** The images, by the name kubeha gives each. */
-export type ImageName = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kube-proxy' | 'coredns' | 'pause' | 'flannel' | 'flannel-cni-plugin' | 'kube-prometheus';
+export type ImageName =
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kube-proxy'
+  | 'coredns'
+  | 'pause'
+  | 'flannel'
+  | 'flannel-cni-plugin'
+  | 'kube-prometheus';
 
 /** One image: the reference the generated configs use, where it comes from upstream, and which hosts pull it. */
 export interface ClusterImage {
@@ -54,15 +73,29 @@ export function clusterImages(model: ClusterModel): ClusterImage[] {
   const coredns = versionForMinor(COREDNS_VERSIONS, model.cluster.minor, 'CoreDNS');
   const pause = versionForMinor(PAUSE_VERSIONS, model.cluster.minor, 'pause');
   const dnsRepository = dnsImageRepository ?? (imageRepository === KUBERNETES_REGISTRY ? `${imageRepository}/coredns` : imageRepository);
-  const k8s = (name: ImageName, tag: string, pulledBy: ClusterImage['pulledBy']): ClusterImage =>
-    ({ name, image: `${imageRepository}/${name}:${tag}`, upstream: `${KUBERNETES_REGISTRY}/${name}:${tag}`, pulledBy });
-  const flannel = (name: ImageName, upstream: string): ClusterImage => ({ name, image: mirroredName(model.mirrors, upstream), upstream, pulledBy: 'every node' });
+  const k8s = (name: ImageName, tag: string, pulledBy: ClusterImage['pulledBy']): ClusterImage => ({
+    name,
+    image: `${imageRepository}/${name}:${tag}`,
+    upstream: `${KUBERNETES_REGISTRY}/${name}:${tag}`,
+    pulledBy,
+  });
+  const flannel = (name: ImageName, upstream: string): ClusterImage => ({
+    name,
+    image: mirroredName(model.mirrors, upstream),
+    upstream,
+    pulledBy: 'every node',
+  });
   return [
     k8s('kube-apiserver', version, 'control planes'),
     k8s('kube-controller-manager', version, 'control planes'),
     k8s('kube-scheduler', version, 'control planes'),
     k8s('kube-proxy', version, 'every node'),
-    { name: 'coredns', image: `${dnsRepository}/coredns:${coredns}`, upstream: `${KUBERNETES_REGISTRY}/coredns/coredns:${coredns}`, pulledBy: 'nodes running coredns' },
+    {
+      name: 'coredns',
+      image: `${dnsRepository}/coredns:${coredns}`,
+      upstream: `${KUBERNETES_REGISTRY}/coredns/coredns:${coredns}`,
+      pulledBy: 'nodes running coredns',
+    },
     k8s('pause', pause, 'every node'),
     flannel('flannel', FLANNEL_RELEASE.image),
     flannel('flannel-cni-plugin', FLANNEL_RELEASE.cniPluginImage),

@@ -25,5 +25,11 @@ export function kubePrometheusTarball(model: ClusterModel): KubePrometheusTarbal
   if (!addon.enabled) return null;
   if (addon.sha256 === undefined) throw new Error('addons.kubePrometheus.sha256 is missing (the inventory rules refuse this)');
   const version = kubePrometheusVersion(model);
-  return { version, url: fileUrl(model.mirrors, kubePrometheusSourceUrl(version)), file: `kube-prometheus-v${version}.tar.gz`, folder: kubePrometheusTopFolder(version), sha256: addon.sha256 };
+  return {
+    version,
+    url: fileUrl(model.mirrors, kubePrometheusSourceUrl(version)),
+    file: `kube-prometheus-v${version}.tar.gz`,
+    folder: kubePrometheusTopFolder(version),
+    sha256: addon.sha256,
+  };
 }

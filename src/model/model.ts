@@ -28,12 +28,16 @@ export function buildModel(inv: Inventory): ClusterModel {
   const steps = runSteps(inv, firstControlPlane);
   const hosts = inv.hosts.map((h) => hostModel(inv, h, firstControlPlane, loadBalancers, steps));
   const lb = inv.loadBalancer ? { ...inv.loadBalancer, virtualRouterId: inv.loadBalancer.virtualRouterId ?? derivedRouterId(inv.cluster.name) } : null;
-  const members = inv.hosts.filter((h) => h.roles.includes('etcd')).map((h): EtcdMember => ({
-    name: h.name,
-    address: h.address,
-    clientURL: `https://${h.address}:${inv.etcd.clientPort}`,
-    peerURL: `https://${h.address}:${inv.etcd.peerPort}`,
-  }));
+  const members = inv.hosts
+    .filter((h) => h.roles.includes('etcd'))
+    .map(
+      (h): EtcdMember => ({
+        name: h.name,
+        address: h.address,
+        clientURL: `https://${h.address}:${inv.etcd.clientPort}`,
+        peerURL: `https://${h.address}:${inv.etcd.peerPort}`,
+      }),
+    );
   return {
     cluster: { ...inv.cluster, minor, kubeadmApiVersion: kubeadmApiFor(minor), criSocket: CRI_SOCKETS[inv.cluster.containerRuntime] },
     loadBalancer: lb,

@@ -31,7 +31,10 @@ export function describePlan(model: ClusterModel, upgrade: readonly string[] = [
     `etcd ${model.etcd.version}: ${model.etcd.members.map((m) => m.name).join(', ')}`,
     '',
   ];
-  const rows = [['HOST', 'ADDRESS', 'ROLES', 'KUBEADM', 'SERVICES'], ...model.hosts.map((h) => [h.name, h.address, h.roles.join(','), kubeadmActionOf(h), servicesOf(h, model).join(',')])];
+  const rows = [
+    ['HOST', 'ADDRESS', 'ROLES', 'KUBEADM', 'SERVICES'],
+    ...model.hosts.map((h) => [h.name, h.address, h.roles.join(','), kubeadmActionOf(h), servicesOf(h, model).join(',')]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const table = rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
   const order = [
@@ -47,7 +50,14 @@ export function planJson(model: ClusterModel) {
   return {
     cluster: { name: model.cluster.name, kubernetesVersion: model.cluster.kubernetesVersion, kubeadmApiVersion: model.cluster.kubeadmApiVersion },
     controlPlaneEndpoint: `${model.controlPlaneEndpoint.host}:${model.controlPlaneEndpoint.port}`,
-    hosts: model.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles, kubeadm: kubeadmActionOf(h), services: servicesOf(h, model), step: h.step + 1 })),
+    hosts: model.hosts.map((h) => ({
+      name: h.name,
+      address: h.address,
+      roles: h.roles,
+      kubeadm: kubeadmActionOf(h),
+      services: servicesOf(h, model),
+      step: h.step + 1,
+    })),
     order: model.runOrder,
   };
 }

@@ -32,7 +32,13 @@ export function versionChangeProblems(change: VersionChange, previousOutput: str
   }
   if (change.kind === 'skip') {
     const next = `1.${minorOf(change.from!) + 1}`;
-    return [{ pointer: at, severity: 'error', message: `${made}: ${change.to} skips ${next}; kubeadm upgrades one minor version at a time: set ${next}.x, generate and run every bundle, then go on` }];
+    return [
+      {
+        pointer: at,
+        severity: 'error',
+        message: `${made}: ${change.to} skips ${next}; kubeadm upgrades one minor version at a time: set ${next}.x, generate and run every bundle, then go on`,
+      },
+    ];
   }
   return [];
 }
@@ -50,9 +56,11 @@ export function describeUpgrade(model: ClusterModel, change: VersionChange): str
   return [
     '',
     `Upgrade pending: Kubernetes ${change.from} -> ${change.to} (${change.kind}); every etcd member must run ${minExternalEtcdFor(model.cluster.minor)} or later (kubeadm leaves an external etcd alone).`,
-    'Run the Kubernetes nodes\' bundles in this order, one control plane at a time (each waits, bounded, for the API servers before it):',
+    "Run the Kubernetes nodes' bundles in this order, one control plane at a time (each waits, bounded, for the API servers before it):",
     `  1. ${model.init.name}: kubeadm upgrade plan, kubeadm upgrade apply v${change.to}; drain, kubelet and kubectl ${change.to}, uncordon`,
     ...others.map((h, i) => `  ${i + 2}. ${h.name}: kubeadm upgrade node; drain, kubelet and kubectl ${change.to}, uncordon`),
-    ...(workers.length ? [`  ${others.length + 2}. workers, a few at a time (drain each from a control plane first; uncordon after): ${workers.join(', ')}`] : []),
+    ...(workers.length
+      ? [`  ${others.length + 2}. workers, a few at a time (drain each from a control plane first; uncordon after): ${workers.join(', ')}`]
+      : []),
   ];
 }

@@ -65,8 +65,13 @@ export function certificateAuthorities(): readonly CaSpec[] {
     { name: 'ca', stem: 'ca', commonName: 'kubernetes', installed: [onControlPlanes('ca')] },
     { name: 'front-proxy-ca', stem: 'front-proxy-ca', commonName: 'front-proxy-ca', installed: [onControlPlanes('front-proxy-ca')] },
     {
-      name: 'etcd-ca', stem: 'etcd/ca', commonName: 'etcd-ca',
-      installed: [{ ...onControlPlanes('etcd/ca'), withKey: false }, { path: `${ETCD_PKI_DIR}/ca`, on: 'etcd', withKey: false }],
+      name: 'etcd-ca',
+      stem: 'etcd/ca',
+      commonName: 'etcd-ca',
+      installed: [
+        { ...onControlPlanes('etcd/ca'), withKey: false },
+        { path: `${ETCD_PKI_DIR}/ca`, on: 'etcd', withKey: false },
+      ],
     },
   ]);
 }
@@ -81,17 +86,34 @@ const etcdMembers = (model: ClusterModel) => model.hosts.filter((h) => h.isEtcd)
 export function leafCertificates(): readonly LeafSpec[] {
   return Object.freeze([
     {
-      name: 'etcd-server', ca: 'etcd-ca', usages: ['serverAuth', 'clientAuth'], perHost: etcdMembers,
-      stem: { folder: 'etcd', suffix: '-server' }, installed: [onItsMember('server')], subject: (h) => ({ commonName: h!.name }), sans: memberSans,
+      name: 'etcd-server',
+      ca: 'etcd-ca',
+      usages: ['serverAuth', 'clientAuth'],
+      perHost: etcdMembers,
+      stem: { folder: 'etcd', suffix: '-server' },
+      installed: [onItsMember('server')],
+      subject: (h) => ({ commonName: h!.name }),
+      sans: memberSans,
     },
     {
-      name: 'etcd-peer', ca: 'etcd-ca', usages: ['serverAuth', 'clientAuth'], perHost: etcdMembers,
-      stem: { folder: 'etcd', suffix: '-peer' }, installed: [onItsMember('peer')], subject: (h) => ({ commonName: h!.name }), sans: memberSans,
+      name: 'etcd-peer',
+      ca: 'etcd-ca',
+      usages: ['serverAuth', 'clientAuth'],
+      perHost: etcdMembers,
+      stem: { folder: 'etcd', suffix: '-peer' },
+      installed: [onItsMember('peer')],
+      subject: (h) => ({ commonName: h!.name }),
+      sans: memberSans,
     },
     {
-      name: 'apiserver-etcd-client', ca: 'etcd-ca', usages: ['clientAuth'], perHost: null,
-      stem: 'apiserver-etcd-client', installed: [onControlPlanes('apiserver-etcd-client')],
-      subject: () => ({ commonName: 'kube-apiserver-etcd-client' }), sans: () => ({ dns: [], ip: [] }),
+      name: 'apiserver-etcd-client',
+      ca: 'etcd-ca',
+      usages: ['clientAuth'],
+      perHost: null,
+      stem: 'apiserver-etcd-client',
+      installed: [onControlPlanes('apiserver-etcd-client')],
+      subject: () => ({ commonName: 'kube-apiserver-etcd-client' }),
+      sans: () => ({ dns: [], ip: [] }),
     },
   ]);
 }

@@ -75,7 +75,14 @@ export async function ensureSecrets(model: ClusterModel, stored: Secrets, deps: 
 }
 
 /** Issues the planned leaves, each from its CA in `files` (loaded once per CA). */
-async function issueLeaves(issue: Issuer, leaves: Plan['leaves'], files: ReadonlyMap<string, string>, model: ClusterModel, deps: IssueDeps, put: Put): Promise<void> {
+async function issueLeaves(
+  issue: Issuer,
+  leaves: Plan['leaves'],
+  files: ReadonlyMap<string, string>,
+  model: ClusterModel,
+  deps: IssueDeps,
+  put: Put,
+): Promise<void> {
   const issuers = new Map<string, Awaited<ReturnType<Issuer['loadIssuingCa']>>>();
   for (const { leaf, action } of leaves) {
     const stem = certificateAuthorities().find((c) => c.name === leaf.spec.ca)!.stem;

@@ -3,7 +3,10 @@
 /** Thrown when the stored secrets (or a folder gen writes) are unusable; nothing is generated or saved then. */
 export class SecretsError extends Error {
   /** `label` starts each printed line: `secrets` for the secrets folder, `output` for the output folder. */
-  constructor(readonly problems: string[], readonly label: 'secrets' | 'output' = 'secrets') {
+  constructor(
+    readonly problems: string[],
+    readonly label: 'secrets' | 'output' = 'secrets',
+  ) {
     super(problems.join('\n'));
     this.name = 'SecretsError';
   }

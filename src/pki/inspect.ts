@@ -95,7 +95,9 @@ export const MIN_RSA_BITS = 2048;
 /** Why a key is too weak to use, or null. */
 function weakKeyProblem(key: KeyObject): string | null {
   const bits = key.asymmetricKeyDetails?.modulusLength;
-  return key.asymmetricKeyType === 'rsa' && bits !== undefined && bits < MIN_RSA_BITS ? `an RSA key of ${bits} bits; kubeha needs at least ${MIN_RSA_BITS}` : null;
+  return key.asymmetricKeyType === 'rsa' && bits !== undefined && bits < MIN_RSA_BITS
+    ? `an RSA key of ${bits} bits; kubeha needs at least ${MIN_RSA_BITS}`
+    : null;
 }
 
 /** Why a stored certificate cannot serve as a CA (basicConstraints CA:TRUE missing), or null. */

@@ -35,19 +35,25 @@ const KEY_ALGORITHMS = {
 export async function generateCa(spec: CaSpec, model: ClusterModel, deps: IssueDeps): Promise<{ certPem: string; keyPem: string }> {
   const algorithm = model.cluster.certificates.keyAlgorithm;
   const keys = await generateKeys(algorithm, deps.crypto);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(deps.crypto),
-    name: `CN=${spec.commonName}`,
-    notBefore: new Date(deps.now.getTime() - BACKDATE_MS),
-    notAfter: new Date(deps.now.getTime() + model.cluster.certificates.caValidityDays * DAY_MS),
-    keys,
-    signingAlgorithm: KEY_ALGORITHMS[algorithm].sign,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, deps.crypto),
-    ],
-  }, deps.crypto);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: serial(deps.crypto),
+      name: `CN=${spec.commonName}`,
+      notBefore: new Date(deps.now.getTime() - BACKDATE_MS),
+      notAfter: new Date(deps.now.getTime() + model.cluster.certificates.caValidityDays * DAY_MS),
+      keys,
+      signingAlgorithm: KEY_ALGORITHMS[algorithm].sign,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+          true,
+        ),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, deps.crypto),
+      ],
+    },
+    deps.crypto,
+  );
   return { certPem: cert.toString('pem') + '\n', keyPem: await privateKeyPem(keys.privateKey, deps.crypto) };
 }
 
@@ -71,7 +77,10 @@ export async function issueLeaf(leaf: LeafInstance, ca: IssuingCa, model: Cluste
   const notAfter = new Date(deps.now.getTime() + model.cluster.certificates.leafValidityDays * DAY_MS);
   const subject = leaf.spec.subject(leaf.host);
   const name = subject.organization ? `CN=${subject.commonName}, O=${subject.organization}` : `CN=${subject.commonName}`;
-  const pem = await signLeaf({ subject: name, sans: leaf.spec.sans(leaf.host), usages: leaf.spec.usages, publicKey: keys.publicKey, ca, notBefore, notAfter }, deps);
+  const pem = await signLeaf(
+    { subject: name, sans: leaf.spec.sans(leaf.host), usages: leaf.spec.usages, publicKey: keys.publicKey, ca, notBefore, notAfter },
+    deps,
+  );
   return { pem, keyPem: await privateKeyPem(keys.privateKey, deps.crypto) };
 }
 
@@ -102,17 +111,20 @@ export async function signLeaf(req: LeafRequest, deps: IssueDeps): Promise<strin
     await x509.AuthorityKeyIdentifierExtension.create(req.ca.cert, false, deps.crypto),
   ];
   if (names.length) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(deps.crypto),
-    subject: req.subject,
-    issuer: req.ca.cert.subjectName,
-    notBefore: req.notBefore,
-    notAfter: new Date(Math.min(req.notAfter.getTime(), req.ca.cert.notAfter.getTime())),
-    publicKey: req.publicKey,
-    signingKey: req.ca.key,
-    signingAlgorithm: signAlgorithmOf(req.ca.cert),
-    extensions,
-  }, deps.crypto);
+  const cert = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: serial(deps.crypto),
+      subject: req.subject,
+      issuer: req.ca.cert.subjectName,
+      notBefore: req.notBefore,
+      notAfter: new Date(Math.min(req.notAfter.getTime(), req.ca.cert.notAfter.getTime())),
+      publicKey: req.publicKey,
+      signingKey: req.ca.key,
+      signingAlgorithm: signAlgorithmOf(req.ca.cert),
+      extensions,
+    },
+    deps.crypto,
+  );
   return cert.toString('pem') + '\n';
 }
 

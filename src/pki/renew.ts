@@ -26,7 +26,8 @@ export async function renewLeaves(stored: Secrets, withinDays: number, deps: Iss
   for (const path of [...stored.files.keys()].filter((p) => p.endsWith('.crt') && !caStems.has(p)).sort()) {
     const keyPath = path.replace(/\.crt$/, '.key');
     const crt = stored.files.get(path)!;
-    if (!checkPair({ crtPath: path, crt, keyPath, key: stored.files.get(keyPath) ?? '' }, problems, 'delete both, then run gen to have them issued again')) continue;
+    if (!checkPair({ crtPath: path, crt, keyPath, key: stored.files.get(keyPath) ?? '' }, problems, 'delete both, then run gen to have them issued again'))
+      continue;
     const old = new x509.X509Certificate(crt);
     if (old.notAfter.getTime() > deadline) continue;
     const issuer = await findIssuer(old, cas, deps);
@@ -49,10 +50,15 @@ async function issuingCas(stored: Secrets, deps: IssueDeps, problems: string[]):
     const crt = stored.files.get(`${ca.stem}.crt`);
     const key = stored.files.get(`${ca.stem}.key`);
     if (crt === undefined || key === undefined) continue;
-    const cert = checkPair({ crtPath: `${ca.stem}.crt`, crt, keyPath: `${ca.stem}.key`, key }, problems, 'restore both from your backup (kubeha never replaces a CA)');
+    const cert = checkPair(
+      { crtPath: `${ca.stem}.crt`, crt, keyPath: `${ca.stem}.key`, key },
+      problems,
+      'restore both from your backup (kubeha never replaces a CA)',
+    );
     const notCa = cert && caProblem(`${ca.stem}.crt`, cert);
     if (notCa) problems.push(notCa);
-    else if (cert && new Date(cert.validTo).getTime() <= deps.now.getTime()) problems.push(`${ca.stem}.crt: the CA expired on ${new Date(cert.validTo).toISOString().slice(0, 10)}; kubeha renews leaves only, never a CA`);
+    else if (cert && new Date(cert.validTo).getTime() <= deps.now.getTime())
+      problems.push(`${ca.stem}.crt: the CA expired on ${new Date(cert.validTo).toISOString().slice(0, 10)}; kubeha renews leaves only, never a CA`);
     else if (cert) cas.push(await loadIssuingCa(crt, key, deps));
   }
   return cas;
@@ -62,15 +68,18 @@ async function issuingCas(stored: Secrets, deps: IssueDeps, problems: string[]):
 async function renewal(old: x509.X509Certificate, issuer: IssuingCa, deps: IssueDeps): Promise<string> {
   const lifetime = old.notAfter.getTime() - old.notBefore.getTime();
   const notBefore = new Date(deps.now.getTime() - BACKDATE_MS);
-  return signLeaf({
-    subject: old.subjectName,
-    sans: sansOf(parseCertificate(old.toString('pem'))),
-    usages: usagesOf(old),
-    publicKey: old.publicKey,
-    ca: issuer,
-    notBefore,
-    notAfter: new Date(notBefore.getTime() + lifetime),
-  }, deps);
+  return signLeaf(
+    {
+      subject: old.subjectName,
+      sans: sansOf(parseCertificate(old.toString('pem'))),
+      usages: usagesOf(old),
+      publicKey: old.publicKey,
+      ca: issuer,
+      notBefore,
+      notAfter: new Date(notBefore.getTime() + lifetime),
+    },
+    deps,
+  );
 }
 
 async function findIssuer(cert: x509.X509Certificate, cas: IssuingCa[], deps: IssueDeps): Promise<IssuingCa | null> {

@@ -15,7 +15,16 @@ import { remembered } from '../common/memo.js';
 import type { ClusterModel } from '../model/types.js';
 
 /** Every file kubeha can install, with who gets it. */
-export const ARTIFACTS: readonly Artifact[] = [...baseArtifacts, ...pkiArtifacts, ...etcdArtifacts, ...etcdBackupArtifacts, ...etcdMetricsArtifacts, ...loadBalancerArtifacts, ...kubernetesArtifacts, ...kubePrometheusArtifacts];
+export const ARTIFACTS: readonly Artifact[] = [
+  ...baseArtifacts,
+  ...pkiArtifacts,
+  ...etcdArtifacts,
+  ...etcdBackupArtifacts,
+  ...etcdMetricsArtifacts,
+  ...loadBalancerArtifacts,
+  ...kubernetesArtifacts,
+  ...kubePrometheusArtifacts,
+];
 
 const perModel = new WeakMap<ClusterModel, readonly Artifact[]>();
 
@@ -28,4 +37,14 @@ export function artifactsFor(model: ClusterModel): readonly Artifact[] {
 }
 
 /** Every run.sh step, with who runs it; steps of one phase run in this order (the etcd metrics filter before etcd starts). */
-export const STEPS: readonly Step[] = [...baseSteps, ...hostSetupSteps, ...etcdMetricsSteps, ...etcdSteps, ...etcdBackupSteps, ...loadBalancerSteps, ...kubernetesSteps, ...upgradeSteps, ...kubePrometheusSteps];
+export const STEPS: readonly Step[] = [
+  ...baseSteps,
+  ...hostSetupSteps,
+  ...etcdMetricsSteps,
+  ...etcdSteps,
+  ...etcdBackupSteps,
+  ...loadBalancerSteps,
+  ...kubernetesSteps,
+  ...upgradeSteps,
+  ...kubePrometheusSteps,
+];

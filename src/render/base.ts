@@ -12,7 +12,10 @@ export const baseArtifacts: readonly Artifact[] = [
   { path: '/etc/sysctl.d/99-kubernetes.conf', mode: 0o644, when: kubernetesNode, render: renderSysctl, sameOnEveryHost: true },
 ];
 
-const fromTemplate = (name: string): Step['script'] => (ctx) => renderTemplate(ctx.templates, `steps/${name}.sh.ejs`, {});
+const fromTemplate =
+  (name: string): Step['script'] =>
+  (ctx) =>
+    renderTemplate(ctx.templates, `steps/${name}.sh.ejs`, {});
 
 /** Steps of every bundle: preflight checks, then modules and sysctls on Kubernetes nodes. */
 export const baseSteps: readonly Step[] = [
@@ -20,7 +23,10 @@ export const baseSteps: readonly Step[] = [
   { phase: 'preflight', name: 'on the host this bundle was made for', when: everyHost, script: fromTemplate('preflight-host'), sameOnEveryHost: true },
   { phase: 'preflight', name: 'a supported OS family', when: everyHost, script: fromTemplate('preflight-os'), sameOnEveryHost: true },
   {
-    phase: 'os', name: 'kernel modules', when: kubernetesNode, sameOnEveryHost: true,
+    phase: 'os',
+    name: 'kernel modules',
+    when: kubernetesNode,
+    sameOnEveryHost: true,
     script: (ctx) => renderTemplate(ctx.templates, 'steps/os-modules.sh.ejs', { modules: modulesFor(ctx.model).map((m) => m.name) }),
   },
   { phase: 'services', name: 'apply sysctls', when: kubernetesNode, script: fromTemplate('os-sysctl'), sameOnEveryHost: true },

@@ -46,7 +46,8 @@ const unitView = (ctx: RenderContext) => ({
 
 /** systemd would expand `%` and `$` and split values on blanks: the schema admits none where it matters; this guards it. */
 function unitSafe(what: string, value: string, blanks = false): string {
-  if (!(blanks ? /^[A-Za-z0-9_.,:/*~ -]+$/ : /^[A-Za-z0-9_.:/-]+$/).test(value)) throw new Error(`${what} ${JSON.stringify(value)} is not safe in a systemd unit`);
+  if (!(blanks ? /^[A-Za-z0-9_.,:/*~ -]+$/ : /^[A-Za-z0-9_.:/-]+$/).test(value))
+    throw new Error(`${what} ${JSON.stringify(value)} is not safe in a systemd unit`);
   return value;
 }
 
@@ -64,7 +65,10 @@ export function renderBackupService(ctx: RenderContext): string {
 
 /** Renders etcd-backup.timer. */
 export function renderBackupTimer(ctx: RenderContext): string {
-  return renderTemplate(ctx.templates, 'etcd/backup.timer.ejs', { ...unitView(ctx), schedule: unitSafe('etcd.backup.schedule', ctx.model.etcd.backup.schedule, true) });
+  return renderTemplate(ctx.templates, 'etcd/backup.timer.ejs', {
+    ...unitView(ctx),
+    schedule: unitSafe('etcd.backup.schedule', ctx.model.etcd.backup.schedule, true),
+  });
 }
 
 /** Renders the snapshot script the service runs. */
@@ -124,11 +128,12 @@ function backupStep(ctx: RenderContext): string {
     user: ETCD_USER,
     dir: q(ctx.model.etcd.backup.dir),
     unitPaths: unitPaths.map(q).join(' '),
-    timerPath: etcdBackupArtifacts.filter((a) => a.restarts?.includes(ETCD_BACKUP_TIMER)).map((a) => q(a.path)).join(' '),
+    timerPath: etcdBackupArtifacts
+      .filter((a) => a.restarts?.includes(ETCD_BACKUP_TIMER))
+      .map((a) => q(a.path))
+      .join(' '),
   });
 }
 
 /** run.sh step of etcd members: the snapshot folder, then the timer enabled and started (restarted when it changed). */
-export const etcdBackupSteps: readonly Step[] = [
-  { phase: 'services', name: 'etcd snapshots: folder and timer', when: etcdMember, script: backupStep },
-];
+export const etcdBackupSteps: readonly Step[] = [{ phase: 'services', name: 'etcd snapshots: folder and timer', when: etcdMember, script: backupStep }];

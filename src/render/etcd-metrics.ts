@@ -97,13 +97,28 @@ function renderFilter(f: MetricsFilter, ctx: RenderContext): string {
 
 /** Renders the unit that loads a filter's rules. */
 function renderFilterUnit(f: MetricsFilter, ctx: RenderContext): string {
-  return renderTemplate(ctx.templates, 'etcd/metrics-filter.service.ejs', { what: f.what(ctx.host.name), clusterName: ctx.model.cluster.name, before: f.before, nft: NFT, rules: f.rules });
+  return renderTemplate(ctx.templates, 'etcd/metrics-filter.service.ejs', {
+    what: f.what(ctx.host.name),
+    clusterName: ctx.model.cluster.name,
+    before: f.before,
+    nft: NFT,
+    rules: f.rules,
+  });
 }
 
 function filterStep(f: MetricsFilter): Step {
   return {
-    phase: 'services', name: `${f.component} metrics port kept to the cluster`, when: f.when,
-    script: (ctx) => renderTemplate(ctx.templates, 'etcd/metrics-filter-step.sh.ejs', { what: f.what(ctx.host.name), beforeName: f.beforeName, unit: f.unit, unitPath: q(unitPath(f)), rules: q(f.rules) }),
+    phase: 'services',
+    name: `${f.component} metrics port kept to the cluster`,
+    when: f.when,
+    script: (ctx) =>
+      renderTemplate(ctx.templates, 'etcd/metrics-filter-step.sh.ejs', {
+        what: f.what(ctx.host.name),
+        beforeName: f.beforeName,
+        unit: f.unit,
+        unitPath: q(unitPath(f)),
+        rules: q(f.rules),
+      }),
   };
 }
 
@@ -117,6 +132,11 @@ const anyFilter: HostFilter = (host, model) => FILTERS.some((f) => f.when(host, 
 
 /** run.sh steps: nftables installed, then each filter loaded (listed before etcd's steps, so etcd's is in place before etcd starts; kube-proxy starts in the kubeadm phase, after every service step). */
 export const etcdMetricsSteps: readonly Step[] = [
-  { phase: 'packages', name: 'nftables for the metrics filters', when: anyFilter, script: (ctx) => renderTemplate(ctx.templates, 'etcd/metrics-filter-package.sh.ejs', { packages: 'nftables' }) },
+  {
+    phase: 'packages',
+    name: 'nftables for the metrics filters',
+    when: anyFilter,
+    script: (ctx) => renderTemplate(ctx.templates, 'etcd/metrics-filter-package.sh.ejs', { packages: 'nftables' }),
+  },
   ...FILTERS.map(filterStep),
 ];

@@ -167,7 +167,13 @@ function installScript(ctx: RenderContext): string {
     etcd: q(`${binDir}/etcd`),
     binDir: q(binDir),
     tools: minor >= 5 ? 'etcd etcdctl etcdutl' : 'etcd etcdctl',
-    tarballs: etcdTarballs(version, model.etcd.tarballs, model.mirrors).map((t) => ({ uname: t.uname, url: q(t.url), file: q(t.file), folder: q(t.folder), sha256: t.sha256 })),
+    tarballs: etcdTarballs(version, model.etcd.tarballs, model.mirrors).map((t) => ({
+      uname: t.uname,
+      url: q(t.url),
+      file: q(t.file),
+      folder: q(t.folder),
+      sha256: t.sha256,
+    })),
     refusal: `kubeha knows no SHA-256 checksum of the etcd v${version} release for $(uname -m): set etcd.version to one of ${knownEtcdReleases().join(', ')} (amd64, arm64), give etcd.tarballs, or set etcd.install to distro`,
   });
 }
@@ -184,7 +190,9 @@ function startScript(ctx: RenderContext): string {
   const { model, host } = ctx;
   const others = model.etcd.members.filter((m) => m.name !== host.name);
   const quorum = Math.floor(model.etcd.members.length / 2) + 1;
-  const peers = others.length ? `; it needs ${quorum} of ${model.etcd.members.length} members up (quorum): run the bundles of ${others.map((m) => `${m.name} (${m.address})`).join(', ')} at the same time` : '';
+  const peers = others.length
+    ? `; it needs ${quorum} of ${model.etcd.members.length} members up (quorum): run the bundles of ${others.map((m) => `${m.name} (${m.address})`).join(', ')} at the same time`
+    : '';
   const what = `etcd member ${host.name} to report healthy at ${localClientURL(model)}${peers}; see journalctl -u ${ETCD_UNIT}`;
   return renderTemplate(ctx.templates, 'etcd/start.sh.ejs', {
     unit: ETCD_UNIT,

@@ -32,7 +32,10 @@ export const FLANNEL_BACKEND_PORTS: Record<ClusterModel['cluster']['cni']['backe
 const appLabels = { app: 'flannel', 'k8s-app': 'flannel', tier: 'node' };
 
 /** A Kubernetes object as a plain typed-enough record. */
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } } & Record<string, unknown>;
+export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } } & Record<
+  string,
+  unknown
+>;
 
 /** cni-conf.json: flannel delegating to the bridge plugin, plus portmap. */
 export function cniConf(): object {
@@ -62,14 +65,21 @@ const hostPathVolume = (name: string, path: string, type?: string) => ({ name, h
 function installContainers(model: ClusterModel) {
   return [
     {
-      name: 'install-cni-plugin', image: imageOf(model, 'flannel-cni-plugin'), command: ['cp'],
+      name: 'install-cni-plugin',
+      image: imageOf(model, 'flannel-cni-plugin'),
+      command: ['cp'],
       args: ['-f', '/flannel', `${CNI_DIRS.binDir}/flannel`],
       volumeMounts: [{ name: 'cni-plugin', mountPath: CNI_DIRS.binDir }],
     },
     {
-      name: 'install-cni', image: imageOf(model, 'flannel'), command: ['cp'],
+      name: 'install-cni',
+      image: imageOf(model, 'flannel'),
+      command: ['cp'],
       args: ['-f', '/etc/kube-flannel/cni-conf.json', `${CNI_DIRS.confDir}/10-flannel.conflist`],
-      volumeMounts: [{ name: 'cni', mountPath: CNI_DIRS.confDir }, { name: 'flannel-cfg', mountPath: '/etc/kube-flannel/' }],
+      volumeMounts: [
+        { name: 'cni', mountPath: CNI_DIRS.confDir },
+        { name: 'flannel-cfg', mountPath: '/etc/kube-flannel/' },
+      ],
     },
   ];
 }
@@ -77,7 +87,10 @@ function installContainers(model: ClusterModel) {
 /** flanneld itself: the subnet manager with IP masquerading, allowed to change the host's network. */
 function flanneldContainer(model: ClusterModel) {
   return {
-    name: 'kube-flannel', image: imageOf(model, 'flannel'), command: ['/opt/bin/flanneld'], args: ['--ip-masq', '--kube-subnet-mgr'],
+    name: 'kube-flannel',
+    image: imageOf(model, 'flannel'),
+    command: ['/opt/bin/flanneld'],
+    args: ['--ip-masq', '--kube-subnet-mgr'],
     env: [
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
@@ -137,7 +150,9 @@ export function flannelObjects(model: ClusterModel): K8sObject[] {
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { ...label, 'pod-security.kubernetes.io/enforce': 'privileged' } } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: FLANNEL_NAMES.serviceAccount, namespace: ns, labels: { ...label } } },
     {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: FLANNEL_NAMES.clusterRole, labels: { ...label } },
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: FLANNEL_NAMES.clusterRole, labels: { ...label } },
       rules: [
         { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
         { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
@@ -145,12 +160,16 @@ export function flannelObjects(model: ClusterModel): K8sObject[] {
       ],
     },
     {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: FLANNEL_NAMES.clusterRole, labels: { ...label } },
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: FLANNEL_NAMES.clusterRole, labels: { ...label } },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: FLANNEL_NAMES.clusterRole },
       subjects: [{ kind: 'ServiceAccount', name: FLANNEL_NAMES.serviceAccount, namespace: ns }],
     },
     {
-      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: FLANNEL_NAMES.configMap, namespace: ns, labels: { ...appLabels } },
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: FLANNEL_NAMES.configMap, namespace: ns, labels: { ...appLabels } },
       data: {
         'cni-conf.json': JSON.stringify(cniConf(), null, 2) + '\n',
         'net-conf.json': JSON.stringify(netConf(model), null, 2) + '\n',

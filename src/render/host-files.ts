@@ -15,15 +15,28 @@ export interface HostFile {
 export function renderHostFiles(ctx: RenderContext, artifacts: readonly Artifact[], steps: readonly Step[]): HostFile[] {
   const mine = artifacts.filter((a) => a.when(ctx.host, ctx.model));
   const seen = new Set<string>();
-  const rootfs = mine.map((a): HostFile => {
-    if (seen.has(a.path)) throw new Error(`two artifacts install ${a.path} on ${ctx.host.name}`);
-    seen.add(a.path);
-    return { path: `rootfs${a.path}`, mode: a.mode, bytes: a.sameOnEveryHost ? sharedRender(ctx, a, 'cluster', () => toBytes(a.render(ctx))) : toBytes(a.render(ctx)) };
-  }).sort(byPath);
+  const rootfs = mine
+    .map((a): HostFile => {
+      if (seen.has(a.path)) throw new Error(`two artifacts install ${a.path} on ${ctx.host.name}`);
+      seen.add(a.path);
+      return {
+        path: `rootfs${a.path}`,
+        mode: a.mode,
+        bytes: a.sameOnEveryHost ? sharedRender(ctx, a, 'cluster', () => toBytes(a.render(ctx))) : toBytes(a.render(ctx)),
+      };
+    })
+    .sort(byPath);
   const runScript: HostFile = {
     path: 'run.sh',
     mode: 0o755,
-    bytes: Buffer.from(renderRunScript(ctx, steps, rootfs.map((f) => ({ path: f.path.slice('rootfs'.length), mode: f.mode }))), 'utf8'),
+    bytes: Buffer.from(
+      renderRunScript(
+        ctx,
+        steps,
+        rootfs.map((f) => ({ path: f.path.slice('rootfs'.length), mode: f.mode })),
+      ),
+      'utf8',
+    ),
   };
   return [...rootfs, runScript];
 }

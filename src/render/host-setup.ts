@@ -20,9 +20,17 @@ function firewallView(ctx: RenderContext) {
 
 /** The host name and firewall steps of every bundle. */
 export const hostSetupSteps: readonly Step[] = [
-  { phase: 'os', name: 'host name and the kubeha block of /etc/hosts', when: everyHost, script: (ctx) => renderTemplate(ctx.templates, 'steps/os-hostname.sh.ejs', hostnameView(ctx)) },
   {
-    phase: 'os', name: 'firewall openings of this host\'s roles', when: everyHost, sameForSameRoles: true,
+    phase: 'os',
+    name: 'host name and the kubeha block of /etc/hosts',
+    when: everyHost,
+    script: (ctx) => renderTemplate(ctx.templates, 'steps/os-hostname.sh.ejs', hostnameView(ctx)),
+  },
+  {
+    phase: 'os',
+    name: "firewall openings of this host's roles",
+    when: everyHost,
+    sameForSameRoles: true,
     script: (ctx) => renderTemplate(ctx.templates, 'steps/os-firewall.sh.ejs', firewallView(ctx)),
   },
 ];

@@ -58,9 +58,15 @@ export function installScript(ctx: RenderContext): string {
     kubectl: `kubectl --kubeconfig ${q(ADMIN_CONF)}`,
     maxTime: DOWNLOAD_MAX_SECONDS,
     timeout: CRD_WAIT_SECONDS,
-    downloadFailure: q(`could not download kube-prometheus v${t.version} from ${t.url} (3 tries, ${DOWNLOAD_MAX_SECONDS}s each): check mirrors.files and the network`),
-    sumFailure: q(`the kube-prometheus v${t.version} tarball from ${t.url} does not match addons.kubePrometheus.sha256 (${t.sha256}): nothing was unpacked; check the mirror's copy and the checksum (docs/operations.md)${pinAdvice(ctx)}`),
-    waitFailure: q(`kube-prometheus' CRDs were not established within ${CRD_WAIT_SECONDS}s (kubectl wait --for condition=Established): see kubectl get crd; run.sh applies the rest once they are`),
+    downloadFailure: q(
+      `could not download kube-prometheus v${t.version} from ${t.url} (3 tries, ${DOWNLOAD_MAX_SECONDS}s each): check mirrors.files and the network`,
+    ),
+    sumFailure: q(
+      `the kube-prometheus v${t.version} tarball from ${t.url} does not match addons.kubePrometheus.sha256 (${t.sha256}): nothing was unpacked; check the mirror's copy and the checksum (docs/operations.md)${pinAdvice(ctx)}`,
+    ),
+    waitFailure: q(
+      `kube-prometheus' CRDs were not established within ${CRD_WAIT_SECONDS}s (kubectl wait --for condition=Established): see kubectl get crd; run.sh applies the rest once they are`,
+    ),
   });
 }
 

@@ -36,7 +36,13 @@ function serviceMonitor(name: string, job: string): K8sObject {
 
 /** kube-proxy runs on the host network: its pods' address is the node's, and the metrics port is its metricsBindAddress port. */
 function kubeProxyPodMonitor(): K8sObject {
-  const replace = (source: string, target: string, replacement: string) => ({ action: 'replace', sourceLabels: [source], regex: '(.*)', replacement, targetLabel: target });
+  const replace = (source: string, target: string, replacement: string) => ({
+    action: 'replace',
+    sourceLabels: [source],
+    regex: '(.*)',
+    replacement,
+    targetLabel: target,
+  });
   return {
     apiVersion: API,
     kind: 'PodMonitor',
@@ -45,13 +51,15 @@ function kubeProxyPodMonitor(): K8sObject {
       jobLabel: 'k8s-app',
       namespaceSelector: KUBE_SYSTEM,
       selector: { matchLabels: { 'k8s-app': 'kube-proxy' } },
-      podMetricsEndpoints: [{
-        honorLabels: true,
-        relabelings: [
-          replace('__meta_kubernetes_pod_node_name', 'instance', '$1'),
-          replace('__meta_kubernetes_pod_ip', '__address__', `$1:${KUBE_PROXY_METRICS_PORT}`),
-        ],
-      }],
+      podMetricsEndpoints: [
+        {
+          honorLabels: true,
+          relabelings: [
+            replace('__meta_kubernetes_pod_node_name', 'instance', '$1'),
+            replace('__meta_kubernetes_pod_ip', '__address__', `$1:${KUBE_PROXY_METRICS_PORT}`),
+          ],
+        },
+      ],
     },
   };
 }

@@ -36,7 +36,12 @@ function controlPlaneService(name: string, port: number): K8sObject {
 
 /** The etcd Service (no selector: etcd is no pod) and its Endpoints, one address per member, on etcd.metricsPort. */
 export function etcdMetricsObjects(model: ClusterModel): K8sObject[] {
-  return hostsService('etcd', 'etcd', model.etcd.members.map((m) => m.address), model.etcd.metricsPort);
+  return hostsService(
+    'etcd',
+    'etcd',
+    model.etcd.members.map((m) => m.address),
+    model.etcd.metricsPort,
+  );
 }
 
 /**
@@ -48,7 +53,12 @@ function hostsService(name: string, job: string, addresses: string[], port: numb
   const metadata = { name, namespace: NAMESPACE, labels: { 'app.kubernetes.io/name': job } };
   return [
     { apiVersion: 'v1', kind: 'Service', metadata, spec: { clusterIP: 'None', ports: [{ name: 'metrics', port, targetPort: port, protocol: 'TCP' }] } },
-    { apiVersion: 'v1', kind: 'Endpoints', metadata, subsets: [{ addresses: addresses.map((ip) => ({ ip })), ports: [{ name: 'metrics', port, protocol: 'TCP' }] }] },
+    {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata,
+      subsets: [{ addresses: addresses.map((ip) => ({ ip })), ports: [{ name: 'metrics', port, protocol: 'TCP' }] }],
+    },
   ];
 }
 
@@ -56,7 +66,12 @@ function hostsService(name: string, job: string, addresses: string[], port: numb
 export function haproxyMetricsObjects(model: ClusterModel): K8sObject[] {
   const lbs = model.hosts.filter((h) => h.isLoadBalancer);
   if (!model.loadBalancer || lbs.length === 0) return [];
-  return hostsService(HAPROXY_METRICS_SERVICE, 'haproxy', lbs.map((h) => h.address), model.loadBalancer.metricsPort);
+  return hostsService(
+    HAPROXY_METRICS_SERVICE,
+    'haproxy',
+    lbs.map((h) => h.address),
+    model.loadBalancer.metricsPort,
+  );
 }
 
 /** Every object of the file, in apply order. */
@@ -72,9 +87,16 @@ export const kubePrometheusArtifacts: readonly Artifact[] = [
 
 /** run.sh steps: the objects applied server-side after flannel on the first control plane, the exporter check on load balancers, the install. */
 export const kubePrometheusSteps: readonly Step[] = [
-  { phase: 'addons', name: 'kube-prometheus: Services and Endpoints of the control plane, etcd and haproxy', when: addonOn, script: (ctx) => renderTemplate(ctx.templates, 'kubernetes/addons-kube-prometheus.sh.ejs', { manifest: KUBE_PROMETHEUS_OBJECTS_PATH }) },
   {
-    phase: 'services', name: "kube-prometheus: haproxy's exporter", when: (host, model) => host.isLoadBalancer && metricsEnabled(model),
+    phase: 'addons',
+    name: 'kube-prometheus: Services and Endpoints of the control plane, etcd and haproxy',
+    when: addonOn,
+    script: (ctx) => renderTemplate(ctx.templates, 'kubernetes/addons-kube-prometheus.sh.ejs', { manifest: KUBE_PROMETHEUS_OBJECTS_PATH }),
+  },
+  {
+    phase: 'services',
+    name: "kube-prometheus: haproxy's exporter",
+    when: (host, model) => host.isLoadBalancer && metricsEnabled(model),
     script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/metrics-check.sh.ejs', {}),
   },
   ...kubePrometheusInstallSteps,

@@ -7,8 +7,18 @@ import { installedPath } from '../pki/cert-list.js';
 import { caCertHash } from './ca-cert-hash.js';
 import type { RenderContext } from './context.js';
 import type {
-  APIEndpoint, Arg, BootstrapToken, ClusterConfiguration, ExtraArgsV1beta3, InitConfiguration, JoinConfiguration,
-  KubeadmDocument, KubeletConfiguration, KubeProxyConfiguration, NodeRegistration, Taint,
+  APIEndpoint,
+  Arg,
+  BootstrapToken,
+  ClusterConfiguration,
+  ExtraArgsV1beta3,
+  InitConfiguration,
+  JoinConfiguration,
+  KubeadmDocument,
+  KubeletConfiguration,
+  KubeProxyConfiguration,
+  NodeRegistration,
+  Taint,
 } from './kubeadm-types.js';
 import { secretFile, tokensOf } from './secret-files.js';
 

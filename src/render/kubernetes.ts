@@ -7,8 +7,22 @@ import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { FLANNEL_MANIFEST_PATH, renderFlannel } from './flannel.js';
 import { CONTROL_PLANE_TAINT, ETCD_CLIENT_FILES, endpointOf, KUBEADM_CONFIG_PATH, renderKubeadmConfig, taintsFor } from './kubeadm.js';
 import {
-  DOCKER_APT_KEYRING, DOCKER_APT_LIST, DOCKER_YUM_REPO, dockerRepositories, dockerYumRepo, K8S_APT_KEYRING, K8S_APT_LIST, K8S_YUM_REPO,
-  containerdMinimum, k8sAptKeyUrl, k8sAptLine, k8sYumRepo, KUBE_PACKAGES, kubePackageSpecs, nodeTools, runtimePackages,
+  DOCKER_APT_KEYRING,
+  DOCKER_APT_LIST,
+  DOCKER_YUM_REPO,
+  dockerRepositories,
+  dockerYumRepo,
+  K8S_APT_KEYRING,
+  K8S_APT_LIST,
+  K8S_YUM_REPO,
+  containerdMinimum,
+  k8sAptKeyUrl,
+  k8sAptLine,
+  k8sYumRepo,
+  KUBE_PACKAGES,
+  kubePackageSpecs,
+  nodeTools,
+  runtimePackages,
 } from './node-packages.js';
 import { CRI_DOCKERD, criDockerdArgs, criDockerdTarballs, renderContainerdConfig, renderDockerDaemon, usesDocker } from './runtime.js';
 import { renderTemplate, shellQuote as q } from './templates.js';
@@ -37,8 +51,10 @@ export const ETCD_WAIT_SECONDS = 300;
 export const SWAP_FSTAB_ERE = '^[[:space:]]*[^#[:space:]][^[:space:]]*[[:space:]]+[^[:space:]]+[[:space:]]+swap[[:space:]]';
 export const COMMENT_SWAP_SED = `s/^(${SWAP_FSTAB_ERE.slice(1)})/# kubeha swap off: \\1/`;
 
-const template = (name: string, view: (ctx: RenderContext) => object): Step['script'] =>
-  (ctx) => renderTemplate(ctx.templates, `kubernetes/${name}.sh.ejs`, view(ctx));
+const template =
+  (name: string, view: (ctx: RenderContext) => object): Step['script'] =>
+  (ctx) =>
+    renderTemplate(ctx.templates, `kubernetes/${name}.sh.ejs`, view(ctx));
 
 function renderCrictl(ctx: RenderContext): string {
   const socket = ctx.model.cluster.criSocket;
@@ -48,16 +64,35 @@ function renderCrictl(ctx: RenderContext): string {
 /** Files Kubernetes nodes get. */
 export const kubernetesArtifacts: readonly Artifact[] = [
   { path: KUBEADM_CONFIG_PATH, mode: 0o600, when: kubernetesNode, render: renderKubeadmConfig },
-  { path: RUNTIME_PATHS.containerdConfig, mode: 0o644, when: containerdNode, render: renderContainerdConfig, restarts: ['containerd.service'], sameOnEveryHost: true },
+  {
+    path: RUNTIME_PATHS.containerdConfig,
+    mode: 0o644,
+    when: containerdNode,
+    render: renderContainerdConfig,
+    restarts: ['containerd.service'],
+    sameOnEveryHost: true,
+  },
   { path: RUNTIME_PATHS.dockerDaemon, mode: 0o644, when: dockerNode, render: renderDockerDaemon, restarts: ['docker.service'], sameOnEveryHost: true },
   {
-    path: RUNTIME_PATHS.criDockerService, mode: 0o644, when: dockerNode, restarts: ['cri-docker.service'], sameOnEveryHost: true,
-    render: (ctx) => renderTemplate(ctx.templates, 'kubernetes/cri-docker.service.ejs', {
-      version: CRI_DOCKERD.version, socket: CRI_DOCKERD.socket, binary: CRI_DOCKERD.binary, args: criDockerdArgs(ctx.model),
-    }),
+    path: RUNTIME_PATHS.criDockerService,
+    mode: 0o644,
+    when: dockerNode,
+    restarts: ['cri-docker.service'],
+    sameOnEveryHost: true,
+    render: (ctx) =>
+      renderTemplate(ctx.templates, 'kubernetes/cri-docker.service.ejs', {
+        version: CRI_DOCKERD.version,
+        socket: CRI_DOCKERD.socket,
+        binary: CRI_DOCKERD.binary,
+        args: criDockerdArgs(ctx.model),
+      }),
   },
   {
-    path: RUNTIME_PATHS.criDockerSocket, mode: 0o644, when: dockerNode, restarts: ['cri-docker.socket'], sameOnEveryHost: true,
+    path: RUNTIME_PATHS.criDockerSocket,
+    mode: 0o644,
+    when: dockerNode,
+    restarts: ['cri-docker.socket'],
+    sameOnEveryHost: true,
     render: (ctx) => renderTemplate(ctx.templates, 'kubernetes/cri-docker.socket.ejs', { socket: CRI_DOCKERD.socket, criSocket: ctx.model.cluster.criSocket }),
   },
   { path: RUNTIME_PATHS.crictl, mode: 0o644, when: kubernetesNode, render: renderCrictl, sameOnEveryHost: true },
@@ -70,7 +105,14 @@ function packagesView(model: ClusterModel) {
   return {
     version: q(model.cluster.kubernetesVersion),
     packages: [...KUBE_PACKAGES],
-    apt: { keyring: K8S_APT_KEYRING, list: K8S_APT_LIST, line: q(k8sAptLine(model)), keyUrl: q(k8sAptKeyUrl(model)), specs: specs.deb.map(q), tools: tools.deb },
+    apt: {
+      keyring: K8S_APT_KEYRING,
+      list: K8S_APT_LIST,
+      line: q(k8sAptLine(model)),
+      keyUrl: q(k8sAptKeyUrl(model)),
+      specs: specs.deb.map(q),
+      tools: tools.deb,
+    },
     rpm: { repoPath: K8S_YUM_REPO, repo: q(k8sYumRepo(model)), specs: specs.rpm.map(q), tools: tools.rpm },
   };
 }
@@ -78,11 +120,15 @@ function packagesView(model: ClusterModel) {
 function runtimePackagesView(model: ClusterModel) {
   const pkgs = runtimePackages(model);
   return {
-    deb: pkgs.deb, rpm: pkgs.rpm,
-    dockerRepoPath: DOCKER_YUM_REPO, dockerRepo: q(dockerYumRepo(model)), dockerBase: q(dockerRepositories(model).debBase),
+    deb: pkgs.deb,
+    rpm: pkgs.rpm,
+    dockerRepoPath: DOCKER_YUM_REPO,
+    dockerRepo: q(dockerYumRepo(model)),
+    dockerBase: q(dockerRepositories(model).debBase),
     apt: { keyring: DOCKER_APT_KEYRING, list: DOCKER_APT_LIST },
     criDockerd: {
-      binary: CRI_DOCKERD.binary, version: CRI_DOCKERD.version,
+      binary: CRI_DOCKERD.binary,
+      version: CRI_DOCKERD.version,
       tarballs: criDockerdTarballs(model).map((t) => ({ uname: t.uname, url: q(t.url), sha256: t.sha256 })),
     },
     minimum: containerdMinimum(model),
@@ -91,11 +137,12 @@ function runtimePackagesView(model: ClusterModel) {
 }
 
 /** A runtime packages step: download.docker.com's apt repository first (Debian-like), then the runtime's own script. */
-const runtimeScript = (name: string): Step['script'] => (ctx) => {
-  const view = runtimePackagesView(ctx.model);
-  return renderTemplate(ctx.templates, 'kubernetes/docker-apt-repo.sh.ejs', view) + renderTemplate(ctx.templates, `kubernetes/${name}.sh.ejs`, view);
-};
-
+const runtimeScript =
+  (name: string): Step['script'] =>
+  (ctx) => {
+    const view = runtimePackagesView(ctx.model);
+    return renderTemplate(ctx.templates, 'kubernetes/docker-apt-repo.sh.ejs', view) + renderTemplate(ctx.templates, `kubernetes/${name}.sh.ejs`, view);
+  };
 
 function kubeadmInitView(ctx: RenderContext) {
   return {
@@ -104,7 +151,9 @@ function kubeadmInitView(ctx: RenderContext) {
     etcdWaitSeconds: ETCD_WAIT_SECONDS,
     etcdTls: ETCD_CLIENT_FILES,
     etcdHealthUrls: ctx.model.etcd.members.map((m) => q(`${m.clientURL}/health`)),
-    etcdWhat: q(`the etcd cluster to have quorum (members: ${ctx.model.etcd.members.map((m) => `${m.name} ${m.clientURL}`).join(', ')}; run their bundles first)`),
+    etcdWhat: q(
+      `the etcd cluster to have quorum (members: ${ctx.model.etcd.members.map((m) => `${m.name} ${m.clientURL}`).join(', ')}; run their bundles first)`,
+    ),
     ttl: q(ctx.model.cluster.bootstrapTokenTTL),
     description: q('kubeha: joins the nodes of this inventory'),
     // The pattern the secrets are checked against, as a grep -E expression (the same syntax without its anchors).
@@ -116,8 +165,13 @@ function kubeadmInitView(ctx: RenderContext) {
 export const KUBEADM_STAMPS = { dir: '/var/lib/kubeha', started: '/var/lib/kubeha/kubeadm-started', done: '/var/lib/kubeha/kubeadm-done' } as const;
 /** What kubeadm init/join write before they can fail: their presence without the done stamp is a partial state. */
 export const KUBEADM_LEFTOVERS = [
-  '/etc/kubernetes/admin.conf', '/etc/kubernetes/super-admin.conf', '/etc/kubernetes/kubelet.conf', '/etc/kubernetes/bootstrap-kubelet.conf',
-  '/etc/kubernetes/manifests/kube-apiserver.yaml', '/etc/kubernetes/manifests/kube-controller-manager.yaml', '/etc/kubernetes/manifests/kube-scheduler.yaml',
+  '/etc/kubernetes/admin.conf',
+  '/etc/kubernetes/super-admin.conf',
+  '/etc/kubernetes/kubelet.conf',
+  '/etc/kubernetes/bootstrap-kubelet.conf',
+  '/etc/kubernetes/manifests/kube-apiserver.yaml',
+  '/etc/kubernetes/manifests/kube-controller-manager.yaml',
+  '/etc/kubernetes/manifests/kube-scheduler.yaml',
 ] as const;
 
 function stampsView() {
@@ -148,26 +202,66 @@ function kubeadmJoinView(ctx: RenderContext) {
 
 /** run.sh steps of Kubernetes nodes. */
 export const kubernetesSteps: readonly Step[] = [
-  { phase: 'os', name: 'swap off now and at boot', when: kubernetesNode, script: template('os-swap', () => ({ swapLine: q(SWAP_FSTAB_ERE), commentSwap: q(COMMENT_SWAP_SED) })), sameOnEveryHost: true },
-  { phase: 'os', name: 'SELinux permissive (RHEL-like)', when: kubernetesNode, script: template('os-selinux', () => ({})), sameOnEveryHost: true },
-  { phase: 'packages', name: 'kubelet, kubeadm and kubectl from pkgs.k8s.io, pinned and held', when: kubernetesNode, script: template('packages-kubernetes', (ctx) => packagesView(ctx.model)), sameOnEveryHost: true },
-  { phase: 'packages', name: 'containerd.io from download.docker.com, at least the version Kubernetes supports', when: containerdNode, script: runtimeScript('packages-containerd'), sameOnEveryHost: true },
-  { phase: 'packages', name: 'docker-ce and cri-dockerd', when: dockerNode, script: runtimeScript('packages-docker'), sameOnEveryHost: true },
-  { phase: 'services', name: 'containerd running with its config', when: containerdNode, script: template('services-containerd', () => ({ config: RUNTIME_PATHS.containerdConfig })), sameOnEveryHost: true },
   {
-    phase: 'services', name: 'docker and cri-dockerd running with their config', when: dockerNode, sameOnEveryHost: true,
-    script: template('services-docker', () => ({ units: [RUNTIME_PATHS.criDockerService, RUNTIME_PATHS.criDockerSocket], daemonJson: RUNTIME_PATHS.dockerDaemon })),
+    phase: 'os',
+    name: 'swap off now and at boot',
+    when: kubernetesNode,
+    script: template('os-swap', () => ({ swapLine: q(SWAP_FSTAB_ERE), commentSwap: q(COMMENT_SWAP_SED) })),
+    sameOnEveryHost: true,
+  },
+  { phase: 'os', name: 'SELinux permissive (RHEL-like)', when: kubernetesNode, script: template('os-selinux', () => ({})), sameOnEveryHost: true },
+  {
+    phase: 'packages',
+    name: 'kubelet, kubeadm and kubectl from pkgs.k8s.io, pinned and held',
+    when: kubernetesNode,
+    script: template('packages-kubernetes', (ctx) => packagesView(ctx.model)),
+    sameOnEveryHost: true,
+  },
+  {
+    phase: 'packages',
+    name: 'containerd.io from download.docker.com, at least the version Kubernetes supports',
+    when: containerdNode,
+    script: runtimeScript('packages-containerd'),
+    sameOnEveryHost: true,
+  },
+  { phase: 'packages', name: 'docker-ce and cri-dockerd', when: dockerNode, script: runtimeScript('packages-docker'), sameOnEveryHost: true },
+  {
+    phase: 'services',
+    name: 'containerd running with its config',
+    when: containerdNode,
+    script: template('services-containerd', () => ({ config: RUNTIME_PATHS.containerdConfig })),
+    sameOnEveryHost: true,
+  },
+  {
+    phase: 'services',
+    name: 'docker and cri-dockerd running with their config',
+    when: dockerNode,
+    sameOnEveryHost: true,
+    script: template('services-docker', () => ({
+      units: [RUNTIME_PATHS.criDockerService, RUNTIME_PATHS.criDockerSocket],
+      daemonJson: RUNTIME_PATHS.dockerDaemon,
+    })),
   },
   { phase: 'services', name: 'kubelet enabled', when: kubernetesNode, script: template('services-kubelet', () => ({})), sameOnEveryHost: true },
-  { phase: 'kubeadm', name: 'a kubeadm init/join that did not complete: reset (when this script started it) or say what to run', when: kubernetesNode, script: template('kubeadm-recover', kubeadmRecoverView) },
+  {
+    phase: 'kubeadm',
+    name: 'a kubeadm init/join that did not complete: reset (when this script started it) or say what to run',
+    when: kubernetesNode,
+    script: template('kubeadm-recover', kubeadmRecoverView),
+  },
   { phase: 'kubeadm', name: 'kubeadm init (first control plane)', when: initNode, script: template('kubeadm-init', kubeadmInitView) },
   { phase: 'kubeadm', name: 'kubeadm join', when: joiningNode, script: template('kubeadm-join', kubeadmJoinView), sameOnEveryHost: true },
   {
-    phase: 'kubeadm', name: 'restart kube-apiserver when its etcd client certificate changed', when: (host) => host.isControlPlane, sameOnEveryHost: true,
+    phase: 'kubeadm',
+    name: 'restart kube-apiserver when its etcd client certificate changed',
+    when: (host) => host.isControlPlane,
+    sameOnEveryHost: true,
     script: template('kubeadm-etcd-client-restart', () => ({ files: Object.values(ETCD_CLIENT_FILES).map(q).join(' '), apiServerPort: API_SERVER_PORT })),
   },
   {
-    phase: 'kubeadm', name: 'control-plane taint as the roles say (kubeadm sets it at init/join only)', when: (host) => host.isControlPlane,
+    phase: 'kubeadm',
+    name: 'control-plane taint as the roles say (kubeadm sets it at init/join only)',
+    when: (host) => host.isControlPlane,
     script: template('kubeadm-taints', (ctx) => ({
       adminConf: '/etc/kubernetes/admin.conf',
       host: q(ctx.host.name),

@@ -29,7 +29,8 @@ export function keepalivedDesign(host: HostModel, loadBalancers: readonly HostMo
     'put this node in FAULT: it drops the VIP and sends a priority-0 advert.',
   ];
   const next = loadBalancers.find((h) => h !== host);
-  if (!next || next.vrrpPriority === null) return [...lines, 'This is the only load balancer: there is no peer to fail over to (and no unicast peer to send adverts to).'];
+  if (!next || next.vrrpPriority === null)
+    return [...lines, 'This is the only load balancer: there is no peer to fail over to (and no unicast peer to send adverts to).'];
   const skew = skewTime(next.vrrpPriority, advertInt);
   const masterDown = 3 * advertInt + skew;
   return [

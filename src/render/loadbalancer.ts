@@ -19,8 +19,9 @@ export const LB_PATHS = {
 } as const;
 
 /** What run.sh says when it cannot find keepalived's interface; bash text, $lb_problem says why (interface_holding). */
-const FIND_INTERFACE_ADVICE = "keepalived's VIP goes on the interface holding $KUBEHA_ADDRESS, but $lb_problem: " +
-  'set loadBalancer.interface (or this host\'s interface) in the inventory to the interface for the VIP and generate again';
+const FIND_INTERFACE_ADVICE =
+  "keepalived's VIP goes on the interface holding $KUBEHA_ADDRESS, but $lb_problem: " +
+  "set loadBalancer.interface (or this host's interface) in the inventory to the interface for the VIP and generate again";
 
 /** The unprivileged user keepalived runs its check script as (created by run.sh). */
 export const SCRIPT_USER = 'keepalived_script';
@@ -90,13 +91,19 @@ export function renderKeepalived(ctx: RenderContext): string {
     port: lb.port,
     scriptUser: SCRIPT_USER,
     script: VRRP_CHECK,
-    design: keepalivedDesign(host, model.hosts.filter((h) => h.isLoadBalancer), VRRP_CHECK, ADVERT_INT),
+    design: keepalivedDesign(
+      host,
+      model.hosts.filter((h) => h.isLoadBalancer),
+      VRRP_CHECK,
+      ADVERT_INT,
+    ),
     instance: {
       name: 'kube_apiserver',
       interfaceFile: LB_PATHS.interface,
-      interfaceNote: host.interface === null
-        ? `in the included file, written by run.sh: the one holding ${host.address} on this host`
-        : `in the included file, written by run.sh: ${host.interface}, as the inventory sets it`,
+      interfaceNote:
+        host.interface === null
+          ? `in the included file, written by run.sh: the one holding ${host.address} on this host`
+          : `in the included file, written by run.sh: ${host.interface}, as the inventory sets it`,
       virtualRouterId: lb.virtualRouterId,
       priority: host.vrrpPriority,
       advertInt: ADVERT_INT,
@@ -191,22 +198,30 @@ function haproxyPorts(model: ClusterModel): number[] {
 export const loadBalancerSteps: readonly Step[] = [
   { phase: 'preflight', name: 'the VRRP interface exists', when: loadBalancer, script: interfaceCheck },
   {
-    phase: 'packages', name: 'haproxy, keepalived, curl and procps; the keepalived_script user', when: loadBalancer,
-    script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/packages.sh.ejs', {
-      packages: LB_PACKAGES,
-      scriptUser: SCRIPT_USER,
-    }),
+    phase: 'packages',
+    name: 'haproxy, keepalived, curl and procps; the keepalived_script user',
+    when: loadBalancer,
+    script: (ctx) =>
+      renderTemplate(ctx.templates, 'loadbalancer/packages.sh.ejs', {
+        packages: LB_PACKAGES,
+        scriptUser: SCRIPT_USER,
+      }),
   },
   { phase: 'files', name: "keepalived's VRRP interface", when: loadBalancer, script: interfaceFile },
   {
-    phase: 'services', name: 'SELinux: haproxy\'s ports and the keepalived check script (RHEL-like, enforcing)', when: (host) => host.isLoadBalancer && !host.isKubernetesNode,
-    script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/selinux.sh.ejs', {
-      ports: haproxyPorts(ctx.model),
-      checkScript: LB_PATHS.check,
-    }),
+    phase: 'services',
+    name: "SELinux: haproxy's ports and the keepalived check script (RHEL-like, enforcing)",
+    when: (host) => host.isLoadBalancer && !host.isKubernetesNode,
+    script: (ctx) =>
+      renderTemplate(ctx.templates, 'loadbalancer/selinux.sh.ejs', {
+        ports: haproxyPorts(ctx.model),
+        checkScript: LB_PATHS.check,
+      }),
   },
   {
-    phase: 'services', name: 'haproxy and keepalived: validate, start, reload on change', when: loadBalancer,
+    phase: 'services',
+    name: 'haproxy and keepalived: validate, start, reload on change',
+    when: loadBalancer,
     script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/services.sh.ejs', { services: servicesView() }),
   },
 ];

@@ -12,11 +12,26 @@ import { dockerRepositories, k8sAptKeyUrl, k8sYumKeyUrl, minorStream, pkgsK8sUrl
 import { CRI_DOCKERD, criDockerdTarballs, usesDocker } from './runtime.js';
 
 /** A file run.sh downloads and checks. */
-export interface DownloadEntry { what: string; url: string; sha256: string; hosts: string }
+export interface DownloadEntry {
+  what: string;
+  url: string;
+  sha256: string;
+  hosts: string;
+}
 /** A package repository run.sh configures, with its signing key. */
-export interface RepositoryEntry { what: string; format: 'deb' | 'rpm'; url: string; key: string; hosts: string }
+export interface RepositoryEntry {
+  what: string;
+  format: 'deb' | 'rpm';
+  url: string;
+  key: string;
+  hosts: string;
+}
 /** Everything a mirror must hold. */
-export interface ArtifactList { downloads: DownloadEntry[]; repositories: RepositoryEntry[]; images: ClusterImage[] }
+export interface ArtifactList {
+  downloads: DownloadEntry[];
+  repositories: RepositoryEntry[];
+  images: ClusterImage[];
+}
 
 /** An image name as Docker reads it, with its registry: `grafana/grafana:1` is `docker.io/grafana/grafana:1`. */
 function qualified(image: string): string {
@@ -30,18 +45,28 @@ function kubePrometheusArtifacts(model: ClusterModel): { downloads: DownloadEntr
   if (!t) return { downloads: [], images: [] };
   return {
     downloads: [{ what: `kube-prometheus v${t.version} source (manifests/)`, url: t.url, sha256: t.sha256, hosts: 'the first control plane' }],
-    images: (KUBE_PROMETHEUS_IMAGES[t.version] ?? []).map((image) => ({ name: 'kube-prometheus', image, upstream: qualified(image), pulledBy: 'nodes running kube-prometheus' })),
+    images: (KUBE_PROMETHEUS_IMAGES[t.version] ?? []).map((image) => ({
+      name: 'kube-prometheus',
+      image,
+      upstream: qualified(image),
+      pulledBy: 'nodes running kube-prometheus',
+    })),
   };
 }
 
 /** The artifact list of a cluster. */
 export function artifactList(model: ClusterModel): ArtifactList {
   const hasEtcd = model.etcd.members.length > 0;
-  const etcd = hasEtcd && model.etcd.install === 'release'
-    ? etcdTarballs(model.etcd.version, model.etcd.tarballs, model.mirrors).map((t): DownloadEntry => ({ what: `etcd v${model.etcd.version} ${t.arch}`, url: t.url, sha256: t.sha256, hosts: 'etcd members' }))
-    : [];
+  const etcd =
+    hasEtcd && model.etcd.install === 'release'
+      ? etcdTarballs(model.etcd.version, model.etcd.tarballs, model.mirrors).map(
+          (t): DownloadEntry => ({ what: `etcd v${model.etcd.version} ${t.arch}`, url: t.url, sha256: t.sha256, hosts: 'etcd members' }),
+        )
+      : [];
   const criDockerd = usesDocker(model)
-    ? criDockerdTarballs(model).map((t): DownloadEntry => ({ what: `cri-dockerd v${CRI_DOCKERD.version} ${t.arch}`, url: t.url, sha256: t.sha256, hosts: 'Kubernetes nodes' }))
+    ? criDockerdTarballs(model).map(
+        (t): DownloadEntry => ({ what: `cri-dockerd v${CRI_DOCKERD.version} ${t.arch}`, url: t.url, sha256: t.sha256, hosts: 'Kubernetes nodes' }),
+      )
     : [];
   const kube = `Kubernetes ${minorStream(model)} (kubelet, kubeadm, kubectl, cri-tools, kubernetes-cni)`;
   const docker = dockerRepositories(model);
@@ -52,7 +77,9 @@ export function artifactList(model: ClusterModel): ArtifactList {
     repositories: [
       { what: kube, format: 'deb', url: pkgsK8sUrl(model, 'deb'), key: k8sAptKeyUrl(model), hosts: 'Kubernetes nodes' },
       { what: kube, format: 'rpm', url: pkgsK8sUrl(model, 'rpm'), key: k8sYumKeyUrl(model), hosts: 'Kubernetes nodes' },
-      ...(usesDocker(model) ? docker.deb.map((d): RepositoryEntry => ({ what: `${dockerWhat} for ${d.id}`, format: 'deb', url: d.url, key: d.key, hosts: 'Kubernetes nodes' })) : []),
+      ...(usesDocker(model)
+        ? docker.deb.map((d): RepositoryEntry => ({ what: `${dockerWhat} for ${d.id}`, format: 'deb', url: d.url, key: d.key, hosts: 'Kubernetes nodes' }))
+        : []),
       { what: dockerWhat, format: 'rpm', url: docker.rpm.url, key: docker.rpm.key, hosts: 'Kubernetes nodes on RHEL-like hosts' },
     ],
     images: [...clusterImages(model), ...addon.images],
@@ -72,7 +99,7 @@ export function describeArtifacts(list: ArtifactList): string {
     'Container images (as the generated configs name them; the upstream source after "<-" when it differs):',
     ...list.images.map((i) => `  ${i.image}${i.image === i.upstream ? '' : `  <- ${i.upstream}`}  (${i.name}; ${i.pulledBy})`),
     '',
-    'Other packages (haproxy, keepalived, containerd on Debian-like hosts, curl, conntrack, ...) come from each host\'s own distribution repositories.',
+    "Other packages (haproxy, keepalived, containerd on Debian-like hosts, curl, conntrack, ...) come from each host's own distribution repositories.",
     '',
   ].join('\n');
 }

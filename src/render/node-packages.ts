@@ -62,7 +62,11 @@ export function k8sYumRepo(model: ClusterModel): string {
 }
 
 /** The repositories of download.docker.com (or mirrors.dockerPackages): apt per distribution, one for dnf ($releasever and $basearch expanded by dnf). */
-export function dockerRepositories(model: ClusterModel): { debBase: string; deb: { id: string; url: string; key: string }[]; rpm: { url: string; key: string } } {
+export function dockerRepositories(model: ClusterModel): {
+  debBase: string;
+  deb: { id: string; url: string; key: string }[];
+  rpm: { url: string; key: string };
+} {
   const base = dockerPackagesBase(model.mirrors);
   return {
     debBase: base,
@@ -74,14 +78,7 @@ export function dockerRepositories(model: ClusterModel): { debBase: string; deb:
 /** The .repo file of download.docker.com (or its mirror) for RHEL-like hosts. */
 export function dockerYumRepo(model: ClusterModel): string {
   const { rpm } = dockerRepositories(model);
-  return [
-    '[docker-ce-stable]',
-    'name=Docker CE Stable - $basearch',
-    `baseurl=${rpm.url}`,
-    'enabled=1',
-    'gpgcheck=1',
-    `gpgkey=${rpm.key}`,
-  ].join('\n');
+  return ['[docker-ce-stable]', 'name=Docker CE Stable - $basearch', `baseurl=${rpm.url}`, 'enabled=1', 'gpgcheck=1', `gpgkey=${rpm.key}`].join('\n');
 }
 
 /** apt pins (`kubelet=1.34.2-*`) and dnf specs (`kubelet-1.34.2`) of the Kubernetes packages. */

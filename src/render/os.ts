@@ -52,11 +52,15 @@ export const FIREWALL_RULES: readonly FirewallRule[] = [
   },
   {
     when: (h) => h.isKubernetesNode,
-    openings: () => [...kubernetesPorts({ controlPlane: false, node: true }).map((p) => tcp(p.port, p.what)), tcp(`${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`, 'NodePort services')],
+    openings: () => [
+      ...kubernetesPorts({ controlPlane: false, node: true }).map((p) => tcp(p.port, p.what)),
+      tcp(`${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`, 'NodePort services'),
+    ],
   },
   {
     when: (h) => h.isKubernetesNode,
-    openings: (m) => FLANNEL_BACKEND_PORTS[m.cluster.cni.backend].map((port) => ({ protocol: 'udp' as const, port: String(port), why: `flannel ${m.cluster.cni.backend}` })),
+    openings: (m) =>
+      FLANNEL_BACKEND_PORTS[m.cluster.cni.backend].map((port) => ({ protocol: 'udp' as const, port: String(port), why: `flannel ${m.cluster.cni.backend}` })),
   },
   {
     when: (h) => h.isEtcd,
@@ -89,12 +93,14 @@ export const FIREWALL_RULES: readonly FirewallRule[] = [
 /** The openings one host needs, without duplicates, in declaration order. */
 export function firewallOpenings(model: ClusterModel, host: HostModel): FirewallOpening[] {
   const seen = new Set<string>();
-  return FIREWALL_RULES.filter((r) => r.when(host, model)).flatMap((r) => r.openings(model)).filter((o) => {
-    const key = `${o.protocol}:${o.port ?? ''}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return FIREWALL_RULES.filter((r) => r.when(host, model))
+    .flatMap((r) => r.openings(model))
+    .filter((o) => {
+      const key = `${o.protocol}:${o.port ?? ''}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
 }
 
 /** firewalld arguments for the openings: `--add-port=6443/tcp` style ports and `--add-protocol=vrrp` protocols. */

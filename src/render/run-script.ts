@@ -16,10 +16,7 @@ export function renderRunScript(ctx: RenderContext, steps: readonly Step[], file
   const filesStep = { name: 'install files', script: installLines(files) };
   const phases = PHASES.map((name: Phase) => ({
     name,
-    steps: [
-      ...(name === 'files' ? [filesStep] : []),
-      ...mine.filter((s) => s.phase === name).map((s) => ({ name: s.name, script: stepScript(ctx, s) })),
-    ],
+    steps: [...(name === 'files' ? [filesStep] : []), ...mine.filter((s) => s.phase === name).map((s) => ({ name: s.name, script: stepScript(ctx, s) }))],
   }));
   return renderTemplate(ctx.templates, 'run.sh.ejs', { host: ctx.host, phases, q: shellQuote });
 }

@@ -55,7 +55,9 @@ function upgradeView(ctx: RenderContext) {
     workerDrainWait: WORKER_DRAIN_WAIT_SECONDS,
     apiUrls: follows.map((h) => q(`https://${h.address}:${API_SERVER_PORT}/version`)),
     apiWhat: q(`the API servers of ${follows.map((h) => h.name).join(', ')} to run v${target} (run their bundles first, one control plane at a time)`),
-    drainWhat: q(`an operator to drain ${host.name}: on a control plane run kubectl drain ${host.name} --ignore-daemonsets --delete-emptydir-data (afterwards: kubectl uncordon ${host.name})`),
+    drainWhat: q(
+      `an operator to drain ${host.name}: on a control plane run kubectl drain ${host.name} --ignore-daemonsets --delete-emptydir-data (afterwards: kubectl uncordon ${host.name})`,
+    ),
     etcd: {
       min: minExternalEtcdFor(model.cluster.minor),
       urls: model.etcd.members.map((m) => q(`${m.clientURL}/version`)),
@@ -67,11 +69,15 @@ function upgradeView(ctx: RenderContext) {
 /** run.sh steps of a version change: the decision (preflight, so --only never skips it) and the upgrade itself. */
 export const upgradeSteps: readonly Step[] = [
   {
-    phase: 'preflight', name: 'Kubernetes version on this node: install, nothing or upgrade', when: kubernetesNode,
+    phase: 'preflight',
+    name: 'Kubernetes version on this node: install, nothing or upgrade',
+    when: kubernetesNode,
     script: (ctx) => renderTemplate(ctx.templates, 'kubernetes/preflight-version.sh.ejs', versionView(ctx)),
   },
   {
-    phase: 'kubeadm', name: 'kubeadm upgrade, then the kubelet on a drained node (when the version moves up)', when: kubernetesNode,
+    phase: 'kubeadm',
+    name: 'kubeadm upgrade, then the kubelet on a drained node (when the version moves up)',
+    when: kubernetesNode,
     script: (ctx) => renderTemplate(ctx.templates, 'kubernetes/kubeadm-upgrade.sh.ejs', upgradeView(ctx)),
   },
 ];

@@ -41,7 +41,8 @@ export function diffBundles(old: ReadonlyMap<string, BundleFile[]>, next: Readon
     changes.push({ host, change: fileChanges.length ? 'changed' : 'unchanged', files: fileChanges });
   }
   for (const [host, files] of old) {
-    if (!next.has(host)) changes.push({ host, change: 'removed', files: files.filter((f) => !DERIVED.has(f.path)).map((f) => ({ path: f.path, change: 'removed', detail: '' })) });
+    if (!next.has(host))
+      changes.push({ host, change: 'removed', files: files.filter((f) => !DERIVED.has(f.path)).map((f) => ({ path: f.path, change: 'removed', detail: '' })) });
   }
   return changes;
 }
@@ -72,7 +73,11 @@ function contentChange(path: string, a: Buffer, b: Buffer, redactions: readonly 
   if (path.endsWith('.key') || a.includes('PRIVATE KEY') || b.includes('PRIVATE KEY')) return 'private key changed';
   if (path.endsWith('.crt')) return certificateChange(a, b);
   const known = secretLines([a.toString('utf8'), b.toString('utf8')], redactions);
-  const redact = (text: string) => text.split('\n').map((line) => redactLine(line, redactions, known)).join('\n');
+  const redact = (text: string) =>
+    text
+      .split('\n')
+      .map((line) => redactLine(line, redactions, known))
+      .join('\n');
   const patch = createTwoFilesPatch(`a/${path}`, `b/${path}`, redact(a.toString('utf8')), redact(b.toString('utf8')), undefined, undefined, { context: 3 });
   const lines = patch.split('\n').filter((l) => !l.startsWith('====='));
   return lines.join('\n').replace(/\n+$/, '');
@@ -95,7 +100,8 @@ function secretLines(texts: string[], redactions: readonly Redaction[]): SecretL
   for (const line of texts.flatMap((t) => t.split('\n'))) {
     for (const r of redactions) {
       const at = r.value ? line.indexOf(r.value) : -1;
-      if (at > 0 && line.slice(0, at).trim()) found.push({ value: r.value, prefix: line.slice(0, at), suffix: line.slice(at + r.value.length), label: r.label });
+      if (at > 0 && line.slice(0, at).trim())
+        found.push({ value: r.value, prefix: line.slice(0, at), suffix: line.slice(at + r.value.length), label: r.label });
     }
   }
   return found;
