@@ -81,26 +81,23 @@ function backupDirProblems(dir: string, dataDir: string): string[] {
   return [];
 }
 
+/** A rule: no two hosts share the value of `field`. */
+function uniqueAcrossHosts(field: 'name' | 'address', what: string): Rule {
+  return {
+    name: `unique host ${field === 'name' ? 'names' : 'addresses'}`,
+    check: (inv) =>
+      duplicates(
+        inv.hosts.map((h) => h[field]),
+        (i) => pointer('hosts', i, field),
+        what,
+      ),
+  };
+}
+
 /** Every semantic rule, in the order they report. */
 export const rules: readonly Rule[] = [
-  {
-    name: 'unique host names',
-    check: (inv) =>
-      duplicates(
-        inv.hosts.map((h) => h.name),
-        (i) => pointer('hosts', i, 'name'),
-        'host name',
-      ),
-  },
-  {
-    name: 'unique host addresses',
-    check: (inv) =>
-      duplicates(
-        inv.hosts.map((h) => h.address),
-        (i) => pointer('hosts', i, 'address'),
-        'address',
-      ),
-  },
+  uniqueAcrossHosts('name', 'host name'),
+  uniqueAcrossHosts('address', 'address'),
   {
     name: 'usable host addresses and VIP',
     check: (inv) =>

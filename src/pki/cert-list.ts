@@ -82,29 +82,25 @@ const memberSans = (host: HostModel | null): Sans => ({
 });
 const etcdMembers = (model: ClusterModel) => model.hosts.filter((h) => h.isEtcd);
 
+/** An etcd member's own certificate (server or peer: the same usages, subject and SANs), installed on that member. */
+function memberLeaf(kind: 'server' | 'peer'): LeafSpec {
+  return {
+    name: `etcd-${kind}`,
+    ca: 'etcd-ca',
+    usages: ['serverAuth', 'clientAuth'],
+    perHost: etcdMembers,
+    stem: { folder: 'etcd', suffix: `-${kind}` },
+    installed: [onItsMember(kind)],
+    subject: (h) => ({ commonName: h!.name }),
+    sans: memberSans,
+  };
+}
+
 /** The leaf certificates: per etcd member a server and a peer certificate, and the API servers' etcd client. */
 export function leafCertificates(): readonly LeafSpec[] {
   return Object.freeze([
-    {
-      name: 'etcd-server',
-      ca: 'etcd-ca',
-      usages: ['serverAuth', 'clientAuth'],
-      perHost: etcdMembers,
-      stem: { folder: 'etcd', suffix: '-server' },
-      installed: [onItsMember('server')],
-      subject: (h) => ({ commonName: h!.name }),
-      sans: memberSans,
-    },
-    {
-      name: 'etcd-peer',
-      ca: 'etcd-ca',
-      usages: ['serverAuth', 'clientAuth'],
-      perHost: etcdMembers,
-      stem: { folder: 'etcd', suffix: '-peer' },
-      installed: [onItsMember('peer')],
-      subject: (h) => ({ commonName: h!.name }),
-      sans: memberSans,
-    },
+    memberLeaf('server'),
+    memberLeaf('peer'),
     {
       name: 'apiserver-etcd-client',
       ca: 'etcd-ca',

@@ -1,7 +1,7 @@
 /** Artifacts and run.sh steps every Kubernetes node shares: kernel modules, sysctls, preflight checks. */
 import type { Artifact, Step } from './context.js';
 import { modulesFor, renderModulesLoad, renderSysctl } from './kernel.js';
-import { renderTemplate } from './templates.js';
+import { fromTemplate, renderTemplate } from './templates.js';
 
 const everyHost = () => true;
 const kubernetesNode: Artifact['when'] = (host) => host.isKubernetesNode;
@@ -12,16 +12,13 @@ export const baseArtifacts: readonly Artifact[] = [
   { path: '/etc/sysctl.d/99-kubernetes.conf', mode: 0o644, when: kubernetesNode, render: renderSysctl, sameOnEveryHost: true },
 ];
 
-const fromTemplate =
-  (name: string): Step['script'] =>
-  (ctx) =>
-    renderTemplate(ctx.templates, `steps/${name}.sh.ejs`, {});
+const step = (name: string): Step['script'] => fromTemplate(`steps/${name}.sh.ejs`);
 
 /** Steps of every bundle: preflight checks, then modules and sysctls on Kubernetes nodes. */
 export const baseSteps: readonly Step[] = [
-  { phase: 'preflight', name: 'running as root', when: everyHost, script: fromTemplate('preflight-root'), sameOnEveryHost: true },
-  { phase: 'preflight', name: 'on the host this bundle was made for', when: everyHost, script: fromTemplate('preflight-host'), sameOnEveryHost: true },
-  { phase: 'preflight', name: 'a supported OS family', when: everyHost, script: fromTemplate('preflight-os'), sameOnEveryHost: true },
+  { phase: 'preflight', name: 'running as root', when: everyHost, script: step('preflight-root'), sameOnEveryHost: true },
+  { phase: 'preflight', name: 'on the host this bundle was made for', when: everyHost, script: step('preflight-host'), sameOnEveryHost: true },
+  { phase: 'preflight', name: 'a supported OS family', when: everyHost, script: step('preflight-os'), sameOnEveryHost: true },
   {
     phase: 'os',
     name: 'kernel modules',
@@ -29,5 +26,5 @@ export const baseSteps: readonly Step[] = [
     sameOnEveryHost: true,
     script: (ctx) => renderTemplate(ctx.templates, 'steps/os-modules.sh.ejs', { modules: modulesFor(ctx.model).map((m) => m.name) }),
   },
-  { phase: 'services', name: 'apply sysctls', when: kubernetesNode, script: fromTemplate('os-sysctl'), sameOnEveryHost: true },
+  { phase: 'services', name: 'apply sysctls', when: kubernetesNode, script: step('os-sysctl'), sameOnEveryHost: true },
 ];

@@ -1,7 +1,7 @@
 /** run.sh steps every host runs whatever its roles: its name and the cluster's /etc/hosts block, its firewall openings. */
 import type { RenderContext, Step } from './context.js';
 import { firewalldSpec, firewallOpenings, hostsBlock, HOSTS_MARKERS, trustedSources, UFW_BEFORE_RULES, ufwSpec } from './os.js';
-import { renderTemplate, shellQuote as q } from './templates.js';
+import { fromTemplate, shellQuote as q } from './templates.js';
 
 const everyHost = () => true;
 
@@ -24,13 +24,13 @@ export const hostSetupSteps: readonly Step[] = [
     phase: 'os',
     name: 'host name and the kubeha block of /etc/hosts',
     when: everyHost,
-    script: (ctx) => renderTemplate(ctx.templates, 'steps/os-hostname.sh.ejs', hostnameView(ctx)),
+    script: fromTemplate('steps/os-hostname.sh.ejs', hostnameView),
   },
   {
     phase: 'os',
     name: "firewall openings of this host's roles",
     when: everyHost,
     sameForSameRoles: true,
-    script: (ctx) => renderTemplate(ctx.templates, 'steps/os-firewall.sh.ejs', firewallView(ctx)),
+    script: fromTemplate('steps/os-firewall.sh.ejs', firewallView),
   },
 ];

@@ -11,7 +11,7 @@ import type { K8sObject } from './flannel.js';
 import { dumpDocuments } from './kubeadm.js';
 import { HAPROXY_METRICS_SERVICE } from './kube-prometheus-monitors.js';
 import { kubePrometheusInstallArtifacts, kubePrometheusInstallSteps } from './kube-prometheus-install.js';
-import { renderTemplate } from './templates.js';
+import { fromTemplate, renderTemplate } from './templates.js';
 
 /** Where the objects live on the first control plane. */
 export const KUBE_PROMETHEUS_OBJECTS_PATH = '/etc/kubernetes/addons/kube-prometheus-kubeadm.yaml';
@@ -97,7 +97,7 @@ export const kubePrometheusSteps: readonly Step[] = [
     phase: 'services',
     name: "kube-prometheus: haproxy's exporter",
     when: (host, model) => host.isLoadBalancer && metricsEnabled(model),
-    script: (ctx) => renderTemplate(ctx.templates, 'loadbalancer/metrics-check.sh.ejs', {}),
+    script: fromTemplate('loadbalancer/metrics-check.sh.ejs'),
   },
   ...kubePrometheusInstallSteps,
 ];

@@ -25,7 +25,7 @@ import {
   runtimePackages,
 } from './node-packages.js';
 import { CRI_DOCKERD, criDockerdArgs, criDockerdTarballs, renderContainerdConfig, renderDockerDaemon, usesDocker } from './runtime.js';
-import { renderTemplate, shellQuote as q } from './templates.js';
+import { fromTemplate, renderTemplate, shellQuote as q } from './templates.js';
 
 const kubernetesNode: HostFilter = (host) => host.isKubernetesNode;
 const initNode: HostFilter = (host) => host.isInit;
@@ -51,10 +51,7 @@ export const ETCD_WAIT_SECONDS = 300;
 export const SWAP_FSTAB_ERE = '^[[:space:]]*[^#[:space:]][^[:space:]]*[[:space:]]+[^[:space:]]+[[:space:]]+swap[[:space:]]';
 export const COMMENT_SWAP_SED = `s/^(${SWAP_FSTAB_ERE.slice(1)})/# kubeha swap off: \\1/`;
 
-const template =
-  (name: string, view: (ctx: RenderContext) => object): Step['script'] =>
-  (ctx) =>
-    renderTemplate(ctx.templates, `kubernetes/${name}.sh.ejs`, view(ctx));
+const template = (name: string, view: (ctx: RenderContext) => object): Step['script'] => fromTemplate(`kubernetes/${name}.sh.ejs`, view);
 
 function renderCrictl(ctx: RenderContext): string {
   const socket = ctx.model.cluster.criSocket;

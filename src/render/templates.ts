@@ -1,10 +1,15 @@
 /** Renders ejs templates (compiled once per template set) with strict, destructured locals. */
 import ejs from 'ejs';
 import { remembered } from '../common/memo.js';
-import type { Templates } from './context.js';
+import type { RenderContext, Templates } from './context.js';
 
 type Compiled = (locals: Record<string, unknown>) => string;
 const cache = new WeakMap<Templates, Map<string, Compiled>>();
+
+/** A step's script from the named template and a view of the host's context (none: an empty view). */
+export function fromTemplate(name: string, view: (ctx: RenderContext) => object = () => ({})): (ctx: RenderContext) => string {
+  return (ctx) => renderTemplate(ctx.templates, name, view(ctx));
+}
 
 /** Renders the named template with a typed view; every name the template uses must be in the view. */
 export function renderTemplate(templates: Templates, name: string, view: object): string {

@@ -9,7 +9,7 @@ import { API_SERVER_PORT } from '../common/ports.js';
 import { minExternalEtcdFor } from '../common/versions.js';
 import type { HostFilter, RenderContext, Step } from './context.js';
 import { ETCD_CLIENT_FILES, KUBEADM_CONFIG_PATH } from './kubeadm.js';
-import { renderTemplate, shellQuote as q } from './templates.js';
+import { fromTemplate, shellQuote as q } from './templates.js';
 
 /** How long a node waits for the API servers it follows to run the new version. */
 export const UPGRADE_WAIT_SECONDS = 1800;
@@ -72,12 +72,12 @@ export const upgradeSteps: readonly Step[] = [
     phase: 'preflight',
     name: 'Kubernetes version on this node: install, nothing or upgrade',
     when: kubernetesNode,
-    script: (ctx) => renderTemplate(ctx.templates, 'kubernetes/preflight-version.sh.ejs', versionView(ctx)),
+    script: fromTemplate('kubernetes/preflight-version.sh.ejs', versionView),
   },
   {
     phase: 'kubeadm',
     name: 'kubeadm upgrade, then the kubelet on a drained node (when the version moves up)',
     when: kubernetesNode,
-    script: (ctx) => renderTemplate(ctx.templates, 'kubernetes/kubeadm-upgrade.sh.ejs', upgradeView(ctx)),
+    script: fromTemplate('kubernetes/kubeadm-upgrade.sh.ejs', upgradeView),
   },
 ];
