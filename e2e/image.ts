@@ -31,6 +31,8 @@ export const REPO_PACKAGES = [
   'kmod',
   'gnupg',
   'ca-certificates',
+  // With addons.kubePrometheus, etcd members load an nftables filter for the metrics port.
+  'nftables',
   // The Ansible rollout (e2e/ansible.ts) installs these on every host: an SSH server and the Python of Ansible's modules.
   'openssh-server',
   'python3',

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Testbed } from './booted.js';
 import { ensureImage, REPO_MOUNT } from './image.js';
 import { generate, planOf, unpackBundle, type Plan, type PlanHost, type RunReport } from './bundles.js';
+import { metricsPortsOf } from './metrics.js';
 import { runScenario } from './scenario.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -71,7 +72,7 @@ async function mainE2e(argv: string[]): Promise<number> {
   const bed = await bootAll(plan, image, work, options.iface);
   try {
     for (const h of plan.hosts) await unpackBundle(bed, h.name, out);
-    const runs = await runScenario({ bed, plan, secrets, logDir: join(work, 'logs'), say });
+    const runs = await runScenario({ bed, plan, secrets, logDir: join(work, 'logs'), say, metrics: metricsPortsOf(options.inventory) });
     console.log('\nsummary (per host: phases run, run.sh seconds of each run, files installed, services started)');
     for (const h of plan.hosts) console.log(summaryLine(h, runs.get(h.name) ?? []));
     return 0;

@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Testbed } from './booted.js';
 import { failureOf, runBundle, type Plan, type PlanHost, type RunReport } from './bundles.js';
 import { checkEtcd, httpsStatus, listening, standInCert, startStandIn, unitState, vipHolders, waitClient200, waitOneHolder } from './checks.js';
+import { checkMetrics, type MetricsPorts } from './metrics.js';
 import { killGroup, sleep, waitFor } from './proc.js';
 
 /** What the scenario needs. */
@@ -17,6 +18,8 @@ export interface ScenarioInput {
   secrets: string;
   logDir: string;
   say: (line: string) => void;
+  /** The addon's metrics ports when addons.kubePrometheus is on (then etcd and haproxy metrics are checked). */
+  metrics: MetricsPorts | null;
 }
 
 /**
@@ -84,7 +87,7 @@ function interruptionsOf(cast: Cast): Interruption[] {
     // etcd: right after it asked systemd to (re)start etcd with the new unit and certificates, before it is healthy.
     { host: cast.etcd[0]!.name, phase: 'services', after: /\+ systemctl (re)?start --no-block etcd/, delayMs: 0 },
     // A load balancer: a second into apt-get install (dpkg unpacking or configuring).
-    ...(cast.lbs[0] ? [{ host: cast.lbs[0], phase: 'packages', after: /\+ env DEBIAN_FRONTEND=noninteractive apt-get install/, delayMs: 1000 }] : []),
+    ...(cast.lbs[0] ? [{ host: cast.lbs[0], phase: 'packages', after: /\+ env DEBIAN_FRONTEND=noninteractive apt-get .*install/, delayMs: 1000 }] : []),
   ];
 }
 
@@ -111,6 +114,10 @@ export async function runScenario(input: ScenarioInput): Promise<Map<string, Run
   );
   const clientSeconds = await waitClient200(bed, cast.client.name, cast.endpoint, cast.ca, 30_000);
   say(`CHECK client on ${cast.client.name}: GET ${cast.endpoint} answered 200 (server verified against the cluster CA) after ${clientSeconds.toFixed(1)} s`);
+  if (input.metrics) {
+    const lbHosts = cast.lbs.map((name) => cast.byName.get(name)!);
+    await checkMetrics(bed, { etcd: cast.etcd, lbs: lbHosts, client: cast.client, hosts: plan.hosts, vip: cast.vip }, input.metrics, say);
+  }
   await secondRuns(input, runs, argsOf);
   await failover(input, cast.lbs, holder, cast.vip, cast.client.name, cast.endpoint, cast.ca);
   return runs;

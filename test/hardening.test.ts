@@ -253,7 +253,7 @@ testNeeding(
       const old = packages('1.6.20');
       assert.is(old.code, 1, old.out);
       assert.match(old.out, 'containerd 1.6.20 is older than 1.7.20 (Kubernetes 1.34.2): installing containerd.io');
-      assert.ok(changes(old.calls).includes('apt-get install -y containerd.io'), changes(old.calls).join('\n'));
+      assert.ok(changes(old.calls).includes('apt-get -o DPkg::Lock::Timeout=300 install -y containerd.io'), changes(old.calls).join('\n'));
       assert.ok(old.calls.some((c) => c.startsWith('curl') && c.includes('https://download.docker.com/linux/debian/gpg')));
       assert.match(old.back[0]!, /^deb \[signed-by=\/etc\/apt\/keyrings\/docker.asc\] https:\/\/download.docker.com\/linux\/debian \S+ stable\n$/);
       // The stub still reports 1.6.20 after the install: run.sh refuses rather than start Kubernetes on it.
@@ -263,6 +263,40 @@ testNeeding(
       assert.not.ok(
         changes(recent.calls).some((c) => c.includes('containerd.io')),
         changes(recent.calls).join('\n'),
+      );
+    } finally {
+      gen.cleanup();
+    }
+  },
+);
+
+testNeeding(
+  [NAMESPACES],
+  'a dpkg that a killed run left running: run.sh waits while dpkg --configure -a says its lock is held (exit 2), then installs; another failure stops it',
+  async () => {
+    const gen = await bundlesOf(small('1.34.2', { version: '3.5.24' }));
+    try {
+      const interrupted = ['mkdir -p /var/lib/dpkg/updates', 'echo journal >/var/lib/dpkg/updates/0001'];
+      const packages = (exit: number) =>
+        runInSandbox(
+          join(gen.unpacked, 'cp1'),
+          '127.0.3.1',
+          ['--only', 'packages'],
+          { containerd: '1.6.20', before: interrupted, dpkgConfigure: { times: 2, exit } },
+          120,
+        );
+      const locked = packages(2);
+      const configures = changes(locked.calls).filter((c) => c === 'dpkg --configure -a');
+      assert.is(configures.length, 3, locked.calls.join('\n'));
+      const install = changes(locked.calls).indexOf('apt-get -o DPkg::Lock::Timeout=300 install -y containerd.io');
+      assert.ok(install > changes(locked.calls).lastIndexOf('dpkg --configure -a'), 'apt installs only once dpkg finished');
+      assert.not.match(locked.err, 'dpkg --configure -a failed');
+      const broken = packages(1);
+      assert.is(broken.code, 1);
+      assert.match(broken.err, 'dpkg --configure -a failed (exit 1, after 0s of waiting');
+      assert.not.ok(
+        broken.calls.some((c) => c.includes('install -y containerd.io')),
+        'nothing installed after dpkg failed',
       );
     } finally {
       gen.cleanup();

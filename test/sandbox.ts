@@ -34,6 +34,11 @@ export interface NodeState {
   before?: string[];
   /** kubectl wait fails, as on a timeout. */
   waitFails?: boolean;
+  /**
+   * dpkg --configure -a fails `times` times with `exit` (2: its lock held by another process), then finishes and
+   * empties /var/lib/dpkg/updates; every other dpkg call reaches the real dpkg.
+   */
+  dpkgConfigure?: { times: number; exit: number };
 }
 
 const STUBBED = [
@@ -78,6 +83,19 @@ esac
 exit 0
 `;
 
+/** The dpkg stand-in of NodeState.dpkgConfigure. */
+const DPKG_STUB = String.raw`#!/bin/bash
+if [[ $* != '--configure -a' ]]; then exec /usr/bin/dpkg "$@"; fi
+printf 'dpkg %s\n' "$*" >>"$STUB_LOG"
+failed=$(cat "$STUB_LOG.dpkg" 2>/dev/null || echo 0)
+if ((failed < STUB_DPKG_TIMES)); then
+  echo $((failed + 1)) >"$STUB_LOG.dpkg"
+  echo 'dpkg: error: dpkg frontend lock was locked by another process with pid 99' >&2
+  exit "$STUB_DPKG_EXIT"
+fi
+rm -f /var/lib/dpkg/updates/*
+`;
+
 /** The script run inside the namespaces: overlays on /etc and /var, the address, the state's files, then run.sh. */
 function sandboxScript(bundle: string, address: string, dir: string, state: NodeState, timeoutSeconds: number): string {
   const setup = Object.entries(state.files ?? {}).map(
@@ -113,6 +131,10 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
       writeFileSync(join(bin, name), STUB);
       chmodSync(join(bin, name), 0o755);
     }
+    if (state.dpkgConfigure) {
+      writeFileSync(join(bin, 'dpkg'), DPKG_STUB);
+      chmodSync(join(bin, 'dpkg'), 0o755);
+    }
     for (const d of ['eu', 'ew', 'vu', 'vw']) mkdirSync(join(state.upper ?? dir, d), { recursive: true });
     const script = sandboxScript(bundle, address, dir, state, timeoutSeconds);
     const env = {
@@ -128,6 +150,8 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
       STUB_NO_NODE: state.nodeMissing ? '1' : '',
       STUB_CONTAINERD: state.containerd ?? '',
       STUB_WAIT_FAILS: state.waitFails ? '1' : '',
+      STUB_DPKG_TIMES: String(state.dpkgConfigure?.times ?? 0),
+      STUB_DPKG_EXIT: String(state.dpkgConfigure?.exit ?? 0),
     };
     writeFileSync(env.STUB_LOG, '');
     const r = spawnSync('unshare', ['-m', '-n', 'bash', '-c', script, 'sandbox', ...args], { encoding: 'utf8', env, timeout: (timeoutSeconds + 30) * 1000 });

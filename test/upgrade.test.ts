@@ -72,7 +72,7 @@ function inOrder(calls: readonly string[], wanted: readonly string[]) {
   }
 }
 
-const kubePackageInstalls = (calls: readonly string[]) => calls.filter((c) => /^apt-get install .*(kubelet|kubeadm|kubectl)=/.test(c));
+const kubePackageInstalls = (calls: readonly string[]) => calls.filter((c) => /^apt-get .*install .*(kubelet|kubeadm|kubectl)=/.test(c));
 
 testNeeding([NAMESPACES], 'fresh install: packages at the target version, then kubeadm init (cp1) or join (cp2, w1)', () => {
   if (!gen) throw new Error('the bundles were not generated (see test.before)');
@@ -81,7 +81,9 @@ testNeeding([NAMESPACES], 'fresh install: packages at the target version, then k
     assert.is(r.code, 0, `${node}: ${r.out}${r.err}`);
     assert.match(r.out, `Kubernetes on this node: not installed; bundle: ${TARGET}; action: install`);
     const c = changes(r.calls);
-    assert.equal(kubePackageInstalls(c), [`apt-get install -y --allow-change-held-packages kubelet=${TARGET}-* kubeadm=${TARGET}-* kubectl=${TARGET}-*`]);
+    assert.equal(kubePackageInstalls(c), [
+      `apt-get -o DPkg::Lock::Timeout=300 install -y --allow-change-held-packages kubelet=${TARGET}-* kubeadm=${TARGET}-* kubectl=${TARGET}-*`,
+    ]);
     assert.ok(
       c.includes(
         node === 'cp1'
@@ -127,7 +129,7 @@ for (const [kind, from] of [
       const c1 = changes(cp1.calls);
       inOrder(c1, [
         'apt-mark unhold kubeadm',
-        `apt-get install -y --allow-change-held-packages kubeadm=${TARGET}-*`,
+        `apt-get -o DPkg::Lock::Timeout=300 install -y --allow-change-held-packages kubeadm=${TARGET}-*`,
         'apt-mark hold kubeadm',
         `kubeadm upgrade plan v${TARGET}`,
         'kubeadm init phase upload-config kubeadm --config /etc/kubernetes/kubeadm-config.yaml',
@@ -136,7 +138,7 @@ for (const [kind, from] of [
         'kubeadm init phase upload-config kubelet --config /etc/kubernetes/kubeadm-config.yaml',
         'kubectl --kubeconfig /etc/kubernetes/admin.conf drain cp1 --ignore-daemonsets --delete-emptydir-data',
         'apt-mark unhold kubelet kubectl',
-        `apt-get install -y --allow-change-held-packages kubelet=${TARGET}-* kubectl=${TARGET}-*`,
+        `apt-get -o DPkg::Lock::Timeout=300 install -y --allow-change-held-packages kubelet=${TARGET}-* kubectl=${TARGET}-*`,
         'apt-mark hold kubelet kubectl',
         'systemctl daemon-reload',
         'systemctl restart kubelet',
@@ -161,10 +163,10 @@ for (const [kind, from] of [
         'cp2 does not wait for itself',
       );
       inOrder(changes(cp2.calls), [
-        `apt-get install -y --allow-change-held-packages kubeadm=${TARGET}-*`,
+        `apt-get -o DPkg::Lock::Timeout=300 install -y --allow-change-held-packages kubeadm=${TARGET}-*`,
         'kubeadm upgrade node --etcd-upgrade=false',
         'kubectl --kubeconfig /etc/kubernetes/admin.conf drain cp2',
-        `apt-get install -y --allow-change-held-packages kubelet=${TARGET}-* kubectl=${TARGET}-*`,
+        `apt-get -o DPkg::Lock::Timeout=300 install -y --allow-change-held-packages kubelet=${TARGET}-* kubectl=${TARGET}-*`,
         'systemctl restart kubelet',
         'kubectl --kubeconfig /etc/kubernetes/admin.conf uncordon cp2',
       ]);
@@ -178,9 +180,9 @@ for (const [kind, from] of [
           `w1 checks ${cp}`,
         );
       inOrder(changes(w1.calls), [
-        `apt-get install -y --allow-change-held-packages kubeadm=${TARGET}-*`,
+        `apt-get -o DPkg::Lock::Timeout=300 install -y --allow-change-held-packages kubeadm=${TARGET}-*`,
         'kubeadm upgrade node',
-        `apt-get install -y --allow-change-held-packages kubelet=${TARGET}-* kubectl=${TARGET}-*`,
+        `apt-get -o DPkg::Lock::Timeout=300 install -y --allow-change-held-packages kubelet=${TARGET}-* kubectl=${TARGET}-*`,
         'systemctl restart kubelet',
       ]);
       assert.ok(
