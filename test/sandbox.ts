@@ -121,20 +121,24 @@ function sandboxScript(bundle: string, address: string, dir: string, state: Node
   ].join('\n');
 }
 
+/** Writes the stubs the state asks for into DIR/bin; returns that folder (first on the run's PATH). */
+function writeStubs(dir: string, state: NodeState): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const stubs: [string, string][] = STUBBED.filter((n) => !state.absent?.includes(n)).map((n) => [n, STUB]);
+  if (state.dpkgConfigure) stubs.push(['dpkg', DPKG_STUB]);
+  for (const [name, text] of stubs) {
+    writeFileSync(join(bin, name), text);
+    chmodSync(join(bin, name), 0o755);
+  }
+  return bin;
+}
+
 /** Runs run.sh of a bundle folder with args inside the sandbox; returns exit status, output and the stubs' calls. */
 export function runInSandbox(bundle: string, address: string, args: string[], state: NodeState, timeoutSeconds = 60) {
   const dir = tempDir('kubeha-sandbox-');
   try {
-    const bin = join(dir, 'bin');
-    mkdirSync(bin);
-    for (const name of STUBBED.filter((n) => !state.absent?.includes(n))) {
-      writeFileSync(join(bin, name), STUB);
-      chmodSync(join(bin, name), 0o755);
-    }
-    if (state.dpkgConfigure) {
-      writeFileSync(join(bin, 'dpkg'), DPKG_STUB);
-      chmodSync(join(bin, 'dpkg'), 0o755);
-    }
+    const bin = writeStubs(dir, state);
     for (const d of ['eu', 'ew', 'vu', 'vw']) mkdirSync(join(state.upper ?? dir, d), { recursive: true });
     const script = sandboxScript(bundle, address, dir, state, timeoutSeconds);
     const env = {
