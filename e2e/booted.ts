@@ -4,9 +4,11 @@
  * run commands in them, copy files in, power one off, tear everything down (also on failure and Ctrl-C).
  * Recipe and pitfalls: ../shared/reference/booted-hosts.md (--register=no --keep-unit, CAP_NET_ADMIN, veth, nsenter).
  */
-import { readFileSync, mkdirSync, copyFileSync, chmodSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, mkdirSync, copyFileSync, chmodSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { HostCgroups } from './node-cgroups.js';
+import { NODE_INIT, NODE_NSPAWN_ENV, nodeInitScript, nodeNspawnArgs, raiseInotify } from './node-host.js';
 import { killGroup, runAsync, runOrThrow, runSync, startBackground, waitFor, type Ran } from './proc.js';
 
 /** A host to boot: its name (the container's host name), IPv4 address and the name of its interface. */
@@ -36,6 +38,8 @@ export interface TestbedOptions {
   tag: string;
   log?: (line: string) => void;
   bootTimeoutMs?: number;
+  /** Hosts that run a real kubelet and containerd: own cgroups, writable controllers, real state folders (e2e/node-host.ts). */
+  kubernetes?: boolean;
 }
 
 /** One booted host. */
@@ -80,10 +84,13 @@ export class Testbed {
   private readonly namespaces: string[] = [];
   private readonly mounts: string[] = [];
   private readonly children: ChildProcess[] = [];
+  private readonly cgroups: HostCgroups | null;
+  private restoreInotify: () => void = () => {};
   private tornDown = false;
 
   private constructor(private readonly options: TestbedOptions) {
     this.switchNs = `khe2e${options.tag}sw`;
+    this.cgroups = options.kubernetes ? new HostCgroups(`kubeha-e2e-${options.tag}`) : null;
   }
 
   /** Boots every host at once and waits (bounded) until systemd reports each one running. */
@@ -94,6 +101,7 @@ export class Testbed {
     live.add(bed);
     try {
       bed.makeNetwork();
+      if (options.kubernetes) bed.restoreInotify = raiseInotify();
       for (const spec of options.hosts) bed.startHost(spec);
       await Promise.all([...bed.hosts.values()].map((h) => bed.waitBooted(h)));
       return bed;
@@ -124,6 +132,34 @@ export class Testbed {
     }
   }
 
+  /**
+   * A network namespace of this machine on the hosts' bridge with its own address (no container): a site's mirror, an
+   * operator's workstation. Removed at teardown. Returns its name.
+   */
+  addPeer(tag: string, address: string): string {
+    if (!/^[a-z0-9]{1,4}$/.test(tag)) throw new Error(`peer tag ${JSON.stringify(tag)}: 1-4 lower-case letters or digits`);
+    const ns = `khe2e${this.options.tag}${tag}`;
+    const prefix = this.options.prefix ?? 24;
+    this.addNamespace(ns);
+    runOrThrow(['ip', '-n', this.switchNs, 'link', 'add', `p${tag}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    runOrThrow(['ip', '-n', this.switchNs, 'link', 'set', `p${tag}`, 'master', 'br0', 'up']);
+    runOrThrow(['ip', '-n', ns, 'addr', 'add', `${address}/${prefix}`, 'dev', 'eth0']);
+    runOrThrow(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+    return ns;
+  }
+
+  /** Runs a command of this machine in a namespace (a peer's, a host's), bounded. */
+  inNamespace(ns: string, argv: readonly string[], timeoutMs = 30_000): Ran {
+    return runSync(['ip', 'netns', 'exec', ns, ...argv], timeoutMs);
+  }
+
+  /** Starts a background process of this machine in a namespace; stopped at teardown. */
+  backgroundIn(ns: string, argv: readonly string[], logFile: string): ChildProcess {
+    const child = startBackground(['ip', 'netns', 'exec', ns, ...argv], logFile);
+    this.children.push(child);
+    return child;
+  }
+
   private addNamespace(name: string): void {
     runSync(['ip', 'netns', 'delete', name]); // a leftover of a killed run
     runOrThrow(['ip', 'netns', 'add', name]);
@@ -131,7 +167,7 @@ export class Testbed {
     runOrThrow(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
   }
 
-  /** An overlay over the image as the host's root, then systemd-nspawn --boot in the host's namespace. */
+  /** An overlay over the image as the host's root, then systemd-nspawn (--boot, or the node init) in the host's namespace. */
   private startHost(spec: HostSpec): void {
     const i = this.options.hosts.indexOf(spec);
     const dir = join(this.options.workDir, 'hosts', spec.name);
@@ -141,23 +177,12 @@ export class Testbed {
     this.mounts.push(root);
     const netns = `khe2e${this.options.tag}h${i}`;
     const binds = (this.options.shared ?? []).map((s) => `--bind-ro=${s.source}:${s.target}`);
-    const argv = [
-      'systemd-nspawn',
-      '--quiet',
-      '-D',
-      root,
-      '--boot',
-      `--network-namespace-path=/run/netns/${netns}`,
-      '--capability=CAP_NET_ADMIN',
-      '--register=no',
-      '--keep-unit',
-      '-M',
-      spec.name,
-      '--console=read-only',
-      ...binds,
-    ];
+    const common = ['systemd-nspawn', '--quiet', '-D', root, `--network-namespace-path=/run/netns/${netns}`, '--register=no', '--keep-unit', '-M', spec.name];
+    const argv = this.cgroups
+      ? this.nodeLauncher(spec.name, dir, [...common, '--console=read-only', ...nodeNspawnArgs(this.stateDirs(dir)), ...binds, NODE_INIT])
+      : [...common, '--boot', '--capability=CAP_NET_ADMIN', '--console=read-only', ...binds];
     const consoleLog = join(dir, 'console.log');
-    const nspawn = startBackground(argv, consoleLog);
+    const nspawn = startBackground(argv, consoleLog, this.cgroups ? { ...NODE_NSPAWN_ENV } : {});
     this.children.push(nspawn);
     this.hosts.set(spec.name, {
       name: spec.name,
@@ -170,6 +195,22 @@ export class Testbed {
       consoleLog,
       bootSeconds: 0,
     });
+  }
+
+  /** Real folders (not the overlay) for the host's containerd and kubelet state. */
+  private stateDirs(dir: string): { containerd: string; kubelet: string } {
+    const dirs = { containerd: join(dir, 'containerd'), kubelet: join(dir, 'kubelet') };
+    for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+    return dirs;
+  }
+
+  /** A Kubernetes host's nspawn argv behind a launcher that first moves itself into the host's own cgroups; writes the init into its root. */
+  private nodeLauncher(host: string, dir: string, nspawn: string[]): string[] {
+    const init = join(dir, 'root', NODE_INIT);
+    mkdirSync(dirname(init), { recursive: true });
+    writeFileSync(init, nodeInitScript(), { mode: 0o755 });
+    const procs = this.cgroups!.forHost(host);
+    return ['sh', '-c', 'for f in "$@"; do [ "$f" = -- ] && break; echo $$ >"$f"; shift; done; shift; exec "$@"', 'launch', ...procs, '--', ...nspawn];
   }
 
   /** Finds the container's PID 1 (the nspawn child running systemd) and waits for `systemctl is-system-running`. */
@@ -273,9 +314,33 @@ export class Testbed {
     for (const mount of this.mounts.reverse()) {
       if (runSync(['umount', mount], 20_000).status !== 0) runSync(['umount', '-l', mount], 20_000);
     }
+    // Mounts the hosts made under their bound state folders may have propagated here: lazily unmount what is left.
+    for (const mount of mountsUnder(this.options.workDir)) runSync(['umount', '-l', mount], 20_000);
     for (const ns of this.namespaces.reverse()) runSync(['ip', 'netns', 'delete', ns]);
+    this.removeCgroups();
+    this.restoreInotify();
     rmSync(this.options.workDir, { recursive: true, force: true });
   }
+
+  /** Kills whatever is left in the hosts' cgroups (a container's orphans), then removes them all. */
+  private removeCgroups(): void {
+    if (!this.cgroups) return;
+    for (let round = 0; round < 50 && this.cgroups.pids().length > 0; round++) {
+      for (const pid of this.cgroups.pids()) killPid(pid);
+      sleepSync(100);
+    }
+    const left = this.cgroups.removeAll();
+    if (left.length > 0) process.stderr.write(`warning: could not remove cgroups ${left.join(', ')}\n`);
+  }
+}
+
+/** Mount points of this machine under a folder, deepest first (from /proc/self/mountinfo; octal escapes decoded). */
+function mountsUnder(dir: string): string[] {
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))))
+    .filter((p) => p.startsWith(`${dir}/`));
+  return [...new Set(points)].sort((a, b) => b.length - a.length);
 }
 
 /** The pid of the systemd child of an nspawn process, or 0. */

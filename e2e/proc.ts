@@ -69,11 +69,11 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Starts argv in the background in its own process group, its output appended to logFile. */
-export function startBackground(argv: readonly string[], logFile: string): ChildProcess {
+/** Starts argv in the background in its own process group, its output appended to logFile (env: added variables). */
+export function startBackground(argv: readonly string[], logFile: string, env: Record<string, string> = {}): ChildProcess {
   const fd = openSync(logFile, 'a');
   try {
-    return spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', fd, fd], detached: true });
+    return spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', fd, fd], detached: true, env: { ...process.env, ...env } });
   } finally {
     closeSync(fd);
   }
@@ -84,12 +84,21 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls ok() every stepMs until it is true; returns the seconds it took, or throws `timed out ... waiting for WHAT`. */
-export async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 200): Promise<number> {
+/**
+ * Polls ok() every stepMs until it is true; returns the seconds it took, or throws `timed out ... waiting for WHAT`
+ * (with `: WHY` when why() tells what the last poll saw).
+ */
+export async function waitFor(
+  what: string,
+  ok: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  stepMs = 200,
+  why?: () => string,
+): Promise<number> {
   const started = performance.now();
   for (;;) {
     if (await ok()) return (performance.now() - started) / 1000;
-    if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${why ? `: ${why()}` : ''}`);
     await sleep(stepMs);
   }
 }

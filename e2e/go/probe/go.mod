@@ -1,0 +1,3 @@
+module kubeha.test/e2e/probe
+
+go 1.26.0

@@ -1,0 +1,84 @@
+/**
+ * What a booted host needs from this machine to run a real kubelet and containerd, as a real host has it, without
+ * changing anything global of this machine that outlives the run. Each item and why (measured on this kind of machine,
+ * ../shared/reference/real-cluster.md section 3):
+ * - its own cgroup in every hierarchy (node-cgroups.ts), made writable inside by a small init that remounts the v1
+ *   controllers read-write before it execs systemd, so the container's systemd runs kubelet's and containerd's slices
+ *   (nspawn mounts them read-only, and a --bind over them is shadowed by nspawn's own mount);
+ * - writable network sysctls only (SYSTEMD_NSPAWN_API_VFS_WRITABLE=network): ip_forward, bridge-nf, conntrack timeouts
+ *   are per network namespace; the rest of /proc/sys stays read-only, and the kernel settings the kubelet and the
+ *   bundle write that are global (vm.overcommit_memory, kernel.panic, fs.inotify.*, ...) are files of the host bound
+ *   over their /proc/sys entries, so the writes land there and this machine keeps its values;
+ * - every capability (containerd and runc make namespaces, mounts and devices) and no seccomp filter of nspawn's
+ *   (runc's session keyring calls are filtered otherwise);
+ * - /dev/kmsg (the kubelet's OOM watcher refuses to start without it);
+ * - real folders for /var/lib/containerd and /var/lib/kubelet: the host root is an overlay, and containerd's overlay
+ *   snapshotter cannot mount an overlay on an overlay.
+ * The inotify limits are per user and global: raised on this machine for the run (root's nine systemds, containerds
+ * and kubelets share them) and put back at teardown.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+
+/** Where the init lives in a host's root. */
+export const NODE_INIT = '/usr/local/sbin/kubeha-e2e-init';
+
+/** Kernel settings that are global (not per network namespace) that the kubelet or the bundles write, and the value a host is given. */
+export const FAKED_SYSCTLS: readonly { key: string; value: string; why: string }[] = [
+  { key: 'vm/overcommit_memory', value: '1', why: 'the kubelet sets it (setupKernelTunables)' },
+  { key: 'vm/panic_on_oom', value: '0', why: 'the kubelet checks it' },
+  { key: 'kernel/panic', value: '10', why: 'the kubelet sets it' },
+  { key: 'kernel/panic_on_oops', value: '1', why: 'the kubelet sets it' },
+  { key: 'kernel/keys/root_maxkeys', value: '1000000', why: 'the kubelet sets it' },
+  { key: 'kernel/keys/root_maxbytes', value: '25000000', why: 'the kubelet sets it' },
+  { key: 'fs/inotify/max_user_watches', value: '524288', why: "the bundle's 99-kubernetes.conf sets it" },
+  { key: 'fs/inotify/max_user_instances', value: '8192', why: "the bundle's 99-kubernetes.conf sets it" },
+];
+
+/** The host's PID 1: the v1 controllers read-write, the global sysctls as files of the host, then systemd. */
+export function nodeInitScript(): string {
+  const fakes = FAKED_SYSCTLS.map((s) => `fake ${s.key} ${s.value}`);
+  return [
+    '#!/bin/sh',
+    '# kubeha e2e: makes this container a host the kubelet can run on (see e2e/node-host.ts), then execs systemd.',
+    'set -e',
+    'for c in /sys/fs/cgroup/*/; do mount -o remount,bind,rw "$c"; done',
+    'mkdir -p /var/lib/kubeha-e2e-sysctl',
+    'fake() { f=/var/lib/kubeha-e2e-sysctl/$(echo "$1" | tr / .); [ -f "$f" ] || echo "$2" >"$f"; mount --bind "$f" "/proc/sys/$1"; }',
+    ...fakes,
+    'exec /lib/systemd/systemd',
+    '',
+  ].join('\n');
+}
+
+/** nspawn's environment for a Kubernetes host. */
+export const NODE_NSPAWN_ENV = { SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network', SYSTEMD_SECCOMP: '0' } as const;
+
+/** nspawn arguments of a Kubernetes host (besides the usual ones), given its real state folders. */
+export function nodeNspawnArgs(stateDirs: { containerd: string; kubelet: string }): string[] {
+  return ['--capability=all', '--bind-ro=/dev/kmsg', `--bind=${stateDirs.containerd}:/var/lib/containerd`, `--bind=${stateDirs.kubelet}:/var/lib/kubelet`];
+}
+
+/** inotify limits the run needs on this machine (nine hosts' systemd, containerd, kubelet and pods, all root). */
+const INOTIFY = { 'fs/inotify/max_user_instances': 8192, 'fs/inotify/max_user_watches': 524288 } as const;
+
+/** Raises this machine's inotify limits where they are lower; returns a function that puts the old values back. */
+export function raiseInotify(): () => void {
+  const old: [string, string][] = [];
+  for (const [key, want] of Object.entries(INOTIFY)) {
+    const path = `/proc/sys/${key}`;
+    const have = readFileSync(path, 'utf8').trim();
+    if (Number(have) < want) {
+      writeFileSync(path, String(want));
+      old.push([path, have]);
+    }
+  }
+  return () => {
+    for (const [path, value] of old) {
+      try {
+        writeFileSync(path, value);
+      } catch {
+        // best effort at exit
+      }
+    }
+  };
+}
