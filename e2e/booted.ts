@@ -8,8 +8,8 @@ import { readFileSync, mkdirSync, copyFileSync, chmodSync, existsSync, readdirSy
 import { dirname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { HostCgroups } from './node-cgroups.js';
-import { NODE_INIT, NODE_NSPAWN_ENV, nodeInitScript, nodeNspawnArgs, raiseInotify } from './node-host.js';
-import { killGroup, runAsync, runOrThrow, runSync, startBackground, waitFor, type Ran } from './proc.js';
+import { NODE_INIT, NODE_NSPAWN_ENV, nodeInitScript, nodeNspawnArgs, raiseInotify, restoreSysctls } from './node-host.js';
+import { runAsync, runOrThrow, runSync, startBackground, waitFor, type Ran } from './proc.js';
 
 /** A host to boot: its name (the container's host name), IPv4 address and the name of its interface. */
 export interface HostSpec {
@@ -85,7 +85,7 @@ export class Testbed {
   private readonly mounts: string[] = [];
   private readonly children: ChildProcess[] = [];
   private readonly cgroups: HostCgroups | null;
-  private restoreInotify: () => void = () => {};
+  private raisedSysctls: [string, string][] = [];
   private tornDown = false;
 
   private constructor(private readonly options: TestbedOptions) {
@@ -101,7 +101,7 @@ export class Testbed {
     live.add(bed);
     try {
       bed.makeNetwork();
-      if (options.kubernetes) bed.restoreInotify = raiseInotify();
+      if (options.kubernetes) bed.raisedSysctls = raiseInotify();
       for (const spec of options.hosts) bed.startHost(spec);
       await Promise.all([...bed.hosts.values()].map((h) => bed.waitBooted(h)));
       return bed;
@@ -175,26 +175,50 @@ export class Testbed {
     for (const d of ['upper', 'work', 'root']) mkdirSync(join(dir, d), { recursive: true });
     runOrThrow(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${this.options.image},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, root]);
     this.mounts.push(root);
-    const netns = `khe2e${this.options.tag}h${i}`;
-    const binds = (this.options.shared ?? []).map((s) => `--bind-ro=${s.source}:${s.target}`);
-    const common = ['systemd-nspawn', '--quiet', '-D', root, `--network-namespace-path=/run/netns/${netns}`, '--register=no', '--keep-unit', '-M', spec.name];
-    const argv = this.cgroups
-      ? this.nodeLauncher(spec.name, dir, [...common, '--console=read-only', ...nodeNspawnArgs(this.stateDirs(dir)), ...binds, NODE_INIT])
-      : [...common, '--boot', '--capability=CAP_NET_ADMIN', '--console=read-only', ...binds];
-    const consoleLog = join(dir, 'console.log');
-    const nspawn = startBackground(argv, consoleLog, this.cgroups ? { ...NODE_NSPAWN_ENV } : {});
-    this.children.push(nspawn);
-    this.hosts.set(spec.name, {
+    const host: BootedHost = {
       name: spec.name,
       address: spec.address,
       iface: spec.iface ?? 'eth0',
-      netns,
+      netns: `khe2e${this.options.tag}h${i}`,
       root,
       pid1: 0,
-      nspawn,
-      consoleLog,
+      nspawn: null,
+      consoleLog: join(dir, 'console.log'),
       bootSeconds: 0,
-    });
+    };
+    this.hosts.set(spec.name, host);
+    this.launch(host);
+  }
+
+  /** Starts the host's container on its root (already mounted): its boot, or its power-on after a poweroff. */
+  private launch(host: BootedHost): void {
+    const dir = dirname(host.root);
+    const binds = (this.options.shared ?? []).map((s) => `--bind-ro=${s.source}:${s.target}`);
+    const common = [
+      'systemd-nspawn',
+      '--quiet',
+      '-D',
+      host.root,
+      `--network-namespace-path=/run/netns/${host.netns}`,
+      '--register=no',
+      '--keep-unit',
+      '-M',
+      host.name,
+    ];
+    const argv = this.cgroups
+      ? this.nodeLauncher(host.name, dir, [...common, '--console=read-only', ...nodeNspawnArgs(this.stateDirs(dir)), ...binds, NODE_INIT])
+      : [...common, '--boot', '--capability=CAP_NET_ADMIN', '--console=read-only', ...binds];
+    host.nspawn = startBackground(argv, host.consoleLog, this.cgroups ? { ...NODE_NSPAWN_ENV } : {});
+    this.children.push(host.nspawn);
+  }
+
+  /** Powers a powered-off host on again (a reboot: same root, same state) and waits (bounded) until it has booted. */
+  async powerOn(name: string): Promise<number> {
+    const host = this.hosts.get(name);
+    if (!host || host.pid1 !== 0) throw new Error(`${name} is not a powered-off host`);
+    this.launch(host);
+    await this.waitBooted(host);
+    return host.bootSeconds;
   }
 
   /** Real folders (not the overlay) for the host's containerd and kubelet state. */
@@ -306,32 +330,77 @@ export class Testbed {
     if (this.tornDown) return;
     this.tornDown = true;
     live.delete(this);
-    for (const host of this.hosts.values()) if (host.nspawn && host.nspawn.exitCode === null) host.nspawn.kill('SIGTERM');
+    Testbed.down(this.record());
+  }
+
+  /** What a teardown needs, as data: a kept testbed writes it down so `npm run e2e:down` can remove it later. */
+  record(): TestbedRecord {
+    return {
+      tag: this.options.tag,
+      workDir: this.options.workDir,
+      nspawnPids: [...this.hosts.values()].map((h) => h.nspawn?.pid ?? 0).filter((pid) => pid > 0),
+      pid1s: [...this.hosts.values()].map((h) => h.pid1).filter((pid) => pid > 0),
+      childPids: this.children.map((c) => c.pid ?? 0).filter((pid) => pid > 0),
+      mounts: [...this.mounts],
+      namespaces: [...this.namespaces],
+      cgroupFolder: this.cgroups?.folder ?? null,
+      sysctls: this.raisedSysctls,
+    };
+  }
+
+  /** Leaves the testbed running past this process (no teardown at exit); returns its record. */
+  keep(): TestbedRecord {
+    this.tornDown = true;
+    live.delete(this);
+    return this.record();
+  }
+
+  /**
+   * Stops the containers (SIGTERM, then SIGKILL after 20 s), their background processes, mounts and namespaces,
+   * removes the hosts' cgroups (killing what is left in them) and the scratch folder, and puts raised sysctls back.
+   * Never throws: usable from exit handlers and for a kept testbed's record.
+   */
+  static down(record: TestbedRecord): void {
+    for (const pid of record.nspawnPids) signal(pid, 'SIGTERM');
     const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && [...this.hosts.values()].some((h) => h.nspawn?.pid && alive(h.nspawn.pid))) sleepSync(200);
-    for (const child of this.children) killGroup(child, 'SIGKILL');
-    for (const host of this.hosts.values()) if (host.pid1 && alive(host.pid1)) killPid(host.pid1);
-    for (const mount of this.mounts.reverse()) {
+    while (Date.now() < deadline && record.nspawnPids.some(alive)) sleepSync(200);
+    for (const pid of record.childPids) signal(-pid, 'SIGKILL');
+    for (const pid of [...record.nspawnPids, ...record.pid1s]) if (alive(pid)) signal(pid, 'SIGKILL');
+    for (const mount of [...record.mounts].reverse()) {
       if (runSync(['umount', mount], 20_000).status !== 0) runSync(['umount', '-l', mount], 20_000);
     }
     // Mounts the hosts made under their bound state folders may have propagated here: lazily unmount what is left.
-    for (const mount of mountsUnder(this.options.workDir)) runSync(['umount', '-l', mount], 20_000);
-    for (const ns of this.namespaces.reverse()) runSync(['ip', 'netns', 'delete', ns]);
-    this.removeCgroups();
-    this.restoreInotify();
-    rmSync(this.options.workDir, { recursive: true, force: true });
+    for (const mount of mountsUnder(record.workDir)) runSync(['umount', '-l', mount], 20_000);
+    for (const ns of [...record.namespaces].reverse()) runSync(['ip', 'netns', 'delete', ns]);
+    if (record.cgroupFolder) removeCgroups(new HostCgroups(record.cgroupFolder));
+    restoreSysctls(record.sysctls);
+    rmSync(record.workDir, { recursive: true, force: true });
   }
+}
 
-  /** Kills whatever is left in the hosts' cgroups (a container's orphans), then removes them all. */
-  private removeCgroups(): void {
-    if (!this.cgroups) return;
-    for (let round = 0; round < 50 && this.cgroups.pids().length > 0; round++) {
-      for (const pid of this.cgroups.pids()) killPid(pid);
-      sleepSync(100);
-    }
-    const left = this.cgroups.removeAll();
-    if (left.length > 0) process.stderr.write(`warning: could not remove cgroups ${left.join(', ')}\n`);
+/** A testbed as data (Testbed.record): what Testbed.down removes. */
+export interface TestbedRecord {
+  tag: string;
+  workDir: string;
+  nspawnPids: number[];
+  pid1s: number[];
+  /** Background processes, each the leader of its own process group. */
+  childPids: number[];
+  mounts: string[];
+  namespaces: string[];
+  cgroupFolder: string | null;
+  /** Sysctls of this machine raised for the run, with the values to put back. */
+  sysctls: [string, string][];
+}
+
+/** Kills whatever is left in the hosts' cgroups (a container's orphans), then removes them all. */
+function removeCgroups(cgroups: HostCgroups): void {
+  for (let round = 0; round < 50 && cgroups.pids().length > 0; round++) {
+    for (const pid of cgroups.pids()) signal(pid, 'SIGKILL');
+    sleepSync(100);
   }
+  const left = cgroups.removeAll();
+  if (left.length > 0) process.stderr.write(`warning: could not remove cgroups ${left.join(', ')}\n`);
 }
 
 /** Mount points of this machine under a folder, deepest first (from /proc/self/mountinfo; octal escapes decoded). */
@@ -376,9 +445,10 @@ function alive(pid: number): boolean {
   }
 }
 
-function killPid(pid: number): void {
+/** Sends a signal to a process (a negative pid: its group); never throws. */
+function signal(pid: number, sig: NodeJS.Signals): void {
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(pid, sig);
   } catch {
     // gone
   }

@@ -36,6 +36,16 @@ export const REPO_PACKAGES = [
   // The Ansible rollout (e2e/ansible.ts) installs these on every host: an SSH server and the Python of Ansible's modules.
   'openssh-server',
   'python3',
+  // Kubernetes nodes (npm run e2e:cluster): what the pkgs.k8s.io and containerd.io packages depend on and what run.sh
+  // installs beside them (conntrack, socat, ipset, ipvsadm): the rest of a node's packages come from the site's mirrors.
+  'iptables',
+  'conntrack',
+  'socat',
+  'ethtool',
+  'ebtables',
+  'ipset',
+  'ipvsadm',
+  'libseccomp2',
 ] as const;
 
 /** Default cache folder (CI keeps it between runs when it can). */

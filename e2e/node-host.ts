@@ -61,8 +61,8 @@ export function nodeNspawnArgs(stateDirs: { containerd: string; kubelet: string 
 /** inotify limits the run needs on this machine (nine hosts' systemd, containerd, kubelet and pods, all root). */
 const INOTIFY = { 'fs/inotify/max_user_instances': 8192, 'fs/inotify/max_user_watches': 524288 } as const;
 
-/** Raises this machine's inotify limits where they are lower; returns a function that puts the old values back. */
-export function raiseInotify(): () => void {
+/** Raises this machine's inotify limits where they are lower; returns each changed sysctl with its old value. */
+export function raiseInotify(): [string, string][] {
   const old: [string, string][] = [];
   for (const [key, want] of Object.entries(INOTIFY)) {
     const path = `/proc/sys/${key}`;
@@ -72,13 +72,16 @@ export function raiseInotify(): () => void {
       old.push([path, have]);
     }
   }
-  return () => {
-    for (const [path, value] of old) {
-      try {
-        writeFileSync(path, value);
-      } catch {
-        // best effort at exit
-      }
+  return old;
+}
+
+/** Puts sysctls back to the values raiseInotify returned (best effort: never throws). */
+export function restoreSysctls(old: readonly [string, string][]): void {
+  for (const [path, value] of old) {
+    try {
+      writeFileSync(path, value);
+    } catch {
+      // best effort at exit
     }
-  };
+  }
 }

@@ -88,13 +88,7 @@ export function sleep(ms: number): Promise<void> {
  * Polls ok() every stepMs until it is true; returns the seconds it took, or throws `timed out ... waiting for WHAT`
  * (with `: WHY` when why() tells what the last poll saw).
  */
-export async function waitFor(
-  what: string,
-  ok: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  stepMs = 200,
-  why?: () => string,
-): Promise<number> {
+export async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 200, why?: () => string): Promise<number> {
   const started = performance.now();
   for (;;) {
     if (await ok()) return (performance.now() - started) / 1000;

@@ -54,6 +54,14 @@ for (const [backend, podSubnet] of [
     const images = [...spec.initContainers, ...spec.containers].map((c: Obj) => c.image);
     assert.equal(images, [FLANNEL_RELEASE.cniPluginImage, FLANNEL_RELEASE.image, FLANNEL_RELEASE.image]);
     for (const image of images) assert.match(image, /:v\d+\.\d+\.\d+(-flannel\d+)?$/, 'pinned tag, never latest');
+    // flanneld tunnels over the link of the node's InternalIP (the kubelet's node-ip, the inventory's address), not the
+    // default route's: --iface takes an address (flannel v0.27.4 main.go: "interface to use (IP or name)").
+    const flanneld = spec.containers[0];
+    assert.ok(flanneld.args.includes('--iface=$(NODE_IP)'), flanneld.args.join(' '));
+    assert.equal(
+      flanneld.env.find((e: Obj) => e.name === 'NODE_IP'),
+      { name: 'NODE_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
+    );
     assert.is(spec.serviceAccountName, objects[1]!.metadata.name);
     assert.is(objects[3]!.subjects[0].namespace, 'kube-flannel');
     assert.equal(ds.spec.selector.matchLabels, { app: 'flannel', 'k8s-app': 'flannel' });

@@ -31,6 +31,9 @@ test('containerd config.toml: version 2, runc with SystemdCgroup, the pause imag
     ['1.31.0', '3.10'],
     ['1.33.1', '3.10'],
     ['1.34.2', '3.10.1'],
+    ['1.35.4', '3.10.1'],
+    // kubeadm v1.36.3's constants.PauseVersion (cmd/kubeadm/app/constants/constants.go of the module).
+    ['1.36.3', '3.10.2'],
   ];
   for (const [version, pause] of expected) {
     const { hosts } = await compileDoc(inventory(version, 'containerd', 'registry.example.com/k8s'));
@@ -49,7 +52,7 @@ test('containerd config.toml: version 2, runc with SystemdCgroup, the pause imag
   // A table by minor holds from its key to the next one; below the lowest there is no answer.
   assert.is(versionForMinor(PAUSE_VERSIONS, 30, 'pause'), '3.9');
   assert.is(versionForMinor(PAUSE_VERSIONS, 31, 'pause'), '3.10');
-  assert.is(versionForMinor(PAUSE_VERSIONS, 99, 'pause'), '3.10.1');
+  assert.is(versionForMinor(PAUSE_VERSIONS, 99, 'pause'), '3.10.2');
   assert.throws(() => versionForMinor(PAUSE_VERSIONS, 23, 'pause'), /no pause version known for Kubernetes 1\.23/);
 });
 

@@ -1,7 +1,9 @@
 /**
  * Runs a bundle's run.sh for real without touching this machine: in new mount and network namespaces, /etc and /var
  * are overlays over temp folders, the host's address is on lo, and PATH stubs stand in for kubeadm, kubelet, kubectl,
- * apt, systemctl and curl. The stubs log every call and answer version queries from the given state.
+ * apt, systemctl and curl. The stubs log every call and answer version queries from the given state. The kernel is a
+ * current distribution's, whatever this machine's is: cgroup v2 at /sys/fs/cgroup and IPVS among the modules of
+ * /lib/modules (a test of another kind of host mounts its own over them in `before`).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -96,6 +98,13 @@ fi
 rm -f /var/lib/dpkg/updates/*
 `;
 
+/** A current distribution's host: cgroup v2, and IPVS as loadable modules (modules.dep lists them; /lib is an overlay here). */
+const TYPICAL_KERNEL = [
+  'mount -t cgroup2 none /sys/fs/cgroup',
+  'mkdir -p "/lib/modules/$(uname -r)"',
+  `printf '%s\\n' ${['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh'].map((m) => `'kernel/net/netfilter/ipvs/${m}.ko.xz:'`).join(' ')} >"/lib/modules/$(uname -r)/modules.dep"`,
+];
+
 /** The script run inside the namespaces: overlays on /etc and /var, the address, the state's files, then run.sh. */
 function sandboxScript(bundle: string, address: string, dir: string, state: NodeState, timeoutSeconds: number): string {
   const setup = Object.entries(state.files ?? {}).map(
@@ -108,8 +117,11 @@ function sandboxScript(bundle: string, address: string, dir: string, state: Node
     'mount --make-rprivate /',
     `mount -t overlay overlay -o lowerdir=/etc,upperdir=${layers}/eu,workdir=${layers}/ew /etc`,
     `mount -t overlay overlay -o lowerdir=/var,upperdir=${layers}/vu,workdir=${layers}/vw /var`,
+    // /lib is /usr/lib on Debian 12: its overlay takes the sandbox kernel's modules folder.
+    `mount -t overlay overlay -o lowerdir=/usr/lib,upperdir=${layers}/lu,workdir=${layers}/lw /usr/lib`,
     'ip link set lo up',
     `ip addr add ${address}/32 dev lo`,
+    ...TYPICAL_KERNEL,
     ...setup,
     ...(state.installed ?? []).map((p) => `install -D -m 0600 '${bundle}/rootfs${p}' '${p}'`),
     ...(state.before ?? []),
@@ -139,7 +151,7 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
   const dir = tempDir('kubeha-sandbox-');
   try {
     const bin = writeStubs(dir, state);
-    for (const d of ['eu', 'ew', 'vu', 'vw']) mkdirSync(join(state.upper ?? dir, d), { recursive: true });
+    for (const d of ['eu', 'ew', 'vu', 'vw', 'lu', 'lw']) mkdirSync(join(state.upper ?? dir, d), { recursive: true });
     const script = sandboxScript(bundle, address, dir, state, timeoutSeconds);
     const env = {
       ...process.env,

@@ -10,7 +10,8 @@ import type { PlanHost } from '../bundles.js';
 import { waitFor } from '../proc.js';
 import type { Kubectl } from './kube.js';
 
-interface Condition {
+/** What the checks read of API objects. */
+export interface Condition {
   type: string;
   status: string;
 }
@@ -18,10 +19,10 @@ interface NodeItem {
   metadata: { name: string };
   status: { conditions: Condition[]; nodeInfo: { kubeletVersion: string } };
 }
-interface PodItem {
+export interface PodItem {
   metadata: { name: string; namespace: string };
   spec: { nodeName?: string };
-  status: { phase: string; conditions?: Condition[] };
+  status: { phase: string; podIP?: string; conditions?: Condition[] };
 }
 
 /** The Kubernetes nodes of a plan (control planes and workers). */
@@ -65,7 +66,8 @@ export function expectedSystemPods(nodes: readonly PlanHost[]): { namespace: str
   ]);
 }
 
-const running = (p: PodItem) => p.status.phase === 'Running' && p.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+/** A pod Running with its Ready condition true. */
+export const running = (p: PodItem) => p.status.phase === 'Running' && p.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 
 /** Every expected system pod Running and Ready on its node, and CoreDNS' pods Running and Ready; returns the seconds it took. */
 export async function systemPodsRunning(kubectl: Kubectl, nodes: readonly PlanHost[], timeoutMs: number): Promise<number> {
@@ -81,10 +83,13 @@ export async function systemPodsRunning(kubectl: Kubectl, nodes: readonly PlanHo
       }
       const pods = (JSON.parse(r.stdout) as { items: PodItem[] }).items;
       missing = expected
-        .filter((e) => !pods.some((p) => p.metadata.namespace === e.namespace && p.metadata.name.startsWith(e.prefix) && p.spec.nodeName === e.node && running(p)))
+        .filter(
+          (e) => !pods.some((p) => p.metadata.namespace === e.namespace && p.metadata.name.startsWith(e.prefix) && p.spec.nodeName === e.node && running(p)),
+        )
         .map((e) => `${e.namespace}/${e.prefix}* on ${e.node}`);
       const dns = pods.filter((p) => p.metadata.namespace === 'kube-system' && p.metadata.name.startsWith('coredns-'));
-      if (dns.length === 0 || !dns.every(running)) missing.push(`kube-system/coredns (${dns.map((p) => `${p.metadata.name} ${p.status.phase}`).join(', ') || 'none'})`);
+      if (dns.length === 0 || !dns.every(running))
+        missing.push(`kube-system/coredns (${dns.map((p) => `${p.metadata.name} ${p.status.phase}`).join(', ') || 'none'})`);
       return missing.length === 0;
     },
     timeoutMs,
@@ -111,7 +116,10 @@ export async function certsReport(bed: Testbed, host: string, secrets: string): 
     const cert = new X509Certificate(readFileSync(join(secrets, `${ca}.crt`)));
     const line = r.stdout.split('\n').find((l) => l.startsWith(`${ca} `));
     const want = kubeadmDate(new Date(cert.validTo));
-    if (!line?.includes(want)) throw new Error(`kubeadm certs check-expiration on ${host}: ${ca} should expire ${want} (secrets/${ca}.crt); it says: ${line ?? '(no line)'}\n${r.stdout}`);
+    if (!line?.includes(want))
+      throw new Error(
+        `kubeadm certs check-expiration on ${host}: ${ca} should expire ${want} (secrets/${ca}.crt); it says: ${line ?? '(no line)'}\n${r.stdout}`,
+      );
   }
   return r.stdout;
 }

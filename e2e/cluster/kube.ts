@@ -41,11 +41,6 @@ export class Kubectl {
     return r.stdout;
   }
 
-  /** kubectl get ARGS -o json, parsed. */
-  json<T = any>(args: readonly string[]): T {
-    return JSON.parse(this.must([...args, '-o', 'json'])) as T;
-  }
-
   /** kubectl apply of a manifest given as text (server-side, so the API server checks every field). */
   apply(manifest: string, file: string): void {
     writeFileSync(file, manifest);

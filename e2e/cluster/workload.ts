@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { waitFor } from '../proc.js';
+import { type PodItem, running } from './checks.js';
 import type { Kubectl } from './kube.js';
 
 /** Where the workload lives. */
@@ -65,9 +66,8 @@ export async function probeOnEveryNode(kubectl: Kubectl, nodes: readonly string[
     () => {
       const r = kubectl.run(['get', 'pods', '-n', PROBE.namespace, '-o', 'json']);
       if (r.status !== 0) return false;
-      const items = (JSON.parse(r.stdout) as { items: any[] }).items;
-      const ready = items.filter((p) => p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
-      pods = ready.map((p) => ({ name: p.metadata.name, node: p.spec.nodeName, ip: p.status.podIP }));
+      const items = (JSON.parse(r.stdout) as { items: PodItem[] }).items;
+      pods = items.filter(running).map((p) => ({ name: p.metadata.name, node: p.spec.nodeName ?? '', ip: p.status.podIP ?? '' }));
       seen = items.map((p) => `${p.metadata.name} on ${p.spec.nodeName ?? '?'} ${p.status.phase}`).join(', ');
       return nodes.every((n) => pods.some((p) => p.node === n));
     },
@@ -103,9 +103,11 @@ export function serviceByName(kubectl: Kubectl, from: ProbePod, dnsDomain: strin
   const clusterIP = kubectl.must(['get', 'service', '-n', PROBE.namespace, PROBE.name, '-o', 'jsonpath={.spec.clusterIP}']).trim();
   const fqdn = `${PROBE.name}.${PROBE.namespace}.svc.${dnsDomain}`;
   const looked = inPod(kubectl, from.name, ['lookup', fqdn]);
-  if (!looked.ok || looked.out !== clusterIP) throw new Error(`pod ${from.name}: ${fqdn} resolved to ${JSON.stringify(looked.out)}, want the ClusterIP ${clusterIP}`);
+  if (!looked.ok || looked.out !== clusterIP)
+    throw new Error(`pod ${from.name}: ${fqdn} resolved to ${JSON.stringify(looked.out)}, want the ClusterIP ${clusterIP}`);
   const answer = inPod(kubectl, from.name, ['get', `http://${fqdn}:${PROBE.port}/`]);
-  if (!answer.ok || !answer.out.startsWith(`${PROBE.name}-`)) throw new Error(`pod ${from.name}: http://${fqdn}:${PROBE.port}/ answered ${JSON.stringify(answer.out)}`);
+  if (!answer.ok || !answer.out.startsWith(`${PROBE.name}-`))
+    throw new Error(`pod ${from.name}: http://${fqdn}:${PROBE.port}/ answered ${JSON.stringify(answer.out)}`);
   return { clusterIP, answer: answer.out };
 }
 

@@ -103,6 +103,10 @@ export interface KubehaInventoryV1 {
      */
     kubeProxyMode?: 'ipvs' | 'iptables' | 'nftables';
     /**
+     * Accept nodes that run on cgroup v1 with Kubernetes 1.35 and later, knowingly: the kubelet gets failCgroupV1: false and kubeadm ignores its SystemVerification preflight check (only that one). Without it run.sh stops on such a node and says so. Upstream is removing cgroup v1 support (planned after 1.37): move the hosts to cgroup v2 (systemd.unified_cgroup_hierarchy=1) when you can.
+     */
+    allowCgroupV1?: boolean;
+    /**
      * Pod network add-on.
      */
     cni?: {

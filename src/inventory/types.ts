@@ -26,6 +26,7 @@ export interface Inventory {
     imageRepository: string;
     containerRuntime: 'containerd' | 'docker';
     kubeProxyMode: 'ipvs' | 'iptables' | 'nftables';
+    allowCgroupV1: boolean;
     cni: { plugin: 'flannel'; backend: 'vxlan' | 'host-gw' | 'wireguard' };
     certificates: { keyAlgorithm: 'ecdsa-p256' | 'rsa-2048'; caValidityDays: number; leafValidityDays: number };
     bootstrapTokenTTL: string;

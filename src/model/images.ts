@@ -10,12 +10,16 @@ import { mirroredName } from './mirrors.js';
 /** kubeadm's default image registry. */
 export const KUBERNETES_REGISTRY = 'registry.k8s.io';
 
-/** The pause (sandbox) image tag kubeadm of each Kubernetes minor expects (kubeadm constants.PauseVersion). */
-export const PAUSE_VERSIONS: ByMinor = { 24: '3.7', 25: '3.8', 26: '3.9', 31: '3.10', 34: '3.10.1' };
+/**
+ * The pause (sandbox) image tag kubeadm of each Kubernetes minor expects (kubeadm constants.PauseVersion; 1.34-1.37 read
+ * from cmd/kubeadm/app/constants/constants.go of the k8s.io/kubernetes modules v1.34.2, v1.35.4, v1.36.3 and v1.37.2).
+ */
+export const PAUSE_VERSIONS: ByMinor = { 24: '3.7', 25: '3.8', 26: '3.9', 31: '3.10', 34: '3.10.1', 36: '3.10.2' };
 
 /**
  * The CoreDNS tag kubeadm of each Kubernetes minor deploys (kubeadm constants.CoreDNSVersion; 1.32 checked against
- * the release-1.32 constants.go, 1.35 against v1.35.8's; 1.36's v1.14.2 from a third-party test of kubeadm's constants).
+ * the release-1.32 constants.go; 1.34, 1.35 and 1.36 against the constants of the k8s.io/kubernetes modules v1.34.2,
+ * v1.35.4 and v1.36.3).
  */
 export const COREDNS_VERSIONS: ByMinor = {
   24: 'v1.8.6',

@@ -24,7 +24,7 @@ export const baseSteps: readonly Step[] = [
     name: 'kernel modules',
     when: kubernetesNode,
     sameOnEveryHost: true,
-    script: (ctx) => renderTemplate(ctx.templates, 'steps/os-modules.sh.ejs', { modules: modulesFor(ctx.model).map((m) => m.name) }),
+    script: (ctx) => renderTemplate(ctx.templates, 'steps/os-modules.sh.ejs', { modules: modulesFor(ctx.model) }),
   },
   { phase: 'services', name: 'apply sysctls', when: kubernetesNode, script: step('os-sysctl'), sameOnEveryHost: true },
 ];

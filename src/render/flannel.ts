@@ -84,16 +84,22 @@ function installContainers(model: ClusterModel) {
   ];
 }
 
-/** flanneld itself: the subnet manager with IP masquerading, allowed to change the host's network. */
+/**
+ * flanneld itself: the subnet manager with IP masquerading, allowed to change the host's network. It tunnels over the
+ * interface holding the node's InternalIP (flanneld's --iface takes an address), which is the inventory's address (the
+ * kubelet's node-ip): upstream's default, the interface of the default route, is the wrong link on hosts with several,
+ * and a host without a default route has none.
+ */
 function flanneldContainer(model: ClusterModel) {
   return {
     name: 'kube-flannel',
     image: imageOf(model, 'flannel'),
     command: ['/opt/bin/flanneld'],
-    args: ['--ip-masq', '--kube-subnet-mgr'],
+    args: ['--ip-masq', '--kube-subnet-mgr', '--iface=$(NODE_IP)'],
     env: [
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'NODE_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
       { name: 'EVENT_QUEUE_DEPTH', value: '5000' },
       { name: 'CONT_WHEN_CACHE_NOT_READY', value: 'false' },
     ],

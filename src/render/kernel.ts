@@ -8,6 +8,8 @@ export interface KernelModule {
   name: string;
   why: string;
   when: (model: ClusterModel) => boolean;
+  /** A /proc path that exists once the module's feature is in the kernel, loaded or built in (built-in modules may have no /sys/module entry). */
+  present?: string;
 }
 
 /** A sysctl key that exists on current kernels, with its value and why. */
@@ -23,12 +25,17 @@ const ipvs = (m: ClusterModel) => m.cluster.kubeProxyMode === 'ipvs';
 /** Modules every node loads; the ipvs set only in ipvs mode. */
 export const KERNEL_MODULES: readonly KernelModule[] = [
   { name: 'overlay', why: 'containerd overlayfs snapshotter', when: always },
-  { name: 'br_netfilter', why: 'bridged pod traffic passes iptables (net.bridge.* sysctls)', when: always },
-  { name: 'ip_vs', why: 'kube-proxy ipvs mode', when: ipvs },
+  {
+    name: 'br_netfilter',
+    why: 'bridged pod traffic passes iptables (net.bridge.* sysctls)',
+    when: always,
+    present: '/proc/sys/net/bridge/bridge-nf-call-iptables',
+  },
+  { name: 'ip_vs', why: 'kube-proxy ipvs mode', when: ipvs, present: '/proc/net/ip_vs' },
   { name: 'ip_vs_rr', why: 'ipvs round-robin scheduler', when: ipvs },
   { name: 'ip_vs_wrr', why: 'ipvs weighted round-robin scheduler', when: ipvs },
   { name: 'ip_vs_sh', why: 'ipvs source-hashing scheduler', when: ipvs },
-  { name: 'nf_conntrack', why: 'connection tracking for ipvs', when: ipvs },
+  { name: 'nf_conntrack', why: 'connection tracking for ipvs', when: ipvs, present: '/proc/sys/net/netfilter/nf_conntrack_max' },
 ];
 
 /** Sysctls every Kubernetes node sets. */

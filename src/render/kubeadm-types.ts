@@ -31,6 +31,7 @@ export interface NodeRegistration {
   criSocket: string;
   taints?: Taint[];
   kubeletExtraArgs?: ExtraArgsV1beta3 | Arg[];
+  ignorePreflightErrors?: string[];
 }
 
 /** bootstraptoken/v1 BootstrapToken. */
@@ -116,6 +117,7 @@ export interface KubeletConfiguration {
   apiVersion: 'kubelet.config.k8s.io/v1beta1';
   kind: 'KubeletConfiguration';
   cgroupDriver: 'systemd';
+  failCgroupV1?: false;
 }
 
 /** kubeproxy.config.k8s.io/v1alpha1 KubeProxyConfiguration. */

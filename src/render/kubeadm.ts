@@ -72,6 +72,17 @@ export function apiServerSans(model: ClusterModel): string[] {
   return [...new Set(names)];
 }
 
+/** The first Kubernetes minor whose kubelet refuses cgroup v1 by default (failCgroupV1) and whose kubeadm preflight fails on it. */
+export const CGROUP_V1_REFUSED_FROM = 35;
+
+/** Whether this cluster runs on cgroup v1 knowingly: the inventory accepts it and the version would refuse it otherwise. */
+export function acceptsCgroupV1(model: ClusterModel): boolean {
+  return model.cluster.allowCgroupV1 && model.cluster.minor >= CGROUP_V1_REFUSED_FROM;
+}
+
+/** The one kubeadm preflight check that fails on cgroup v1 (kubernetes/system-validators), ignored only when accepted. */
+export const CGROUP_V1_PREFLIGHT_CHECK = 'SystemVerification';
+
 function nodeRegistration(model: ClusterModel, host: HostModel): NodeRegistration {
   return {
     name: host.name,
@@ -79,6 +90,7 @@ function nodeRegistration(model: ClusterModel, host: HostModel): NodeRegistratio
     taints: taintsFor(model, host),
     // The inventory address becomes the node's InternalIP even on hosts with several interfaces.
     kubeletExtraArgs: extraArgs(model, [{ name: 'node-ip', value: host.address }]),
+    ...(acceptsCgroupV1(model) ? { ignorePreflightErrors: [CGROUP_V1_PREFLIGHT_CHECK] } : {}),
   };
 }
 
@@ -138,9 +150,14 @@ function scrapableControlPlane(model: ClusterModel): Pick<ClusterConfiguration, 
   return { controllerManager: bind(), scheduler: bind() };
 }
 
-/** The kubelet settings every node shares (kubeadm uploads them from the init node). */
-export function kubeletConfiguration(): KubeletConfiguration {
-  return { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd' };
+/** The kubelet settings every node shares (kubeadm uploads them from the init node); cgroup v1 only when accepted. */
+export function kubeletConfiguration(model: ClusterModel): KubeletConfiguration {
+  return {
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
+    cgroupDriver: 'systemd',
+    ...(acceptsCgroupV1(model) ? { failCgroupV1: false as const } : {}),
+  };
 }
 
 /**
@@ -183,7 +200,7 @@ function joinConfiguration(ctx: RenderContext): JoinConfiguration {
 /** The documents of one node's kubeadm-config.yaml: init (four kinds) on the first control plane, a join elsewhere. */
 export function kubeadmDocuments(ctx: RenderContext): KubeadmDocument[] {
   if (ctx.host.isInit) {
-    return [initConfiguration(ctx), clusterConfiguration(ctx.model), kubeletConfiguration(), kubeProxyConfiguration(ctx.model)];
+    return [initConfiguration(ctx), clusterConfiguration(ctx.model), kubeletConfiguration(ctx.model), kubeProxyConfiguration(ctx.model)];
   }
   return [joinConfiguration(ctx)];
 }

@@ -5,7 +5,17 @@ import type { ClusterModel } from '../model/types.js';
 import { TOKEN_PATTERNS } from '../pki/secrets.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { FLANNEL_MANIFEST_PATH, renderFlannel } from './flannel.js';
-import { CONTROL_PLANE_TAINT, ETCD_CLIENT_FILES, endpointOf, KUBEADM_CONFIG_PATH, renderKubeadmConfig, taintsFor } from './kubeadm.js';
+import {
+  acceptsCgroupV1,
+  CGROUP_V1_PREFLIGHT_CHECK,
+  CGROUP_V1_REFUSED_FROM,
+  CONTROL_PLANE_TAINT,
+  ETCD_CLIENT_FILES,
+  endpointOf,
+  KUBEADM_CONFIG_PATH,
+  renderKubeadmConfig,
+  taintsFor,
+} from './kubeadm.js';
 import {
   DOCKER_APT_KEYRING,
   DOCKER_APT_LIST,
@@ -197,8 +207,26 @@ function kubeadmJoinView(ctx: RenderContext) {
   };
 }
 
+function kernelView(model: ClusterModel) {
+  return {
+    version: model.cluster.kubernetesVersion,
+    refusedFrom: CGROUP_V1_REFUSED_FROM,
+    v1Refused: model.cluster.minor >= CGROUP_V1_REFUSED_FROM,
+    v1Allowed: acceptsCgroupV1(model),
+    preflightCheck: CGROUP_V1_PREFLIGHT_CHECK,
+    ipvs: model.cluster.kubeProxyMode === 'ipvs',
+  };
+}
+
 /** run.sh steps of Kubernetes nodes. */
 export const kubernetesSteps: readonly Step[] = [
+  {
+    phase: 'preflight',
+    name: 'the cgroup version and kernel features this Kubernetes needs',
+    when: kubernetesNode,
+    script: template('preflight-kernel', (ctx) => kernelView(ctx.model)),
+    sameOnEveryHost: true,
+  },
   {
     phase: 'os',
     name: 'swap off now and at boot',

@@ -1,0 +1,144 @@
+/**
+ * The real cluster's story on booted hosts: every bundle's run.sh whole, in `gen plan` order (hosts of one step at
+ * once); the cluster checked as its users would; a second run.sh everywhere that must change nothing; kubeadm's
+ * certificate report; then hosts powered off one at a time: the VIP holder (the API answers through the VIP again),
+ * a control plane (the API still answers), an etcd member (writes still succeed).
+ */
+import type { Testbed } from '../booted.js';
+import { failureOf, runBundle, type Plan, type PlanHost, type RunReport } from '../bundles.js';
+import { vipHolders } from '../checks.js';
+import { waitFor } from '../proc.js';
+import { certsReport, kubernetesNodes, nodesReady, systemPodsRunning } from './checks.js';
+import type { Kubectl } from './kube.js';
+import { deployProbe, podToPod, probeOnEveryNode, serviceByName } from './workload.js';
+
+/** What the story needs. */
+export interface ClusterInput {
+  bed: Testbed;
+  plan: Plan;
+  kubectl: Kubectl;
+  secrets: string;
+  workDir: string;
+  version: string;
+  dnsDomain: string;
+  probeImage: string;
+  say: (line: string) => void;
+}
+
+/** How long one run.sh may take here (apt, image pulls and kubeadm on two shared cores). */
+const RUN_LIMIT_MS = 30 * 60_000;
+
+/** Runs every host of each plan step at once, steps in order; every run.sh must exit 0. Returns the reports by host. */
+export async function runInPlanOrder(input: ClusterInput, label: string): Promise<Map<string, RunReport>> {
+  const reports = new Map<string, RunReport>();
+  for (const [i, step] of input.plan.order.entries()) {
+    const started = performance.now();
+    const runs = await Promise.all(step.hosts.map((h) => runBundle(input.bed, h, [], RUN_LIMIT_MS)));
+    for (const r of runs) {
+      if (r.status !== 0) throw new Error(`${label}, step ${i + 1} (${step.title}): ${failureOf(r)}`);
+      reports.set(r.host, r);
+    }
+    const each = runs.map((r) => `${r.host} ${r.seconds.toFixed(0)} s`).join(', ');
+    input.say(`${label}: step ${i + 1} ${step.title} done in ${((performance.now() - started) / 1000).toFixed(0)} s (${each})`);
+  }
+  return reports;
+}
+
+/** Every node Ready at the version, every system pod Running, and a workload across nodes with a Service found by name. */
+export async function checkCluster(input: ClusterInput): Promise<void> {
+  const { kubectl, say } = input;
+  const nodes = kubernetesNodes(input.plan.hosts);
+  say(`every node Ready at v${input.version}: ${(await nodesReady(kubectl, nodes, input.version, 600_000)).toFixed(0)} s`);
+  say(`every system pod Running: ${(await systemPodsRunning(kubectl, nodes, 900_000)).toFixed(0)} s`);
+  deployProbe(kubectl, input.probeImage, input.workDir);
+  const { pods, seconds } = await probeOnEveryNode(
+    kubectl,
+    nodes.map((n) => n.name),
+    600_000,
+  );
+  say(`probe pod Ready on every node: ${seconds.toFixed(0)} s (${pods.map((p) => `${p.node} ${p.ip}`).join(', ')})`);
+  say(`pod to pod across nodes: ${podToPod(kubectl, pods)} pairs answered`);
+  const worker = pods.find((p) => input.plan.hosts.find((h) => h.name === p.node)?.roles.includes('worker')) ?? pods[0]!;
+  const svc = serviceByName(kubectl, worker, input.dnsDomain);
+  say(`from ${worker.name}: the Service name resolved to its ClusterIP ${svc.clusterIP}, which answered "${svc.answer}"`);
+}
+
+/** A second run.sh on every host: each must end `kubeha: changed=0` and start, restart or reload no unit. */
+export async function secondRunChangesNothing(input: ClusterInput): Promise<void> {
+  const reports = await runInPlanOrder(input, 'second run');
+  const changed = [...reports.values()].filter((r) => !/^kubeha: changed=0$/m.test(r.output) || r.services.length > 0 || r.installed.length > 0);
+  if (changed.length > 0)
+    throw new Error(
+      `a second run changed something:\n${changed.map((r) => `${r.host}: ${[...r.installed, ...r.actions].join('; ')}\n${r.output.split('\n').slice(-3).join('\n')}`).join('\n')}`,
+    );
+  input.say(`second run: changed=0 on all ${reports.size} hosts, no unit started or restarted`);
+}
+
+/** kubeadm's certificate report on the first control plane shows kubeha's CAs. */
+export async function checkCertificates(input: ClusterInput): Promise<void> {
+  const first = input.plan.hosts.find((h) => h.roles.includes('control-plane'))!;
+  const report = await certsReport(input.bed, first.name, input.secrets);
+  const cas = report.split('\n').filter((l) => /^(ca|front-proxy-ca) /.test(l));
+  input.say(`kubeadm certs check-expiration on ${first.name}: ${cas.map((l) => l.replace(/\s+/g, ' ')).join('; ')}`);
+}
+
+/** Polls the API through the VIP every 0.5 s until it answers; returns the seconds. */
+async function apiAnswers(kubectl: Kubectl, what: string, timeoutMs: number): Promise<number> {
+  let last = '';
+  return waitFor(
+    what,
+    () => {
+      const r = kubectl.run(['get', '--raw', '/readyz'], 15_000);
+      last = (r.stdout + r.stderr).trim();
+      return r.status === 0 && last === 'ok';
+    },
+    timeoutMs,
+    500,
+    () => last,
+  );
+}
+
+/** Powers off the VIP holder, then a control plane if the holder was none, then an etcd member; the API and writes go on. */
+export async function failovers(input: ClusterInput): Promise<void> {
+  const { bed, plan, kubectl, say } = input;
+  const lbs = plan.hosts.filter((h) => h.roles.includes('loadbalancer')).map((h) => h.name);
+  const vip = plan.controlPlaneEndpoint.replace(/:\d+$/, '');
+  const holders = vipHolders(bed, lbs, vip);
+  if (holders.length !== 1) throw new Error(`want one VIP holder before the failover, found ${holders.length}: ${holders.join(', ')}`);
+  const holder = plan.hosts.find((h) => h.name === holders[0])!;
+  await bed.poweroff(holder.name);
+  const back = await apiAnswers(kubectl, `the API through the VIP after ${holder.name} (the VIP holder) was powered off`, 120_000);
+  say(
+    `VIP holder ${holder.name} powered off: the API answered through the VIP again after ${back.toFixed(1)} s (now held by ${vipHolders(bed, lbs, vip).join(', ')})`,
+  );
+  if (!holder.roles.includes('control-plane')) await controlPlaneDown(input);
+  else say(`${holder.name} was a control plane too: the API answers with one control plane down`);
+  await etcdMemberDown(input);
+}
+
+async function controlPlaneDown(input: ClusterInput): Promise<void> {
+  const up = input.plan.hosts.filter((h) => h.roles.includes('control-plane') && input.bed.hosts.get(h.name)!.pid1 !== 0);
+  const victim: PlanHost = up[up.length - 1]!;
+  await input.bed.poweroff(victim.name);
+  const seconds = await apiAnswers(input.kubectl, `the API with control plane ${victim.name} powered off`, 120_000);
+  input.say(`control plane ${victim.name} powered off: the API answered after ${seconds.toFixed(1)} s`);
+}
+
+async function etcdMemberDown(input: ClusterInput): Promise<void> {
+  const member = input.plan.hosts.find((h) => h.roles.includes('etcd') && input.bed.hosts.get(h.name)!.pid1 !== 0)!;
+  await input.bed.poweroff(member.name);
+  let n = 0;
+  let last = '';
+  const seconds = await waitFor(
+    `a write with etcd member ${member.name} powered off`,
+    () => {
+      const r = input.kubectl.run(['create', 'configmap', `kubeha-e2e-write-${n++}`, '-n', 'default', '--from-literal=member-down=' + member.name], 30_000);
+      last = (r.stdout + r.stderr).trim();
+      return r.status === 0;
+    },
+    120_000,
+    1000,
+    () => last,
+  );
+  input.say(`etcd member ${member.name} powered off: a write succeeded after ${seconds.toFixed(1)} s (${last})`);
+}

@@ -1,0 +1,115 @@
+/**
+ * What a Kubernetes node's preflight refuses before anything is installed (issue 22): cgroup v1 from Kubernetes 1.35 on
+ * (the kubelet's failCgroupV1 and kubeadm's SystemVerification check) unless cluster.allowCgroupV1 accepts it, and
+ * kube-proxy's ipvs mode on a kernel without IPVS; and the kernel modules step on kernels whose modules are built in.
+ * run.sh runs for real in the namespace sandbox, /sys/fs/cgroup and /lib/modules replaced there by the mounts a host
+ * of each kind has.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanup, compileDoc, generateAndUnpack, NAMESPACES, tempDir, testNeeding, text, type InventoryDoc } from './helpers.js';
+import { runInSandbox } from './sandbox.js';
+
+const ADDRESS = '127.0.4.1';
+
+const node = (version: string, cluster: Record<string, unknown> = {}): InventoryDoc => ({
+  cluster: { name: 'pre', kubernetesVersion: version, podSubnet: '10.244.0.0/16', kubeProxyMode: 'nftables', ...cluster },
+  hosts: [
+    { name: 'cp1', address: ADDRESS, roles: ['control-plane', 'etcd'] },
+    { name: 'w1', address: '127.0.4.2', roles: ['worker'] },
+  ],
+});
+
+/** A cgroup v1 host's /sys/fs/cgroup is a tmpfs of controller mounts (the sandbox's own host is a cgroup v2 one). */
+const CGROUP_V1 = 'mount -t tmpfs cgroup-v1 /sys/fs/cgroup';
+/** A kernel with nothing in its modules folder (everything built in, as in a container); the sandbox's /lib is an overlay. */
+const NO_MODULES = 'mount -t tmpfs none /lib/modules';
+
+async function preflight(doc: InventoryDoc, before: string[]) {
+  const dir = tempDir();
+  const path = join(dir, 'inventory.json');
+  writeFileSync(path, JSON.stringify(doc));
+  const gen = await generateAndUnpack(path);
+  try {
+    return runInSandbox(join(gen.unpacked, 'cp1'), ADDRESS, ['--only', 'preflight'], { before, kubelet: '', kubeadm: '' });
+  } finally {
+    cleanup(dir);
+    cleanup(gen.dir);
+  }
+}
+
+testNeeding([NAMESPACES], 'a 1.35+ node on cgroup v1 stops in preflight and names both ways out; on cgroup v2 it goes on', async () => {
+  const v1 = await preflight(node('1.36.3'), [CGROUP_V1]);
+  assert.is(v1.code, 1, v1.out + v1.err);
+  assert.match(v1.err, 'this host runs cgroup v1 (tmpfs at /sys/fs/cgroup) and the kubelet of Kubernetes 1.36.3 refuses it');
+  assert.match(v1.err, 'systemd.unified_cgroup_hierarchy=1');
+  assert.match(v1.err, 'cluster.allowCgroupV1: true');
+  const v2 = await preflight(node('1.36.3'), []);
+  assert.is(v2.code, 0, v2.out + v2.err);
+  assert.not.match(v2.err, 'cgroup v1');
+});
+
+testNeeding([NAMESPACES], 'cluster.allowCgroupV1 lets a 1.35+ node on cgroup v1 through with a warning; before 1.35 v1 is only a warning', async () => {
+  const allowed = await preflight(node('1.35.4', { allowCgroupV1: true }), [CGROUP_V1]);
+  assert.is(allowed.code, 0, allowed.out + allowed.err);
+  assert.match(allowed.err, 'accepted by cluster.allowCgroupV1 (kubelet failCgroupV1: false, kubeadm ignores SystemVerification)');
+  const older = await preflight(node('1.34.2'), [CGROUP_V1]);
+  assert.is(older.code, 0, older.out + older.err);
+  assert.match(older.err, 'Kubernetes 1.35 and later refuse it unless cluster.allowCgroupV1 is set');
+});
+
+testNeeding([NAMESPACES], 'ipvs mode on a kernel without IPVS stops in preflight; with an ip_vs module listed it goes on', async () => {
+  // This kernel has no IPVS loaded (no /proc/net/ip_vs): the modules folder decides. CI's machines are of this kind.
+  assert.not.ok(existsSync('/proc/net/ip_vs'), 'this test needs a kernel without IPVS loaded');
+  const none = await preflight(node('1.34.2', { kubeProxyMode: 'ipvs' }), [NO_MODULES]);
+  assert.is(none.code, 1, none.out + none.err);
+  assert.match(none.err, 'kube-proxy runs in ipvs mode (cluster.kubeProxyMode) but this kernel');
+  assert.match(none.err, 'set cluster.kubeProxyMode to nftables or iptables');
+  const module = `${NO_MODULES} && mkdir -p /lib/modules/$(uname -r) && echo 'kernel/net/netfilter/ipvs/ip_vs.ko.xz: kernel/net/netfilter/nf_conntrack.ko.xz' >/lib/modules/$(uname -r)/modules.dep`;
+  const loadable = await preflight(node('1.34.2', { kubeProxyMode: 'ipvs' }), [module]);
+  assert.is(loadable.code, 0, loadable.out + loadable.err);
+  const nft = await preflight(node('1.34.2'), [NO_MODULES]);
+  assert.is(nft.code, 0, nft.out + nft.err);
+});
+
+testNeeding([NAMESPACES], 'a module whose feature is in the kernel is not modprobed: br_netfilter built in, no /lib/modules', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'inventory.json');
+  writeFileSync(path, JSON.stringify(node('1.34.2')));
+  const gen = await generateAndUnpack(path);
+  try {
+    const r = runInSandbox(join(gen.unpacked, 'w1'), '127.0.4.2', ['--only', 'os'], { before: [NO_MODULES, 'mount -t tmpfs none /sys/module'] });
+    assert.is(r.code, 0, r.out + r.err);
+    const modprobes = r.calls.filter((c) => c.startsWith('modprobe '));
+    // overlay has no /proc sign: with /sys/module hidden and no modules folder it is modprobed. br_netfilter is modprobed
+    // exactly when the kernel (this sandbox's network namespace) has no bridge netfilter sysctls yet.
+    const bridge = existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables');
+    assert.equal(modprobes, bridge ? ['modprobe overlay'] : ['modprobe overlay', 'modprobe br_netfilter']);
+  } finally {
+    cleanup(dir);
+    cleanup(gen.dir);
+  }
+});
+
+test('cluster.allowCgroupV1 on 1.35+: failCgroupV1 false and only SystemVerification ignored, on init and join; nothing before 1.35 or without it', async () => {
+  const cfg = async (doc: InventoryDoc, host: string) => text((await compileDoc(doc)).hosts, host, 'rootfs/etc/kubernetes/kubeadm-config.yaml');
+  const init = await cfg(node('1.35.4', { allowCgroupV1: true }), 'cp1');
+  assert.match(init, 'kind: KubeletConfiguration\ncgroupDriver: systemd\nfailCgroupV1: false\n');
+  assert.match(init, '      value: 127.0.4.1\n  ignorePreflightErrors:\n    - SystemVerification\n');
+  const join_ = await cfg(node('1.35.4', { allowCgroupV1: true }), 'w1');
+  assert.match(join_, '  ignorePreflightErrors:\n    - SystemVerification\n');
+  for (const [doc, why] of [
+    [node('1.34.2', { allowCgroupV1: true }), '1.34 needs no exception'],
+    [node('1.36.3'), 'not asked for'],
+  ] as const) {
+    for (const host of ['cp1', 'w1']) {
+      const c = await cfg(doc, host);
+      assert.not.match(c, 'failCgroupV1', why);
+      assert.not.match(c, 'ignorePreflightErrors', why);
+    }
+  }
+});
+
+test.run();
