@@ -142,3 +142,14 @@ async function etcdMemberDown(input: ClusterInput): Promise<void> {
   );
   input.say(`etcd member ${member.name} powered off: a write succeeded after ${seconds.toFixed(1)} s (${last})`);
 }
+
+/** Boots the powered-off hosts again (a reboot: same disks): every node Ready again, and a write goes through. */
+export async function powerBackOn(input: ClusterInput): Promise<void> {
+  const { bed, kubectl, say } = input;
+  const off = [...bed.hosts.values()].filter((h) => h.pid1 === 0).map((h) => h.name);
+  for (const name of off) say(`${name} powered on again: booted in ${(await bed.powerOn(name)).toFixed(1)} s`);
+  const nodes = kubernetesNodes(input.plan.hosts);
+  say(`after the reboots every node is Ready again: ${(await nodesReady(kubectl, nodes, input.version, 600_000)).toFixed(0)} s`);
+  say(`and every system pod Running: ${(await systemPodsRunning(kubectl, nodes, 600_000)).toFixed(0)} s`);
+  kubectl.must(['create', 'configmap', 'kubeha-e2e-after-reboot', '-n', 'default', `--from-literal=rebooted=${off.join(',')}`]);
+}
