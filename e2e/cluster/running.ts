@@ -65,8 +65,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Starts the registry and the mirror server in netns; resolves once the mirror listens (or rejects with its log). */
-export async function startSite(site: Site, netns: string, log: (line: string) => void = () => {}): Promise<RunningSite> {
+/** Writes the registry's and the mirror server's configuration into the site folder; returns their paths. */
+function writeConfigs(site: Site): { registryYml: string; serverJson: string; requestLog: string } {
   const registryYml = join(site.dir, 'registry.yml');
   writeFileSync(registryYml, registryConfig({ storage: site.registryStorage, addr: `127.0.0.1:${REGISTRY_PORT}`, tls: site.tls.registry, readonly: true }));
   const requestLog = join(site.dir, 'requests.jsonl');
@@ -81,11 +81,18 @@ export async function startSite(site: Site, netns: string, log: (line: string) =
     allow: site.allow,
     log: requestLog,
   };
-  writeFileSync(join(site.dir, 'server.json'), JSON.stringify(config));
+  const serverJson = join(site.dir, 'server.json');
+  writeFileSync(serverJson, JSON.stringify(config));
+  return { registryYml, serverJson, requestLog };
+}
+
+/** Starts the registry and the mirror server in netns; resolves once the mirror listens (or rejects with its log). */
+export async function startSite(site: Site, netns: string, log: (line: string) => void = () => {}): Promise<RunningSite> {
+  const { registryYml, serverJson, requestLog } = writeConfigs(site);
   const inNs = (argv: string[]) => ['ip', 'netns', 'exec', netns, ...argv];
   const registry = startBackground(inNs([site.programs.paths.registry!, 'serve', registryYml]), join(site.dir, 'registry.log'));
   const serverLog = join(site.dir, 'server.log');
-  const server = startBackground(inNs([process.execPath, join(REPO, 'dist/e2e/cluster/server.js'), join(site.dir, 'server.json')]), serverLog);
+  const server = startBackground(inNs([process.execPath, join(REPO, 'dist/e2e/cluster/server.js'), serverJson]), serverLog);
   const stop = async () => {
     await stopChild(server);
     await stopChild(registry);

@@ -26,48 +26,11 @@ function issue(dir: string, name: string, host: string): { cert: string; key: st
   const cert = join(dir, `${name}.crt`);
   const ext = join(dir, `${name}.ext`);
   writeFileSync(ext, `subjectAltName=${altName(host)}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
-  runOrThrow(
-    [
-      'openssl',
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-subj',
-      `/CN=${host}`,
-      '-out',
-      `${cert}.csr`,
-    ],
-    60_000,
-  );
+  const request = 'req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'.split(' ');
+  runOrThrow(['openssl', ...request, '-keyout', key, '-subj', `/CN=${host}`, '-out', `${cert}.csr`], 60_000);
   chmodSync(key, 0o600);
-  runOrThrow(
-    [
-      'openssl',
-      'x509',
-      '-req',
-      '-in',
-      `${cert}.csr`,
-      '-CA',
-      join(dir, 'ca.crt'),
-      '-CAkey',
-      join(dir, 'ca.key'),
-      '-CAcreateserial',
-      '-days',
-      '30',
-      '-sha256',
-      '-extfile',
-      ext,
-      '-out',
-      cert,
-    ],
-    60_000,
-  );
+  const sign = ['x509', '-req', '-CAcreateserial', '-days', '30', '-sha256', '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key')];
+  runOrThrow(['openssl', ...sign, '-in', `${cert}.csr`, '-extfile', ext, '-out', cert], 60_000);
   return { cert, key };
 }
 
@@ -77,31 +40,9 @@ export function makeSiteTls(dir: string, host: string): SiteTls {
   const caKey = join(dir, 'ca.key');
   const caCert = join(dir, 'ca.crt');
   if (existsSync(caKey)) throw new Error(`${caKey} exists: a site CA is made once per site folder, never replaced`);
-  runOrThrow(
-    [
-      'openssl',
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      caKey,
-      '-subj',
-      '/CN=kubeha e2e site CA',
-      '-days',
-      '30',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-      '-out',
-      caCert,
-    ],
-    60_000,
-  );
+  const ca = 'req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30'.split(' ');
+  const extensions = ['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'];
+  runOrThrow(['openssl', ...ca, '-keyout', caKey, '-subj', '/CN=kubeha e2e site CA', ...extensions, '-out', caCert], 60_000);
   chmodSync(caKey, 0o600);
   return { caCert, server: issue(dir, 'mirror', host), registry: issue(dir, 'registry', '127.0.0.1') };
 }
