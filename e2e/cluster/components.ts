@@ -23,6 +23,8 @@ export interface Component {
   cgo: boolean;
   tags: string[];
   buildmode?: 'pie';
+  /** Flags for the external linker (cgo builds), e.g. -static. */
+  extldflags?: string;
   /** `-X` stamps beyond `-s -w -buildid=`. */
   stamps: string[];
   /** Why this is not the upstream project the product names, when it is a stand-in. */
@@ -175,14 +177,15 @@ const coredns: Component = {
   stamps: [],
 };
 
-/** flannel v0.27.4, what kubeha's manifest pins (its Makefile enables cgo on amd64 only for the UDP backend; vxlan needs none). */
+/** flannel v0.27.4, what kubeha's manifest pins (Makefile: cgo on amd64, for the UDP backend's C proxy, linked -static). */
 const flannel: Component = {
   id: 'flannel',
   module: 'flannel-0.27',
   upstream: 'github.com/flannel-io/flannel',
   version: 'v0.27.4',
   programs: [{ name: 'flanneld', pkg: 'github.com/flannel-io/flannel' }],
-  cgo: false,
+  cgo: true,
+  extldflags: '-static',
   tags: [],
   stamps: ['github.com/flannel-io/flannel/pkg/version.Version=v0.27.4'],
 };
@@ -249,7 +252,7 @@ export function component(id: string): Component {
 
 /** The ldflags of a component: stripped, no build id, and its stamps. */
 export function ldflagsOf(c: Component): string {
-  return ['-s', '-w', '-buildid=', ...c.stamps.flatMap((s) => ['-X', s])].join(' ');
+  return ['-s', '-w', '-buildid=', ...c.stamps.flatMap((s) => ['-X', s]), ...(c.extldflags ? ['-extldflags', c.extldflags] : [])].join(' ');
 }
 
 /** `go build` arguments (after `go build`) for one component, writing into outDir. */
