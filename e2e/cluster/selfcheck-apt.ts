@@ -1,0 +1,119 @@
+/** The self-check's package checks: the control fields of every built package, and apt against the served repositories. */
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { runOrThrow, runSync } from '../proc.js';
+import type { SiteBuild } from './site.js';
+import { client, NET, type Check } from './selfcheck-net.js';
+
+/** Control fields each package must have (pkgs.k8s.io's and download.docker.com's, see debs.ts for the sources). */
+const EXPECTED: Record<string, Record<string, string>> = {
+  kubelet: { Version: '1.36.3-1.1', Section: 'net', Depends: 'iptables (>= 1.4.21), kubernetes-cni (>= 1.2.0), mount, util-linux' },
+  kubeadm: { Version: '1.36.3-1.1', Section: 'admin', Depends: '' },
+  kubectl: { Version: '1.36.3-1.1', Section: 'admin', Depends: '' },
+  'cri-tools': { Version: '1.36.0-1.1', Section: 'admin', Depends: '' },
+  'kubernetes-cni': { Version: '1.10.0-1.1', Section: 'net', Depends: '' },
+  'containerd.io': {
+    Version: '2.2.9-1~debian.12~bookworm',
+    Section: 'devel',
+    Provides: 'containerd, runc',
+    Conflicts: 'containerd, runc',
+    Replaces: 'containerd, runc',
+  },
+};
+
+/** Paths each package must ship (dpkg-deb -c). */
+const SHIPS: Record<string, string[]> = {
+  kubelet: ['./usr/bin/kubelet', './lib/systemd/system/kubelet.service', './etc/default/kubelet', './var/lib/kubelet/.kubelet-keep'],
+  kubeadm: ['./usr/bin/kubeadm', './lib/systemd/system/kubelet.service.d/10-kubeadm.conf'],
+  'kubernetes-cni': ['./opt/cni/bin/bridge', './opt/cni/bin/host-local', './opt/cni/bin/loopback', './opt/cni/bin/portmap'],
+  'containerd.io': ['./usr/bin/containerd', './usr/bin/containerd-shim-runc-v2', './usr/bin/ctr', './usr/bin/runc', './etc/containerd/config.toml'],
+};
+
+/** Checks every .deb's fields and contents with dpkg-deb; returns one line per package. */
+export function checkDebs(built: SiteBuild): string {
+  const lines: string[] = [];
+  for (const deb of [...built.debs.kubernetes, ...built.debs.docker]) {
+    const pkg = runOrThrow(['dpkg-deb', '-f', deb, 'Package']).trim();
+    const want = EXPECTED[pkg];
+    if (!want) throw new Error(`unexpected package ${pkg} (${deb})`);
+    for (const [field, value] of Object.entries(want)) {
+      const got = runOrThrow(['dpkg-deb', '-f', deb, field]).trim();
+      if (got !== value) throw new Error(`${basename(deb)} ${field}: ${JSON.stringify(got)}, expected ${JSON.stringify(value)}`);
+    }
+    const listing = runOrThrow(['dpkg-deb', '-c', deb]);
+    for (const path of SHIPS[pkg] ?? []) if (!listing.includes(` ${path}\n`)) throw new Error(`${basename(deb)} does not ship ${path}`);
+    lines.push(`${basename(deb)}: ${runOrThrow(['dpkg-deb', '-f', deb, 'Depends']).trim() || '(no Depends)'}`);
+  }
+  return lines.join('\n');
+}
+
+/** The apt sources run.sh writes for the two repositories (templates/kubernetes/packages-kubernetes and docker-apt-repo). */
+function sources(ctx: Check, k8sKeyring: string, dockerKeyring: string): string {
+  const k8s = ctx.list.repositories.find((r) => r.format === 'deb' && r.url.endsWith('/deb/'))!;
+  const docker = `${ctx.site.origin}/docker/linux/debian`;
+  return `deb [signed-by=${k8sKeyring}] ${k8s.url} /\ndeb [signed-by=${dockerKeyring}] ${docker} bookworm stable\n`;
+}
+
+/** An overlay over the e2e image's root at work/chroot/root (unmount with the returned function). */
+function overlay(imageRoot: string, work: string): { root: string; unmount: () => void } {
+  const dir = join(work, 'chroot');
+  for (const d of ['upper', 'work', 'root']) mkdirSync(join(dir, d), { recursive: true });
+  const root = join(dir, 'root');
+  runOrThrow(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${imageRoot},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, root]);
+  return { root, unmount: () => void runSync(['umount', '-l', root]) };
+}
+
+/** Trusts the site CA and puts both keys where run.sh puts them (fetched through the mirror as run.sh does). */
+function trustSite(ctx: Check, root: string): void {
+  copyFileSync(ctx.site.caCert, join(root, 'usr/local/share/ca-certificates/kubeha-site.crt'));
+  runOrThrow(['chroot', root, 'update-ca-certificates'], 60_000);
+  mkdirSync(join(root, 'etc/apt/keyrings'), { recursive: true });
+  const k8s = ctx.list.repositories.find((r) => r.format === 'deb' && r.url.endsWith('/deb/'))!;
+  const armored = client(['curl', '-fsS', '--cacert', ctx.site.caCert, k8s.key]);
+  writeFileSync(join(ctx.work, 'k8s.asc'), armored);
+  runOrThrow(['gpg', '--batch', '--yes', '--dearmor', '-o', join(root, 'etc/apt/keyrings/kubernetes-apt-keyring.gpg'), join(ctx.work, 'k8s.asc')]);
+  writeFileSync(join(root, 'etc/apt/keyrings/docker.asc'), client(['curl', '-fsS', '--cacert', ctx.site.caCert, `${ctx.site.origin}/docker/linux/debian/gpg`]));
+}
+
+/** apt-get in the chroot from the client namespace; returns its result. */
+function apt(root: string, args: string[]) {
+  return runSync(['ip', 'netns', 'exec', NET.client, 'chroot', root, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args], 600_000);
+}
+
+/** apt update and install from the site in a chroot; then the same update under the wrong key must fail. */
+export function checkApt(ctx: Check, imageRoot: string): string {
+  const { root, unmount } = overlay(imageRoot, ctx.work);
+  try {
+    trustSite(ctx, root);
+    const keyrings = { k8s: '/etc/apt/keyrings/kubernetes-apt-keyring.gpg', docker: '/etc/apt/keyrings/docker.asc' };
+    writeFileSync(join(root, 'etc/apt/sources.list'), sources(ctx, keyrings.k8s, keyrings.docker));
+    const update = apt(root, ['update']);
+    if (update.status !== 0 || /NO_PUBKEY|not signed|insecure/i.test(update.stdout + update.stderr))
+      throw new Error(`apt-get update:\n${update.stdout}${update.stderr}`);
+    const install = apt(root, [
+      'install',
+      '-y',
+      '--no-install-recommends',
+      'kubeadm=1.36.3-*',
+      'kubectl=1.36.3-*',
+      'cri-tools',
+      'kubernetes-cni',
+      'containerd.io',
+    ]);
+    if (install.status !== 0) throw new Error(`apt-get install:\n${install.stdout}${install.stderr}`);
+    const download = apt(root, ['download', 'kubelet=1.36.3-1.1']);
+    if (download.status !== 0) throw new Error(`apt-get download kubelet:\n${download.stderr}`);
+    const kubeadm = runOrThrow(['chroot', root, 'kubeadm', 'version', '-o', 'short']).trim();
+    const enabled = runOrThrow(['chroot', root, 'systemctl', 'is-enabled', 'containerd.service']).trim();
+    const toml = readFileSync(join(root, 'etc/containerd/config.toml'), 'utf8');
+    if (kubeadm !== 'v1.36.3' || enabled !== 'enabled' || !toml.includes('disabled_plugins = ["cri"]'))
+      throw new Error(`installed: kubeadm ${kubeadm}, containerd ${enabled}, config.toml:\n${toml}`);
+    writeFileSync(join(root, 'etc/apt/sources.list'), sources(ctx, keyrings.docker, keyrings.k8s));
+    const wrong = apt(root, ['update']);
+    if (wrong.status === 0 || !/NO_PUBKEY|not signed/.test(wrong.stdout + wrong.stderr))
+      throw new Error(`apt-get update under the wrong keys did not fail:\n${wrong.stdout}${wrong.stderr}`);
+    return `installed kubeadm (${kubeadm}), kubectl, cri-tools, kubernetes-cni, containerd.io (containerd.service ${enabled}); kubelet downloaded; swapped keys refused: ${(/NO_PUBKEY [0-9A-F]+/.exec(wrong.stdout + wrong.stderr) ?? ['?'])[0]}`;
+  } finally {
+    unmount();
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The e2e site's pure parts (e2e/cluster): the allow list every mirror request is checked against, the packages'
+ * control files, the Release file and the build recipe. The heavy checks (builds, apt against the served
+ * repositories, images through the mirror) are the site's self-check: node dist/e2e/cluster/selfcheck.js.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { ArtifactList } from '../src/render/mirror-list.js';
+import { allowListOf, classify } from '../e2e/cluster/allowlist.js';
+import { COMPONENTS, component, goBuildArgs, goOutputName } from '../e2e/cluster/components.js';
+import { controlText, debFileName, installedSize, kubernetesDebs } from '../e2e/cluster/debs.js';
+import { releaseText } from '../e2e/cluster/repos.js';
+
+const SITE = 'https://198.51.100.200';
+
+/** An artifact list as `gen artifacts --json` prints it for an inventory whose mirrors point at the site. */
+const LIST: ArtifactList = {
+  downloads: [
+    {
+      what: 'etcd v3.6.8 amd64',
+      url: `${SITE}/files/github.com/etcd-io/etcd/releases/download/v3.6.8/etcd-v3.6.8-linux-amd64.tar.gz`,
+      sha256: '0'.repeat(64),
+      hosts: 'etcd members',
+    },
+  ],
+  repositories: [
+    {
+      what: 'Kubernetes v1.36',
+      format: 'deb',
+      url: `${SITE}/kubernetes/core/stable/v1.36/deb/`,
+      key: `${SITE}/kubernetes/core/stable/v1.36/deb/Release.key`,
+      hosts: 'Kubernetes nodes',
+    },
+    {
+      what: 'Kubernetes v1.36',
+      format: 'rpm',
+      url: `${SITE}/kubernetes/core/stable/v1.36/rpm/`,
+      key: `${SITE}/kubernetes/core/stable/v1.36/rpm/repodata/repomd.xml.key`,
+      hosts: 'Kubernetes nodes',
+    },
+    {
+      what: 'containerd.io',
+      format: 'rpm',
+      url: `${SITE}/docker/linux/centos/$releasever/$basearch/stable`,
+      key: `${SITE}/docker/linux/centos/gpg`,
+      hosts: 'RHEL',
+    },
+  ],
+  images: [
+    {
+      name: 'kube-apiserver',
+      image: '198.51.100.200/registry.k8s.io/kube-apiserver:v1.36.3',
+      upstream: 'registry.k8s.io/kube-apiserver:v1.36.3',
+      pulledBy: 'control planes',
+    },
+    { name: 'pause', image: '198.51.100.200/registry.k8s.io/pause:3.10.1', upstream: 'registry.k8s.io/pause:3.10.1', pulledBy: 'every node' },
+  ],
+};
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+const ALLOW = allowListOf(
+  LIST,
+  SITE,
+  [{ what: 'containerd.io for debian', url: `${SITE}/docker/linux/debian`, key: `${SITE}/docker/linux/debian/gpg`, why: 'issue 24' }],
+  {
+    '198.51.100.200/registry.k8s.io/kube-apiserver:v1.36.3': [DIGEST],
+  },
+);
+
+test('the allow list: listed downloads, repository paths and keys, image tags, digests and blobs are listed', () => {
+  const listed = (target: string, method = 'GET') => {
+    const v = classify(ALLOW, method, target);
+    assert.ok(v.listed, `${method} ${target}: ${JSON.stringify(v)}`);
+    return v.listed ? v.what : '';
+  };
+  assert.is(listed('/files/github.com/etcd-io/etcd/releases/download/v3.6.8/etcd-v3.6.8-linux-amd64.tar.gz'), 'etcd v3.6.8 amd64');
+  assert.is(listed('/kubernetes/core/stable/v1.36/deb/InRelease'), 'Kubernetes v1.36');
+  assert.is(listed('/kubernetes/core/stable/v1.36/deb/amd64/kubelet_1.36.3-1.1_amd64.deb', 'HEAD'), 'Kubernetes v1.36');
+  assert.is(listed('/v2/registry.k8s.io/kube-apiserver/manifests/v1.36.3'), 'image 198.51.100.200/registry.k8s.io/kube-apiserver:v1.36.3');
+  assert.is(listed(`/v2/registry.k8s.io/kube-apiserver/manifests/${DIGEST}`), 'image 198.51.100.200/registry.k8s.io/kube-apiserver:v1.36.3');
+  assert.is(listed(`/v2/registry.k8s.io/kube-apiserver/blobs/${DIGEST}`), 'image 198.51.100.200/registry.k8s.io/kube-apiserver:v1.36.3');
+  assert.is(listed('/v2/'), 'registry API version check');
+});
+
+test('the allow list: anything else is unlisted, with the reason', () => {
+  const why = (target: string, method = 'GET') => {
+    const v = classify(ALLOW, method, target);
+    assert.not.ok(v.listed, `${method} ${target} is listed`);
+    return v.listed ? '' : v.why;
+  };
+  assert.is(why('/files/github.com/etcd-io/etcd/releases/download/v3.6.9/etcd-v3.6.9-linux-amd64.tar.gz'), 'not a listed download, repository or image');
+  assert.is(why('/kubernetes/core/stable/v1.35/deb/InRelease'), 'not a listed download, repository or image');
+  assert.is(why('/v2/registry.k8s.io/pause/manifests/3.10.2'), 'registry.k8s.io/pause tag or digest 3.10.2 is not part of a listed image');
+  assert.is(why('/v2/registry.k8s.io/etcd/manifests/3.6.8-0'), 'image repository registry.k8s.io/etcd is not listed');
+  assert.is(why(`/v2/registry.k8s.io/pause/blobs/${DIGEST}`), `registry.k8s.io/pause blob ${DIGEST} is not part of a listed image`);
+  assert.is(why('/v2/registry.k8s.io/kube-apiserver/blobs/uploads/', 'POST'), 'method POST: the site is read-only');
+  assert.is(why('/kubernetes/core/stable/v1.36/deb/..%2f..%2fv1.35/deb/Release'), 'a path with ..');
+});
+
+test('the allow list: a repository served beyond the list is reported apart, percent-encoded paths decode', () => {
+  const v = classify(ALLOW, 'GET', '/docker/linux/debian/dists/bookworm/pool/stable/amd64/containerd.io_2.2.9-1%7edebian.12%7ebookworm_amd64.deb');
+  assert.equal(v, { listed: false, why: 'a repository gen artifacts does not list', beyondList: 'issue 24', what: 'containerd.io for debian' });
+  assert.equal(classify(ALLOW, 'GET', '/docker/linux/debian/gpg'), {
+    listed: false,
+    why: 'a repository gen artifacts does not list',
+    beyondList: 'issue 24',
+    what: 'containerd.io for debian (signing key)',
+  });
+});
+
+test('the allow list refuses a list whose mirrors do not point at the site', () => {
+  const elsewhere = { ...LIST, images: [{ ...LIST.images[0]!, image: 'registry.k8s.io/kube-apiserver:v1.36.3' }] };
+  assert.throws(() => allowListOf(elsewhere, SITE, [], {}), /is not on the site/);
+});
+
+test("kubelet's control file carries pkgs.k8s.io's fields (kubernetes/release kubelet.spec and metadata.yaml)", () => {
+  const kubelet = kubernetesDebs().find((d) => d.package === 'kubelet')!;
+  assert.is(
+    controlText(kubelet, 82400),
+    [
+      'Package: kubelet',
+      'Version: 1.36.3-1.1',
+      'Architecture: amd64',
+      'Maintainer: Kubernetes Authors <dev@kubernetes.io>',
+      'Installed-Size: 82400',
+      'Depends: iptables (>= 1.4.21), kubernetes-cni (>= 1.2.0), mount, util-linux',
+      'Section: net',
+      'Priority: optional',
+      'Homepage: https://kubernetes.io',
+      'Description: Node agent for Kubernetes clusters',
+      ' Node agent for Kubernetes clusters.',
+      '',
+    ].join('\n'),
+  );
+  assert.is(debFileName(kubelet), 'kubelet_1.36.3-1.1_amd64.deb');
+  assert.equal(kubelet.conffiles, ['/etc/default/kubelet']);
+  const paths = (name: string) =>
+    kubernetesDebs()
+      .find((d) => d.package === name)!
+      .files.map((f) => f.path);
+  assert.ok(paths('kubeadm').includes('/lib/systemd/system/kubelet.service.d/10-kubeadm.conf'));
+  assert.ok(paths('kubelet').includes('/lib/systemd/system/kubelet.service'));
+  assert.equal(paths('cri-tools'), ['/usr/bin/crictl']);
+  assert.ok(paths('kubernetes-cni').includes('/opt/cni/bin/portmap'));
+  assert.is(installedSize([1, 1024, 1025, 0]), 1 + 1 + 2 + 1);
+});
+
+test('a Release file lists each index with its SHA-256, size and SHA-512', () => {
+  const text = releaseText({ origin: 'o', label: 'l', description: 'd' }, new Date(Date.UTC(2026, 11, 4, 15, 0, 0)), [
+    { path: 'Packages', content: Buffer.from('hello\n') },
+  ]);
+  assert.is(
+    text,
+    [
+      'Origin: o',
+      'Label: l',
+      'Architectures: amd64',
+      'Date: Fri, 04 Dec 2026 15:00:00 UTC',
+      'Description: d',
+      'SHA256:',
+      ' 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03        6 Packages',
+      'SHA512:',
+      ' e7c22b994c59d9cf2b48e549b1e24666636045930d3da7c1acb299d1c3b7f931f94aae41edda2c2b207a36e10f8bcb8d45223e54878f5b316e7ce3b6bc019629        6 Packages',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('the build recipe: Kubernetes stamped on both version packages, binaries named as go build names them', () => {
+  const args = goBuildArgs(component('kubernetes'), '/out').join(' ');
+  for (const p of ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']) assert.ok(args.includes(`-X ${p}.gitVersion=v1.36.3`), p);
+  assert.ok(args.includes('-tags selinux,notest'));
+  assert.is(goOutputName('go.etcd.io/etcd/server/v3'), 'server');
+  assert.is(goOutputName('github.com/opencontainers/runc'), 'runc');
+  assert.ok(component('runc').cgo, 'runc needs cgo (nsenter, seccomp)');
+  assert.equal(
+    COMPONENTS.filter((c) => c.standIn).map((c) => c.id),
+    ['flannel-cni-plugin'],
+  );
+});
+
+test.run();
