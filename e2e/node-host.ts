@@ -6,9 +6,10 @@
  *   controllers read-write before it execs systemd, so the container's systemd runs kubelet's and containerd's slices
  *   (nspawn mounts them read-only, and a --bind over them is shadowed by nspawn's own mount);
  * - writable network sysctls only (SYSTEMD_NSPAWN_API_VFS_WRITABLE=network): ip_forward, bridge-nf, conntrack timeouts
- *   are per network namespace; the rest of /proc/sys stays read-only, and the kernel settings the kubelet and the
- *   bundle write that are global (vm.overcommit_memory, kernel.panic, fs.inotify.*, ...) are files of the host bound
- *   over their /proc/sys entries, so the writes land there and this machine keeps its values;
+ *   are per network namespace; the rest of /proc/sys stays read-only, and the kernel settings the kubelet, the bundle
+ *   and Debian's own sysctl.d files write that are global (vm.overcommit_memory, kernel.panic, fs.inotify.*,
+ *   kernel.pid_max, fs.protected_*) are files of the host bound over their /proc/sys entries, so the writes land
+ *   there and this machine keeps its values;
  * - every capability (containerd and runc make namespaces, mounts and devices) and no seccomp filter of nspawn's
  *   (runc's session keyring calls are filtered otherwise);
  * - /dev/kmsg (the kubelet's OOM watcher refuses to start without it);
@@ -32,6 +33,12 @@ export const FAKED_SYSCTLS: readonly { key: string; value: string; why: string }
   { key: 'kernel/keys/root_maxbytes', value: '25000000', why: 'the kubelet sets it' },
   { key: 'fs/inotify/max_user_watches', value: '524288', why: "the bundle's 99-kubernetes.conf sets it" },
   { key: 'fs/inotify/max_user_instances', value: '8192', why: "the bundle's 99-kubernetes.conf sets it" },
+  // run.sh applies every sysctl.d file (sysctl --system), as a host does at boot: Debian's own set these.
+  { key: 'kernel/pid_max', value: '4194304', why: "systemd's /usr/lib/sysctl.d/50-pid-max.conf sets it" },
+  { key: 'fs/protected_fifos', value: '1', why: "procps' /usr/lib/sysctl.d/99-protect-links.conf sets it" },
+  { key: 'fs/protected_hardlinks', value: '1', why: "procps' /usr/lib/sysctl.d/99-protect-links.conf sets it" },
+  { key: 'fs/protected_regular', value: '2', why: "procps' /usr/lib/sysctl.d/99-protect-links.conf sets it" },
+  { key: 'fs/protected_symlinks', value: '1', why: "procps' /usr/lib/sysctl.d/99-protect-links.conf sets it" },
 ];
 
 /** The host's PID 1: the v1 controllers read-write, the global sysctls as files of the host, then systemd. */

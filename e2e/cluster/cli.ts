@@ -78,7 +78,7 @@ async function prepare(options: Options, built: SiteBuild, work: string): Promis
   const [siteAddress, clientAddress] = freeAddresses([...plan0.hosts.map((h) => h.address), vip], 2) as [string, string];
   const inventoryPath = join(work, 'inventory.yaml');
   const inventory = siteInventory(options.inventory, siteMirrors(siteAddress, built), inventoryPath);
-  const list = JSON.parse(await genOut(['artifacts', inventoryPath, '--json'])) as ArtifactList;
+  const list = withProbe(JSON.parse(await genOut(['artifacts', inventoryPath, '--json'])) as ArtifactList, siteAddress);
   const site = await fillSite(list, built, join(work, 'site'), say);
   for (const note of site.notes) say(`site: ${note}`);
   const plan = await planOf(inventoryPath);
@@ -103,6 +103,17 @@ async function prepare(options: Options, built: SiteBuild, work: string): Promis
   for (const h of plan.hosts) await unpackBundle(bed, h.name, join(work, 'out'));
   say(`generated and unpacked ${plan.hosts.length} bundles`);
   return { bed, plan, work, site, running, client, kubectl: null as unknown as Kubectl, inventory };
+}
+
+/** The harness's own workload image (e2e/go/probe), the one thing the site serves that is not the cluster's. */
+export const probeImage = (siteAddress: string) => `${siteAddress}/kubeha-e2e/probe:1`;
+
+/** The artifact list with the probe image added as the harness's own (gen artifacts lists only what the cluster pulls). */
+function withProbe(list: ArtifactList, siteAddress: string): ArtifactList {
+  const image = probeImage(siteAddress);
+  // Not one of the cluster's image names: the site's image specs know it as the harness's own.
+  const own = { name: 'probe', image, upstream: image, pulledBy: "the e2e harness's workload" } as unknown as ArtifactList['images'][number];
+  return { ...list, images: [...list.images, own] };
 }
 
 /** Each host trusts the site's CA, as a site's golden image trusts its own CA (the mirrors are HTTPS). */
@@ -141,7 +152,7 @@ async function mainCluster(argv: readonly string[]): Promise<number> {
       workDir: work,
       version: run.inventory.cluster.kubernetesVersion,
       dnsDomain: run.inventory.cluster.dnsDomain ?? 'cluster.local',
-      probeImage: `${run.site.host}/registry.k8s.io/kubeha-e2e/probe:1`,
+      probeImage: probeImage(run.site.host),
       say,
     });
     await runInPlanOrder(input(), 'first run');

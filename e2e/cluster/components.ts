@@ -226,6 +226,18 @@ const pause: Component = {
   stamps: [],
 };
 
+/** The e2e workload, ours (e2e/go/probe): an HTTP server, a client and a name lookup in one static program. */
+const probe: Component = {
+  id: 'probe',
+  module: 'probe',
+  upstream: 'kubeha.test/e2e/probe',
+  version: 'v0.0.0',
+  programs: [{ name: 'probe', pkg: 'kubeha.test/e2e/probe' }],
+  cgo: false,
+  tags: [],
+  stamps: [],
+};
+
 /** Every component, in build order (Kubernetes first: the longest, and the one the others wait least on). */
 export const COMPONENTS: readonly Component[] = [
   kubernetes,
@@ -241,6 +253,7 @@ export const COMPONENTS: readonly Component[] = [
   crane,
   registry,
   pause,
+  probe,
 ];
 
 /** A component by id (throws on a typo). */

@@ -25,7 +25,8 @@ export type SiteImageName =
   | 'coredns'
   | 'pause'
   | 'flannel'
-  | 'flannel-cni-plugin';
+  | 'flannel-cni-plugin'
+  | 'probe';
 
 /** How one image is made. `tag` is the only tag it may be served under, unless it is ours or a stand-in (any tag). */
 export interface ImageSpec {
@@ -74,6 +75,7 @@ export const IMAGE_SPECS: readonly ImageSpec[] = [
     entrypoint: ['/flannel'],
     note: `stand-in: ${component('flannel-cni-plugin').standIn}`,
   },
+  { name: 'probe', base: 'empty', files: [{ path: '/probe', program: 'probe' }], entrypoint: ['/probe'], note: "the e2e harness's own workload (e2e/go/probe)" },
 ];
 
 /** The Debian layer's packages (what kube-proxy and flanneld run: iptables/ip6tables, nft, conntrack, ip). */

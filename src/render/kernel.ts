@@ -8,7 +8,10 @@ export interface KernelModule {
   name: string;
   why: string;
   when: (model: ClusterModel) => boolean;
-  /** A /proc path that exists once the module's feature is in the kernel, loaded or built in (built-in modules may have no /sys/module entry). */
+  /**
+   * How to tell the module's feature is in the kernel, loaded or built in (a built-in module may have no /sys/module
+   * entry, and a container sees none): a /proc path that then exists, or `filesystem:NAME` listed in /proc/filesystems.
+   */
   present?: string;
 }
 
@@ -24,7 +27,7 @@ const ipvs = (m: ClusterModel) => m.cluster.kubeProxyMode === 'ipvs';
 
 /** Modules every node loads; the ipvs set only in ipvs mode. */
 export const KERNEL_MODULES: readonly KernelModule[] = [
-  { name: 'overlay', why: 'containerd overlayfs snapshotter', when: always },
+  { name: 'overlay', why: 'containerd overlayfs snapshotter', when: always, present: 'filesystem:overlay' },
   {
     name: 'br_netfilter',
     why: 'bridged pod traffic passes iptables (net.bridge.* sysctls)',
