@@ -1,4 +1,5 @@
 /** Pinned upstream etcd release tarballs and their SHA-256 checksums, kept as data. */
+import { table } from './tables.js';
 
 /** A CPU architecture as etcd names its release tarballs, with the `uname -m` that means it. */
 export interface EtcdArch {
@@ -18,7 +19,7 @@ export const ETCD_ARCHES: readonly EtcdArch[] = [
  * 3.5.6 amd64 agrees with f110/mono build/private/etcd/assets.bzl. Add a version only with a checksum from a
  * trusted source: a version missing here cannot be installed from the release tarball (use etcd.install = distro).
  */
-export const ETCD_RELEASE_SHA256: Readonly<Record<string, Readonly<Partial<Record<EtcdArch['arch'], string>>>>> = {
+export const ETCD_RELEASE_SHA256: Readonly<Record<string, Readonly<Partial<Record<EtcdArch['arch'], string>>>>> = table({
   '3.5.21': {
     amd64: 'adddda4b06718e68671ffabff2f8cee48488ba61ad82900e639d108f2148501c',
     arm64: '95bf6918623a097c0385b96f139d90248614485e781ec9bee4768dbb6c79c53f',
@@ -47,7 +48,7 @@ export const ETCD_RELEASE_SHA256: Readonly<Record<string, Readonly<Partial<Recor
     amd64: '0aad9a9e4e0817a021e933f9806a2b2960a62f949ad5a3d6436d8886945cb1bc',
     arm64: '1277309f540c5a0329c428f95455c9f76d24f768c8d28fd2753e891c379053fa',
   },
-};
+});
 
 /** One downloadable tarball: where it is, what it must hash to, and which `uname -m` it is for. */
 /** Whether a version can be installed from a release tarball: the inventory gives one, or kubeha pins its checksum. */
