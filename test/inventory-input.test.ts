@@ -353,4 +353,49 @@ test('a registry port must be 1 to 65535, like every port', () => {
   );
 });
 
+test("host names Ansible reserves (all, ungrouped, localhost) and the rollout's group names are refused at the name, with why", async () => {
+  const why = {
+    all: '"all" is the group of every host in Ansible: a host of this name in out/ansible/inventory.ini is confused with the group, and the rollout can send another host\'s bundle, keys included, to this address or this bundle to another host; rename the host',
+    ungrouped:
+      '"ungrouped" is the group of hosts in no other group in Ansible: a host of this name in out/ansible/inventory.ini is confused with the group, and the rollout can send another host\'s bundle, keys included, to this address or this bundle to another host; rename the host',
+    localhost:
+      '"localhost" is the machine that runs Ansible (its implicit localhost, which tasks delegated to localhost reach): this host\'s bundle, keys included, could be unpacked there; it is no name for a Kubernetes node either; use the host\'s own name',
+  };
+  for (const [name, message] of Object.entries(why))
+    assert.equal(
+      errorsOf((d) => {
+        d.hosts[3].name = name;
+      }),
+      [`/hosts/3/name: ${message}`],
+    );
+  // Names that only contain them are fine.
+  for (const name of ['all1', 'localhost2', 'ungrouped-a', 'small', 'localhost.example.com'])
+    assert.equal(
+      errorsOf((d) => {
+        d.hosts[3].name = name;
+      }),
+      [],
+      name,
+    );
+  // Every group the generated inventory.ini declares is refused as a host name (by the schema or by the rule).
+  const dir = tempDir();
+  try {
+    const file = join(dir, 'inventory.json');
+    writeFileSync(file, RUNBOOK_TEXT);
+    const r = spawnSync('node', [BIN, file, '--out', join(dir, 'out'), '--secrets', join(dir, 'secrets'), '--quiet'], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    const groups = [...readFileSync(join(dir, 'out', 'ansible', 'inventory.ini'), 'utf8').matchAll(/^\[([^\]:]+)(:vars)?\]$/gm)].map((m) => m[1]!);
+    assert.ok(groups.includes('kubeha_step1') && groups.includes('kubeha_etcd') && groups.includes('all'), groups.join(' '));
+    for (const group of [...new Set([...groups, 'kubeha_step9', 'kubeha_worker'])])
+      assert.ok(
+        errorsOf((d) => {
+          d.hosts[3].name = group;
+        }).some((e) => e.startsWith('/hosts/3/name: ')),
+        group,
+      );
+  } finally {
+    cleanup(dir);
+  }
+});
+
 test.run();

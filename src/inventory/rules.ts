@@ -1,5 +1,6 @@
 /** Named semantic rules run after the schema: each returns problems with JSON pointers. */
 import ipaddr from 'ipaddr.js';
+import { ansibleHostNameProblem } from '../common/ansible-names.js';
 import { hasEtcdTarball, knownEtcdReleases } from '../common/etcd-releases.js';
 import { hostLocalPorts, kubernetesPorts, NODE_PORT_RANGE } from '../common/ports.js';
 import { compareVersions, isSupportedMinor, minExternalEtcdFor, minorOf, SUPPORTED_MINORS } from '../common/versions.js';
@@ -98,6 +99,14 @@ function uniqueAcrossHosts(field: 'name' | 'address', what: string): Rule {
 export const rules: readonly Rule[] = [
   uniqueAcrossHosts('name', 'host name'),
   uniqueAcrossHosts('address', 'address'),
+  {
+    name: 'host names the Ansible rollout can use',
+    check: (inv) =>
+      inv.hosts.flatMap((h, i) => {
+        const why = ansibleHostNameProblem(h.name);
+        return why ? [error(pointer('hosts', i, 'name'), why)] : [];
+      }),
+  },
   {
     name: 'usable host addresses and VIP',
     check: (inv) =>

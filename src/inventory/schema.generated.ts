@@ -58,7 +58,7 @@ export type URL2 = string;
 export type URL3 = string;
 export type RegistryMirrorURL = string;
 /**
- * RFC 1123 host name; becomes the node name and a path.
+ * RFC 1123 host name; becomes the node name, a path and the host's name in the Ansible rollout: not all, ungrouped or localhost, which Ansible gives a meaning of its own.
  */
 export type RFC1123Name2 = string;
 /**
