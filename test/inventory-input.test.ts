@@ -398,4 +398,73 @@ test("host names Ansible reserves (all, ungrouped, localhost) and the rollout's 
   }
 });
 
+test("kube-prometheus's node-exporter ports (hostNetwork on every Kubernetes node) collide with the inventory's ports", () => {
+  const withAddon = (d: InventoryDoc, version?: string) => {
+    d.addons = { kubePrometheus: { enabled: true, sha256: 'a'.repeat(64), ...(version ? { version } : {}) } };
+  };
+  // kube-rbac-proxy on the node's address :9100 (every release), node_exporter on 127.0.0.1:9101 (v0.15.0 on).
+  assert.equal(
+    errorsOf((d) => {
+      withAddon(d);
+      d.loadBalancer.port = 9100;
+    }),
+    ['/loadBalancer/port: port 9100 is used by both kube-prometheus node-exporter (kube-rbac-proxy, hostNetwork) and haproxy on host "worker1"'],
+  );
+  assert.equal(
+    errorsOf((d) => {
+      withAddon(d, '0.16.0');
+      d.loadBalancer.stats = { port: 9101 };
+    }),
+    ['/loadBalancer/stats/port: port 9101 is used by both kube-prometheus node_exporter (127.0.0.1, hostNetwork) and haproxy stats on host "worker1"'],
+  );
+  // haproxy's metrics bind the host's address, like kube-rbac-proxy; node_exporter's 127.0.0.1:9101 is another socket.
+  assert.equal(
+    errorsOf((d) => {
+      withAddon(d);
+      d.loadBalancer.metricsPort = 9100;
+    }),
+    ['/loadBalancer/metricsPort: port 9100 is used by both kube-prometheus node-exporter (kube-rbac-proxy, hostNetwork) and haproxy metrics on host "worker1"'],
+  );
+  assert.equal(
+    errorsOf((d) => {
+      withAddon(d);
+      d.loadBalancer.metricsPort = 9101;
+    }),
+    [],
+  );
+  // An etcd member that is a Kubernetes node runs node-exporter too; one that is not does not.
+  assert.equal(
+    errorsOf((d) => {
+      withAddon(d);
+      d.etcd = { metricsPort: 9100 };
+      d.hosts[2].roles = ['etcd', 'worker'];
+    }),
+    ['/etcd/metricsPort: port 9100 is used by both kube-prometheus node-exporter (kube-rbac-proxy, hostNetwork) and etcd metrics on host "ceph1"'],
+  );
+  assert.equal(
+    errorsOf((d) => {
+      withAddon(d);
+      d.etcd = { metricsPort: 9100 };
+    }),
+    [],
+  );
+  // v0.12.0 to v0.14.0 run node_exporter on 127.0.0.1:9100 beside kube-rbac-proxy: 9101 is free there.
+  assert.equal(
+    errorsOf((d) => {
+      d.cluster.kubernetesVersion = '1.30.4';
+      withAddon(d, '0.14.0');
+      d.loadBalancer.stats = { port: 9101 };
+    }),
+    [],
+  );
+  // Without the addon nothing listens there.
+  assert.equal(
+    errorsOf((d) => {
+      d.loadBalancer.port = 9100;
+      d.loadBalancer.stats = { port: 9101 };
+    }),
+    [],
+  );
+});
+
 test.run();
