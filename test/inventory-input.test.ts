@@ -467,4 +467,40 @@ test("kube-prometheus's node-exporter ports (hostNetwork on every Kubernetes nod
   );
 });
 
+test('etcd.tarballs cannot replace the checksum kubeha pins for an upstream release; an unpinned version or arch, or the same checksum, is fine', () => {
+  // SHA-256 of etcd-v3.5.27-linux-amd64.tar.gz from kubespray's checksums.yml (etcd_binary_checksums), which kubeha pins.
+  const pinned = '0aad9a9e4e0817a021e933f9806a2b2960a62f949ad5a3d6436d8886945cb1bc';
+  const tarball = (sha256: string) => ({ url: 'https://files.example.cn/etcd-v3.5.27-linux-amd64.tar.gz', sha256 });
+  assert.equal(
+    errorsOf((d) => {
+      d.etcd = { version: '3.5.27', tarballs: { amd64: tarball('b'.repeat(64)) } };
+    }),
+    [
+      `/etcd/tarballs/amd64/sha256: etcd v3.5.27 linux-amd64 is an upstream release whose SHA-256 kubeha pins: ${pinned} (github.com/etcd-io/etcd/releases, as kubernetes-sigs/kubespray's checksums.yml lists it); this one differs, so the file is not that release (a wrong copy, a private build under an upstream name, or a tampered download): give the upstream tarball's URL (its pinned checksum is checked) or leave etcd.tarballs out and use mirrors.files`,
+    ],
+  );
+  assert.equal(
+    errorsOf((d) => {
+      d.etcd = { version: '3.5.27', tarballs: { amd64: tarball(pinned) } };
+    }),
+    [],
+  );
+  assert.equal(
+    errorsOf((d) => {
+      d.etcd = { version: '3.6.5', tarballs: { amd64: tarball('b'.repeat(64)), arm64: tarball('c'.repeat(64)) } };
+    }),
+    [],
+  );
+  // With install "distro" the tarballs are not used: only the warning that says so.
+  const distro = validateInventory(
+    'inventory.json',
+    JSON.stringify({ ...runbook(), etcd: { version: '3.5.27', install: 'distro', tarballs: { amd64: tarball('b'.repeat(64)) } } }),
+  );
+  assert.equal(distro.errors, []);
+  assert.equal(
+    distro.warnings.map((w) => w.pointer),
+    ['/etcd/tarballs'],
+  );
+});
+
 test.run();

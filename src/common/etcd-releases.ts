@@ -13,6 +13,9 @@ export const ETCD_ARCHES: readonly EtcdArch[] = [
   { arch: 'arm64', uname: 'aarch64' },
 ];
 
+/** Where the pinned checksums come from, as error messages name it. */
+export const ETCD_CHECKSUM_SOURCE = "github.com/etcd-io/etcd/releases, as kubernetes-sigs/kubespray's checksums.yml lists it";
+
 /**
  * SHA-256 of `etcd-v<version>-linux-<arch>.tar.gz` from github.com/etcd-io/etcd/releases, by version then arch.
  * Source: kubernetes-sigs/kubespray roles/kubespray_defaults/vars/main/checksums.yml (etcd_binary_checksums);
@@ -50,7 +53,6 @@ export const ETCD_RELEASE_SHA256: Readonly<Record<string, Readonly<Partial<Recor
   },
 });
 
-/** One downloadable tarball: where it is, what it must hash to, and which `uname -m` it is for. */
 /** Whether a version can be installed from a release tarball: the inventory gives one, or kubeha pins its checksum. */
 export function hasEtcdTarball(version: string, givenArches: readonly string[]): boolean {
   const sums = ETCD_RELEASE_SHA256[version] ?? {};
@@ -60,4 +62,9 @@ export function hasEtcdTarball(version: string, givenArches: readonly string[]):
 /** Versions that can be installed from the release tarball. */
 export function knownEtcdReleases(): string[] {
   return Object.keys(ETCD_RELEASE_SHA256);
+}
+
+/** The SHA-256 kubeha pins for an upstream release tarball, or undefined when it pins none. */
+export function pinnedEtcdSha256(version: string, arch: EtcdArch['arch']): string | undefined {
+  return ETCD_RELEASE_SHA256[version]?.[arch];
 }

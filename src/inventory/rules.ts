@@ -6,6 +6,7 @@ import { compareVersions, isSupportedMinor, minExternalEtcdFor, minorOf, SUPPORT
 import { addonRules } from './addon-rules.js';
 import { calendarProblems } from './calendar.js';
 import { unusableAddress } from './addresses.js';
+import { etcdTarballRules } from './etcd-tarball-rules.js';
 import { mirrorRules } from './mirror-rules.js';
 import { portRules } from './port-rules.js';
 import { dataDirectoryProblem } from './paths.js';
@@ -287,6 +288,7 @@ export const rules: readonly Rule[] = [
           ];
     },
   },
+  ...etcdTarballRules,
   {
     name: 'etcd release new enough for the Kubernetes version',
     check: (inv) => {

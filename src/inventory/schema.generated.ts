@@ -188,7 +188,7 @@ export interface KubehaInventoryV1 {
     clientPort?: Port3;
     peerPort?: Port4;
     /**
-     * Release tarballs given as URL + SHA-256, by CPU architecture: for versions kubeha has no pinned checksum for, and for private builds. Each must unpack to etcd-vVERSION-linux-ARCH/ like upstream's. Used as given: mirrors.files does not rewrite them.
+     * Release tarballs given as URL + SHA-256, by CPU architecture: for versions kubeha has no pinned checksum for, and for private builds of them; for a version kubeha pins, only a copy with the pinned checksum (a different one is refused). Each must unpack to etcd-vVERSION-linux-ARCH/ like upstream's. Used as given: mirrors.files does not rewrite them.
      */
     tarballs?: {
       amd64?: Download;
