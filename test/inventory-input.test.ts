@@ -1,11 +1,11 @@
 /** Hostile or careless input (issue 11, items 11-13): paths, JSON quirks, huge inputs, values that are valid syntax but wrong. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateInventory, formatProblem } from '../src/inventory/index.js';
-import { MAX_INVENTORY_BYTES } from '../src/cli/inventory-file.js';
+import { MAX_INVENTORY_BYTES, readInventoryText } from '../src/cli/inventory-file.js';
 import { cleanup, REPO, tempDir, type InventoryDoc } from './helpers.js';
 
 const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
@@ -500,6 +500,136 @@ test('etcd.tarballs cannot replace the checksum kubeha pins for an upstream rele
   assert.equal(
     distro.warnings.map((w) => w.pointer),
     ['/etcd/tarballs'],
+  );
+});
+
+/** `gen validate FILE` with a bound: status, stderr and how long it took. */
+function validateFile(file: string): { status: number | null; stderr: string; ms: number } {
+  const started = Date.now();
+  const r = spawnSync('node', [BIN, 'validate', file], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stderr: r.stderr, ms: Date.now() - started };
+}
+
+test('a named pipe nothing writes to is refused at once; a pipe with a writer is read; a silent writer is waited for, bounded', async () => {
+  const dir = tempDir();
+  try {
+    const fifo = join(dir, 'inventory.yaml');
+    spawnSync('mkfifo', [fifo]);
+    const r = validateFile(fifo);
+    assert.is(r.status, 1, r.stderr);
+    assert.is(r.stderr, `${fifo}: a named pipe with nothing writing to it: give a file, or a pipe that has a writer such as <(command)\n`);
+    assert.ok(r.ms < 20_000, `${r.ms} ms`);
+    // Process substitution: a pipe whose writer takes a moment (a decryption, say) is read to its end.
+    const copy = join(dir, 'runbook.json');
+    writeFileSync(copy, RUNBOOK_TEXT);
+    const piped = spawnSync('bash', ['-c', 'node "$1" validate <(sleep 1; cat "$2")', '_', BIN, copy], { encoding: 'utf8', timeout: 60_000 });
+    assert.is(piped.status, 0, piped.stderr);
+    assert.match(piped.stdout, ': valid (5 hosts)');
+    // A writer that holds the pipe open and writes nothing: the read gives up after its bound.
+    const holder = spawn('bash', ['-c', 'exec 3<>"$1"; echo ready; sleep 30', '_', fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((resolve) => holder.stdout.once('data', resolve));
+      const started = Date.now();
+      assert.throws(
+        () => readInventoryText(fifo, { pipeWaitMs: 500 }),
+        (e: Error) => e.message === `${fifo}: a pipe whose writer wrote nothing for 0.5 s: kubeha stops waiting (give a file)`,
+      );
+      assert.ok(Date.now() - started < 5_000);
+    } finally {
+      holder.kill();
+    }
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('UTF-16 and UTF-32 files, with or without a byte order mark, are told to be saved as UTF-8', () => {
+  const dir = tempDir();
+  try {
+    const le = (t: string) => Buffer.from(t, 'utf16le');
+    const be = (t: string) => le(t).swap16();
+    const yamlText = 'cluster:\n  kubernetesVersion: "1.34.2"\n';
+    const cases: [string, Buffer, string][] = [
+      ['le-bom.json', le('\uFEFF' + RUNBOOK_TEXT), 'UTF-16 (little-endian, with a byte order mark)'],
+      ['le.yaml', le(yamlText), 'UTF-16 (little-endian, without a byte order mark)'],
+      ['be-bom.yaml', be('\uFEFF' + yamlText), 'UTF-16 (big-endian, with a byte order mark)'],
+      ['be.json', be(RUNBOOK_TEXT), 'UTF-16 (big-endian, without a byte order mark)'],
+      ['le32.yaml', Buffer.from([0xff, 0xfe, 0, 0, 0x61, 0, 0, 0]), 'UTF-32 (little-endian, with a byte order mark)'],
+    ];
+    for (const [name, bytes, what] of cases) {
+      const file = join(dir, name);
+      writeFileSync(file, bytes);
+      const r = validateFile(file);
+      assert.is(r.status, 1, name);
+      assert.is(r.stderr, `${file}: the file is ${what}: save it as UTF-8\n`, name);
+    }
+    // Other NUL bytes: not text at all.
+    const binary = join(dir, 'binary.yaml');
+    writeFileSync(binary, Buffer.from([0x63, 0x6c, 0, 0, 0, 0x75, 0x73, 0x74, 0x65, 0x72, 0x3a, 0x0a]));
+    assert.is(validateFile(binary).stderr, `${binary}: the file holds NUL bytes (byte 3): not a text file; an inventory is UTF-8 text\n`);
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('a number or boolean where a string belongs: the hint to quote it, as it was written', () => {
+  const yaml = (version: string, name: string) =>
+    `cluster:\n  kubernetesVersion: ${version}\n  podSubnet: 10.244.0.0/16\nhosts:\n  - { name: ${name}, address: 10.0.0.1, roles: [control-plane, etcd] }\n`;
+  assert.equal(
+    validateInventory('inventory.yaml', yaml('1.30', 'true')).errors.map((p) => formatProblem('inventory.yaml', p)),
+    [
+      'inventory.yaml /cluster/kubernetesVersion: must be a string, not the number 1.3: quote it: "1.30" (line 2)',
+      'inventory.yaml /hosts/0/name: must be a string, not the boolean true: quote it: "true" (line 5)',
+    ],
+  );
+  assert.equal(
+    validateInventory('inventory.json', RUNBOOK_TEXT.replace('"1.34.2"', '1.340')).errors.map((p) => formatProblem('inventory.json', p)),
+    ['inventory.json /cluster/kubernetesVersion: must be a string, not the number 1.34: quote it: "1.340" (line 4)'],
+  );
+  // Other type errors keep ajv's words.
+  assert.equal(
+    errorsOf((d) => {
+      d.loadBalancer.port = '16443';
+    }),
+    ['/loadBalancer/port: must be integer'],
+  );
+});
+
+test('IPv6 addresses and ranges get the hint that kubeha builds IPv4 clusters only', () => {
+  assert.equal(
+    errorsOf((d) => {
+      d.hosts[0].address = 'fd00::6';
+      d.loadBalancer.vip = '2001:db8::100';
+      d.cluster.podSubnet = 'fd00:10::/56';
+      d.cluster.serviceSubnet = '10.96.0.0/16';
+    }),
+    [
+      '/cluster/podSubnet: must be an IPv4 CIDR range such as 10.244.0.0/16: fd00:10::/56 is an IPv6 range, and kubeha does not support IPv6 yet (IPv4 clusters only)',
+      '/loadBalancer/vip: must match format "ipv4": 2001:db8::100 is an IPv6 address, and kubeha does not support IPv6 yet (IPv4 clusters only)',
+      '/hosts/0/address: must match format "ipv4": fd00::6 is an IPv6 address, and kubeha does not support IPv6 yet (IPv4 clusters only)',
+    ],
+  );
+  assert.equal(
+    errorsOf((d) => {
+      d.hosts[0].address = '10.0.8.256';
+    }),
+    ['/hosts/0/address: must match format "ipv4"'],
+  );
+});
+
+test('YAML merge keys are refused with what to write instead, alone (not the missing keys they would have brought)', () => {
+  const text =
+    'cluster:\n  kubernetesVersion: "1.34.2"\n  podSubnet: 10.244.0.0/16\nhosts:\n  - &cp { name: a, address: 10.0.0.1, roles: [control-plane, etcd] }\n  - { <<: *cp, name: b, address: 10.0.0.2 }\n  - *cp\n';
+  assert.equal(
+    validateInventory('inventory.yaml', text).errors.map((p) => formatProblem('inventory.yaml', p)),
+    [
+      'inventory.yaml /hosts/1/<<: YAML merge keys ("<<") are not supported: kubeha reads YAML 1.2, which has none; write the keys out (anchors and aliases such as &a and *a alone work) (line 6)',
+    ],
+  );
+  // An alias alone is read (here it repeats host a: the duplicates, and a second control plane without a VIP, are reported).
+  assert.equal(
+    validateInventory('inventory.yaml', text.replace('  - { <<: *cp, name: b, address: 10.0.0.2 }\n', '')).errors.map((p) => p.pointer),
+    ['/hosts/1/name', '/hosts/1/address', ''],
   );
 });
 
