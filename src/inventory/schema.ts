@@ -103,6 +103,11 @@ const PATTERN_NAMES: Record<string, string> = {
   '#/definitions/url/pattern':
     'must be an http(s) URL such as "https://mirror.example.com/k8s": host, optional port, a path without spaces, quotes or "$", no trailing "/"',
   '#/definitions/sha256/pattern': 'must be a SHA-256 checksum: 64 lowercase hexadecimal digits',
+  '#/definitions/pgpFingerprint/pattern':
+    'must be an OpenPGP fingerprint as gpg --show-keys prints it: 40 hexadecimal digits (spaces allowed), such as "9DC8 5822 9FC7 DD38 854A  E2D8 8D81 803C 0EBF CD88"',
+  // signingKey is referenced twice, so ajv compiles it as a function of its own, with paths relative to it.
+  '#/properties/armored/pattern':
+    'must be an ASCII-armored public key: from a "-----BEGIN PGP PUBLIC KEY BLOCK-----" line to an "-----END PGP PUBLIC KEY BLOCK-----" line (gpg --armor --export KEYID)',
   '#/definitions/registryHost/pattern': 'must be a registry host such as "docker.io" or "registry.example.com:5000"',
   '#/definitions/registryMirror/pattern':
     'must be an https URL of a registry, optionally with a path, such as "https://harbor.example.com/k8s" (lowercase, no trailing "/")',
