@@ -95,12 +95,15 @@ test('rules: an incompatible or unknown release and a missing checksum are refus
 });
 
 test("rules: haproxy's metrics port is checked against the other ports of a load balancer, only with the addon", () => {
-  const lb = { vip: '127.0.53.100', stats: { enabled: true, port: 8405 } };
+  // haproxy's frontend binds every address; its stats page binds 127.0.0.1 and its metrics the host's address, so
+  // stats and metrics may share a port number (two sockets: haproxy serves both).
+  const lb = { vip: '127.0.53.100', port: 8405 };
   assert.match(
     problems(cluster(undefined, { loadBalancer: lb })),
-    '/loadBalancer/metricsPort: port 8405 is used by both haproxy stats and haproxy metrics on host "cp1"',
+    '/loadBalancer/metricsPort: port 8405 is used by both haproxy and haproxy metrics on host "cp1"',
   );
   assert.is(problems(cluster({ enabled: false }, { loadBalancer: lb })), '');
+  assert.is(problems(cluster(undefined, { loadBalancer: { vip: '127.0.53.100', stats: { enabled: true, port: 8405 } } })), '');
 });
 
 test('gen validate exits 1 naming the file and the path of an incompatible pair', async () => {

@@ -1,4 +1,5 @@
 /** Pinned upstream etcd release tarballs and their SHA-256 checksums, kept as data. */
+import { table } from './tables.js';
 
 /** A CPU architecture as etcd names its release tarballs, with the `uname -m` that means it. */
 export interface EtcdArch {
@@ -12,13 +13,16 @@ export const ETCD_ARCHES: readonly EtcdArch[] = [
   { arch: 'arm64', uname: 'aarch64' },
 ];
 
+/** Where the pinned checksums come from, as error messages name it. */
+export const ETCD_CHECKSUM_SOURCE = "github.com/etcd-io/etcd/releases, as kubernetes-sigs/kubespray's checksums.yml lists it";
+
 /**
  * SHA-256 of `etcd-v<version>-linux-<arch>.tar.gz` from github.com/etcd-io/etcd/releases, by version then arch.
  * Source: kubernetes-sigs/kubespray roles/kubespray_defaults/vars/main/checksums.yml (etcd_binary_checksums);
  * 3.5.6 amd64 agrees with f110/mono build/private/etcd/assets.bzl. Add a version only with a checksum from a
  * trusted source: a version missing here cannot be installed from the release tarball (use etcd.install = distro).
  */
-export const ETCD_RELEASE_SHA256: Readonly<Record<string, Readonly<Partial<Record<EtcdArch['arch'], string>>>>> = {
+export const ETCD_RELEASE_SHA256: Readonly<Record<string, Readonly<Partial<Record<EtcdArch['arch'], string>>>>> = table({
   '3.5.21': {
     amd64: 'adddda4b06718e68671ffabff2f8cee48488ba61ad82900e639d108f2148501c',
     arm64: '95bf6918623a097c0385b96f139d90248614485e781ec9bee4768dbb6c79c53f',
@@ -47,9 +51,8 @@ export const ETCD_RELEASE_SHA256: Readonly<Record<string, Readonly<Partial<Recor
     amd64: '0aad9a9e4e0817a021e933f9806a2b2960a62f949ad5a3d6436d8886945cb1bc',
     arm64: '1277309f540c5a0329c428f95455c9f76d24f768c8d28fd2753e891c379053fa',
   },
-};
+});
 
-/** One downloadable tarball: where it is, what it must hash to, and which `uname -m` it is for. */
 /** Whether a version can be installed from a release tarball: the inventory gives one, or kubeha pins its checksum. */
 export function hasEtcdTarball(version: string, givenArches: readonly string[]): boolean {
   const sums = ETCD_RELEASE_SHA256[version] ?? {};
@@ -59,4 +62,9 @@ export function hasEtcdTarball(version: string, givenArches: readonly string[]):
 /** Versions that can be installed from the release tarball. */
 export function knownEtcdReleases(): string[] {
   return Object.keys(ETCD_RELEASE_SHA256);
+}
+
+/** The SHA-256 kubeha pins for an upstream release tarball, or undefined when it pins none. */
+export function pinnedEtcdSha256(version: string, arch: EtcdArch['arch']): string | undefined {
+  return ETCD_RELEASE_SHA256[version]?.[arch];
 }

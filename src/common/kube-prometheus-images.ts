@@ -1,8 +1,10 @@
+import { table } from './tables.js';
+
 /**
  * Container images each pinned kube-prometheus release's manifests/ pull, as they name them (every `image:` and the
  * config reloader's flag), read from github.com/prometheus-operator/kube-prometheus at each tag. Data for `gen artifacts`.
  */
-export const KUBE_PROMETHEUS_IMAGES: Readonly<Record<string, readonly string[]>> = {
+export const KUBE_PROMETHEUS_IMAGES: Readonly<Record<string, readonly string[]>> = table({
   '0.12.0': [
     'grafana/grafana:9.3.2',
     'jimmidyson/configmap-reload:v0.5.0',
@@ -94,4 +96,4 @@ export const KUBE_PROMETHEUS_IMAGES: Readonly<Record<string, readonly string[]>>
     'registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.19.0',
     'registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0',
   ],
-};
+});

@@ -9,21 +9,23 @@
  * release-0.18 from main's (commit 4d719f1d). Each release has one tag (vX.Y.0): no patch releases exist.
  */
 
-/** One kube-prometheus release and the Kubernetes minors its README says it supports. */
+/** One kube-prometheus release, the Kubernetes minors its README says it supports, and its node_exporter's loopback port. */
 export interface KubePrometheusRelease {
   version: string;
   minors: readonly number[];
+  /** The port node_exporter listens on at 127.0.0.1 (its --web.listen-address), behind kube-rbac-proxy. */
+  exporterPort: 9100 | 9101;
 }
 
 /** Releases, oldest first (release-0.11 is left out: release-0.12 covers both its minors, 1.24 with it). */
 export const KUBE_PROMETHEUS_RELEASES: readonly KubePrometheusRelease[] = [
-  { version: '0.12.0', minors: [24, 25] },
-  { version: '0.13.0', minors: [26, 27, 28] },
-  { version: '0.14.0', minors: [26, 27, 28, 29, 30, 31] },
-  { version: '0.15.0', minors: [31, 32, 33] },
-  { version: '0.16.0', minors: [32, 33, 34] },
-  { version: '0.17.0', minors: [33, 34, 35] },
-  { version: '0.18.0', minors: [33, 34, 35, 36] },
+  { version: '0.12.0', minors: [24, 25], exporterPort: 9100 },
+  { version: '0.13.0', minors: [26, 27, 28], exporterPort: 9100 },
+  { version: '0.14.0', minors: [26, 27, 28, 29, 30, 31], exporterPort: 9100 },
+  { version: '0.15.0', minors: [31, 32, 33], exporterPort: 9101 },
+  { version: '0.16.0', minors: [32, 33, 34], exporterPort: 9101 },
+  { version: '0.17.0', minors: [33, 34, 35], exporterPort: 9101 },
+  { version: '0.18.0', minors: [33, 34, 35, 36], exporterPort: 9101 },
 ];
 
 /** The release a Kubernetes minor gets by default: the newest that supports it; undefined when none does. */
@@ -39,6 +41,25 @@ export function kubePrometheusReleasesFor(minor: number): string[] {
 /** Whether kubeha knows a release and its README lists this Kubernetes minor. */
 export function isCompatibleKubePrometheus(version: string, minor: number): boolean {
   return kubePrometheusReleasesFor(minor).includes(version);
+}
+
+/** The port kube-rbac-proxy of every release's node-exporter listens on, on the node's own address. */
+export const NODE_EXPORTER_PROXY_PORT = 9100;
+
+/**
+ * The host ports a release's node-exporter DaemonSet listens on: it runs with hostNetwork on every Kubernetes node (it
+ * tolerates every taint), kube-rbac-proxy on the node's address (the pod IP) and node_exporter on 127.0.0.1 (the same
+ * port up to v0.14.0: two sockets of one port). Source: manifests/nodeExporter-daemonset.yaml at each release tag
+ * (--secure-listen-address=[$(IP)]:9100, --web.listen-address=127.0.0.1:9100 in v0.12.0 to v0.14.0, 127.0.0.1:9101 from v0.15.0); no other manifest of
+ * these releases uses hostNetwork or hostPort. Empty for a release kubeha does not know.
+ */
+export function kubePrometheusHostPorts(version: string): { port: number; what: string; on: 'address' | 'loopback' }[] {
+  const release = KUBE_PROMETHEUS_RELEASES.find((r) => r.version === version);
+  if (!release) return [];
+  return [
+    { port: NODE_EXPORTER_PROXY_PORT, what: 'kube-prometheus node-exporter (kube-rbac-proxy, hostNetwork)', on: 'address' },
+    { port: release.exporterPort, what: 'kube-prometheus node_exporter (127.0.0.1, hostNetwork)', on: 'loopback' },
+  ];
 }
 
 /** The upstream source tarball of a release (GitHub's archive of the tag; it unpacks to kube-prometheus-X.Y.Z/). */

@@ -1,5 +1,5 @@
 /** Inventory text in, a defaulted and checked Inventory out: parse, schema, rules. Pure. */
-import { parseInventoryText } from './parse.js';
+import { lineFor, parseInventoryText } from './parse.js';
 import type { Problem } from './problems.js';
 import { checkRules } from './rules.js';
 import { checkSchema } from './schema.js';
@@ -16,27 +16,18 @@ export interface ValidationResult {
 export function validateInventory(fileName: string, text: string): ValidationResult {
   const parsed = parseInventoryText(fileName, text);
   if (!parsed.ok) return { inventory: null, errors: parsed.problems, warnings: [] };
-  const { value, lines } = parsed.parsed;
+  const { value, locations } = parsed.parsed;
   const document = structuredClone(value);
   const withLine = (p: Problem): Problem => {
-    const line = lineFor(lines(), p.pointer);
+    const line = lineFor(locations().lines, p.pointer);
     return line === undefined ? p : { ...p, line };
   };
-  const schemaProblems = checkSchema(document);
+  const schemaProblems = checkSchema(document, (pointer) => locations().plain.get(pointer));
   if (schemaProblems.length > 0) return { inventory: null, errors: schemaProblems.map(withLine), warnings: [] };
   const inventory = document as Inventory;
   const problems = checkRules(inventory).map(withLine);
   const errors = problems.filter((p) => p.severity === 'error');
   return { inventory: errors.length ? null : inventory, errors, warnings: problems.filter((p) => p.severity === 'warning') };
-}
-
-/** The line of the value at a pointer, or of its nearest ancestor that exists in the text. */
-function lineFor(lines: Map<string, number>, pointer: string): number | undefined {
-  for (let p = pointer; ; p = p.slice(0, p.lastIndexOf('/'))) {
-    const line = lines.get(p);
-    if (line !== undefined) return line;
-    if (p === '') return undefined;
-  }
 }
 
 export { InventoryError, formatProblem, type Problem } from './problems.js';

@@ -1,13 +1,20 @@
 /** Parses inventory text (JSON or YAML) into a value plus a map from JSON pointer to line number. */
-import { EVENT_ID, getScalarValue, load, parseEvents, YAMLException } from 'js-yaml';
+import { EVENT_ID, getScalarValue, load, parseEvents, SCALAR_STYLE, YAMLException } from 'js-yaml';
 import type { Event } from 'js-yaml';
 import { scanJson } from './json-scan.js';
 import { pointerToken, type Problem } from './problems.js';
 
-/** The parsed document, and a way to find where each value starts (computed on first use: only errors need it). */
+/** Where the values of a document are: the line each starts on, and the source text of each plain scalar. */
+export interface Locations {
+  lines: Map<string, number>;
+  /** A plain (unquoted) scalar as written, by pointer: `1.30` where the value is the number 1.3. */
+  plain: Map<string, string>;
+}
+
+/** The parsed document, and where its values are (computed on first use: only errors need it). */
 export interface ParsedText {
   value: unknown;
-  lines: () => Map<string, number>;
+  locations: () => Locations;
 }
 
 /** The outcome of parsing: the document, or its syntax problems. */
@@ -28,9 +35,34 @@ export function parseInventoryText(fileName: string, source: string): ParseResul
     const problems = scanJson(text, lineFinder(text));
     if (problems.length > 0) return { ok: false, problems };
   }
-  let lines: Map<string, number> | undefined;
-  return { ok: true, parsed: { value, lines: () => (lines ??= lineMap(text)) } };
+  let found: Locations | undefined;
+  const locations = () => (found ??= locate(text));
+  if (!isJson) {
+    const merges = mergeKeyProblems(value, locations);
+    if (merges.length > 0) return { ok: false, problems: merges };
+  }
+  return { ok: true, parsed: { value, locations } };
 }
+
+/** Every `<<` key: a YAML 1.1 merge key, which YAML 1.2 (and so js-yaml's core schema) reads as an ordinary key. */
+function mergeKeyProblems(value: unknown, locations: () => Locations): Problem[] {
+  const problems: Problem[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, child] of Object.entries(node)) {
+      const at = `${path}/${pointerToken(key)}`;
+      if (key === '<<') {
+        const line = lineFor(locations().lines, at);
+        problems.push({ pointer: at, severity: 'error', message: MERGE_KEY, ...(line === undefined ? {} : { line }) });
+      } else walk(child, at);
+    }
+  };
+  walk(value, '');
+  return problems;
+}
+
+const MERGE_KEY =
+  'YAML merge keys ("<<") are not supported: kubeha reads YAML 1.2, which has none; write the keys out (anchors and aliases such as &a and *a alone work)';
 
 function syntaxProblem(text: string, error: unknown, isJson: boolean): Problem {
   if (error instanceof YAMLException && error.mark) {
@@ -46,6 +78,15 @@ function syntaxProblem(text: string, error: unknown, isJson: boolean): Problem {
 
 function lineOf(text: string, offset: number): number {
   return lineFinder(text)(offset);
+}
+
+/** The line of the value at a pointer, or of its nearest ancestor that exists in the text (an alias has none of its own). */
+export function lineFor(lines: Map<string, number>, pointer: string): number | undefined {
+  for (let p = pointer; ; p = p.slice(0, p.lastIndexOf('/'))) {
+    const line = lines.get(p);
+    if (line !== undefined) return line;
+    if (p === '') return undefined;
+  }
 }
 
 /** A function from offset to 1-based line, by binary search over the line starts (computed once per text). */
@@ -78,15 +119,16 @@ function nextPointer(stack: Frame[]): string | null {
   return path;
 }
 
-/** Maps the JSON pointer of every value to the line it starts on, by walking the YAML events. */
-function lineMap(text: string): Map<string, number> {
+/** Maps the JSON pointer of every value to the line it starts on (and of plain scalars to their text), by walking the YAML events. */
+function locate(text: string): Locations {
   const lines = new Map<string, number>();
+  const plain = new Map<string, string>();
   const lineAt = lineFinder(text);
   let events: Event[];
   try {
     events = parseEvents(text, {});
   } catch {
-    return lines;
+    return { lines, plain };
   }
   const stack: Frame[] = [];
   for (const event of events) {
@@ -102,8 +144,9 @@ function lineMap(text: string): Map<string, number> {
       continue;
     }
     if (!lines.has(path)) lines.set(path, lineAt(event.type === EVENT_ID.SCALAR ? event.valueStart : event.start));
+    if (event.type === EVENT_ID.SCALAR && event.style === SCALAR_STYLE.PLAIN && !plain.has(path)) plain.set(path, text.slice(event.valueStart, event.valueEnd));
     if (event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE)
       stack.push({ kind: event.type === EVENT_ID.MAPPING ? 'map' : 'seq', path, index: 0, key: null });
   }
-  return lines;
+  return { lines, plain };
 }

@@ -1,12 +1,14 @@
 /** Named semantic rules run after the schema: each returns problems with JSON pointers. */
 import ipaddr from 'ipaddr.js';
+import { ansibleHostNameProblem } from '../common/ansible-names.js';
 import { hasEtcdTarball, knownEtcdReleases } from '../common/etcd-releases.js';
-import { hostLocalPorts, kubernetesPorts, NODE_PORT_RANGE } from '../common/ports.js';
 import { compareVersions, isSupportedMinor, minExternalEtcdFor, minorOf, SUPPORTED_MINORS } from '../common/versions.js';
 import { addonRules } from './addon-rules.js';
 import { calendarProblems } from './calendar.js';
 import { unusableAddress } from './addresses.js';
+import { etcdTarballRules } from './etcd-tarball-rules.js';
 import { mirrorRules } from './mirror-rules.js';
+import { portRules } from './port-rules.js';
 import { dataDirectoryProblem } from './paths.js';
 import { pointer, type Problem } from './problems.js';
 import type { Inventory, Role } from './types.js';
@@ -36,26 +38,6 @@ function duplicates(values: string[], path: (i: number) => string, what: string)
     }
     return [error(path(i), `duplicate ${what} "${value}" (also ${path(earlier)})`)];
   });
-}
-
-/** Host ports each role listens on, with the inventory field that sets each configurable one. */
-function portsOf(inv: Inventory, roles: Role[]): { port: number; what: string; path: string | null }[] {
-  const node = roles.includes('control-plane') || roles.includes('worker');
-  const fixed = [...hostLocalPorts({ node }), ...kubernetesPorts({ controlPlane: roles.includes('control-plane'), node: roles.includes('worker') })];
-  const ports: { port: number; what: string; path: string | null }[] = fixed.map(({ port, what }) => ({ port, what, path: null }));
-  if (roles.includes('etcd')) {
-    ports.push(
-      { port: inv.etcd.clientPort, what: 'etcd clients', path: '/etcd/clientPort' },
-      { port: inv.etcd.peerPort, what: 'etcd peers', path: '/etcd/peerPort' },
-    );
-    if (inv.addons.kubePrometheus.enabled) ports.push({ port: inv.etcd.metricsPort, what: 'etcd metrics', path: '/etcd/metricsPort' });
-  }
-  if (roles.includes('loadbalancer') && inv.loadBalancer) {
-    ports.push({ port: inv.loadBalancer.port, what: 'haproxy', path: '/loadBalancer/port' });
-    if (inv.loadBalancer.stats.enabled) ports.push({ port: inv.loadBalancer.stats.port, what: 'haproxy stats', path: '/loadBalancer/stats/port' });
-    if (inv.addons.kubePrometheus.enabled) ports.push({ port: inv.loadBalancer.metricsPort, what: 'haproxy metrics', path: '/loadBalancer/metricsPort' });
-  }
-  return ports;
 }
 
 /** Seconds in a Go duration as the schema allows it (h, m and s parts). */
@@ -98,6 +80,14 @@ function uniqueAcrossHosts(field: 'name' | 'address', what: string): Rule {
 export const rules: readonly Rule[] = [
   uniqueAcrossHosts('name', 'host name'),
   uniqueAcrossHosts('address', 'address'),
+  {
+    name: 'host names the Ansible rollout can use',
+    check: (inv) =>
+      inv.hosts.flatMap((h, i) => {
+        const why = ansibleHostNameProblem(h.name);
+        return why ? [error(pointer('hosts', i, 'name'), why)] : [];
+      }),
+  },
   {
     name: 'usable host addresses and VIP',
     check: (inv) =>
@@ -283,43 +273,7 @@ export const rules: readonly Rule[] = [
       return [];
     },
   },
-  {
-    name: 'ports do not collide on a host',
-    check: (inv) => {
-      const problems: Problem[] = [];
-      const reported = new Set<string>();
-      for (const host of inv.hosts) {
-        const used = new Map<number, string>();
-        for (const { port, what, path } of portsOf(inv, host.roles)) {
-          const other = used.get(port);
-          used.set(port, what);
-          if (other === undefined) continue;
-          const where = path ?? '/hosts';
-          const key = `${where} ${port}`;
-          if (reported.has(key)) continue;
-          reported.add(key);
-          problems.push(error(where, `port ${port} is used by both ${other} and ${what} on host "${host.name}"`));
-        }
-      }
-      return problems;
-    },
-  },
-  {
-    name: 'listening ports outside the NodePort range on nodes',
-    check: (inv) => {
-      const nodes = inv.hosts.filter((h) => h.roles.includes('control-plane') || h.roles.includes('worker'));
-      const inRange = new Map(
-        nodes
-          .flatMap((h) => portsOf(inv, h.roles))
-          .filter(({ port, path }) => path !== null && port >= NODE_PORT_RANGE.first && port <= NODE_PORT_RANGE.last)
-          .map(({ port, what, path }) => [
-            path!,
-            `port ${port} (${what}) lies in the NodePort range ${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}, which kube-proxy gives to services on every Kubernetes node: choose a port outside it`,
-          ]),
-      );
-      return [...inRange].map(([path, message]) => error(path, message));
-    },
-  },
+  ...portRules,
   {
     name: 'etcd release with a known checksum',
     check: (inv) => {
@@ -334,6 +288,7 @@ export const rules: readonly Rule[] = [
           ];
     },
   },
+  ...etcdTarballRules,
   {
     name: 'etcd release new enough for the Kubernetes version',
     check: (inv) => {

@@ -45,20 +45,25 @@ export type SHA256 = string;
  */
 export type Port5 = number;
 /**
- * Replaces https://pkgs.k8s.io/core:/stable: (the /v1.XX/deb/ or /v1.XX/rpm/ part and the signing key's path are appended as upstream lays them out), e.g. https://mirrors.aliyun.com/kubernetes-new/core/stable.
+ * Replaces https://pkgs.k8s.io/core:/stable: (the /v1.XX/deb/ or /v1.XX/rpm/ part and the signing key's path are appended as upstream lays them out), e.g. https://mirrors.aliyun.com/kubernetes-new/core/stable. A plain-HTTP mirror needs kubernetesPackagesKey with fingerprints or the armored key (its key would otherwise come over plain HTTP too) and is warned about.
  */
 export type URL1 = string;
 /**
- * Replaces https://download.docker.com (docker-ce, containerd.io and their signing keys), e.g. https://mirrors.aliyun.com/docker-ce.
+ * Where run.sh downloads the key instead of the repository's own path: https, or plain http together with fingerprints. Not with armored.
  */
 export type URL2 = string;
+export type OpenPGPFingerprint = string;
+/**
+ * Replaces https://download.docker.com (docker-ce, containerd.io and their signing keys), e.g. https://mirrors.aliyun.com/docker-ce. A plain-HTTP mirror needs dockerPackagesKey with fingerprints or the armored key and is warned about.
+ */
+export type URL3 = string;
 /**
  * Prefix of every file run.sh downloads (etcd release tarballs, cri-dockerd, the kube-prometheus source tarball): the URL becomes FILES/UPSTREAM-HOST/UPSTREAM-PATH (kubespray's files_repo layout); the pinned SHA-256 is checked as before.
  */
-export type URL3 = string;
+export type URL4 = string;
 export type RegistryMirrorURL = string;
 /**
- * RFC 1123 host name; becomes the node name and a path.
+ * RFC 1123 host name; becomes the node name, a path and the host's name in the Ansible rollout: not all, ungrouped or localhost, which Ansible gives a meaning of its own.
  */
 export type RFC1123Name2 = string;
 /**
@@ -192,7 +197,7 @@ export interface KubehaInventoryV1 {
     clientPort?: Port3;
     peerPort?: Port4;
     /**
-     * Release tarballs given as URL + SHA-256, by CPU architecture: for versions kubeha has no pinned checksum for, and for private builds. Each must unpack to etcd-vVERSION-linux-ARCH/ like upstream's. Used as given: mirrors.files does not rewrite them.
+     * Release tarballs given as URL + SHA-256, by CPU architecture: for versions kubeha has no pinned checksum for, and for private builds of them; for a version kubeha pins, only a copy with the pinned checksum (a different one is refused). Each must unpack to etcd-vVERSION-linux-ARCH/ like upstream's. Used as given: mirrors.files does not rewrite them.
      */
     tarballs?: {
       amd64?: Download;
@@ -222,8 +227,10 @@ export interface KubehaInventoryV1 {
    */
   mirrors?: {
     kubernetesPackages?: URL1;
-    dockerPackages?: URL2;
-    files?: URL3;
+    kubernetesPackagesKey?: SigningKey;
+    dockerPackages?: URL3;
+    dockerPackagesKey?: SigningKey1;
+    files?: URL4;
     /**
      * Upstream registry (registry.k8s.io, docker.io, ghcr.io, quay.io, ...) to the URL of its mirror, https://HOST[:PORT][/PATH]: REGISTRY/NAME:TAG is pulled as HOST[:PORT][/PATH]/NAME:TAG. The cluster's own images (control plane, coredns, pause, kube-proxy, flannel) are written with the mirror's name; containerd also gets a hosts.toml per registry for every other image, docker a registry-mirrors entry for docker.io (docker takes no path there).
      */
@@ -300,4 +307,38 @@ export interface Download {
 export interface Download1 {
   url: URL;
   sha256: SHA256;
+}
+/**
+ * The signing key of the Kubernetes package repository (apt signed-by keyring, dnf gpgkey): by default the repository's own Release.key / repomd.xml.key, fetched over the repository's scheme. fingerprints pins it (pkgs.k8s.io's is DE15B14486CD377B9E876E1A234654DA9A296436): run.sh checks with gpg that every key in the file is one of them before trusting it; armored gives the key itself, shipped in the bundle; url fetches it from elsewhere (docs/operations.md).
+ */
+export interface SigningKey {
+  url?: URL2;
+  /**
+   * OpenPGP fingerprints of the keys the repository is signed with, as gpg --show-keys prints them (40 hexadecimal digits; spaces are ignored). Every primary key in the downloaded (or armored) file must be one of them, or run.sh stops before the key is trusted.
+   *
+   * @minItems 1
+   * @maxItems 10
+   */
+  fingerprints?: OpenPGPFingerprint[];
+  /**
+   * The ASCII-armored public key itself (gpg --armor --export KEYID; a YAML block scalar |), shipped in the bundle as /etc/kubeha/keys/REPOSITORY-packages.asc: nothing is downloaded. With fingerprints, run.sh checks it too.
+   */
+  armored?: string;
+}
+/**
+ * The signing key of the docker-ce / containerd.io repository (apt signed-by keyring, dnf gpgkey): by default the repository's own linux/DISTRIBUTION/gpg, fetched over the repository's scheme. fingerprints pins it (download.docker.com's is 9DC858229FC7DD38854AE2D88D81803C0EBFCD88), armored gives it, url fetches it from elsewhere (docs/operations.md).
+ */
+export interface SigningKey1 {
+  url?: URL2;
+  /**
+   * OpenPGP fingerprints of the keys the repository is signed with, as gpg --show-keys prints them (40 hexadecimal digits; spaces are ignored). Every primary key in the downloaded (or armored) file must be one of them, or run.sh stops before the key is trusted.
+   *
+   * @minItems 1
+   * @maxItems 10
+   */
+  fingerprints?: OpenPGPFingerprint[];
+  /**
+   * The ASCII-armored public key itself (gpg --armor --export KEYID; a YAML block scalar |), shipped in the bundle as /etc/kubeha/keys/REPOSITORY-packages.asc: nothing is downloaded. With fingerprints, run.sh checks it too.
+   */
+  armored?: string;
 }

@@ -1,5 +1,6 @@
 /** Checks an inventory against its schema (validator generated at build time); turns ajv errors into problems with JSON pointers. */
 import type { ErrorObject } from 'ajv';
+import ipaddr from 'ipaddr.js';
 import schemaJson from '../../schema/inventory.schema.json' with { type: 'json' };
 import { pointerToken, type Problem } from './problems.js';
 // Generated from the schema by npm run build (tools/build-validator.ts with src/inventory/schema-compiler.ts):
@@ -9,14 +10,17 @@ import validate from './validate-inventory.js';
 /** The v1 inventory JSON schema (schema/inventory.schema.json). */
 export const inventorySchema: Record<string, unknown> = schemaJson;
 
-/** Validates a parsed inventory in place (filling defaults) and returns every schema problem. */
-export function checkSchema(document: unknown): Problem[] {
+/**
+ * Validates a parsed inventory in place (filling defaults) and returns every schema problem; `written` gives a plain
+ * scalar as the file wrote it (for the hint to quote a number), when the parser knows it.
+ */
+export function checkSchema(document: unknown, written: (pointer: string) => string | undefined = () => undefined): Problem[] {
   if (validate(document)) return [];
   const seen = new Set<string>();
   const problems: Problem[] = [];
   for (const error of validate.errors ?? []) {
     if (error.keyword === 'propertyNames') continue; // its cause (the key's own error) is reported, naming the key
-    const problem = toProblem(error);
+    const problem = withHint(toProblem(error), error, written);
     const key = `${problem.pointer}\u0000${problem.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -58,6 +62,24 @@ function toProblem(error: ErrorObject): Problem {
   }
 }
 
+const IPV6 = 'and kubeha does not support IPv6 yet (IPv4 clusters only)';
+
+/** The problem with a hint where the value shows a likely cause: a number or boolean YAML read from an unquoted
+ * string, an IPv6 address or range. */
+function withHint(problem: Problem, error: ErrorObject, written: (pointer: string) => string | undefined): Problem {
+  const data: unknown = error.data;
+  if (error.keyword === 'type' && (error.params as { type?: unknown }).type === 'string' && (typeof data === 'number' || typeof data === 'boolean')) {
+    const text = written(error.instancePath) ?? String(data);
+    return { ...problem, message: `must be a string, not the ${typeof data} ${String(data)}: quote it: "${text}"` };
+  }
+  if (typeof data !== 'string') return problem;
+  if (error.keyword === 'format' && (error.params as { format?: unknown }).format === 'ipv4' && ipaddr.IPv6.isValid(data))
+    return { ...problem, message: `${problem.message}: ${data} is an IPv6 address, ${IPV6}` };
+  if (error.schemaPath === '#/definitions/cidr/pattern' && ipaddr.IPv6.isValidCIDR(data))
+    return { ...problem, message: `${problem.message}: ${data} is an IPv6 range, ${IPV6}` };
+  return problem;
+}
+
 function allowedKeys(error: ErrorObject): string {
   const properties = (error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
   if (!properties) return '';
@@ -81,6 +103,11 @@ const PATTERN_NAMES: Record<string, string> = {
   '#/definitions/url/pattern':
     'must be an http(s) URL such as "https://mirror.example.com/k8s": host, optional port, a path without spaces, quotes or "$", no trailing "/"',
   '#/definitions/sha256/pattern': 'must be a SHA-256 checksum: 64 lowercase hexadecimal digits',
+  '#/definitions/pgpFingerprint/pattern':
+    'must be an OpenPGP fingerprint as gpg --show-keys prints it: 40 hexadecimal digits (spaces allowed), such as "9DC8 5822 9FC7 DD38 854A  E2D8 8D81 803C 0EBF CD88"',
+  // signingKey is referenced twice, so ajv compiles it as a function of its own, with paths relative to it.
+  '#/properties/armored/pattern':
+    'must be an ASCII-armored public key: from a "-----BEGIN PGP PUBLIC KEY BLOCK-----" line to an "-----END PGP PUBLIC KEY BLOCK-----" line (gpg --armor --export KEYID)',
   '#/definitions/registryHost/pattern': 'must be a registry host such as "docker.io" or "registry.example.com:5000"',
   '#/definitions/registryMirror/pattern':
     'must be an https URL of a registry, optionally with a path, such as "https://harbor.example.com/k8s" (lowercase, no trailing "/")',

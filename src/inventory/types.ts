@@ -64,10 +64,19 @@ export interface Download {
   sha256: string;
 }
 
+/** The signing key of a package repository (mirrors.kubernetesPackagesKey, dockerPackagesKey): where from, and how it is checked. */
+export interface SigningKey {
+  url?: string;
+  fingerprints?: string[];
+  armored?: string;
+}
+
 /** Where downloads and images come from instead of the upstream hosts (inventory `mirrors`). */
 export interface Mirrors {
   kubernetesPackages?: string;
+  kubernetesPackagesKey?: SigningKey;
   dockerPackages?: string;
+  dockerPackagesKey?: SigningKey;
   files?: string;
   registries?: Record<string, string>;
 }
@@ -93,6 +102,7 @@ export type SchemaAgreement = [
   Expect<SameKeys<NonNullable<Lb['stats']>, NonNullable<Inventory['loadBalancer']>['stats']>>,
   Expect<SameKeys<Etcd, Inventory['etcd']>>,
   Expect<SameKeys<NonNullable<InventoryInput['mirrors']>, Mirrors>>,
+  Expect<SameKeys<NonNullable<NonNullable<InventoryInput['mirrors']>['kubernetesPackagesKey']>, SigningKey>>,
   Expect<SameKeys<NonNullable<NonNullable<Etcd['tarballs']>['amd64']>, Download>>,
   Expect<SameKeys<NonNullable<Etcd['backup']>, Inventory['etcd']['backup']>>,
   Expect<SameKeys<NonNullable<InventoryInput['addons']>, Inventory['addons']>>,

@@ -17,7 +17,7 @@ export type GivenTarballs = Partial<Record<EtcdArch['arch'], Download>>;
  * The tarballs of a version: the inventory's own (URL + SHA-256, used as given), else the pinned upstream ones
  * (through mirrors.files); empty when there is neither (the install then refuses).
  */
-export function etcdTarballs(version: string, given: GivenTarballs = {}, mirrors: Mirrors = {}): EtcdTarball[] {
+export function etcdTarballs(version: string, given: GivenTarballs = {}, mirrors: Pick<Mirrors, 'files'> = {}): EtcdTarball[] {
   const sums = ETCD_RELEASE_SHA256[version] ?? {};
   return ETCD_ARCHES.flatMap((a) => {
     const folder = `etcd-v${version}-linux-${a.arch}`;

@@ -1,5 +1,6 @@
 /** Mirror rewriting (inventory `mirrors`): package bases, file URLs and image names, each falling back to upstream. Pure. */
 import type { Mirrors } from '../inventory/types.js';
+import type { ModelMirrors } from './types.js';
 
 /** The upstream bases the package mirrors replace. */
 export const UPSTREAM_PACKAGES = {
@@ -8,17 +9,17 @@ export const UPSTREAM_PACKAGES = {
 } as const;
 
 /** Base URL of the Kubernetes packages (`/v1.XX/deb/` or `/v1.XX/rpm/` follows). */
-export function kubernetesPackagesBase(mirrors: Mirrors): string {
+export function kubernetesPackagesBase(mirrors: Pick<Mirrors, 'kubernetesPackages'>): string {
   return mirrors.kubernetesPackages ?? UPSTREAM_PACKAGES.kubernetes;
 }
 
 /** Base URL of docker-ce and containerd.io (`/linux/...` follows). */
-export function dockerPackagesBase(mirrors: Mirrors): string {
+export function dockerPackagesBase(mirrors: Pick<Mirrors, 'dockerPackages'>): string {
   return mirrors.dockerPackages ?? UPSTREAM_PACKAGES.docker;
 }
 
 /** Where run.sh downloads a file: `<files>/<upstream host><upstream path>` with mirrors.files, else the upstream URL. */
-export function fileUrl(mirrors: Mirrors, upstream: string): string {
+export function fileUrl(mirrors: Pick<Mirrors, 'files'>, upstream: string): string {
   if (mirrors.files === undefined) return upstream;
   const url = new URL(upstream);
   return `${mirrors.files}/${url.host}${url.pathname}`;
@@ -36,8 +37,8 @@ export function mirrorPrefix(mirrorUrl: string): string {
 }
 
 /** An image name or repository with its registry replaced by that registry's mirror, when there is one. */
-export function mirroredName(mirrors: Mirrors, name: string): string {
+export function mirroredName(mirrors: Pick<ModelMirrors, 'registries'>, name: string): string {
   const registry = registryOf(name);
-  const mirror = mirrors.registries?.[registry];
+  const mirror = mirrors.registries.get(registry);
   return mirror === undefined ? name : mirrorPrefix(mirror) + name.slice(registry.length);
 }

@@ -53,7 +53,7 @@ export function buildModel(inv: Inventory): ClusterModel {
     init: hosts.find((h) => h.isInit)!,
     controlPlanes: hosts.filter((h) => h.isControlPlane),
     runOrder: steps.map(({ title, hosts: names }) => ({ title, hosts: names })),
-    mirrors: inv.mirrors ?? {},
+    mirrors: { ...inv.mirrors, registries: new Map(Object.entries(inv.mirrors?.registries ?? {})) },
     ansible: inv.ansible,
   };
 }

@@ -38,6 +38,12 @@ export interface RunStep {
   hosts: string[];
 }
 
+/**
+ * The inventory's mirrors, with the registries as a Map: an image's registry is looked up by a name from the inventory,
+ * and a name such as "constructor" must find nothing but a mirror the inventory gives (a plain object has one).
+ */
+export type ModelMirrors = Omit<Mirrors, 'registries'> & { registries: ReadonlyMap<string, string> };
+
 /** The resolved cluster. */
 export interface ClusterModel {
   cluster: Inventory['cluster'] & {
@@ -54,8 +60,8 @@ export interface ClusterModel {
   init: HostModel;
   controlPlanes: HostModel[];
   runOrder: RunStep[];
-  /** Where downloads and images come from instead of upstream ({} when the inventory sets none). */
-  mirrors: Mirrors;
+  /** Where downloads and images come from instead of upstream (no key, and no registry, when the inventory sets none). */
+  mirrors: ModelMirrors;
   /** How the generated Ansible rollout reaches the hosts. */
   ansible: Inventory['ansible'];
 }

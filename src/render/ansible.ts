@@ -1,5 +1,6 @@
 /** The Ansible rollout of the bundles: out/ansible/inventory.ini and site.yml, in gen plan's order. Pure. */
 import { dump } from 'js-yaml';
+import { ANSIBLE_ROLE_GROUPS, ansibleStepGroup } from '../common/ansible-names.js';
 import type { ClusterModel, HostModel, RunStep } from '../model/types.js';
 import type { Templates } from './context.js';
 import { renderTemplate } from './templates.js';
@@ -18,12 +19,12 @@ export const REMOTE_DIR = '/var/lib/kubeha/bundles';
 /** The last line of run.sh's output: how many changes it made (or, with --dry-run, would make). */
 export const CHANGED_LINE_PREFIX = 'kubeha: changed=';
 
-/** Ansible groups of hosts by kubeha role (Ansible group names take no dashes). */
+/** Ansible groups of hosts by kubeha role. */
 const ROLE_GROUPS: readonly { name: string; has: (h: HostModel) => boolean }[] = [
-  { name: 'kubeha_etcd', has: (h) => h.isEtcd },
-  { name: 'kubeha_loadbalancer', has: (h) => h.isLoadBalancer },
-  { name: 'kubeha_control_plane', has: (h) => h.isControlPlane },
-  { name: 'kubeha_worker', has: (h) => h.isWorker },
+  { name: ANSIBLE_ROLE_GROUPS.etcd, has: (h) => h.isEtcd },
+  { name: ANSIBLE_ROLE_GROUPS.loadbalancer, has: (h) => h.isLoadBalancer },
+  { name: ANSIBLE_ROLE_GROUPS['control-plane'], has: (h) => h.isControlPlane },
+  { name: ANSIBLE_ROLE_GROUPS.worker, has: (h) => h.isWorker },
 ];
 
 /** Renders out/ansible/inventory.ini and out/ansible/site.yml for the model. */
@@ -32,12 +33,14 @@ export function renderRollout(model: ClusterModel, templates: Templates): Rollou
   return [file('inventory.ini', renderInventory(model, templates)), file('site.yml', renderPlaybook(model))];
 }
 
-/** The group of run step i (0-based). */
-const stepGroup = (i: number): string => `kubeha_step${i + 1}`;
-
 function renderInventory(model: ClusterModel, templates: Templates): string {
   const byName = new Map(model.hosts.map((h) => [h.name, h]));
-  const steps = model.runOrder.map((step, i) => ({ number: i + 1, name: stepGroup(i), title: step.title, hosts: step.hosts.map((n) => byName.get(n)!) }));
+  const steps = model.runOrder.map((step, i) => ({
+    number: i + 1,
+    name: ansibleStepGroup(i),
+    title: step.title,
+    hosts: step.hosts.map((n) => byName.get(n)!),
+  }));
   const roles = ROLE_GROUPS.map((g) => ({ name: g.name, hosts: model.hosts.filter(g.has).map((h) => h.name) })).filter((g) => g.hosts.length);
   const vars = [
     ...(model.ansible.user ? [{ name: 'ansible_user', value: model.ansible.user }] : []),
@@ -63,7 +66,7 @@ function renderPlaybook(model: ClusterModel): string {
     const serial = serialOf(step, model);
     return {
       name: `Step ${i + 1} of ${model.runOrder.length}: ${step.title}`,
-      hosts: stepGroup(i),
+      hosts: ansibleStepGroup(i),
       gather_facts: false,
       // The first failed host stops the whole rollout (in a batched step too): later steps need this one.
       any_errors_fatal: true,

@@ -8,6 +8,7 @@ import { etcdMetricsArtifacts, etcdMetricsSteps } from './etcd-metrics.js';
 import { kubePrometheusArtifacts, kubePrometheusSteps } from './kube-prometheus.js';
 import { kubernetesArtifacts, kubernetesSteps } from './kubernetes.js';
 import { loadBalancerArtifacts, loadBalancerSteps } from './loadbalancer.js';
+import { packageKeyArtifacts } from './package-keys.js';
 import { pkiArtifacts } from './secret-files.js';
 import { registryHostsArtifacts } from './runtime.js';
 import { upgradeSteps } from './upgrade.js';
@@ -23,6 +24,7 @@ export const ARTIFACTS: readonly Artifact[] = [
   ...etcdMetricsArtifacts,
   ...loadBalancerArtifacts,
   ...kubernetesArtifacts,
+  ...packageKeyArtifacts,
   ...kubePrometheusArtifacts,
 ];
 

@@ -27,13 +27,15 @@ import {
   K8S_YUM_REPO,
   containerdMinimum,
   k8sAptKeyUrl,
-  k8sAptLine,
+  k8sAptList,
+  k8sYumKeyUrl,
   k8sYumRepo,
   KUBE_PACKAGES,
   kubePackageSpecs,
   nodeTools,
   runtimePackages,
 } from './node-packages.js';
+import { keyComment, keyFingerprints, keyIsPinned, keySource, plainHttpWarning, RPM_KEY_PATHS, type PackageRepository } from './package-keys.js';
 import { CRI_DOCKERD, criDockerdArgs, criDockerdTarballs, renderContainerdConfig, renderDockerDaemon, usesDocker } from './runtime.js';
 import { fromTemplate, renderTemplate, shellQuote as q } from './templates.js';
 
@@ -106,21 +108,41 @@ export const kubernetesArtifacts: readonly Artifact[] = [
   { path: FLANNEL_MANIFEST_PATH, mode: 0o644, when: initNode, render: renderFlannel },
 ];
 
+/** The arguments of run.sh's signing_key after DEST: where the key comes from (a bash word), then the fingerprints to check. */
+function keyArgs(model: ClusterModel, repository: PackageRepository, upstream: string): string {
+  const source = keySource(model, repository);
+  return [source === null ? upstream : q(source), ...keyFingerprints(model, repository)].join(' ');
+}
+
+/** The plain-HTTP warning as a bash word, or null. */
+function httpWarning(model: ClusterModel, repository: PackageRepository): string | null {
+  const warning = plainHttpWarning(model, repository);
+  return warning === null ? null : q(warning);
+}
+
 function packagesView(model: ClusterModel) {
   const specs = kubePackageSpecs(model);
   const tools = nodeTools(model);
   return {
     version: q(model.cluster.kubernetesVersion),
     packages: [...KUBE_PACKAGES],
+    httpWarning: httpWarning(model, 'kubernetes'),
     apt: {
       keyring: K8S_APT_KEYRING,
       list: K8S_APT_LIST,
-      line: q(k8sAptLine(model)),
-      keyUrl: q(k8sAptKeyUrl(model)),
+      line: q(k8sAptList(model)),
+      keyArgs: keyArgs(model, 'kubernetes', q(k8sAptKeyUrl(model))),
       specs: specs.deb.map(q),
       tools: tools.deb,
     },
-    rpm: { repoPath: K8S_YUM_REPO, repo: q(k8sYumRepo(model)), specs: specs.rpm.map(q), tools: tools.rpm },
+    rpm: {
+      repoPath: K8S_YUM_REPO,
+      repo: q(k8sYumRepo(model)),
+      keyPath: keyIsPinned(model, 'kubernetes') ? RPM_KEY_PATHS.kubernetes : null,
+      keyArgs: keyArgs(model, 'kubernetes', q(k8sYumKeyUrl(model))),
+      specs: specs.rpm.map(q),
+      tools: tools.rpm,
+    },
   };
 }
 
@@ -132,7 +154,17 @@ function runtimePackagesView(model: ClusterModel) {
     dockerRepoPath: DOCKER_YUM_REPO,
     dockerRepo: q(dockerYumRepo(model)),
     dockerBase: q(dockerRepositories(model).debBase),
-    apt: { keyring: DOCKER_APT_KEYRING, list: DOCKER_APT_LIST },
+    httpWarning: httpWarning(model, 'docker'),
+    apt: {
+      keyring: DOCKER_APT_KEYRING,
+      list: DOCKER_APT_LIST,
+      comment: keyComment(model, 'docker') ? q(keyComment(model, 'docker')) : '',
+      keyArgs: keyArgs(model, 'docker', '"$docker_base/linux/$docker_id/gpg"'),
+    },
+    rpmKey: {
+      path: keyIsPinned(model, 'docker') ? RPM_KEY_PATHS.docker : null,
+      args: keyArgs(model, 'docker', q(dockerRepositories(model).rpm.key)),
+    },
     criDockerd: {
       binary: CRI_DOCKERD.binary,
       version: CRI_DOCKERD.version,

@@ -9,6 +9,7 @@ import { clusterImages, type ClusterImage } from '../model/images.js';
 import { kubePrometheusTarball } from '../model/kube-prometheus-tarball.js';
 import type { ClusterModel } from '../model/types.js';
 import { dockerRepositories, k8sAptKeyUrl, k8sYumKeyUrl, minorStream, pkgsK8sUrl } from './node-packages.js';
+import { keyFingerprints, keySource, signingKeyOf, type PackageRepository } from './package-keys.js';
 import { CRI_DOCKERD, criDockerdTarballs, usesDocker } from './runtime.js';
 
 /** A file run.sh downloads and checks. */
@@ -18,12 +19,13 @@ export interface DownloadEntry {
   sha256: string;
   hosts: string;
 }
-/** A package repository run.sh configures, with its signing key. */
+/** A package repository run.sh configures, with its signing key (and the fingerprints run.sh checks it against, if any). */
 export interface RepositoryEntry {
   what: string;
   format: 'deb' | 'rpm';
   url: string;
   key: string;
+  fingerprints?: string[];
   hosts: string;
 }
 /** Everything a mirror must hold. */
@@ -54,6 +56,14 @@ function kubePrometheusArtifacts(model: ClusterModel): { downloads: DownloadEntr
   };
 }
 
+/** A repository's key as the list shows it: the inventory's (armored or its URL) or the repository's own, with fingerprints. */
+function keyOf(model: ClusterModel, repository: PackageRepository, own: string): Pick<RepositoryEntry, 'key' | 'fingerprints'> {
+  const given =
+    signingKeyOf(model, repository).armored !== undefined ? `${keySource(model, repository)} (armored in the inventory)` : keySource(model, repository);
+  const fingerprints = keyFingerprints(model, repository);
+  return { key: given ?? own, ...(fingerprints.length ? { fingerprints } : {}) };
+}
+
 /** The artifact list of a cluster. */
 export function artifactList(model: ClusterModel): ArtifactList {
   const hasEtcd = model.etcd.members.length > 0;
@@ -75,12 +85,20 @@ export function artifactList(model: ClusterModel): ArtifactList {
   return {
     downloads: [...etcd, ...criDockerd, ...addon.downloads],
     repositories: [
-      { what: kube, format: 'deb', url: pkgsK8sUrl(model, 'deb'), key: k8sAptKeyUrl(model), hosts: 'Kubernetes nodes' },
-      { what: kube, format: 'rpm', url: pkgsK8sUrl(model, 'rpm'), key: k8sYumKeyUrl(model), hosts: 'Kubernetes nodes' },
+      { what: kube, format: 'deb', url: pkgsK8sUrl(model, 'deb'), ...keyOf(model, 'kubernetes', k8sAptKeyUrl(model)), hosts: 'Kubernetes nodes' },
+      { what: kube, format: 'rpm', url: pkgsK8sUrl(model, 'rpm'), ...keyOf(model, 'kubernetes', k8sYumKeyUrl(model)), hosts: 'Kubernetes nodes' },
       ...(usesDocker(model)
-        ? docker.deb.map((d): RepositoryEntry => ({ what: `${dockerWhat} for ${d.id}`, format: 'deb', url: d.url, key: d.key, hosts: 'Kubernetes nodes' }))
+        ? docker.deb.map(
+            (d): RepositoryEntry => ({
+              what: `${dockerWhat} for ${d.id}`,
+              format: 'deb',
+              url: d.url,
+              ...keyOf(model, 'docker', d.key),
+              hosts: 'Kubernetes nodes',
+            }),
+          )
         : []),
-      { what: dockerWhat, format: 'rpm', url: docker.rpm.url, key: docker.rpm.key, hosts: 'Kubernetes nodes on RHEL-like hosts' },
+      { what: dockerWhat, format: 'rpm', url: docker.rpm.url, ...keyOf(model, 'docker', docker.rpm.key), hosts: 'Kubernetes nodes on RHEL-like hosts' },
     ],
     images: [...clusterImages(model), ...addon.images],
   };
@@ -94,7 +112,9 @@ export function describeArtifacts(list: ArtifactList): string {
     ...(list.downloads.length ? [] : ['  (none)']),
     '',
     'Package repositories (with their signing keys):',
-    ...list.repositories.map((r) => `  ${r.format} ${r.url}  key ${r.key}  (${r.what}; ${r.hosts})`),
+    ...list.repositories.map(
+      (r) => `  ${r.format} ${r.url}  key ${r.key}${r.fingerprints ? `  fingerprints ${r.fingerprints.join(' ')}` : ''}  (${r.what}; ${r.hosts})`,
+    ),
     '',
     'Container images (as the generated configs name them; the upstream source after "<-" when it differs):',
     ...list.images.map((i) => `  ${i.image}${i.image === i.upstream ? '' : `  <- ${i.upstream}`}  (${i.name}; ${i.pulledBy})`),

@@ -5,6 +5,7 @@
 import { versionForMinor, type ByMinor } from '../common/versions.js';
 import { dockerPackagesBase, kubernetesPackagesBase } from '../model/mirrors.js';
 import type { ClusterModel } from '../model/types.js';
+import { keyComment, keyIsPinned, keySource, RPM_KEY_PATHS, type PackageRepository } from './package-keys.js';
 
 /** The Kubernetes packages, pinned to the inventory's exact version and held against upgrades. */
 export const KUBE_PACKAGES = ['kubelet', 'kubeadm', 'kubectl'] as const;
@@ -37,6 +38,22 @@ export function k8sAptLine(model: ClusterModel): string {
   return `deb [signed-by=${K8S_APT_KEYRING}] ${pkgsK8sUrl(model, 'deb')} /`;
 }
 
+/** The apt source list of pkgs.k8s.io: the source line, after a comment naming the inventory's signing key if it gives one. */
+export function k8sAptList(model: ClusterModel): string {
+  return withKeyComment(model, 'kubernetes', k8sAptLine(model));
+}
+
+/** A repository file's text after the comment naming the inventory's key (a new key changes the file: run.sh installs it again). */
+function withKeyComment(model: ClusterModel, repository: PackageRepository, text: string): string {
+  const comment = keyComment(model, repository);
+  return comment ? `${comment}\n${text}` : text;
+}
+
+/** A .repo file's gpgkey: the checked copy run.sh installs when the inventory pins the key, else the key's URL. */
+function yumGpgKey(model: ClusterModel, repository: PackageRepository, upstream: string): string {
+  return keyIsPinned(model, repository) ? `file://${RPM_KEY_PATHS[repository]}` : (keySource(model, repository) ?? upstream);
+}
+
 /** The Release.key of the deb repository. */
 export function k8sAptKeyUrl(model: ClusterModel): string {
   return `${pkgsK8sUrl(model, 'deb')}Release.key`;
@@ -50,15 +67,16 @@ export function k8sYumKeyUrl(model: ClusterModel): string {
 /** The .repo file of pkgs.k8s.io: signed metadata, and an exclude so a plain `dnf upgrade` never moves Kubernetes. */
 export function k8sYumRepo(model: ClusterModel): string {
   const base = pkgsK8sUrl(model, 'rpm');
-  return [
+  const repo = [
     '[kubernetes]',
     `name=Kubernetes ${minorStream(model)}`,
     `baseurl=${base}`,
     'enabled=1',
     'gpgcheck=1',
-    `gpgkey=${k8sYumKeyUrl(model)}`,
+    `gpgkey=${yumGpgKey(model, 'kubernetes', k8sYumKeyUrl(model))}`,
     'exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni',
-  ].join('\n');
+  ];
+  return withKeyComment(model, 'kubernetes', repo.join('\n'));
 }
 
 /** The repositories of download.docker.com (or mirrors.dockerPackages): apt per distribution, one for dnf ($releasever and $basearch expanded by dnf). */
@@ -78,7 +96,15 @@ export function dockerRepositories(model: ClusterModel): {
 /** The .repo file of download.docker.com (or its mirror) for RHEL-like hosts. */
 export function dockerYumRepo(model: ClusterModel): string {
   const { rpm } = dockerRepositories(model);
-  return ['[docker-ce-stable]', 'name=Docker CE Stable - $basearch', `baseurl=${rpm.url}`, 'enabled=1', 'gpgcheck=1', `gpgkey=${rpm.key}`].join('\n');
+  const repo = [
+    '[docker-ce-stable]',
+    'name=Docker CE Stable - $basearch',
+    `baseurl=${rpm.url}`,
+    'enabled=1',
+    'gpgcheck=1',
+    `gpgkey=${yumGpgKey(model, 'docker', rpm.key)}`,
+  ];
+  return withKeyComment(model, 'docker', repo.join('\n'));
 }
 
 /** apt pins (`kubelet=1.34.2-*`) and dnf specs (`kubelet-1.34.2`) of the Kubernetes packages. */

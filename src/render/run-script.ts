@@ -18,7 +18,8 @@ export function renderRunScript(ctx: RenderContext, steps: readonly Step[], file
     name,
     steps: [...(name === 'files' ? [filesStep] : []), ...mine.filter((s) => s.phase === name).map((s) => ({ name: s.name, script: stepScript(ctx, s) }))],
   }));
-  return renderTemplate(ctx.templates, 'run.sh.ejs', { host: ctx.host, phases, q: shellQuote });
+  // Only Kubernetes nodes configure package repositories: the signing-key helpers are theirs.
+  return renderTemplate(ctx.templates, 'run.sh.ejs', { host: ctx.host, phases, q: shellQuote, packageKeys: ctx.host.isKubernetesNode });
 }
 
 /** A step's script, rendered once for all the hosts it is declared the same on. */

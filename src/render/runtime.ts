@@ -58,11 +58,11 @@ export function containerdConfig(model: ClusterModel): ContainerdConfig {
 
 /** The inventory's registry mirrors as [upstream registry, mirror URL], sorted by registry. */
 export function registryMirrors(model: ClusterModel): [string, string][] {
-  return Object.entries(model.mirrors.registries ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...model.mirrors.registries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** The server containerd falls back to for a registry (docker.io's API is served by registry-1.docker.io). */
-const REGISTRY_SERVERS: Readonly<Record<string, string>> = { 'docker.io': 'https://registry-1.docker.io' };
+const REGISTRY_SERVERS: ReadonlyMap<string, string> = new Map([['docker.io', 'https://registry-1.docker.io']]);
 
 /** A registry's hosts.toml as a typed object: the mirror first (pull and resolve); a mirror path replaces /v2 (override_path). */
 export function hostsToml(registry: string, mirror: string): { server: string; host: Record<string, { capabilities: string[]; override_path?: true }> } {
@@ -70,7 +70,7 @@ export function hostsToml(registry: string, mirror: string): { server: string; h
   const hasPath = url.pathname !== '/' && url.pathname !== '';
   const host = hasPath ? `${url.origin}/v2${url.pathname}` : url.origin;
   return {
-    server: REGISTRY_SERVERS[registry] ?? `https://${registry}`,
+    server: REGISTRY_SERVERS.get(registry) ?? `https://${registry}`,
     host: { [host]: { capabilities: ['pull', 'resolve'], ...(hasPath ? { override_path: true as const } : {}) } },
   };
 }
@@ -105,7 +105,7 @@ export interface DockerDaemonConfig {
 
 /** docker's registry-mirrors: only docker.io, and only a mirror without a path (dockerd refuses a path there). */
 export function dockerRegistryMirrors(model: ClusterModel): string[] {
-  const mirror = model.mirrors.registries?.['docker.io'];
+  const mirror = model.mirrors.registries.get('docker.io');
   return mirror !== undefined && new URL(mirror).pathname === '/' ? [mirror] : [];
 }
 
