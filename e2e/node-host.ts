@@ -57,6 +57,29 @@ export function nodeInitScript(): string {
   ].join('\n');
 }
 
+/** CAP_SYS_RESOURCE, the capability that lowers a process's oom_score_adj. */
+const CAP_SYS_RESOURCE = 24;
+
+/**
+ * A containerd drop-in (kubeha's config.toml imports /etc/containerd/conf.d/*.toml) for hosts of this machine, or null:
+ * this machine's own capability bounding set may lack CAP_SYS_RESOURCE, and then nothing here, root or not, can give a
+ * pod sandbox the oom_score_adj -998 the kubelet asks for: runc fails every sandbox ("failed to update
+ * /proc/self/oom_score_adj: Permission denied"). containerd's restrict_oom_score_adj clamps it to containerd's own, as
+ * rootless and LXC hosts do. A real host's root has the capability and needs no drop-in.
+ */
+export function nodeContainerdDropIn(): string | null {
+  const bounding = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+  if ((BigInt(`0x${bounding}`) >> BigInt(CAP_SYS_RESOURCE)) & 1n) return null;
+  return [
+    '# kubeha e2e: this machine lacks CAP_SYS_RESOURCE, so pods get oom_score_adj no lower than containerd (e2e/node-host.ts).',
+    'version = 2',
+    '',
+    '[plugins."io.containerd.grpc.v1.cri"]',
+    'restrict_oom_score_adj = true',
+    '',
+  ].join('\n');
+}
+
 /** nspawn's environment for a Kubernetes host. */
 export const NODE_NSPAWN_ENV = { SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network', SYSTEMD_SECCOMP: '0' } as const;
 

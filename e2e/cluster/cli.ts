@@ -4,7 +4,7 @@
  * `gen artifacts --json`; one booted Debian 12 host per inventory host runs its run.sh whole, in `gen plan` order; then
  * the cluster is checked as its users would check it (e2e/cluster/scenario.ts). See e2e/README.md.
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import type { ArtifactList } from '../../src/render/mirror-list.js';
 import { Testbed } from '../booted.js';
 import { generate, planOf, unpackBundle, type Plan } from '../bundles.js';
 import { ensureImage, REPO_MOUNT } from '../image.js';
+import { nodeContainerdDropIn } from '../node-host.js';
 import { freeAddresses, siteInventory } from './inventory.js';
 import { recordKept } from './keep.js';
 import { adminKubeconfig, Kubectl } from './kube.js';
@@ -98,7 +99,7 @@ async function prepare(options: Options, built: SiteBuild, work: string): Promis
   const client = bed.addPeer('ws', clientAddress);
   const running = await startSite(site, siteNs, say);
   say(`site at ${site.origin} (namespace ${siteNs}); workstation ${clientAddress} (namespace ${client})`);
-  await trustSiteCa(bed, site.caCert);
+  await prepareHosts(bed, site.caCert, work);
   await generate(inventoryPath, join(work, 'out'), join(work, 'secrets'));
   for (const h of plan.hosts) await unpackBundle(bed, h.name, join(work, 'out'));
   say(`generated and unpacked ${plan.hosts.length} bundles`);
@@ -116,12 +117,18 @@ function withProbe(list: ArtifactList, siteAddress: string): ArtifactList {
   return { ...list, images: [...list.images, own] };
 }
 
-/** Each host trusts the site's CA, as a site's golden image trusts its own CA (the mirrors are HTTPS). */
-async function trustSiteCa(bed: Testbed, caCert: string): Promise<void> {
+/**
+ * What a site's golden image has before any bundle runs: the site's CA trusted (the mirrors are HTTPS), and, on this
+ * machine, a containerd drop-in for what its hosts lack (e2e/node-host.ts nodeContainerdDropIn).
+ */
+async function prepareHosts(bed: Testbed, caCert: string, work: string): Promise<void> {
+  const dropIn = nodeContainerdDropIn();
+  if (dropIn) writeFileSync(join(work, 'containerd-drop-in.toml'), dropIn);
   for (const name of bed.hosts.keys()) {
     bed.copyIn(name, caCert, '/usr/local/share/ca-certificates/kubeha-e2e-site.crt');
     const r = await bed.exec(name, ['update-ca-certificates'], 60_000);
     if (r.status !== 0) throw new Error(`${name}: update-ca-certificates: ${r.stderr}`);
+    if (dropIn) bed.copyIn(name, join(work, 'containerd-drop-in.toml'), '/etc/containerd/conf.d/kubeha-e2e.toml');
   }
 }
 
@@ -167,12 +174,38 @@ async function mainCluster(argv: readonly string[]): Promise<number> {
     if (unlisted.length > 0) throw new Error(`the hosts asked the site for what gen artifacts did not list:\n${unlisted.map((r) => `${r.method} ${r.path}`).join('\n')}`);
     if (options.keep) return keep(run);
     return 0;
+  } catch (error) {
+    await diagnose(run);
+    throw error;
   } finally {
     if (!options.keep) {
       await run.running.stop();
       run.bed.teardownSync();
     }
   }
+}
+
+/** Commands whose output tells why a host failed (each bounded; what is missing says so). */
+const DIAGNOSTICS = [
+  ['systemctl', '--failed', '--no-legend', '--plain'],
+  ['journalctl', '--no-pager', '-n', '120', '-u', 'kubelet', '-u', 'containerd', '-u', 'haproxy', '-u', 'keepalived', '-u', 'etcd'],
+  ['crictl', 'ps', '-a'],
+  ['crictl', 'pods'],
+] as const;
+
+/** Writes each running host's diagnostics to a folder that outlives the run (no secrets: logs and states only); prints its path. */
+async function diagnose(run: Run): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeha-e2e-cluster-logs-'));
+  for (const host of run.bed.hosts.values()) {
+    if (host.pid1 === 0) continue;
+    const parts: string[] = [];
+    for (const argv of DIAGNOSTICS) {
+      const r = await run.bed.exec(host.name, argv, 30_000);
+      parts.push(`$ ${argv.join(' ')}  (exit ${r.status ?? r.signal})\n${r.stdout}${r.stderr}`);
+    }
+    writeFileSync(join(dir, `${host.name}.log`), parts.join('\n'));
+  }
+  console.error(`diagnostics of every host: ${dir}`);
 }
 
 /** Leaves the cluster running: the testbed's record for e2e:down, and the line that says how to reach it. */

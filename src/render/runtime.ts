@@ -22,6 +22,7 @@ export const CRI_PLUGIN = 'io.containerd.grpc.v1.cri';
 /** containerd config (version 2) as a typed object. */
 export interface ContainerdConfig {
   version: 2;
+  imports: string[];
   plugins: {
     [CRI_PLUGIN]: {
       sandbox_image: string;
@@ -37,11 +38,18 @@ export interface ContainerdConfig {
 
 /** Folder of containerd's per-registry hosts.toml files (CRI registry config_path). */
 export const CONTAINERD_HOSTS_DIR = '/etc/containerd/certs.d';
+/**
+ * The host's own containerd settings, merged over kubeha's config.toml (containerd's `imports`, in the same config
+ * version): what only the site knows, such as a proxy, another runtime, or restrict_oom_score_adj where containerd runs
+ * without CAP_SYS_RESOURCE (LXC and nspawn hosts). kubeha never writes there; a change there needs a containerd restart.
+ */
+export const CONTAINERD_DROP_INS = '/etc/containerd/conf.d/*.toml';
 
-/** containerd's settings: systemd cgroups for runc, the pause image of this Kubernetes version, the CNI folders. */
+/** containerd's settings: systemd cgroups for runc, the pause image of this Kubernetes version, the CNI folders, the host's drop-ins. */
 export function containerdConfig(model: ClusterModel): ContainerdConfig {
   return {
     version: 2,
+    imports: [CONTAINERD_DROP_INS],
     plugins: {
       [CRI_PLUGIN]: {
         sandbox_image: imageOf(model, 'pause'),
