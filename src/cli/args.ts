@@ -1,6 +1,6 @@
 /** Command-line parsing: commands, their options, and usage texts. */
 import { parseArgs } from 'node:util';
-import { normaliseFolder, overlap } from './folders.js';
+import { folderClash, normaliseFolder } from './folders.js';
 
 /** A wrong command line: prints the message and exits 2. */
 export class UsageError extends Error {
@@ -173,11 +173,12 @@ function refuseMisplaced(command: Command, values: Values, positionals: readonly
     throw wrong(`gen ${command} takes no ${command === 'validate' ? '--out or --secrets' : '--secrets'}`);
   }
   if ((command === 'certs' || command === 'renew') && values.out !== undefined) throw wrong(`gen certs takes no --out`);
-  if (
-    (values.out !== undefined || values.secrets !== undefined) &&
-    overlap(folderOption('out', values.out, command), folderOption('secrets', values.secrets, command))
-  ) {
-    throw wrong('--out and --secrets must be separate folders, neither inside the other');
+  if (command === 'gen' || command === 'diff' || command === 'check') {
+    const clash = folderClash(
+      { given: values.out ?? 'out', path: folderOption('out', values.out, command) },
+      { given: values.secrets ?? 'secrets', path: folderOption('secrets', values.secrets, command) },
+    );
+    if (clash) throw wrong(clash);
   }
   if (values.within !== undefined) {
     if (command !== 'renew') throw wrong('--within goes with gen certs renew');

@@ -1,6 +1,7 @@
 /** Durable writes and whole-folder swaps: the CLI's only ways of changing files. */
 import { chmodSync, closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { BESIDE, besidePath } from './folders.js';
 
 /** A folder written beside its target, waiting to be swapped in (commit) or thrown away (abort). */
 export interface Staged {
@@ -27,7 +28,7 @@ export function writeDurably(path: string, data: string | Buffer, mode: number):
 
 /** Replaces `dir` with `fresh` by two renames; the old folder is removed afterwards. */
 export function swapIn(fresh: string, dir: string): void {
-  const old = `${dir}.kubeha-old`;
+  const old = besidePath(dir, 'old');
   if (existsSync(dir)) {
     rmSync(old, { recursive: true, force: true });
     renameSync(dir, old);
@@ -50,15 +51,15 @@ export function entryExists(path: string): boolean {
 }
 
 /** Staging names kubeha uses beside a folder and, before paths were normalised, inside it (`--out out/`). */
-const STAGES = ['.kubeha-new', '.kubeha-old'];
+const STAGES = [BESIDE.fresh, BESIDE.old];
 
 /**
  * Finishes or rolls back a swap of `dir` that a killed run left half done, and removes staging copies it left,
  * saying what it did through `warn`. Call it holding the folder's lock.
  */
 export function recoverInterruptedSwap(dir: string, warn: (text: string) => void): void {
-  const old = `${dir}.kubeha-old`;
-  const fresh = `${dir}.kubeha-new`;
+  const old = besidePath(dir, 'old');
+  const fresh = besidePath(dir, 'fresh');
   if (entryExists(old) && !entryExists(dir)) {
     renameSync(old, dir);
     warn(`restored ${dir} from ${old} (an interrupted run had moved it aside)\n`);

@@ -3,14 +3,13 @@ import { compile } from '../index.js';
 import type { Problem } from '../inventory/index.js';
 import type { ClusterModel } from '../model/types.js';
 import { describeSecretChange } from '../pki/ensure.js';
-import { SecretsError } from '../pki/errors.js';
 import { expiringCertificates } from '../pki/inspect.js';
 import { ANSIBLE_DIR } from '../render/ansible.js';
 import type { Invocation } from './args.js';
 import type { Staged } from './atomic.js';
 import { EXPIRY_WARNING_DAYS } from './certs.js';
 import { printJson, type Console } from './console.js';
-import { overlap, realFolder } from './folders.js';
+import { realFolder } from './folders.js';
 import { withFolderLocks } from './lock.js';
 import { stageOutput } from './output.js';
 import { openPacker, type PackedOutput } from './pack.js';
@@ -50,16 +49,9 @@ interface Folders {
   secrets: string;
 }
 
-/** The folders gen writes, links followed; refused when they are one folder or one holds the other. */
+/** The folders gen writes, links followed (that they are apart, links followed, was checked with the command line). */
 function foldersToWrite(invocation: Invocation): Folders {
-  const folders = { out: realFolder(invocation.out, 'output'), secrets: realFolder(invocation.secrets, 'secrets') };
-  if (overlap(folders.out, folders.secrets)) {
-    throw new SecretsError(
-      [`${invocation.out} and ${invocation.secrets} are one folder or one holds the other (through a link): give separate folders`],
-      'output',
-    );
-  }
-  return folders;
+  return { out: realFolder(invocation.out, 'output'), secrets: realFolder(invocation.secrets, 'secrets') };
 }
 
 /**
