@@ -193,6 +193,41 @@ test("an output and a secrets folder named after the other's staging copies or l
   }
 });
 
+test('--secrets or --out naming a file (or a link to one) is refused for every command, and the file is left as it was', async () => {
+  const work = tempDir();
+  try {
+    const inv = inventory(work, runbook());
+    const file = join(work, 'notes.txt');
+    writeFileSync(file, 'my notes\n', { mode: 0o644 });
+    chmodSync(file, 0o644);
+    symlinkSync(file, join(work, 'link'));
+    const before = statSync(file);
+    for (const args of [
+      [inv, '--secrets', file],
+      ['diff', inv, '--secrets', file],
+      ['check', inv, '--secrets', file],
+      ['certs', '--secrets', file],
+      ['certs', 'renew', '--secrets', file],
+      [inv, '--secrets', join(work, 'link')],
+    ]) {
+      const r = await runCli(args);
+      assert.is(r.code, 1, args.join(' '));
+      assert.match(r.err, /^secrets: \S+ is (a file|a link to \S+, which is a file), not a folder: give the folder that holds \(or will hold\) the CAs, keys and tokens\n/);
+    }
+    for (const out of [file, join(work, 'link')]) {
+      const r = await runCli([inv, '--out', out, '--secrets', join(work, 'secrets')]);
+      assert.is(r.code, 1);
+      assert.match(r.err, 'not a folder: give the folder that holds (or will hold) the tarballs');
+    }
+    const after = statSync(file);
+    assert.is(after.mode, before.mode, 'the mode is as it was (0644)');
+    assert.is(after.ctimeMs, before.ctimeMs, 'not touched at all');
+    assert.equal(readdirSync(work).sort(), ['inventory.json', 'link', 'notes.txt']);
+  } finally {
+    cleanup(work);
+  }
+});
+
 test('what kubeha did not write is kept in both folders, untouched; only its own files are replaced', async () => {
   const work = tempDir();
   try {

@@ -1,7 +1,8 @@
 /** The --out and --secrets folders: where they really are (links followed), and that they are two separate folders. */
-import { mkdirSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { mkdirSync, lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { SecretsError } from '../pki/errors.js';
+import { entryKind } from './hostile-files.js';
 
 /** What a folder holds, for messages. */
 export type FolderRole = 'secrets' | 'output';
@@ -16,18 +17,32 @@ const DANGLING_ADVICE: Record<FolderRole, string> = {
  * link stays; a dangling link is refused. A path that is no link is returned as given.
  */
 export function realFolder(path: string, role: FolderRole): string {
+  let st: Stats;
   try {
-    if (!lstatSync(path).isSymbolicLink()) return path;
+    st = lstatSync(path);
   } catch {
     return path;
   }
+  if (!st.isSymbolicLink()) return refuseNonFolder(path, st, role);
   try {
-    return realpathSync(path);
+    const real = realpathSync(path);
+    return refuseNonFolder(real, statSync(real), role, path);
   } catch (error) {
+    if (error instanceof SecretsError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'which does not exist (not mounted?)' : `which cannot be followed (${code})`;
     throw new SecretsError([`${path} is a link to ${readlinkSync(path)}, ${why}; ${DANGLING_ADVICE[role]}`], role);
   }
+}
+
+/** What kubeha keeps in each folder, for messages. */
+const HOLDS: Record<FolderRole, string> = { secrets: 'the CAs, keys and tokens', output: 'the tarballs' };
+
+/** `path` when `st` (of `path`) is a folder; else a SecretsError naming what it is, before anything touches it. */
+function refuseNonFolder(path: string, st: Stats, role: FolderRole, given = path): string {
+  if (st.isDirectory()) return path;
+  const what = given === path ? entryKind(st, path) : `a link to ${path}, which is ${entryKind(st, path)}`;
+  throw new SecretsError([`${given} is ${what}, not a folder: give the folder that holds (or will hold) ${HOLDS[role]}`], role);
 }
 
 /** Normalises a folder argument (`out/` is `out`); null when it names no folder kubeha can replace as a whole. */

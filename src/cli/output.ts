@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { swapIn, type Staged } from './atomic.js';
 import { carryOver } from './carry-over.js';
+import { besidePath } from './folders.js';
 
 /** A file to write into the output folder. */
 export interface OutputFile {
@@ -35,7 +36,7 @@ export interface OutputStage {
 
 /** Starts writing a new output folder `<dir>.kubeha-new`. */
 export function openOutputStage(dir: string): OutputStage {
-  const fresh = `${dir}.kubeha-new`;
+  const fresh = besidePath(dir, 'fresh');
   rmSync(fresh, { recursive: true, force: true });
   mkdirSync(fresh, { recursive: true });
   const abort = () => rmSync(fresh, { recursive: true, force: true });
