@@ -212,7 +212,10 @@ test('--secrets or --out naming a file (or a link to one) is refused for every c
     ]) {
       const r = await runCli(args);
       assert.is(r.code, 1, args.join(' '));
-      assert.match(r.err, /^secrets: \S+ is (a file|a link to \S+, which is a file), not a folder: give the folder that holds \(or will hold\) the CAs, keys and tokens\n/);
+      assert.match(
+        r.err,
+        /^secrets: \S+ is (a file|a link to \S+, which is a file), not a folder: give the folder that holds \(or will hold\) the CAs, keys and tokens\n/,
+      );
     }
     for (const out of [file, join(work, 'link')]) {
       const r = await runCli([inv, '--out', out, '--secrets', join(work, 'secrets')]);

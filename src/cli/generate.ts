@@ -20,8 +20,8 @@ import { readTemplates } from './template-folder.js';
 /** gen INVENTORY: read inventory → lock folders → ensure secrets → compile → pack → swap in → report. */
 export async function runGenerate(invocation: Invocation, now: Date, io: Console): Promise<number> {
   const started = performance.now();
-  const { model, warnings } = readCheckedInventory(invocation, io, invocation.out, invocation.json);
   const folders = foldersToWrite(invocation);
+  const { model, warnings } = readCheckedInventory(invocation, io, folders.out, invocation.json);
   const locks = [
     { dir: folders.secrets, role: 'secrets' as const },
     { dir: folders.out, role: 'output' as const },

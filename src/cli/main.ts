@@ -7,6 +7,8 @@ import { SecretsError } from '../pki/errors.js';
 import { parseCommandLine, UsageError, USAGE, type Invocation } from './args.js';
 import { printJson, stdConsole, type Console } from './console.js';
 import { printWarnings, readInventory } from './inventory-file.js';
+import { ReadRefused } from './hostile-files.js';
+import { realFolder } from './folders.js';
 
 export type { Console } from './console.js';
 
@@ -64,7 +66,7 @@ function validate(invocation: Invocation, io: Console): number {
 /** gen plan: hosts, roles, services and the order to run the bundles in (with the upgrade order against --out). */
 function plan(invocation: Invocation, io: Console): number {
   const { model, warnings } = readInventory(invocation.inventory!);
-  const change = checkVersionChange(invocation.inventory!, invocation.out, model);
+  const change = checkVersionChange(invocation.inventory!, realFolder(invocation.out, 'output'), model, invocation.forceVersionChange, io.err);
   printWarnings(io, invocation.inventory!, warnings);
   if (invocation.json) printJson(io, { ...planJson(model), versionChange: change });
   else io.out(describePlan(model, describeUpgrade(model, change)));
@@ -96,6 +98,11 @@ function report(error: unknown, invocation: Invocation | undefined, io: Console)
   if (error instanceof SecretsError) {
     if (json) printJson(io, { ok: false, errors: error.problems.map((p) => ({ [error.label]: p })) });
     else io.err(error.problems.map((p) => `${error.label}: ${p}`).join('\n') + '\nNothing was written.\n');
+    return 1;
+  }
+  if (error instanceof ReadRefused) {
+    if (json) printJson(io, { ok: false, errors: [{ output: error.message }] });
+    else io.err(`output: ${error.message}\nNothing was written.\n`);
     return 1;
   }
   const errno = error as NodeJS.ErrnoException;
