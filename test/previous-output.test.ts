@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync,
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readTarball } from '../src/bundle/untar.js';
 import { cleanup, REPO, ROOT, tempDir, testNeeding, type InventoryDoc } from './helpers.js';
 
 const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
@@ -54,6 +55,7 @@ testNeeding(
       execFileSync('mkfifo', [join(host, 'fifo')]);
       mkdirSync(join(host, 'extra'));
       writeFileSync(join(host, 'esc\x1b]0;pwned\x07name'), 'hello \x1b[2J world\n');
+      writeFileSync(join(host, 'csi\u009b2J'), 'C1 CSI in UTF-8\n');
       writeFileSync(join(tree, 'escape'), 'x\n');
       const tarball = join(work, 'out', 'worker2.tar.gz');
       execFileSync('tar', ['--format=pax', '-P', '--transform=s,^escape$,../escape,', '-czf', tarball, '-C', tree, 'worker2', 'escape']);
@@ -66,6 +68,7 @@ testNeeding(
           [
             'worker2: changed',
             '  - ../escape: a file (0644) outside the host folder',
+            '  - csi\\u009b2J',
             '  - dev: a character device 1,5',
             '  - esc\\x1b]0;pwned\\x07name',
             '  - extra/: a folder (0755)',
@@ -78,7 +81,13 @@ testNeeding(
         ),
         diff.out,
       );
-      const json = JSON.parse(gen(work, ['diff', '--json']).out);
+      const jsonText = gen(work, ['diff', '--json']).out;
+      assert.equal(controls(jsonText), [], 'no control character in the JSON either (C1 escaped as \\u009b)');
+      const json = JSON.parse(jsonText);
+      assert.ok(
+        json.hosts.some((h: { files: { path: string }[] }) => h.files.some((f) => f.path === 'csi\u009b2J')),
+        'the JSON holds the name itself',
+      );
       const worker2 = json.hosts.find((h: { host: string }) => h.host === 'worker2');
       assert.equal(
         worker2.files.find((f: { path: string }) => f.path === 'fifo'),
@@ -95,6 +104,39 @@ testNeeding(
     }
   },
 );
+
+testNeeding(['tar'], 'the tar reader names entries and link targets as GNU tar lists them, in every format GNU tar writes', () => {
+  const work = tempDir();
+  try {
+    const host = join(work, 'h');
+    const deep = join(host, 'rootfs', 'a'.repeat(60), 'b'.repeat(60), 'c'.repeat(40));
+    mkdirSync(deep, { recursive: true });
+    writeFileSync(join(deep, `${'f'.repeat(90)}.conf`), 'deep\n');
+    writeFileSync(join(host, 'run.sh'), '#!/bin/sh\n');
+    writeFileSync(join(host, 'größe.txt'), 'utf-8 name\n');
+    symlinkSync(`/${'t'.repeat(120)}/target`, join(host, 'long-link'));
+    execFileSync('ln', [join(host, 'run.sh'), join(host, 'hard')]);
+    for (const format of ['gnu', 'oldgnu', 'pax', 'posix', 'ustar']) {
+      const tarball = join(work, `${format}.tar.gz`);
+      const made = spawnSync('tar', [`--format=${format}`, '-czf', tarball, '-C', work, 'h']);
+      if (made.status !== 0) continue; // ustar cannot hold the long link target: GNU tar refuses, nothing to compare
+      const listed = execFileSync('tar', ['-tvzf', tarball], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/\s+/).slice(5).join(' ').replace(' link to ', ' => '))
+        .sort();
+      const read = readTarball(readFileSync(tarball), 'h')
+        .map(
+          (e) =>
+            `h/${e.path}${e.type === 'folder' ? '/' : ''}`.replace(/^h\/\/$/, 'h/') + (e.target ? ` ${e.type === 'hard link' ? '=>' : '->'} ${e.target}` : ''),
+        )
+        .sort();
+      assert.equal(read, listed, format);
+    }
+  } finally {
+    cleanup(work);
+  }
+});
 
 test('a link in out/ is never followed: gen diff and check do not print what it points to; gen replaces it', () => {
   const work = generated();

@@ -25,3 +25,16 @@ export function visibleText(text: string): string {
 export function visibleName(name: string): string {
   return shown(name, false);
 }
+
+/**
+ * A JSON text with DEL and the C1 controls escaped as `\u00NN` too (JSON.stringify escapes only C0): they can only
+ * stand inside strings there, where the escape means the same character.
+ */
+export function visibleJson(json: string): string {
+  let out = '';
+  for (let i = 0; i < json.length; i++) {
+    const code = json.charCodeAt(i);
+    out += code >= 0x7f && code <= 0x9f ? `\\u${code.toString(16).padStart(4, '0')}` : json[i];
+  }
+  return out;
+}
