@@ -280,7 +280,7 @@ async function oneCase(s: Setup, r: Random, index: number, label: string): Promi
     run(s.work, ['diff', 'inventory.json', ...folders]),
     run(s.work, ['check', 'inventory.json', ...folders]),
   ]);
-  readers.forEach((res, i) => assertClean(res, `${what}: ${['plan', 'diff', 'check'][i]}`));
+  for (const [i, res] of readers.entries()) assertClean(res, `${what}: ${['plan', 'diff', 'check'][i]}`);
   assert.equal(listing(out), before, `${what}: a read-only command changed out/`);
   const generated = await run(s.work, ['inventory.json', ...folders, '--quiet']);
   assertClean(generated, `${what}: gen`);

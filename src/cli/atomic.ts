@@ -1,7 +1,8 @@
 /** Durable writes and whole-folder swaps: the CLI's only ways of changing files. */
 import { chmodSync, closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { BESIDE, besidePath } from './folders.js';
+import { BESIDE, besidePath, type FolderRole } from './folders.js';
+import { errnoWords, isErrno } from './hostile-files.js';
 
 /** A folder written beside its target, waiting to be swapped in (commit) or thrown away (abort). */
 export interface Staged {
@@ -26,18 +27,52 @@ export function writeDurably(path: string, data: string | Buffer, mode: number):
   }
 }
 
-/** Replaces `dir` with `fresh` by two renames; the old folder is removed afterwards. */
+/**
+ * Replaces `dir` with `fresh` by two renames; the old folder is removed afterwards. When the second rename fails the
+ * old folder is put back, so a failure leaves `dir` as it was; an old copy that cannot be removed is left to the next
+ * run (recoverInterruptedSwap removes it, saying so).
+ */
 export function swapIn(fresh: string, dir: string): void {
   const old = besidePath(dir, 'old');
-  if (existsSync(dir)) {
-    rmSync(old, { recursive: true, force: true });
-    renameSync(dir, old);
-    renameSync(fresh, dir);
-    rmSync(old, { recursive: true, force: true });
-  } else {
+  if (!existsSync(dir)) {
     mkdirSync(dirname(dir), { recursive: true });
     renameSync(fresh, dir);
+    return;
   }
+  rmSync(old, { recursive: true, force: true });
+  renameSync(dir, old);
+  try {
+    renameSync(fresh, dir);
+  } catch (error) {
+    renameSync(old, dir);
+    throw error;
+  }
+  try {
+    rmSync(old, { recursive: true, force: true });
+  } catch {
+    /* swapped in; the old copy goes with the next run */
+  }
+}
+
+/** A folder could not be written or swapped in; says whether the other folder was changed before (`nothingChanged`). */
+export class WriteError extends Error {
+  constructor(
+    readonly label: FolderRole,
+    message: string,
+    readonly nothingChanged: boolean,
+  ) {
+    super(message);
+    this.name = 'WriteError';
+  }
+}
+
+/**
+ * The error to report for a failure while writing `dir`: the file system's in words, naming the folder and what was
+ * being done (a SecretsError or a bug passes through unchanged).
+ */
+export function writeFailure(error: unknown, dir: string, role: FolderRole, doing: string, nothingChanged = true): unknown {
+  if (!isErrno(error)) return error;
+  return new WriteError(role, `${dir}: cannot ${doing}: ${errnoWords(error)}${error.path ? ` (at ${error.path})` : ''}`, nothingChanged);
 }
 
 /** Whether anything (even a dangling link) has this name. */

@@ -6,7 +6,8 @@ import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { loadSecrets, saveSecrets } from './secrets-store.js';
 import { withFolderLocks } from './lock.js';
-import { realFolder } from './folders.js';
+import { realFolder, refuseMountPoint } from './folders.js';
+import { writeFailure } from './atomic.js';
 
 /** Certificates expiring within this many days are flagged. */
 export const EXPIRY_WARNING_DAYS = 30;
@@ -87,7 +88,14 @@ export async function renewCertificates(invocation: Invocation, now: Date, io: C
     // Imported here: it loads @peculiar/x509, which gen (importing this module for EXPIRY_WARNING_DAYS) must not pay for.
     const { renewLeaves } = await import('../pki/renew.js');
     const result = await renewLeaves(stored, invocation.withinDays, { now, crypto: webcrypto as unknown as Crypto });
-    if (result.renewed.length) saveSecrets(dir, result.secrets, stored);
+    if (result.renewed.length) {
+      refuseMountPoint(dir, 'secrets');
+      try {
+        saveSecrets(dir, result.secrets, stored);
+      } catch (error) {
+        throw writeFailure(error, dir, 'secrets', 'write the renewed certificates');
+      }
+    }
     return result.renewed;
   });
   if (invocation.json) {

@@ -6,10 +6,11 @@ import { describeSecretChange } from '../pki/ensure.js';
 import { expiringCertificates } from '../pki/inspect.js';
 import { ANSIBLE_DIR } from '../render/ansible.js';
 import type { Invocation } from './args.js';
-import type { Staged } from './atomic.js';
+import { WriteError, writeFailure, type Staged } from './atomic.js';
 import { EXPIRY_WARNING_DAYS } from './certs.js';
 import { printJson, type Console } from './console.js';
-import { realFolder } from './folders.js';
+import { realFolder, refuseMountPoint } from './folders.js';
+import { errnoWords } from './hostile-files.js';
 import { withFolderLocks } from './lock.js';
 import { stageOutput } from './output.js';
 import { openPacker, type PackedOutput } from './pack.js';
@@ -30,9 +31,10 @@ export async function runGenerate(invocation: Invocation, now: Date, io: Console
     const packer = openPacker(model.hosts.length); // a helper thread, if any, loads while the secrets are checked
     try {
       const secrets = await ensureStoredSecrets(model, folders.secrets, now, io);
+      if (secrets.changes.length) refuseMountPoint(folders.secrets, 'secrets');
       const compiled = compile(model, { secrets: secrets.secrets, templates: readTemplates() });
       const output = await stageOutput(folders.out, (sink) => packer.pack(compiled, sink, io));
-      swapIn(output.staged, folders.secrets, secrets);
+      swapIn(output.staged, folders, secrets);
       return { secrets, packed: output.result };
     } finally {
       await packer.close();
@@ -49,25 +51,44 @@ interface Folders {
   secrets: string;
 }
 
-/** The folders gen writes, links followed (that they are apart, links followed, was checked with the command line). */
+/**
+ * The folders gen writes, links followed (that they are apart, links followed, was checked with the command line);
+ * an output folder that is (or holds) a mount point is refused here, before anything is written.
+ */
 function foldersToWrite(invocation: Invocation): Folders {
-  return { out: realFolder(invocation.out, 'output'), secrets: realFolder(invocation.secrets, 'secrets') };
+  const folders = { out: realFolder(invocation.out, 'output'), secrets: realFolder(invocation.secrets, 'secrets') };
+  refuseMountPoint(folders.out, 'output');
+  return folders;
 }
 
 /**
- * Stages the changed secrets beside the staged output, then swaps in the secrets and then the output: a failure
- * before the swaps leaves both folders as they were.
+ * Stages the changed secrets beside the staged output, then swaps in the secrets and then the output. A failure up
+ * to the secrets' swap leaves both folders as they were (no staged copy of a key is left); a failure of the output's
+ * swap after it says that the secrets were updated and the output was not.
  */
-function swapIn(output: Staged, secretsDir: string, secrets: EnsuredSecrets): void {
-  let staged: Staged | null;
+function swapIn(output: Staged, folders: Folders, secrets: EnsuredSecrets): void {
+  let staged: Staged | null = null;
   try {
-    staged = secrets.changes.length ? stageSecrets(secretsDir, secrets.secrets, secrets.stored) : null;
+    staged = secrets.changes.length ? stageSecrets(folders.secrets, secrets.secrets, secrets.stored) : null;
+    staged?.commit();
+  } catch (error) {
+    staged?.abort();
+    output.abort();
+    throw writeFailure(error, folders.secrets, 'secrets', 'write the new secrets');
+  }
+  try {
+    output.commit();
   } catch (error) {
     output.abort();
-    throw error;
+    if (!staged) throw writeFailure(error, folders.out, 'output', 'swap in the new output');
+    const made = secrets.changes.map((c) => c.path).join(', ');
+    throw new WriteError(
+      'output',
+      `${folders.out}: cannot swap in the new output: ${errnoWords(error)}. The secrets folder ${folders.secrets} WAS updated (${made}); ` +
+        `the output folder is as it was: remove the cause and run gen again (it reuses those secrets)`,
+      false,
+    );
   }
-  staged?.commit();
-  output.commit();
 }
 
 /** What a finished gen reports. */

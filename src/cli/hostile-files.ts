@@ -81,7 +81,8 @@ export function readRegularFile(path: string, max: number, what = 'file'): Buffe
   try {
     st = lstatSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null; // nothing of that name (a file stands where a folder would)
     throw new ReadRefused(path, `cannot be read: ${errnoWords(error)}`);
   }
   if (!st.isFile()) throw new ReadRefused(path, `${entryKind(st, path)}, not a ${what}: kubeha does not read it`);

@@ -7,7 +7,8 @@ import { SecretsError } from '../pki/errors.js';
 import { parseCommandLine, UsageError, USAGE, type Invocation } from './args.js';
 import { printJson, stdConsole, type Console } from './console.js';
 import { printWarnings, readInventory } from './inventory-file.js';
-import { ReadRefused } from './hostile-files.js';
+import { errnoWords, isErrno, ReadRefused } from './hostile-files.js';
+import { WriteError } from './atomic.js';
 import { realFolder } from './folders.js';
 
 export type { Console } from './console.js';
@@ -100,14 +101,18 @@ function report(error: unknown, invocation: Invocation | undefined, io: Console)
     else io.err(error.problems.map((p) => `${error.label}: ${p}`).join('\n') + '\nNothing was written.\n');
     return 1;
   }
+  if (error instanceof WriteError) {
+    if (json) printJson(io, { ok: false, errors: [{ [error.label]: error.message }], nothingChanged: error.nothingChanged });
+    else io.err(`${error.label}: ${error.message}\n${error.nothingChanged ? 'Nothing was changed: the previous output and secrets are as they were.\n' : ''}`);
+    return 1;
+  }
   if (error instanceof ReadRefused) {
     if (json) printJson(io, { ok: false, errors: [{ output: error.message }] });
     else io.err(`output: ${error.message}\nNothing was written.\n`);
     return 1;
   }
-  const errno = error as NodeJS.ErrnoException;
-  if (typeof errno.code === 'string' && /^E[A-Z]+$/.test(errno.code) && errno.path) {
-    io.err(`gen: ${errno.message}\nNothing was changed: the previous output and secrets are as they were.\n`);
+  if (isErrno(error)) {
+    io.err(`gen: ${error.path ? `${error.path}: ` : ''}${errnoWords(error)}${error.syscall ? ` (${error.syscall})` : ''}\n`);
     return 1;
   }
   io.err(`gen: internal error (a bug in kubeha; please report it with this text):\n${(error as Error).stack ?? String(error)}\n`);

@@ -1,7 +1,7 @@
 /** Writes the output folder atomically: tarballs, the Ansible rollout and SHA256SUMS staged in a sibling folder, then swapped in. */
 import { existsSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { swapIn, type Staged } from './atomic.js';
+import { swapIn, writeFailure, type Staged } from './atomic.js';
 import { carryOver } from './carry-over.js';
 import { besidePath } from './folders.js';
 import { bundleHost, isKubehaBundle, readPreviousBundle } from './previous-output.js';
@@ -81,13 +81,23 @@ export interface StagedOutput<T> {
 
 /** Writes a new output folder for `dir` through `write` and stages it; on failure the half-written folder is removed. */
 export async function stageOutput<T>(dir: string, write: (sink: OutputStage['write']) => Promise<T>): Promise<StagedOutput<T>> {
-  const stage = openOutputStage(dir);
+  const fresh = besidePath(dir, 'fresh');
+  let stage: OutputStage;
+  try {
+    stage = openOutputStage(dir);
+  } catch (error) {
+    throw writeFailure(error, dir, 'output', `make ${fresh} for the new output`);
+  }
   let result: T;
   try {
     result = await write(stage.write);
   } catch (error) {
     stage.abort();
-    throw error;
+    throw writeFailure(error, dir, 'output', `write the new output in ${fresh}`);
   }
-  return { staged: stage.finish(), result };
+  try {
+    return { staged: stage.finish(), result };
+  } catch (error) {
+    throw writeFailure(error, dir, 'output', `carry what is not kubeha's into ${fresh}`);
+  }
 }

@@ -55,7 +55,8 @@ export function bundleNames(dir: string): string[] {
   try {
     names = readdirSync(dir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return []; // no folder there (yet): no previous output
     throw new ReadRefused(dir, `cannot be listed: ${errnoWords(error)}`);
   }
   return names
