@@ -1,10 +1,11 @@
 /** Lock files as they really go wrong: each refusal says the real reason in words, never a raw errno, never a hang. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readSteady } from '../src/cli/lock.js';
 import { cleanup, REPO, ROOT, tempDir, testNeeding } from './helpers.js';
 import { withTmpfs } from './mounts.js';
 
@@ -81,6 +82,59 @@ testNeeding([ROOT], 'a lock that cannot be created (a read-only file system) is 
         assert.not.ok(existsSync(join(work, 'secrets')), 'no secrets were made');
       },
       true,
+    );
+  } finally {
+    cleanup(work);
+  }
+});
+
+test('read-only commands never read a folder halfway through a live gen: they say a gen is writing it', () => {
+  const work = setup();
+  try {
+    assert.is(gen(work, ['inventory.json', '--quiet']).code, 0);
+    // A gen (this test's own process stands in for it) between the two renames of both swaps: the folders moved
+    // aside, the new copies staged, the locks held.
+    for (const dir of ['out', 'secrets']) {
+      execFileSync('mv', [join(work, dir), join(work, `${dir}.kubeha-old`)]);
+      execFileSync('cp', ['-a', join(work, `${dir}.kubeha-old`), join(work, `${dir}.kubeha-new`)]);
+      writeFileSync(join(work, `${dir}.lock`), `${process.pid} ${hostname()}\n`);
+    }
+    for (const [args, dir] of [
+      [['plan', 'inventory.json'], 'out'],
+      [['diff', 'inventory.json'], 'out'],
+      [['check', 'inventory.json'], 'out'],
+      [['certs'], 'secrets'],
+    ] as const) {
+      const r = gen(work, [...args]);
+      assert.is(r.code, 1, `${args.join(' ')}: ${r.out}`);
+      assert.match(r.err, `${dir}: a gen (pid ${process.pid}) is writing it right now; run this again when it has finished`, args.join(' '));
+      assert.not.match(r.out, 'holds no bundles yet');
+    }
+    rmSync(join(work, 'out.lock'));
+    const diff = gen(work, ['diff', 'inventory.json']);
+    assert.is(diff.code, 1, 'the secrets are still being written');
+    assert.match(diff.err, `secrets: a gen (pid ${process.pid}) is writing it right now`);
+  } finally {
+    cleanup(work);
+  }
+});
+
+test('a folder replaced while a read-only command reads it is reported, not read half old, half new', () => {
+  const work = tempDir();
+  try {
+    const dir = join(work, 'out');
+    mkdirSync(dir);
+    assert.is(
+      readSteady(dir, 'output', () => 'read'),
+      'read',
+    );
+    assert.throws(
+      () =>
+        readSteady(dir, 'output', () => {
+          renameSync(dir, `${dir}.kubeha-old`);
+          mkdirSync(dir);
+        }),
+      (e: Error) => e.message === `${dir}: changed while it was read (a gen replaced it); run this again`,
     );
   } finally {
     cleanup(work);

@@ -5,7 +5,7 @@ import { storedCertificate, type Installation } from '../pki/cert-list.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { loadSecrets, saveSecrets } from './secrets-store.js';
-import { withFolderLocks } from './lock.js';
+import { readSteady, withFolderLocks } from './lock.js';
 import { realFolder, refuseMountPoint } from './folders.js';
 import { writeFailure } from './atomic.js';
 
@@ -45,7 +45,8 @@ function certificateRow(path: string, pem: string, now: Date): CertificateRow {
 
 /** gen certs: one block per certificate; exit 0 (expiring certificates are warnings). */
 export function listCertificates(invocation: Invocation, now: Date, io: Console): number {
-  const secrets = loadSecrets(realFolder(invocation.secrets, 'secrets'), { warn: io.err });
+  const dir = realFolder(invocation.secrets, 'secrets');
+  const secrets = readSteady(dir, 'secrets', () => loadSecrets(dir, { warn: io.err }));
   const certs = [...secrets.files.keys()]
     .filter((p) => p.endsWith('.crt'))
     .sort()

@@ -10,6 +10,7 @@ import { diffBundles, diffFiles, formatDiff, formatHostChange, type HostChange, 
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { realFolder } from './folders.js';
+import { readSteady } from './lock.js';
 import { packInMemory, type PackedInMemory } from './pack.js';
 import { ensureStoredSecrets, readCheckedInventory, redactionsOf, type EnsuredSecrets } from './pipeline.js';
 import { bundleHost, readPreviousOutput, type PreviousFile, type PreviousOutput } from './previous-output.js';
@@ -51,7 +52,8 @@ export async function runDiff(invocation: Invocation, now: Date, io: Console): P
 /** What the output folder holds of what a generation writes or removes: bundles, the rollout files and SHA256SUMS. */
 function readPrevious(invocation: Invocation, gen: Generation): PreviousOutput {
   const files = gen.packed.files.filter((f) => bundleHost(f.name) === null).map((f) => f.name);
-  return readPreviousOutput(realFolder(invocation.out, 'output'), [...gen.packed.bundles.keys()], files);
+  const out = realFolder(invocation.out, 'output');
+  return readSteady(out, 'output', () => readPreviousOutput(out, [...gen.packed.bundles.keys()], files));
 }
 
 /** Each host's change; a previous bundle that cannot be read is a change with the reason as its note. */

@@ -14,20 +14,25 @@ import { errnoWords } from './hostile-files.js';
 import { withFolderLocks } from './lock.js';
 import { stageOutput } from './output.js';
 import { openPacker, type PackedOutput } from './pack.js';
-import { ensureStoredSecrets, readCheckedInventory, type EnsuredSecrets } from './pipeline.js';
+import { printWarnings, readInventory } from './inventory-file.js';
+import { ensureStoredSecrets, type EnsuredSecrets } from './pipeline.js';
+import { checkVersionChange } from './previous.js';
 import { stageSecrets } from './secrets-store.js';
 import { readTemplates } from './template-folder.js';
 
-/** gen INVENTORY: read inventory → lock folders → ensure secrets → compile → pack → swap in → report. */
+/** gen INVENTORY: read inventory → lock folders → check the version change → ensure secrets → compile → pack → swap in → report. */
 export async function runGenerate(invocation: Invocation, now: Date, io: Console): Promise<number> {
   const started = performance.now();
   const folders = foldersToWrite(invocation);
-  const { model, warnings } = readCheckedInventory(invocation, io, folders.out, invocation.json);
+  const { model, warnings } = readInventory(invocation.inventory!);
   const locks = [
     { dir: folders.secrets, role: 'secrets' as const },
     { dir: folders.out, role: 'output' as const },
   ];
   const made = await withFolderLocks(locks, io.err, async () => {
+    // Under the lock: no other gen swaps the output between this read of its version and this run's swap.
+    checkVersionChange(invocation.inventory!, folders.out, model, invocation.forceVersionChange, io.err);
+    if (!invocation.json) printWarnings(io, invocation.inventory!, warnings);
     const packer = openPacker(model.hosts.length); // a helper thread, if any, loads while the secrets are checked
     try {
       const secrets = await ensureStoredSecrets(model, folders.secrets, now, io);

@@ -68,10 +68,38 @@ function isStale(holder: Holder): boolean {
 
 const isHere = (holder: Holder) => holder.host === null || holder.host === hostname();
 
-/** Who holds `<dir>.lock` when a gen holds it now (a lock that is stale or not gen's is none), else null. */
-export function runningGen(dir: string): Holder | null {
+/** Who holds `<dir>.lock` when another live gen holds it now (a stale lock, a foreign file or this process's own is none). */
+function otherGen(dir: string): Holder | null {
   const state = readLock(besidePath(dir, 'lock'));
-  return !state.gone && 'holder' in state && !isStale(state.holder) ? state.holder : null;
+  if (state.gone || !('holder' in state) || isStale(state.holder)) return null;
+  return state.holder.pid === process.pid && isHere(state.holder) ? null : state.holder;
+}
+
+/** What a folder is right now: its device and inode (a swap puts another folder in its place), or absent. */
+function identity(dir: string): string {
+  try {
+    const st = lstatSync(dir);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return 'absent';
+  }
+}
+
+/**
+ * Runs `read`, which reads `dir` without its lock (gen plan, diff, check, certs), so that it sees the folder as a
+ * gen left it, before or after, never halfway through a swap: refused while another gen holds the folder's lock, and
+ * refused after reading when a gen took the lock or swapped the folder meanwhile.
+ */
+export function readSteady<T>(dir: string, role: FolderRole, read: () => T): T {
+  const who = (holder: Holder) => `a gen (pid ${holder.pid ?? '?'}${isHere(holder) ? '' : ` on ${visibleName(holder.host!)}`})`;
+  const before = otherGen(dir);
+  if (before) throw new SecretsError([`${dir}: ${who(before)} is writing it right now; run this again when it has finished`], role);
+  const was = identity(dir);
+  const result = read();
+  const after = otherGen(dir);
+  if (after || identity(dir) !== was)
+    throw new SecretsError([`${dir}: changed while it was read (${after ? `${who(after)} is writing it` : 'a gen replaced it'}); run this again`], role);
+  return result;
 }
 
 /**

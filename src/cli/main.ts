@@ -9,6 +9,7 @@ import { printJson, stdConsole, type Console } from './console.js';
 import { printWarnings, readInventory } from './inventory-file.js';
 import { errnoWords, isErrno, ReadRefused } from './hostile-files.js';
 import { WriteError } from './atomic.js';
+import { readSteady } from './lock.js';
 import { realFolder } from './folders.js';
 
 export type { Console } from './console.js';
@@ -67,7 +68,8 @@ function validate(invocation: Invocation, io: Console): number {
 /** gen plan: hosts, roles, services and the order to run the bundles in (with the upgrade order against --out). */
 function plan(invocation: Invocation, io: Console): number {
   const { model, warnings } = readInventory(invocation.inventory!);
-  const change = checkVersionChange(invocation.inventory!, realFolder(invocation.out, 'output'), model, invocation.forceVersionChange, io.err);
+  const out = realFolder(invocation.out, 'output');
+  const change = readSteady(out, 'output', () => checkVersionChange(invocation.inventory!, out, model, invocation.forceVersionChange, io.err));
   printWarnings(io, invocation.inventory!, warnings);
   if (invocation.json) printJson(io, { ...planJson(model), versionChange: change });
   else io.out(describePlan(model, describeUpgrade(model, change)));

@@ -14,6 +14,7 @@ import type { Console } from './console.js';
 import { printWarnings, readInventory } from './inventory-file.js';
 import { checkVersionChange } from './previous.js';
 import { loadSecrets } from './secrets-store.js';
+import { readSteady } from './lock.js';
 
 /** A validated inventory, its warnings, and how its Kubernetes version moves from the previous output's. */
 export interface CheckedInventory {
@@ -28,7 +29,7 @@ export interface CheckedInventory {
  */
 export function readCheckedInventory(invocation: Invocation, io: Console, outDir: string, quiet: boolean): CheckedInventory {
   const { model, warnings } = readInventory(invocation.inventory!);
-  const versionChange = checkVersionChange(invocation.inventory!, outDir, model, invocation.forceVersionChange, io.err);
+  const versionChange = readSteady(outDir, 'output', () => checkVersionChange(invocation.inventory!, outDir, model, invocation.forceVersionChange, io.err));
   if (!quiet) printWarnings(io, invocation.inventory!, warnings);
   return { model, warnings, versionChange };
 }
@@ -43,7 +44,7 @@ export interface EnsuredSecrets {
 
 /** Loads the secrets folder and makes what the model lacks, issued at `now`; refuses to ship an expired certificate. */
 export async function ensureStoredSecrets(model: ClusterModel, secretsDir: string, now: Date, io: Console): Promise<EnsuredSecrets> {
-  const stored = loadSecrets(secretsDir, { warn: io.err });
+  const stored = readSteady(secretsDir, 'secrets', () => loadSecrets(secretsDir, { warn: io.err }));
   const { secrets, changes } = await ensureSecrets(model, stored, { now, crypto: webcrypto as unknown as Crypto });
   refuseExpired(model, secrets, now, secretsDir);
   return { stored, secrets, changes };
