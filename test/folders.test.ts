@@ -427,6 +427,28 @@ test('a crash mid-swap is finished or rolled back by the next run, with a messag
   }
 });
 
+test('a "previous copy" kubeha cannot have left (a link to the secrets, a file) is neither restored into the output nor deleted', async () => {
+  const work = tempDir();
+  try {
+    assert.is((await gen(work, runbook())).code, 0);
+    const secrets = join(work, 'secrets');
+    const kept = snapshot(secrets);
+    execFileSync('rm', ['-rf', join(work, 'out')]);
+    symlinkSync('secrets', join(work, 'out.kubeha-old'));
+    const r = await gen(work, runbook());
+    assert.is(r.code, 1);
+    assert.match(
+      r.err,
+      `output: ${join(work, 'out.kubeha-old')} is a link to secrets, not a copy kubeha moved aside: kubeha neither restores nor deletes it; remove it yourself`,
+    );
+    assert.not.ok(existsSync(join(work, 'out')), 'the link was not restored as the output folder');
+    assert.equal(snapshot(secrets), kept);
+    assert.is(readlinkSync(join(work, 'out.kubeha-old')), 'secrets');
+  } finally {
+    cleanup(work);
+  }
+});
+
 test('group- or world-readable secrets are reported and fixed to 0600 files in 0700 folders', async () => {
   const work = tempDir();
   try {

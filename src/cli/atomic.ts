@@ -1,8 +1,9 @@
 /** Durable writes and whole-folder swaps: the CLI's only ways of changing files. */
-import { chmodSync, closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { SecretsError } from '../pki/errors.js';
 import { dirname, join } from 'node:path';
 import { BESIDE, besidePath, type FolderRole } from './folders.js';
-import { errnoWords, isErrno } from './hostile-files.js';
+import { entryKind, errnoWords, isErrno } from './hostile-files.js';
 
 /** A folder written beside its target, waiting to be swapped in (commit) or thrown away (abort). */
 export interface Staged {
@@ -85,6 +86,24 @@ export function entryExists(path: string): boolean {
   }
 }
 
+/**
+ * Refuses a previous copy that kubeha cannot have left: kubeha moves a folder aside, so anything else under that name
+ * (a link to another folder, a file) would be restored in the folder's place or mixed into it; it is neither.
+ */
+function refuseForeignCopy(old: string, role: FolderRole): void {
+  let st: Stats;
+  try {
+    st = lstatSync(old);
+  } catch {
+    return;
+  }
+  if (!st.isDirectory())
+    throw new SecretsError(
+      [`${old} is ${entryKind(st, old)}, not a copy kubeha moved aside: kubeha neither restores nor deletes it; remove it yourself`],
+      role,
+    );
+}
+
 /** Staging names kubeha uses beside a folder and, before paths were normalised, inside it (`--out out/`). */
 const STAGES = [BESIDE.fresh, BESIDE.old];
 
@@ -92,9 +111,10 @@ const STAGES = [BESIDE.fresh, BESIDE.old];
  * Finishes or rolls back a swap of `dir` that a killed run left half done, and removes staging copies it left,
  * saying what it did through `warn`. Call it holding the folder's lock.
  */
-export function recoverInterruptedSwap(dir: string, warn: (text: string) => void): void {
+export function recoverInterruptedSwap(dir: string, role: FolderRole, warn: (text: string) => void): void {
   const old = besidePath(dir, 'old');
   const fresh = besidePath(dir, 'fresh');
+  refuseForeignCopy(old, role);
   if (entryExists(old) && !entryExists(dir)) {
     renameSync(old, dir);
     warn(`restored ${dir} from ${old} (an interrupted run had moved it aside)\n`);

@@ -204,7 +204,7 @@ export async function withFolderLocks<T>(folders: { dir: string; role: FolderRol
   try {
     for (const { dir, role } of folders) {
       releases.unshift(lockFolder(dir, role, warn));
-      recoverInterruptedSwap(dir, warn);
+      recoverInterruptedSwap(dir, role, warn);
     }
     return await work();
   } finally {
