@@ -6,7 +6,8 @@ import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { loadSecrets, saveSecrets } from './secrets-store.js';
 import { readSteady, withFolderLocks } from './lock.js';
-import { realFolder, refuseMountPoint } from './folders.js';
+import { realFolder } from './folders.js';
+import { refuseMountPoint } from './mount-points.js';
 import { writeFailure } from './atomic.js';
 
 /** Certificates expiring within this many days are flagged. */

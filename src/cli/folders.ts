@@ -1,5 +1,5 @@
 /** The --out and --secrets folders: where they really are (links followed), and that they are two separate folders. */
-import { existsSync, mkdirSync, lstatSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { mkdirSync, lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { SecretsError } from '../pki/errors.js';
 import { entryKind } from './hostile-files.js';
@@ -138,7 +138,7 @@ export interface GivenFolder {
 }
 
 /** Whether `x` is `y` or lies inside it (as absolute, normalised paths). */
-function inside(x: string, y: string): boolean {
+export function inside(x: string, y: string): boolean {
   const rel = relative(resolve(y), resolve(x));
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
@@ -167,47 +167,4 @@ function isLink(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** The mount points of this process (/proc/self/mountinfo, fifth field, octal escapes undone); null when unreadable. */
-function mountPoints(): string[] | null {
-  let text: string;
-  try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    return null;
-  }
-  return text
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((p): p is string => p !== undefined)
-    .map((p) => p.replace(/\\([0-7]{3})/g, (_, code: string) => String.fromCharCode(parseInt(code, 8))));
-}
-
-/**
- * A mount point at `dir` or below it (a tmpfs, an encrypted volume, a bind mount), or null: such a folder cannot be
- * renamed (EBUSY), and copying it beside itself would put key copies outside the volume. Found in the mount table;
- * without one, by comparing the device of `dir` with its parent's.
- */
-export function mountPointIn(dir: string): string | null {
-  if (!existsSync(dir)) return null;
-  const real = canonicalPath(dir);
-  const table = mountPoints();
-  if (table) return table.find((m) => m !== '/' && inside(m, real)) ?? null;
-  return statSync(real).dev !== statSync(dirname(real)).dev ? real : null;
-}
-
-/** Refuses (before anything is written) to replace a folder that is, or holds, a mount point. */
-export function refuseMountPoint(dir: string, role: FolderRole): void {
-  const mount = mountPointIn(dir);
-  if (mount === null) return;
-  const where = mount === canonicalPath(dir) ? `${dir} is a mount point` : `${dir} holds a mount point (${mount})`;
-  throw new SecretsError(
-    [
-      `${where}: kubeha replaces the ${role === 'secrets' ? 'secrets' : 'output'} folder as a whole by renaming a copy into its place, ` +
-        `which a mount point does not allow (and the copy would lie outside the volume); give a folder inside the volume instead, ` +
-        `such as --${role === 'secrets' ? 'secrets' : 'out'} ${join(dir, role === 'secrets' ? 'secrets' : 'out')}${role === 'secrets' ? ' (move the files there)' : ''}`,
-    ],
-    role,
-  );
 }
