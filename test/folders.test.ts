@@ -141,7 +141,91 @@ test('trailing slashes: --out out/ and --secrets secrets/ work, and no staging c
     }
     const same = await runCli([inventory(work, runbook()), '--out', join(work, 'secrets', 'out'), '--secrets', join(work, 'secrets')]);
     assert.is(same.code, 2);
-    assert.match(same.err, 'gen: --out and --secrets must be separate folders, neither inside the other');
+    assert.match(
+      same.err,
+      `gen: --out ${join(work, 'secrets', 'out')} lies inside --secrets ${join(work, 'secrets')}: give two separate folders, neither inside the other`,
+    );
+  } finally {
+    cleanup(work);
+  }
+});
+
+test("an output and a secrets folder named after the other's staging copies or lock are refused (exit 2), links followed, before anything is written", async () => {
+  const work = tempDir();
+  try {
+    const inv = inventory(work, runbook());
+    const secrets = join(work, 'secrets');
+    assert.is((await runCli([inv, '--out', join(work, 'out'), '--secrets', secrets, '--quiet'])).code, 0);
+    const kept = snapshot(secrets);
+    mkdirSync(join(work, 'vault'));
+    symlinkSync(work, join(work, 'vault', 'here'));
+    const cases: [string, string, string][] = [
+      // [--out, --secrets, the message's tail]
+      [
+        'out',
+        'out.kubeha-old',
+        `--secrets out.kubeha-old is ${join(work, 'out.kubeha-old')}: where kubeha moves its previous version (and deletes it) beside --out out`,
+      ],
+      ['out', 'out.kubeha-new', `is ${join(work, 'out.kubeha-new')}: where kubeha stages its next version (and deletes what is there) beside --out out`],
+      ['out', 'out.lock', `is ${join(work, 'out.lock')}: its lock file beside --out out`],
+      ['out', 'out.lock.stale-4242', `is ${join(work, 'out.lock.stale-4242')}: where kubeha moves a stale lock (and deletes it) beside --out out`],
+      ['out', 'out.kubeha-old/keys', `--secrets out.kubeha-old/keys lies inside ${join(work, 'out.kubeha-old')}: where kubeha moves`],
+      ['secrets.kubeha-new', 'secrets', `--out secrets.kubeha-new is ${join(work, 'secrets.kubeha-new')}: where kubeha stages its next version`],
+      ['secrets.kubeha-old', 'secrets', 'beside --secrets secrets'],
+      ['secrets.lock', 'secrets', 'its lock file beside --secrets secrets'],
+      ['./out/', 'vault/here/out.kubeha-old', `--secrets vault/here/out.kubeha-old is ${join(work, 'out.kubeha-old')} (links followed)`],
+      ['vault/here/secrets.kubeha-old/', 'secrets', `--out vault/here/secrets.kubeha-old/ is ${join(work, 'secrets.kubeha-old')} (links followed)`],
+      ['vault/here/out', 'out', 'are one folder (links followed)'],
+      ['out', 'vault/here/out/keys', '--secrets vault/here/out/keys lies inside --out out (links followed)'],
+    ];
+    for (const [out, secretsDir, message] of cases) {
+      for (const command of [[], ['diff'], ['check']]) {
+        const r = spawnSync('node', [BIN, ...command, inv, '--out', out, '--secrets', secretsDir], { cwd: work, encoding: 'utf8' });
+        assert.is(r.status, 2, `${command} --out ${out} --secrets ${secretsDir}: ${r.stderr}`);
+        assert.match(r.stderr, message);
+        assert.match(r.stderr, /give two (separate )?folders/);
+      }
+    }
+    assert.equal(readdirSync(work).sort(), ['inventory.json', 'out', 'secrets', 'vault'], 'nothing was written');
+    assert.equal(snapshot(secrets), kept, 'the secrets are as they were');
+  } finally {
+    cleanup(work);
+  }
+});
+
+test('--secrets or --out naming a file (or a link to one) is refused for every command, and the file is left as it was', async () => {
+  const work = tempDir();
+  try {
+    const inv = inventory(work, runbook());
+    const file = join(work, 'notes.txt');
+    writeFileSync(file, 'my notes\n', { mode: 0o644 });
+    chmodSync(file, 0o644);
+    symlinkSync(file, join(work, 'link'));
+    const before = statSync(file);
+    for (const args of [
+      [inv, '--secrets', file],
+      ['diff', inv, '--secrets', file],
+      ['check', inv, '--secrets', file],
+      ['certs', '--secrets', file],
+      ['certs', 'renew', '--secrets', file],
+      [inv, '--secrets', join(work, 'link')],
+    ]) {
+      const r = await runCli(args);
+      assert.is(r.code, 1, args.join(' '));
+      assert.match(
+        r.err,
+        /^secrets: \S+ is (a file|a link to \S+, which is a file), not a folder: give the folder that holds \(or will hold\) the CAs, keys and tokens\n/,
+      );
+    }
+    for (const out of [file, join(work, 'link')]) {
+      const r = await runCli([inv, '--out', out, '--secrets', join(work, 'secrets')]);
+      assert.is(r.code, 1);
+      assert.match(r.err, 'not a folder: give the folder that holds (or will hold) the tarballs');
+    }
+    const after = statSync(file);
+    assert.is(after.mode, before.mode, 'the mode is as it was (0644)');
+    assert.is(after.ctimeMs, before.ctimeMs, 'not touched at all');
+    assert.equal(readdirSync(work).sort(), ['inventory.json', 'link', 'notes.txt']);
   } finally {
     cleanup(work);
   }
@@ -338,6 +422,28 @@ test('a crash mid-swap is finished or rolled back by the next run, with a messag
     assert.is(r.code, 0, r.err);
     assert.match(r.err, `restored ${join(work, 'out')} from ${join(work, 'out')}.kubeha-old`);
     assert.equal(readdirSync(work).sort(), ['inventory.json', 'out', 'secrets']);
+  } finally {
+    cleanup(work);
+  }
+});
+
+test('a "previous copy" kubeha cannot have left (a link to the secrets, a file) is neither restored into the output nor deleted', async () => {
+  const work = tempDir();
+  try {
+    assert.is((await gen(work, runbook())).code, 0);
+    const secrets = join(work, 'secrets');
+    const kept = snapshot(secrets);
+    execFileSync('rm', ['-rf', join(work, 'out')]);
+    symlinkSync('secrets', join(work, 'out.kubeha-old'));
+    const r = await gen(work, runbook());
+    assert.is(r.code, 1);
+    assert.match(
+      r.err,
+      `output: ${join(work, 'out.kubeha-old')} is a link to secrets, not a copy kubeha moved aside: kubeha neither restores nor deletes it; remove it yourself`,
+    );
+    assert.not.ok(existsSync(join(work, 'out')), 'the link was not restored as the output folder');
+    assert.equal(snapshot(secrets), kept);
+    assert.is(readlinkSync(join(work, 'out.kubeha-old')), 'secrets');
   } finally {
     cleanup(work);
   }

@@ -126,12 +126,15 @@ export const IN_CI = process.env.CI === 'true';
 /** A need of a real-tool test that is not a program on PATH: network and mount namespaces (root), an x86-64 CPU. */
 export const NAMESPACES = 'namespaces';
 export const X64 = 'x64';
+/** A need of a test that mounts file systems (a tmpfs): root. */
+export const ROOT = 'root';
 
 /** Why a need is unmet on this machine, or null when it is met; program names are looked up on PATH once. */
 const unmet = (() => {
   const cache = new Map<string, string | null>();
   const check = (need: string): string | null => {
     if (need === NAMESPACES) return spawnSync('unshare', ['-n', '-m', 'true']).status === 0 ? null : 'cannot create namespaces (unshare -n -m; run as root)';
+    if (need === ROOT) return process.getuid?.() === 0 ? null : 'needs root (it mounts a tmpfs)';
     if (need === X64) return process.arch === 'x64' ? null : `runs on x64 only (this is ${process.arch})`;
     return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', need]).status === 0 ? null : `${need} is not installed`;
   };

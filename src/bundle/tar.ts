@@ -10,6 +10,8 @@ import { nameFields, PAX_HEADER_NAME, paxRecords, TAR_BLOCK, TAR_END, writeHeade
 
 /** Every entry's mtime: 2000-01-01T00:00:00Z, so the same files give the same bytes. */
 export const FIXED_MTIME = new Date(Date.UTC(2000, 0, 1));
+/** Every folder entry's mode. */
+export const FOLDER_MODE = 0o755;
 /** gzip level, pinned so output does not change with zlib defaults. */
 export const GZIP_LEVEL = 6;
 /** gzip header OS byte: 3 (Unix) on every platform. */
@@ -60,7 +62,7 @@ export async function buildTarWithArchiver(folder: string, files: readonly Bundl
     archive.on('warning', reject);
   });
   for (const entry of entries(folder, files)) {
-    if (entry.bytes === null) archive.append(Buffer.alloc(0), { name: entry.name, type: 'directory', mode: 0o755, date: FIXED_MTIME });
+    if (entry.bytes === null) archive.append(Buffer.alloc(0), { name: entry.name, type: 'directory', mode: FOLDER_MODE, date: FIXED_MTIME });
     else archive.append(entry.bytes, { name: entry.name, mode: entry.mode, date: FIXED_MTIME });
   }
   await archive.finalize();
@@ -95,7 +97,7 @@ function entries(folder: string, files: readonly BundleFile[]): Entry[] {
     for (let slash = f.path.indexOf('/'); slash >= 0; slash = f.path.indexOf('/', slash + 1)) dirs.add(`${folder}/${f.path.slice(0, slash)}/`);
   }
   const all: Entry[] = [
-    ...[...dirs].map((name) => ({ name, mode: 0o755, bytes: null })),
+    ...[...dirs].map((name) => ({ name, mode: FOLDER_MODE, bytes: null })),
     ...files.map((f) => ({ name: `${folder}/${f.path}`, mode: f.mode, bytes: f.bytes })),
   ];
   return all.sort((a, b) => compareUtf8(a.name, b.name));

@@ -1,6 +1,6 @@
 /** Command-line parsing: commands, their options, and usage texts. */
 import { parseArgs } from 'node:util';
-import { normaliseFolder, overlap } from './folders.js';
+import { folderClash, normaliseFolder } from './folders.js';
 
 /** A wrong command line: prints the message and exits 2. */
 export class UsageError extends Error {
@@ -26,9 +26,11 @@ export interface Invocation {
   quiet: boolean;
   json: boolean;
   withinDays: number;
+  /** --force-version-change: do not refuse a version change against the previous output (or one that cannot be read). */
+  forceVersionChange: boolean;
 }
 
-const MAIN_USAGE = `Usage: gen INVENTORY [--out DIR] [--secrets DIR] [--check] [--json] [--quiet]
+const MAIN_USAGE = `Usage: gen INVENTORY [--out DIR] [--secrets DIR] [--check] [--json] [--quiet] [--force-version-change]
        gen validate INVENTORY
        gen plan INVENTORY [--out DIR]
        gen diff INVENTORY [--out DIR] [--secrets DIR]
@@ -55,6 +57,10 @@ Options:
   --secrets DIR   secrets folder: CAs, keys, tokens; made once, reused on every run (default: secrets)
   --check         same as the check command
   --within DAYS   with certs renew: renew what expires within DAYS days (default 30)
+  --force-version-change
+                  with gen, plan, diff, check: go ahead when the Kubernetes version of the bundles in DIR
+                  cannot be read, or is refused (a skipped minor, a downgrade); only for a new cluster or
+                  one you know runs at most one minor below
   --json          print a JSON document instead of text
   --quiet         print errors only
   -h, --help      show help for a command
@@ -70,11 +76,12 @@ export const USAGE: Record<Command, string> = {
 Checks INVENTORY against the schema and kubeha's rules and prints every problem as
 FILE POINTER: message. Writes nothing. Exit status 0 when valid (warnings allowed), 1 otherwise.
 `,
-  plan: `Usage: gen plan INVENTORY [--out DIR] [--json]
+  plan: `Usage: gen plan INVENTORY [--out DIR] [--json] [--force-version-change]
 
 Prints every host with its roles, the kubeadm action and the services it runs, then the order
 in which to run the bundles. When DIR (default: out) holds bundles of an older Kubernetes version,
-also the upgrade order; a skipped minor or a downgrade is refused. Writes nothing.
+also the upgrade order; a skipped minor or a downgrade is refused, as is DIR holding bundles of
+the inventory's hosts whose version cannot be read (--force-version-change goes ahead). Writes nothing.
 `,
   diff: `Usage: gen diff INVENTORY [--out DIR] [--secrets DIR] [--json]
 
@@ -117,6 +124,7 @@ const OPTIONS = {
   secrets: { type: 'string' },
   check: { type: 'boolean' },
   within: { type: 'string' },
+  'force-version-change': { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
@@ -153,6 +161,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     quiet: values.quiet ?? false,
     json: values.json ?? false,
     withinDays: 30,
+    forceVersionChange: values['force-version-change'] ?? false,
   };
   if (invocation.help) return invocation;
   refuseMisplaced(command, values, positionals);
@@ -173,12 +182,15 @@ function refuseMisplaced(command: Command, values: Values, positionals: readonly
     throw wrong(`gen ${command} takes no ${command === 'validate' ? '--out or --secrets' : '--secrets'}`);
   }
   if ((command === 'certs' || command === 'renew') && values.out !== undefined) throw wrong(`gen certs takes no --out`);
-  if (
-    (values.out !== undefined || values.secrets !== undefined) &&
-    overlap(folderOption('out', values.out, command), folderOption('secrets', values.secrets, command))
-  ) {
-    throw wrong('--out and --secrets must be separate folders, neither inside the other');
+  if (command === 'gen' || command === 'diff' || command === 'check') {
+    const clash = folderClash(
+      { given: values.out ?? 'out', path: folderOption('out', values.out, command) },
+      { given: values.secrets ?? 'secrets', path: folderOption('secrets', values.secrets, command) },
+    );
+    if (clash) throw wrong(clash);
   }
+  if (values['force-version-change'] && !['gen', 'plan', 'diff', 'check'].includes(command))
+    throw wrong('--force-version-change goes with gen, plan, diff and check');
   if (values.within !== undefined) {
     if (command !== 'renew') throw wrong('--within goes with gen certs renew');
     if (!/^[0-9]{1,5}$/.test(values.within)) throw wrong(`--within takes a whole number of days, not ${values.within}`);

@@ -5,8 +5,10 @@ import { storedCertificate, type Installation } from '../pki/cert-list.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { loadSecrets, saveSecrets } from './secrets-store.js';
-import { withFolderLocks } from './lock.js';
+import { readSteady, withFolderLocks } from './lock.js';
 import { realFolder } from './folders.js';
+import { refuseMountPoint } from './mount-points.js';
+import { writeFailure } from './atomic.js';
 
 /** Certificates expiring within this many days are flagged. */
 export const EXPIRY_WARNING_DAYS = 30;
@@ -44,7 +46,8 @@ function certificateRow(path: string, pem: string, now: Date): CertificateRow {
 
 /** gen certs: one block per certificate; exit 0 (expiring certificates are warnings). */
 export function listCertificates(invocation: Invocation, now: Date, io: Console): number {
-  const secrets = loadSecrets(realFolder(invocation.secrets, 'secrets'), { warn: io.err });
+  const dir = realFolder(invocation.secrets, 'secrets');
+  const secrets = readSteady(dir, 'secrets', () => loadSecrets(dir, { warn: io.err }));
   const certs = [...secrets.files.keys()]
     .filter((p) => p.endsWith('.crt'))
     .sort()
@@ -87,7 +90,14 @@ export async function renewCertificates(invocation: Invocation, now: Date, io: C
     // Imported here: it loads @peculiar/x509, which gen (importing this module for EXPIRY_WARNING_DAYS) must not pay for.
     const { renewLeaves } = await import('../pki/renew.js');
     const result = await renewLeaves(stored, invocation.withinDays, { now, crypto: webcrypto as unknown as Crypto });
-    if (result.renewed.length) saveSecrets(dir, result.secrets, stored);
+    if (result.renewed.length) {
+      refuseMountPoint(dir, 'secrets');
+      try {
+        saveSecrets(dir, result.secrets, stored);
+      } catch (error) {
+        throw writeFailure(error, dir, 'secrets', 'write the renewed certificates');
+      }
+    }
     return result.renewed;
   });
   if (invocation.json) {

@@ -1,15 +1,19 @@
 /** gen diff and gen check: what gen would write, computed in memory and compared with the output folder; nothing is written. */
+import type { TarEntry } from '../bundle/untar.js';
+import { visibleName } from '../common/visible.js';
 import { compile, type CompiledCluster, type RolloutFile } from '../index.js';
 import type { ClusterModel } from '../model/types.js';
 import { describeUpgrade } from '../model/upgrade.js';
 import { describeSecretChange } from '../pki/ensure.js';
 import { ANSIBLE_DIR } from '../render/ansible.js';
-import { diffBundles, diffFiles, formatDiff, formatHostChange, type HostChange } from '../review/diff.js';
+import { diffBundles, diffFiles, formatDiff, formatHostChange, type HostChange, type Redaction } from '../review/diff.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { realFolder } from './folders.js';
+import { readSteady } from './lock.js';
 import { packInMemory, type PackedInMemory } from './pack.js';
-import { ensureStoredSecrets, readCheckedInventory, readExistingBundles, redactionsOf, type EnsuredSecrets } from './pipeline.js';
+import { ensureStoredSecrets, readCheckedInventory, redactionsOf, type EnsuredSecrets } from './pipeline.js';
+import { bundleHost, readPreviousOutput, type PreviousFile, type PreviousOutput } from './previous-output.js';
 import { readTemplates } from './template-folder.js';
 
 /** What gen would write, in memory: the secrets (made, not saved), the compiled cluster, its packed files (not written). */
@@ -29,43 +33,75 @@ async function generateInMemory(model: ClusterModel, invocation: Invocation, now
 /** gen diff INVENTORY: what a new generation would change in the output folder. */
 export async function runDiff(invocation: Invocation, now: Date, io: Console): Promise<number> {
   const { out } = invocation;
-  const { model, versionChange } = readCheckedInventory(invocation, io, out, invocation.json);
+  const { model, versionChange } = readCheckedInventory(invocation, io, realFolder(out, 'output'), invocation.json);
   const gen = await generateInMemory(model, invocation, now, io);
-  const existing = readExistingBundles(realFolder(out, 'output'));
-  const changes = diffBundles(existing.bundles, gen.packed.bundles, redactionsOf(gen.secrets.secrets));
-  const rollout = rolloutChange(out, existing.others, gen.compiled.rollout());
+  const previous = readPrevious(invocation, gen);
+  const changes = hostChanges(previous, gen, redactionsOf(gen.secrets.secrets));
+  const rollout = rolloutChange(out, previous.files, gen.compiled.rollout());
   if (invocation.json) {
     printJson(io, { secretsToMake: gen.secrets.changes.map(describeSecretChange), versionChange, hosts: changes, rollout });
     return 0;
   }
-  if (existing.bundles.size === 0) io.out(`${out}/ holds no bundles yet: everything below would be added\n`);
+  if (previous.bundles.size === 0) io.out(`${out}/ holds no bundles yet: everything below would be added\n`);
   for (const line of describeUpgrade(model, versionChange).slice(1)) io.out(line + '\n');
   if (gen.secrets.changes.length) io.out(`secrets that gen would make or re-issue: ${gen.secrets.changes.map((c) => c.path).join(', ')}\n`);
   io.out([...formatHostChange(rollout), formatDiff(changes)].join('\n'));
   return 0;
 }
 
+/** What the output folder holds of what a generation writes or removes: bundles, the rollout files and SHA256SUMS. */
+function readPrevious(invocation: Invocation, gen: Generation): PreviousOutput {
+  const files = gen.packed.files.filter((f) => bundleHost(f.name) === null).map((f) => f.name);
+  const out = realFolder(invocation.out, 'output');
+  return readSteady(out, 'output', () => readPreviousOutput(out, [...gen.packed.bundles.keys()], files));
+}
+
+/** Each host's change; a previous bundle that cannot be read is a change with the reason as its note. */
+function hostChanges(previous: PreviousOutput, gen: Generation, redactions: Redaction[]): HostChange[] {
+  const readable = new Map<string, TarEntry[]>();
+  for (const [host, bundle] of previous.bundles) if ('entries' in bundle) readable.set(host, bundle.entries);
+  return diffBundles(readable, gen.packed.bundles, redactions).map((change) => {
+    const bundle = previous.bundles.get(change.host);
+    if (!bundle || !('problem' in bundle)) return change;
+    return { ...change, change: 'changed', note: `the previous ${change.host}.tar.gz cannot be reviewed: ${bundle.problem}` };
+  });
+}
+
 /** The change of the Ansible files as one block named after their folder (`out/ansible`). */
-function rolloutChange(out: string, stored: ReadonlyMap<string, Buffer>, next: readonly RolloutFile[]): HostChange {
-  const before = [...stored].map(([path, bytes]) => ({ path, mode: 0o644, bytes }));
+function rolloutChange(out: string, stored: ReadonlyMap<string, PreviousFile>, next: readonly RolloutFile[]): HostChange {
+  const before = next.flatMap((f) => {
+    const old = stored.get(f.path);
+    return old && 'bytes' in old ? [{ path: f.path, mode: f.mode, bytes: old.bytes }] : [];
+  });
+  const problems = next.flatMap((f) => {
+    const old = stored.get(f.path);
+    return old && 'problem' in old ? [`${f.path} cannot be reviewed: ${old.problem}`] : [];
+  });
   const files = diffFiles(before, next, []);
-  const change = before.length === 0 ? 'added' : files.length ? 'changed' : 'unchanged';
-  return { host: `${out}/${ANSIBLE_DIR}`, change, files };
+  const change = before.length === 0 && problems.length === 0 ? 'added' : files.length || problems.length ? 'changed' : 'unchanged';
+  return { host: `${out}/${ANSIBLE_DIR}`, change, files, ...(problems.length ? { note: problems.join('; ') } : {}) };
 }
 
 /** gen check INVENTORY: exit 1 unless the output folder is exactly what a generation would write. */
 export async function runCheck(invocation: Invocation, now: Date, io: Console): Promise<number> {
-  const { model } = readCheckedInventory(invocation, io, invocation.out, true);
+  const { model } = readCheckedInventory(invocation, io, realFolder(invocation.out, 'output'), true);
   const gen = await generateInMemory(model, invocation, now, io);
-  const existing = readExistingBundles(realFolder(invocation.out, 'output'));
-  const stored = (name: string) => existing.tarballs.get(name) ?? existing.others.get(name);
-  const made = gen.packed.files;
-  const stale = made.filter((o) => o.name !== 'SHA256SUMS' && !stored(o.name)?.equals(o.bytes)).map((o) => o.name);
-  const extra = [...existing.tarballs.keys(), ...existing.others.keys()].filter((n) => !made.some((o) => o.name === n));
+  const previous = readPrevious(invocation, gen);
+  const stale = gen.packed.files.flatMap((o) => {
+    const state = storedState(previous, o.name, o.bytes);
+    return state ? [{ name: o.name, state }] : [];
+  });
+  const extra = [...previous.bundles.keys()].filter((host) => !gen.packed.bundles.has(host)).map((host) => `${host}.tar.gz`);
   const ok = gen.secrets.changes.length === 0 && stale.length === 0 && extra.length === 0;
   if (invocation.json) {
-    const changes = diffBundles(existing.bundles, gen.packed.bundles, redactionsOf(gen.secrets.secrets));
-    printJson(io, { ok, secretsToMake: gen.secrets.changes.map(describeSecretChange), stale, extra, hosts: changes.filter((c) => c.change !== 'unchanged') });
+    const changes = hostChanges(previous, gen, redactionsOf(gen.secrets.secrets));
+    printJson(io, {
+      ok,
+      secretsToMake: gen.secrets.changes.map(describeSecretChange),
+      stale: stale.map((s) => s.name),
+      extra,
+      hosts: changes.filter((c) => c.change !== 'unchanged'),
+    });
   } else if (ok) {
     if (!invocation.quiet) io.out(`${invocation.out}/ is up to date with ${invocation.inventory} (${model.hosts.length} bundles)\n`);
   } else {
@@ -73,12 +109,22 @@ export async function runCheck(invocation: Invocation, now: Date, io: Console): 
       describeStale(
         invocation,
         gen,
-        stale.map((name) => `  ${name}: ${stored(name) ? 'differs' : 'missing'}`),
+        stale.map((s) => `  ${visibleName(s.name)}: ${s.state}`),
         extra,
       ),
     );
   }
   return ok ? 0 : 1;
+}
+
+/** How a stored file differs from what gen writes (missing, differs, cannot be read: why), or null when it is the same. */
+function storedState(previous: PreviousOutput, name: string, bytes: Buffer): string | null {
+  const host = bundleHost(name);
+  const stored = host !== null ? previous.bundles.get(host) : previous.files.get(name);
+  if (!stored) return 'missing';
+  const have = 'bytes' in stored ? stored.bytes : null;
+  if (!have) return `cannot be read: ${(stored as { problem: string }).problem}`;
+  return have.equals(bytes) ? null : 'differs';
 }
 
 /** Why the output folder is not what gen would write, and the command that fixes it. */

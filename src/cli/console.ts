@@ -1,4 +1,5 @@
 /** Where the CLI prints: stdout, stderr, and whether stderr is a terminal (for progress lines). */
+import { visibleJson } from '../common/visible.js';
 
 /** Output channels; tests pass their own. */
 export interface Console {
@@ -47,5 +48,5 @@ export function progress(io: Console, label: string, total: number): (done: numb
 
 /** Prints a value as indented JSON on stdout. */
 export function printJson(io: Console, value: unknown): void {
-  io.out(JSON.stringify(value, null, 2) + '\n');
+  io.out(visibleJson(JSON.stringify(value, null, 2)) + '\n');
 }

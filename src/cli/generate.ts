@@ -3,37 +3,44 @@ import { compile } from '../index.js';
 import type { Problem } from '../inventory/index.js';
 import type { ClusterModel } from '../model/types.js';
 import { describeSecretChange } from '../pki/ensure.js';
-import { SecretsError } from '../pki/errors.js';
 import { expiringCertificates } from '../pki/inspect.js';
 import { ANSIBLE_DIR } from '../render/ansible.js';
 import type { Invocation } from './args.js';
-import type { Staged } from './atomic.js';
+import { WriteError, writeFailure, type Staged } from './atomic.js';
 import { EXPIRY_WARNING_DAYS } from './certs.js';
 import { printJson, type Console } from './console.js';
-import { overlap, realFolder } from './folders.js';
+import { realFolder } from './folders.js';
+import { refuseMountPoint } from './mount-points.js';
+import { errnoWords } from './hostile-files.js';
 import { withFolderLocks } from './lock.js';
 import { stageOutput } from './output.js';
 import { openPacker, type PackedOutput } from './pack.js';
-import { ensureStoredSecrets, readCheckedInventory, type EnsuredSecrets } from './pipeline.js';
+import { printWarnings, readInventory } from './inventory-file.js';
+import { ensureStoredSecrets, type EnsuredSecrets } from './pipeline.js';
+import { checkVersionChange } from './previous.js';
 import { stageSecrets } from './secrets-store.js';
 import { readTemplates } from './template-folder.js';
 
-/** gen INVENTORY: read inventory → lock folders → ensure secrets → compile → pack → swap in → report. */
+/** gen INVENTORY: read inventory → lock folders → check the version change → ensure secrets → compile → pack → swap in → report. */
 export async function runGenerate(invocation: Invocation, now: Date, io: Console): Promise<number> {
   const started = performance.now();
-  const { model, warnings } = readCheckedInventory(invocation, io, invocation.out, invocation.json);
   const folders = foldersToWrite(invocation);
+  const { model, warnings } = readInventory(invocation.inventory!);
   const locks = [
     { dir: folders.secrets, role: 'secrets' as const },
     { dir: folders.out, role: 'output' as const },
   ];
   const made = await withFolderLocks(locks, io.err, async () => {
+    // Under the lock: no other gen swaps the output between this read of its version and this run's swap.
+    checkVersionChange(invocation.inventory!, folders.out, model, invocation.forceVersionChange, io.err);
+    if (!invocation.json) printWarnings(io, invocation.inventory!, warnings);
     const packer = openPacker(model.hosts.length); // a helper thread, if any, loads while the secrets are checked
     try {
       const secrets = await ensureStoredSecrets(model, folders.secrets, now, io);
+      if (secrets.changes.length) refuseMountPoint(folders.secrets, 'secrets');
       const compiled = compile(model, { secrets: secrets.secrets, templates: readTemplates() });
       const output = await stageOutput(folders.out, (sink) => packer.pack(compiled, sink, io));
-      swapIn(output.staged, folders.secrets, secrets);
+      swapIn(output.staged, folders, secrets);
       return { secrets, packed: output.result };
     } finally {
       await packer.close();
@@ -50,32 +57,44 @@ interface Folders {
   secrets: string;
 }
 
-/** The folders gen writes, links followed; refused when they are one folder or one holds the other. */
+/**
+ * The folders gen writes, links followed (that they are apart, links followed, was checked with the command line);
+ * an output folder that is (or holds) a mount point is refused here, before anything is written.
+ */
 function foldersToWrite(invocation: Invocation): Folders {
   const folders = { out: realFolder(invocation.out, 'output'), secrets: realFolder(invocation.secrets, 'secrets') };
-  if (overlap(folders.out, folders.secrets)) {
-    throw new SecretsError(
-      [`${invocation.out} and ${invocation.secrets} are one folder or one holds the other (through a link): give separate folders`],
-      'output',
-    );
-  }
+  refuseMountPoint(folders.out, 'output');
   return folders;
 }
 
 /**
- * Stages the changed secrets beside the staged output, then swaps in the secrets and then the output: a failure
- * before the swaps leaves both folders as they were.
+ * Stages the changed secrets beside the staged output, then swaps in the secrets and then the output. A failure up
+ * to the secrets' swap leaves both folders as they were (no staged copy of a key is left); a failure of the output's
+ * swap after it says that the secrets were updated and the output was not.
  */
-function swapIn(output: Staged, secretsDir: string, secrets: EnsuredSecrets): void {
-  let staged: Staged | null;
+function swapIn(output: Staged, folders: Folders, secrets: EnsuredSecrets): void {
+  let staged: Staged | null = null;
   try {
-    staged = secrets.changes.length ? stageSecrets(secretsDir, secrets.secrets, secrets.stored) : null;
+    staged = secrets.changes.length ? stageSecrets(folders.secrets, secrets.secrets, secrets.stored) : null;
+    staged?.commit();
+  } catch (error) {
+    staged?.abort();
+    output.abort();
+    throw writeFailure(error, folders.secrets, 'secrets', 'write the new secrets');
+  }
+  try {
+    output.commit();
   } catch (error) {
     output.abort();
-    throw error;
+    if (!staged) throw writeFailure(error, folders.out, 'output', 'swap in the new output');
+    const made = secrets.changes.map((c) => c.path).join(', ');
+    throw new WriteError(
+      'output',
+      `${folders.out}: cannot swap in the new output: ${errnoWords(error)}. The secrets folder ${folders.secrets} WAS updated (${made}); ` +
+        `the output folder is as it was: remove the cause and run gen again (it reuses those secrets)`,
+      false,
+    );
   }
-  staged?.commit();
-  output.commit();
 }
 
 /** What a finished gen reports. */

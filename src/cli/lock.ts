@@ -1,12 +1,14 @@
 /** `<folder>.lock`: one writer per folder at a time, refused at once (never waited for); a lock left by a dead process is taken over. */
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { visibleName } from '../common/visible.js';
 import { SecretsError } from '../pki/errors.js';
 import { recoverInterruptedSwap } from './atomic.js';
-import { makeParent, type FolderRole } from './folders.js';
+import { besidePath, makeParent, staleLockPath, type FolderRole } from './folders.js';
+import { errnoWords, readRegularFile, ReadRefused } from './hostile-files.js';
 
 /** Who holds a lock, as written in the lock file: `PID HOST` (older kubeha wrote the pid only). */
-interface Holder {
+export interface Holder {
   text: string;
   pid: number | null;
   host: string | null;
@@ -14,21 +16,35 @@ interface Holder {
   age: number;
 }
 
+/** What is at a lock's path: nothing, a lock kubeha wrote, or something else (with what it is, in words). */
+type LockState = { gone: true } | { gone: false; holder: Holder } | { gone: false; foreign: string };
+
+/** A lock file holds `PID HOST\n`: a few dozen bytes. */
+const MAX_LOCK_BYTES = 512;
+const LOCK_TEXT = /^([0-9]{1,10})(?: (\S{1,255}))?\n?$/;
+
 /**
- * Reads a lock's holder, or null when the lock is gone. Its age is taken from the clock here, not from the command's
- * `now`: it is compared with the lock file's mtime at the moment the lock is met, and no output holds it.
+ * Reads what is at a lock's path, without following a link or opening a pipe. Its age is taken from the clock here,
+ * not from the command's `now`: it is compared with the lock file's mtime at the moment the lock is met, and no
+ * output holds it.
  */
-function readHolder(lock: string): Holder | null {
-  let text: string;
+export function readLock(lock: string): LockState {
+  let bytes: Buffer | null;
   let age: number;
   try {
-    text = readFileSync(lock, 'utf8');
-    age = Date.now() - statSync(lock).mtimeMs;
-  } catch {
-    return null;
+    age = Date.now() - lstatSync(lock).mtimeMs;
+    bytes = readRegularFile(lock, MAX_LOCK_BYTES, 'lock file');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { gone: true };
+    const reason = error instanceof ReadRefused ? error.reason : `cannot be read: ${errnoWords(error)}`;
+    return { gone: false, foreign: reason.startsWith('cannot') ? `it ${reason}` : `it is ${reason}` };
   }
-  const [pid, host] = text.trim().split(/\s+/);
-  return { text, pid: /^[0-9]+$/.test(pid ?? '') ? Number(pid) : null, host: host || null, age };
+  if (bytes === null) return { gone: true };
+  const text = bytes.toString('utf8');
+  if (text === '') return { gone: false, holder: { text, pid: null, host: null, age } };
+  const match = LOCK_TEXT.exec(text);
+  if (!match) return { gone: false, foreign: `it holds "${visibleName(text.slice(0, 60))}", not a pid and host name as gen writes them` };
+  return { gone: false, holder: { text, pid: Number(match[1]), host: match[2] ?? null, age } };
 }
 
 /** A lock without a pid older than this was left by a run killed while writing it (a live one writes its pid at once). */
@@ -47,23 +63,61 @@ function alive(pid: number): boolean {
 /** True when the holder is surely gone: its pid no longer runs here (a lock from another host cannot be judged). */
 function isStale(holder: Holder): boolean {
   if (holder.pid === null) return holder.age > EMPTY_LOCK_STALE_MS;
-  return (holder.host === null || holder.host === hostname()) && !alive(holder.pid);
+  return isHere(holder) && !alive(holder.pid);
+}
+
+const isHere = (holder: Holder) => holder.host === null || holder.host === hostname();
+
+/** Who holds `<dir>.lock` when another live gen holds it now (a stale lock, a foreign file or this process's own is none). */
+function otherGen(dir: string): Holder | null {
+  const state = readLock(besidePath(dir, 'lock'));
+  if (state.gone || !('holder' in state) || isStale(state.holder)) return null;
+  return state.holder.pid === process.pid && isHere(state.holder) ? null : state.holder;
+}
+
+/** What a folder is right now: its device and inode (a swap puts another folder in its place), or absent. */
+function identity(dir: string): string {
+  try {
+    const st = lstatSync(dir);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return 'absent';
+  }
+}
+
+/**
+ * Runs `read`, which reads `dir` without its lock (gen plan, diff, check, certs), so that it sees the folder as a
+ * gen left it, before or after, never halfway through a swap: refused while another gen holds the folder's lock, and
+ * refused after reading when a gen took the lock or swapped the folder meanwhile.
+ */
+export function readSteady<T>(dir: string, role: FolderRole, read: () => T): T {
+  const who = (holder: Holder) => `a gen (pid ${holder.pid ?? '?'}${isHere(holder) ? '' : ` on ${visibleName(holder.host!)}`})`;
+  const before = otherGen(dir);
+  if (before) throw new SecretsError([`${dir}: ${who(before)} is writing it right now; run this again when it has finished`], role);
+  const was = identity(dir);
+  const result = read();
+  const after = otherGen(dir);
+  if (after || identity(dir) !== was)
+    throw new SecretsError([`${dir}: changed while it was read (${after ? `${who(after)} is writing it` : 'a gen replaced it'}); run this again`], role);
+  return result;
 }
 
 /**
  * Moves a stale lock aside and deletes it, unless another run replaced it meanwhile (then it is put back).
- * Returns whether the stale lock is gone.
+ * Returns null when the stale lock is gone, else why it could not be removed.
  */
-function removeStale(lock: string, stale: Holder): boolean {
-  const aside = `${lock}.stale-${process.pid}`;
+function removeStale(dir: string, stale: Holder): string | null {
+  const lock = besidePath(dir, 'lock');
+  const aside = staleLockPath(dir);
   try {
     renameSync(lock, aside);
-  } catch {
-    return false;
+  } catch (error) {
+    return `it is stale (${staleReason(stale)}) but cannot be moved aside: ${errnoWords(error)}`;
   }
-  if (readHolder(aside)?.text === stale.text) {
+  const moved = readLock(aside);
+  if (!moved.gone && 'holder' in moved && moved.holder.text === stale.text) {
     rmSync(aside, { force: true });
-    return true;
+    return null;
   }
   try {
     linkSync(aside, lock);
@@ -71,34 +125,73 @@ function removeStale(lock: string, stale: Holder): boolean {
     /* another run holds a newer lock already */
   }
   rmSync(aside, { force: true });
-  return false;
+  return 'another gen took it over while this one was removing it as stale';
 }
 
-function heldMessage(lock: string, dir: string, holder: Holder | null): string {
-  const who = holder?.pid ? ` (pid ${holder.pid}${holder.host && holder.host !== hostname() ? ` on ${holder.host}` : ''})` : '';
-  return `${lock} exists: another gen${who} is writing ${dir}; if none is running (it was killed), delete ${lock}`;
+const staleReason = (holder: Holder) =>
+  holder.pid === null ? 'left empty by a gen killed while taking it' : `its gen (pid ${holder.pid}) is no longer running`;
+
+/** Why a lock refuses this run, in words: who holds it, or what the thing at its path is. */
+function heldMessage(dir: string, state: LockState): string {
+  const lock = besidePath(dir, 'lock');
+  const advice = `if no gen is running, delete ${lock}`;
+  if (state.gone) return `${lock} came and went twice: other gen runs are taking it; try again`;
+  if ('foreign' in state) return `${lock} is in the way of gen's lock for ${dir}: ${state.foreign}; ${advice}`;
+  const { holder } = state;
+  if (holder.pid === null) return `${lock} exists but is empty: a gen is taking it right now (or was killed while taking it; it is taken over after a minute)`;
+  if (!isHere(holder)) return `${lock} exists: another gen (pid ${holder.pid} on ${visibleName(holder.host!)}) is writing ${dir}; ${advice}`;
+  const program = programOf(holder.pid);
+  if (program !== null && !/^(node|nodejs|gen)$/.test(program))
+    return `${lock} names pid ${holder.pid}, which now runs ${visibleName(program)}, not gen (the pid was reused after a gen was killed); ${advice}`;
+  return `${lock} exists: another gen (pid ${holder.pid}) is writing ${dir}; if none is running (it was killed), delete ${lock}`;
+}
+
+/** The name of the program a pid runs (/proc/PID/comm), or null when it cannot be read. */
+function programOf(pid: number): string | null {
+  try {
+    return readRegularFile(`/proc/${pid}/comm`, 64, 'process name')?.toString('utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Creates the lock file; false when something is at its path already. */
+function create(dir: string, role: FolderRole): boolean {
+  const lock = besidePath(dir, 'lock');
+  let fd: number;
+  try {
+    fd = openSync(lock, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new SecretsError([`${lock}: cannot create gen's lock for ${dir}: ${errnoWords(error)}`], role);
+  }
+  try {
+    writeFileSync(fd, `${process.pid} ${hostname()}\n`);
+  } catch (error) {
+    rmSync(lock, { force: true });
+    throw new SecretsError([`${lock}: cannot write gen's lock for ${dir}: ${errnoWords(error)}`], role);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
 }
 
 /**
- * Takes `<dir>.lock` for a command that writes `dir`; returns the release function. Refuses at once (SecretsError)
- * while another live run holds it; a lock whose pid is gone from this host is taken over, with a note through `warn`.
+ * Takes `<dir>.lock` for a command that writes `dir`; returns the release function. Refuses at once (SecretsError,
+ * saying why) while another live run holds it or something else is at its path; a lock whose pid is gone from this
+ * host is taken over, with a note through `warn`.
  */
 export function lockFolder(dir: string, role: FolderRole, warn: (text: string) => void): () => void {
-  const lock = `${dir}.lock`;
+  const lock = besidePath(dir, 'lock');
   makeParent(dir, role);
   for (let attempt = 0; ; attempt++) {
-    try {
-      const fd = openSync(lock, 'wx', 0o600);
-      writeFileSync(fd, `${process.pid} ${hostname()}\n`);
-      closeSync(fd);
-      return () => rmSync(lock, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = readHolder(lock);
-    if (attempt === 0 && holder === null) continue; // released meanwhile: try once more
-    if (attempt > 0 || !holder || !isStale(holder) || !removeStale(lock, holder)) throw new SecretsError([heldMessage(lock, dir, holder)], role);
-    warn(`took over ${lock}: ${holder.pid === null ? 'left empty by a gen killed while taking it' : `its gen (pid ${holder.pid}) is no longer running`}\n`);
+    if (create(dir, role)) return () => rmSync(lock, { force: true });
+    const state = readLock(lock);
+    if (attempt === 0 && state.gone) continue; // released meanwhile: try once more
+    if (attempt > 0 || !('holder' in state) || !isStale(state.holder)) throw new SecretsError([heldMessage(dir, state)], role);
+    const failed = removeStale(dir, state.holder);
+    if (failed) throw new SecretsError([`${lock}: ${failed}`], role);
+    warn(`took over ${lock}: ${staleReason(state.holder)}\n`);
   }
 }
 
@@ -111,7 +204,7 @@ export async function withFolderLocks<T>(folders: { dir: string; role: FolderRol
   try {
     for (const { dir, role } of folders) {
       releases.unshift(lockFolder(dir, role, warn));
-      recoverInterruptedSwap(dir, warn);
+      recoverInterruptedSwap(dir, role, warn);
     }
     return await work();
   } finally {

@@ -7,6 +7,10 @@ import { SecretsError } from '../pki/errors.js';
 import { parseCommandLine, UsageError, USAGE, type Invocation } from './args.js';
 import { printJson, stdConsole, type Console } from './console.js';
 import { printWarnings, readInventory } from './inventory-file.js';
+import { errnoWords, isErrno, ReadRefused } from './hostile-files.js';
+import { WriteError } from './atomic.js';
+import { readSteady } from './lock.js';
+import { realFolder } from './folders.js';
 
 export type { Console } from './console.js';
 
@@ -64,7 +68,8 @@ function validate(invocation: Invocation, io: Console): number {
 /** gen plan: hosts, roles, services and the order to run the bundles in (with the upgrade order against --out). */
 function plan(invocation: Invocation, io: Console): number {
   const { model, warnings } = readInventory(invocation.inventory!);
-  const change = checkVersionChange(invocation.inventory!, invocation.out, model);
+  const out = realFolder(invocation.out, 'output');
+  const change = readSteady(out, 'output', () => checkVersionChange(invocation.inventory!, out, model, invocation.forceVersionChange, io.err));
   printWarnings(io, invocation.inventory!, warnings);
   if (invocation.json) printJson(io, { ...planJson(model), versionChange: change });
   else io.out(describePlan(model, describeUpgrade(model, change)));
@@ -98,9 +103,18 @@ function report(error: unknown, invocation: Invocation | undefined, io: Console)
     else io.err(error.problems.map((p) => `${error.label}: ${p}`).join('\n') + '\nNothing was written.\n');
     return 1;
   }
-  const errno = error as NodeJS.ErrnoException;
-  if (typeof errno.code === 'string' && /^E[A-Z]+$/.test(errno.code) && errno.path) {
-    io.err(`gen: ${errno.message}\nNothing was changed: the previous output and secrets are as they were.\n`);
+  if (error instanceof WriteError) {
+    if (json) printJson(io, { ok: false, errors: [{ [error.label]: error.message }], nothingChanged: error.nothingChanged });
+    else io.err(`${error.label}: ${error.message}\n${error.nothingChanged ? 'Nothing was changed: the previous output and secrets are as they were.\n' : ''}`);
+    return 1;
+  }
+  if (error instanceof ReadRefused) {
+    if (json) printJson(io, { ok: false, errors: [{ output: error.message }] });
+    else io.err(`output: ${error.message}\nNothing was written.\n`);
+    return 1;
+  }
+  if (isErrno(error)) {
+    io.err(`gen: ${error.path ? `${error.path}: ` : ''}${errnoWords(error)}${error.syscall ? ` (${error.syscall})` : ''}\n`);
     return 1;
   }
   io.err(`gen: internal error (a bug in kubeha; please report it with this text):\n${(error as Error).stack ?? String(error)}\n`);

@@ -1,8 +1,10 @@
 /** Writes the output folder atomically: tarballs, the Ansible rollout and SHA256SUMS staged in a sibling folder, then swapped in. */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { swapIn, type Staged } from './atomic.js';
+import { swapIn, writeFailure, type Staged } from './atomic.js';
 import { carryOver } from './carry-over.js';
+import { besidePath } from './folders.js';
+import { bundleHost, isKubehaBundle, readPreviousBundle } from './previous-output.js';
 
 /** A file to write into the output folder. */
 export interface OutputFile {
@@ -14,28 +16,37 @@ export interface OutputFile {
 /** The file of the output folder that lists kubeha's tarballs. */
 export const SUMS_FILE = 'SHA256SUMS';
 
-/** The file names an output folder's SHA256SUMS lists (relative paths inside the folder only), or none when it has none. */
-export function namesInSums(dir: string): string[] {
-  const sums = join(dir, SUMS_FILE);
-  if (!existsSync(sums)) return [];
-  return readFileSync(sums, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => (line.split(/\s+/)[1] ?? '').replace(/^\*/, ''))
-    .filter((name) => name !== '' && !name.startsWith('/') && !name.split('/').includes('..'));
+/**
+ * Whether an entry of the old output folder (`rel`, relative) is kubeha's, so that the new folder replaces or drops it:
+ * a name kubeha writes again (unless a folder is in its place: that is never deleted, gen stops instead), or the
+ * bundle of a removed host: a regular file `<host>.tar.gz` that is a kubeha bundle for that host, read bounded. Nothing
+ * is judged from SHA256SUMS (a damaged or foreign one could name anything); everything else is carried over.
+ */
+function isOurs(dir: string, written: ReadonlySet<string>, rel: string): boolean {
+  if (written.has(rel)) return !isFolder(join(dir, rel));
+  const host = bundleHost(rel);
+  return host !== null && isKubehaBundle(readPreviousBundle(dir, host));
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** An output folder being written beside the old one: files arrive one by one, then finish() stages it. */
 export interface OutputStage {
   write: (file: OutputFile) => Promise<void>;
-  /** Carries over what kubeha did not write in the old folder (notes, .git, tarballs SHA256SUMS never listed); returns the staged folder. */
+  /** Carries over what is not kubeha's in the old folder (notes, .git, tarballs that are no bundle of kubeha's); returns the staged folder. */
   finish: () => Staged;
   abort: () => void;
 }
 
 /** Starts writing a new output folder `<dir>.kubeha-new`. */
 export function openOutputStage(dir: string): OutputStage {
-  const fresh = `${dir}.kubeha-new`;
+  const fresh = besidePath(dir, 'fresh');
   rmSync(fresh, { recursive: true, force: true });
   mkdirSync(fresh, { recursive: true });
   const abort = () => rmSync(fresh, { recursive: true, force: true });
@@ -51,10 +62,7 @@ export function openOutputStage(dir: string): OutputStage {
     },
     finish: () => {
       try {
-        if (existsSync(dir)) {
-          const ours = new Set([...written, SUMS_FILE, ...namesInSums(dir)]);
-          carryOver(dir, fresh, (rel) => ours.has(rel));
-        }
+        if (existsSync(dir)) carryOver(dir, fresh, (rel) => isOurs(dir, written, rel), 'output');
       } catch (error) {
         abort();
         throw error;
@@ -73,13 +81,23 @@ export interface StagedOutput<T> {
 
 /** Writes a new output folder for `dir` through `write` and stages it; on failure the half-written folder is removed. */
 export async function stageOutput<T>(dir: string, write: (sink: OutputStage['write']) => Promise<T>): Promise<StagedOutput<T>> {
-  const stage = openOutputStage(dir);
+  const fresh = besidePath(dir, 'fresh');
+  let stage: OutputStage;
+  try {
+    stage = openOutputStage(dir);
+  } catch (error) {
+    throw writeFailure(error, dir, 'output', `make ${fresh} for the new output`);
+  }
   let result: T;
   try {
     result = await write(stage.write);
   } catch (error) {
     stage.abort();
-    throw error;
+    throw writeFailure(error, dir, 'output', `write the new output in ${fresh}`);
   }
-  return { staged: stage.finish(), result };
+  try {
+    return { staged: stage.finish(), result };
+  } catch (error) {
+    throw writeFailure(error, dir, 'output', `carry what is not kubeha's into ${fresh}`);
+  }
 }

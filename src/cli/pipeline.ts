@@ -1,6 +1,4 @@
 /** The steps gen, gen diff and gen check share: read the inventory, ensure the secrets, read the previous output. */
-import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
 import type { Problem } from '../inventory/index.js';
 import type { ClusterModel } from '../model/types.js';
@@ -10,15 +8,13 @@ import { certificateAuthorities, leafInstances } from '../pki/cert-list.js';
 import { SecretsError } from '../pki/errors.js';
 import { expiredCertificates } from '../pki/inspect.js';
 import type { Secrets } from '../pki/secrets.js';
-import { readTarball } from '../bundle/untar.js';
-import type { BundleFile } from '../bundle/manifest.js';
 import type { Redaction } from '../review/diff.js';
 import type { Invocation } from './args.js';
 import type { Console } from './console.js';
 import { printWarnings, readInventory } from './inventory-file.js';
-import { namesInSums } from './output.js';
 import { checkVersionChange } from './previous.js';
 import { loadSecrets } from './secrets-store.js';
+import { readSteady } from './lock.js';
 
 /** A validated inventory, its warnings, and how its Kubernetes version moves from the previous output's. */
 export interface CheckedInventory {
@@ -33,7 +29,7 @@ export interface CheckedInventory {
  */
 export function readCheckedInventory(invocation: Invocation, io: Console, outDir: string, quiet: boolean): CheckedInventory {
   const { model, warnings } = readInventory(invocation.inventory!);
-  const versionChange = checkVersionChange(invocation.inventory!, outDir, model);
+  const versionChange = readSteady(outDir, 'output', () => checkVersionChange(invocation.inventory!, outDir, model, invocation.forceVersionChange, io.err));
   if (!quiet) printWarnings(io, invocation.inventory!, warnings);
   return { model, warnings, versionChange };
 }
@@ -48,29 +44,10 @@ export interface EnsuredSecrets {
 
 /** Loads the secrets folder and makes what the model lacks, issued at `now`; refuses to ship an expired certificate. */
 export async function ensureStoredSecrets(model: ClusterModel, secretsDir: string, now: Date, io: Console): Promise<EnsuredSecrets> {
-  const stored = loadSecrets(secretsDir, { warn: io.err });
+  const stored = readSteady(secretsDir, 'secrets', () => loadSecrets(secretsDir, { warn: io.err }));
   const { secrets, changes } = await ensureSecrets(model, stored, { now, crypto: webcrypto as unknown as Crypto });
   refuseExpired(model, secrets, now, secretsDir);
   return { stored, secrets, changes };
-}
-
-/** Reads what an output folder holds, by the names in its SHA256SUMS (or none): host bundles and the other files (rollout). */
-export function readExistingBundles(dir: string): { bundles: Map<string, BundleFile[]>; tarballs: Map<string, Buffer>; others: Map<string, Buffer> } {
-  const bundles = new Map<string, BundleFile[]>();
-  const tarballs = new Map<string, Buffer>();
-  const others = new Map<string, Buffer>();
-  for (const name of namesInSums(dir)) {
-    const path = join(dir, name);
-    if (!existsSync(path)) continue;
-    const bytes = readFileSync(path);
-    if (!name.endsWith('.tar.gz')) {
-      others.set(name, bytes);
-      continue;
-    }
-    tarballs.set(name, bytes);
-    bundles.set(name.slice(0, -'.tar.gz'.length), readTarball(bytes, name.slice(0, -'.tar.gz'.length)));
-  }
-  return { bundles, tarballs, others };
 }
 
 /** The secret values to hide in diffs. */

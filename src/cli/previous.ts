@@ -1,24 +1,75 @@
-/** Reads the version the previous output was made for: the first control plane's kubeadm-config.yaml in its tarball. */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { readTarball } from '../bundle/untar.js';
+/**
+ * Reads the Kubernetes version the previous output was made for, from any bundle of a Kubernetes node in it (the
+ * first control plane's kubeadm-config.yaml, or any node's run.sh), and refuses a change kubeadm cannot make.
+ */
 import { InventoryError } from '../inventory/index.js';
 import type { ClusterModel } from '../model/types.js';
-import { recordedKubernetesVersion, versionChange, versionChangeProblems, type VersionChange } from '../model/upgrade.js';
+import {
+  recordedKubernetesVersion,
+  recordedTargetVersion,
+  unknownVersionProblems,
+  versionChange,
+  versionChangeProblems,
+  type VersionChange,
+} from '../model/upgrade.js';
 import { KUBEADM_CONFIG_PATH } from '../render/kubeadm.js';
+import type { TarEntry } from '../bundle/untar.js';
+import { bundleNames, isKubehaBundle, readPreviousBundle } from './previous-output.js';
 
-/** The Kubernetes version of `<out>/<first control plane>.tar.gz`, or null when there is none to read. */
-export function previousKubernetesVersion(outDir: string, model: ClusterModel): string | null {
-  const tarball = join(outDir, `${model.init.name}.tar.gz`);
-  if (!existsSync(tarball)) return null;
-  const config = readTarball(readFileSync(tarball), model.init.name).find((f) => f.path === `rootfs${KUBEADM_CONFIG_PATH}`);
-  return config ? recordedKubernetesVersion(config.bytes.toString('utf8')) : null;
+/** The version the previous output was made for and the bundle it was read from, or why it cannot be told. */
+export type PreviousVersion = { version: string; source: string } | { version: null; unreadable: string[] };
+
+/** The version a bundle's entries record: kubeadm-config.yaml's kubernetesVersion (first control plane) or run.sh's target. */
+function versionOf(entries: readonly TarEntry[]): string | null {
+  const text = (path: string) => entries.find((e) => e.path === path && e.type === 'file')?.bytes.toString('utf8');
+  const config = text(`rootfs${KUBEADM_CONFIG_PATH}`);
+  const fromConfig = config === undefined ? null : recordedKubernetesVersion(config);
+  const runSh = text('run.sh');
+  return fromConfig ?? (runSh === undefined ? null : recordedTargetVersion(runSh));
 }
 
-/** The version change from the previous output; throws InventoryError for a skipped minor or a downgrade. */
-export function checkVersionChange(inventoryFile: string, outDir: string, model: ClusterModel): VersionChange {
-  const change = versionChange(previousKubernetesVersion(outDir, model), model.cluster.kubernetesVersion);
-  const problems = versionChangeProblems(change, `${outDir}/${model.init.name}.tar.gz`);
-  if (problems.length) throw new InventoryError(inventoryFile, problems);
+/**
+ * The Kubernetes version of the previous output in `outDir`: read from the first bundle that records one, the
+ * inventory's Kubernetes nodes first (the first control plane first), then every other bundle there. A bundle of one
+ * of the inventory's hosts that cannot be read, or a Kubernetes node's that records no version, is reported when no
+ * bundle tells the version. No bundle at all: a new installation.
+ */
+export function previousKubernetesVersion(outDir: string, model: ClusterModel): PreviousVersion {
+  const nodes = [model.init, ...model.hosts.filter((h) => (h.isControlPlane || h.isWorker) && !h.isInit)];
+  const inventory = new Map(model.hosts.map((h) => [h.name, h]));
+  const unreadable: string[] = [];
+  for (const host of new Set([...nodes.map((h) => h.name), ...bundleNames(outDir)])) {
+    const bundle = readPreviousBundle(outDir, host);
+    if (bundle === null) continue;
+    const source = `${outDir}/${host}.tar.gz`;
+    const version = isKubehaBundle(bundle) ? versionOf(bundle.entries) : null;
+    if (version) return { version, source };
+    const of = inventory.get(host);
+    if (!of) continue;
+    if ('problem' in bundle) unreadable.push(`${source}: ${bundle.problem}`);
+    else if (!isKubehaBundle(bundle)) unreadable.push(`${source}: not a bundle kubeha made for ${host}`);
+    else if (of.isControlPlane || of.isWorker) unreadable.push(`${source}: records no Kubernetes version`);
+  }
+  return { version: null, unreadable };
+}
+
+/**
+ * The version change from the previous output; throws InventoryError for a skipped minor, a downgrade, or a previous
+ * output whose version cannot be told. `force` (--force-version-change) lets any change through, saying so via `warn`.
+ */
+export function checkVersionChange(inventoryFile: string, outDir: string, model: ClusterModel, force = false, warn?: (text: string) => void): VersionChange {
+  const previous = previousKubernetesVersion(outDir, model);
+  const change = versionChange(previous.version, model.cluster.kubernetesVersion);
+  const problems =
+    previous.version === null
+      ? previous.unreadable.length
+        ? unknownVersionProblems(outDir, previous.unreadable)
+        : []
+      : versionChangeProblems(change, previous.source);
+  if (problems.length && !force) throw new InventoryError(inventoryFile, problems);
+  if (problems.length) {
+    const why = previous.version === null ? `the Kubernetes version of ${outDir} cannot be read` : problems[0]!.message;
+    warn?.(`warning: --force-version-change: going ahead although ${why}\n`);
+  }
   return change;
 }

@@ -5,6 +5,7 @@ import { parseTokens, formatTokens, TOKENS_FILE, type Secrets } from '../pki/sec
 import { SecretsError } from '../pki/errors.js';
 import { entryExists, swapIn, writeDurably, type Staged } from './atomic.js';
 import { carryOver } from './carry-over.js';
+import { besidePath } from './folders.js';
 
 const SECRET_FILE = /\.(crt|key|pub)$/;
 /** Folders kubeha writes secrets into, besides the top level. Anything else (hidden entries, notes, other folders) is not read. */
@@ -18,14 +19,15 @@ export interface LoadOptions {
 /** Reads the secrets folder (links followed); a missing folder is an empty bundle, an unreadable one an error. */
 export function loadSecrets(dir: string, options: LoadOptions = {}): Secrets {
   if (!existsSync(dir)) {
-    const old = `${dir}.kubeha-old`;
+    const old = besidePath(dir, 'old');
     if (existsSync(old)) throw new SecretsError([`${dir}: missing, but ${old} was left by an interrupted run: run gen (or gen certs renew) to put it back`]);
     return { files: new Map(), tokens: null };
   }
+  if (!isFolder(dir)) throw new SecretsError([`${dir}: not a folder; give the folder that holds the CAs, keys and tokens`]);
   const files = new Map<string, string>();
   const problems: string[] = [];
   let tokens: Secrets['tokens'] = null;
-  for (const copy of [`${dir}.kubeha-old`, `${dir}.kubeha-new`].filter(entryExists)) {
+  for (const copy of [besidePath(dir, 'old'), besidePath(dir, 'fresh')].filter(entryExists)) {
     options.warn?.(`warning: ${copy} was left by an interrupted run and holds copies of secret keys: the next gen (or gen certs renew) removes it\n`);
   }
   tighten(dir, 0o700, options);
@@ -171,7 +173,7 @@ function refuseLinkedTargets(dir: string, rels: string[]): void {
 export function stageSecrets(dir: string, secrets: Secrets, stored: Secrets = { files: new Map(), tokens: null }): Staged {
   const changed = changedFiles(stored, secrets);
   if (existsSync(dir)) refuseLinkedTargets(dir, [...changed.keys()]);
-  const fresh = `${dir}.kubeha-new`;
+  const fresh = besidePath(dir, 'fresh');
   rmSync(fresh, { recursive: true, force: true });
   try {
     mkdirSync(fresh, { recursive: true, mode: 0o700 });

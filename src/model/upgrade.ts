@@ -43,6 +43,28 @@ export function versionChangeProblems(change: VersionChange, previousOutput: str
   return [];
 }
 
+/**
+ * The problem when the previous output holds bundles of the inventory's hosts but none tells the Kubernetes version
+ * they were made for (`unreadable`: each such bundle and why), so that a skipped minor or a downgrade cannot be seen.
+ */
+export function unknownVersionProblems(previousOutput: string, unreadable: readonly string[]): Problem[] {
+  return [
+    {
+      pointer: '/cluster/kubernetesVersion',
+      severity: 'error',
+      message:
+        `the previous output (${previousOutput}) holds bundles of this inventory's hosts, but none tells the Kubernetes version they were made for ` +
+        `(${unreadable.join('; ')}), so kubeha cannot refuse a skipped minor or a downgrade: restore them from a backup, or, if you know the ` +
+        'cluster runs at most one minor below this version (or is new), generate with --force-version-change',
+    },
+  ];
+}
+
+/** The Kubernetes version a Kubernetes node's run.sh installs (its `KUBE_TARGET=1.34.2` line), or null. */
+export function recordedTargetVersion(runSh: string): string | null {
+  return /^\s*KUBE_TARGET=v?(\d+\.\d+\.\d+)$/m.exec(runSh)?.[1] ?? null;
+}
+
 /** The kubernetesVersion a kubeadm-config.yaml records (`kubernetesVersion: v1.34.2` of its ClusterConfiguration), or null. */
 export function recordedKubernetesVersion(kubeadmConfig: string): string | null {
   return /^kubernetesVersion: v?(\d+\.\d+\.\d+)$/m.exec(kubeadmConfig)?.[1] ?? null;

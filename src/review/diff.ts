@@ -1,9 +1,12 @@
 /** What a new generation would change against existing bundles: per host, per file. Pure. */
 import { createTwoFilesPatch } from 'diff';
 import type { BundleFile } from '../bundle/manifest.js';
+import { FOLDER_MODE } from '../bundle/tar.js';
+import type { TarEntry } from '../bundle/untar.js';
 import { fingerprint, parseCertificate } from '../pki/inspect.js';
 import { TOKEN_PATTERNS } from '../pki/secrets.js';
 import { octal } from '../common/files.js';
+import { visibleName, visibleText } from '../common/visible.js';
 
 /** One file's change; `detail` holds a unified diff, a certificate summary or a note. */
 export interface FileChange {
@@ -12,12 +15,16 @@ export interface FileChange {
   detail: string;
 }
 
-/** One host's change. */
+/** One host's change; `note` says why its previous bundle could not be compared (it cannot be read). */
 export interface HostChange {
   host: string;
   change: 'added' | 'removed' | 'changed' | 'unchanged';
   files: FileChange[];
+  note?: string;
 }
+
+/** An entry of a previous bundle: a file, or (read back from a tarball) anything GNU tar extracts. */
+export type OldEntry = BundleFile | TarEntry;
 
 /** A secret value and the placeholder shown instead of it. */
 export interface Redaction {
@@ -29,7 +36,11 @@ export interface Redaction {
 const DERIVED = new Set(['SHA256SUMS']);
 
 /** Compares old and new bundles host by host; hosts in `next` order, then removed hosts. */
-export function diffBundles(old: ReadonlyMap<string, BundleFile[]>, next: ReadonlyMap<string, BundleFile[]>, redactions: readonly Redaction[]): HostChange[] {
+export function diffBundles(
+  old: ReadonlyMap<string, readonly OldEntry[]>,
+  next: ReadonlyMap<string, BundleFile[]>,
+  redactions: readonly Redaction[],
+): HostChange[] {
   const changes: HostChange[] = [];
   for (const [host, files] of next) {
     const before = old.get(host);
@@ -47,22 +58,78 @@ export function diffBundles(old: ReadonlyMap<string, BundleFile[]>, next: Readon
   return changes;
 }
 
-/** Compares two sets of files by path: added, removed, changed (mode and content), in path order. */
-export function diffFiles(before: readonly BundleFile[], after: readonly BundleFile[], redactions: readonly Redaction[]): FileChange[] {
-  const oldByPath = new Map(before.map((f) => [f.path, f]));
+/**
+ * Compares a previous bundle's entries with new files by path: added, removed, changed (type, mode and content), in
+ * path order. The folders the new files imply (with FOLDER_MODE) are no change; any other entry that is not a plain
+ * file (a link, a device, a pipe, an extra folder, an entry outside the host folder) is shown as what it is.
+ */
+export function diffFiles(before: readonly OldEntry[], after: readonly BundleFile[], redactions: readonly Redaction[]): FileChange[] {
+  const implied = impliedFolders(after);
+  const oldByPath = new Map(before.filter((e) => !isImpliedFolder(e, implied)).map((e) => [keyOf(e), e]));
   const newByPath = new Map(after.map((f) => [f.path, f]));
   const paths = [...new Set([...oldByPath.keys(), ...newByPath.keys()])].filter((p) => !DERIVED.has(p)).sort();
   return paths.flatMap((path): FileChange[] => {
     const a = oldByPath.get(path);
     const b = newByPath.get(path);
     if (!a) return [{ path, change: 'added', detail: isPrivate(b!) ? 'private key' : '' }];
-    if (!b) return [{ path, change: 'removed', detail: '' }];
+    if (!b && isInsideAt(a, implied)) return [{ path: shownPath(a), change: 'changed', detail: `${describeEntry(a)} -> a folder (${octal(FOLDER_MODE)})` }];
+    if (!b) return [{ path: shownPath(a), change: 'removed', detail: isPlainFile(a) ? '' : describeEntry(a) }];
+    if (!isPlainFile(a)) return [{ path: shownPath(a), change: 'changed', detail: `${describeEntry(a)} -> a file` }];
     if (a.bytes.equals(b.bytes) && a.mode === b.mode) return [];
     const notes: string[] = [];
     if (a.mode !== b.mode) notes.push(`mode ${octal(a.mode)} -> ${octal(b.mode)}`);
     if (!a.bytes.equals(b.bytes)) notes.push(contentChange(path, a.bytes, b.bytes, redactions));
     return [{ path, change: 'changed', detail: notes.join('\n') }];
   });
+}
+
+/** The folders a set of files implies: the host folder (``) and every parent. */
+function impliedFolders(files: readonly BundleFile[]): Set<string> {
+  const folders = new Set<string>(['']);
+  for (const f of files) for (let at = f.path.indexOf('/'); at >= 0; at = f.path.indexOf('/', at + 1)) folders.add(f.path.slice(0, at));
+  return folders;
+}
+
+/** Whether an old entry (inside the host folder) sits where the new files imply a folder. */
+function isInsideAt(entry: OldEntry, implied: ReadonlySet<string>): boolean {
+  return !('type' in entry && entry.outside) && implied.has(entry.path);
+}
+
+/** A folder the new files imply, as kubeha writes it: no change. */
+function isImpliedFolder(entry: OldEntry, implied: ReadonlySet<string>): boolean {
+  return 'type' in entry && entry.type === 'folder' && isInsideAt(entry, implied) && !entry.note && entry.mode === FOLDER_MODE;
+}
+
+/** A plain file: one kubeha writes (a file inside the host folder, nothing unusual about it). */
+function isPlainFile(entry: OldEntry): boolean {
+  return !('type' in entry) || (entry.type === 'file' && !entry.outside && !entry.note);
+}
+
+/** The key an old entry is compared under: its path; entries outside the host folder never meet a new file. */
+function keyOf(entry: OldEntry): string {
+  return 'type' in entry && entry.outside ? `\0${entry.path}` : entry.path;
+}
+
+function shownPath(entry: OldEntry): string {
+  if (!('type' in entry)) return entry.path;
+  if (entry.outside) return entry.path;
+  return entry.type === 'folder' ? `${entry.path}/` : entry.path;
+}
+
+/** What a previous entry is, in words: `a file (0644)`, `a symbolic link to /etc/shadow`, `a folder (0777)`. */
+function describeEntry(entry: OldEntry): string {
+  if (!('type' in entry)) return `a file (${octal(entry.mode)})`;
+  const what: Record<TarEntry['type'], string> = {
+    file: `a file (${octal(entry.mode)})`,
+    folder: `a folder (${octal(entry.mode)})`,
+    'symbolic link': `a symbolic link to ${entry.target}`,
+    'hard link': `a hard link to ${entry.target}`,
+    'character device': `a character device ${entry.device}`,
+    'block device': `a block device ${entry.device}`,
+    'named pipe': 'a named pipe',
+    'sparse file': `a sparse file of ${entry.bytes.length} stored bytes`,
+  };
+  return [entry.outside ? `${what[entry.type]} outside the host folder` : what[entry.type], entry.note].filter(Boolean).join(', ');
 }
 
 function isPrivate(file: BundleFile): boolean {
@@ -142,15 +209,20 @@ export function formatDiff(changes: readonly HostChange[]): string {
   return out.join('\n') + '\n';
 }
 
-/** One host's (or folder's) block of lines: nothing when unchanged, a count when added or removed, else each file. */
+/**
+ * One host's (or folder's) block of lines: nothing when unchanged, a count when added or removed, else each file.
+ * Names and contents come from files kubeha may not have written: control characters are shown escaped.
+ */
 export function formatHostChange(host: HostChange): string[] {
   if (host.change === 'unchanged') return [];
-  const out = [`${host.host}: ${host.change}${host.change === 'changed' ? '' : ` (${host.files.length} files)`}`];
+  const out = [`${visibleName(host.host)}: ${host.change}${host.change === 'changed' ? '' : ` (${host.files.length} files)`}`];
+  if (host.note) out.push(`  ! ${visibleText(host.note)}`);
   if (host.change !== 'changed') return out;
   for (const f of host.files) {
     const mark = f.change === 'added' ? '+' : f.change === 'removed' ? '-' : '~';
-    out.push(`  ${mark} ${f.path}${f.detail && !f.detail.includes('\n') && !f.detail.startsWith('---') ? `: ${f.detail}` : ''}`);
-    if (f.detail.includes('\n') || f.detail.startsWith('---')) out.push(...f.detail.split('\n').map((l) => `    ${l}`));
+    const block = f.detail.includes('\n') || f.detail.startsWith('---');
+    out.push(`  ${mark} ${visibleName(f.path)}${f.detail && !block ? `: ${visibleName(f.detail)}` : ''}`);
+    if (block) out.push(...f.detail.split('\n').map((l) => `    ${visibleText(l)}`));
   }
   return out;
 }
