@@ -8,7 +8,7 @@ import { readFileSync, mkdirSync, copyFileSync, chmodSync, existsSync, readdirSy
 import { dirname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { HostCgroups } from './node-cgroups.js';
-import { NODE_INIT, NODE_NSPAWN_ENV, nodeInitScript, nodeNspawnArgs, raiseInotify, restoreSysctls } from './node-host.js';
+import { NODE_INIT, NODE_NSPAWN_ENV, nodeInitScript, nodeNspawnArgs, restoreSysctls, tuneMachine } from './node-host.js';
 import { runAsync, runOrThrow, runSync, startBackground, waitFor, type Ran } from './proc.js';
 
 /** A host to boot: its name (the container's host name), IPv4 address and the name of its interface. */
@@ -101,7 +101,7 @@ export class Testbed {
     live.add(bed);
     try {
       bed.makeNetwork();
-      if (options.kubernetes) bed.raisedSysctls = raiseInotify();
+      if (options.kubernetes) bed.raisedSysctls = tuneMachine();
       for (const spec of options.hosts) bed.startHost(spec);
       await Promise.all([...bed.hosts.values()].map((h) => bed.waitBooted(h)));
       return bed;
@@ -132,6 +132,11 @@ export class Testbed {
     }
   }
 
+  /** Every host's default route goes through `gateway` (a peer on the bridge): as on a real host, addresses that no route names (a Service's ClusterIP before kube-proxy's rules rewrite it) are routable. */
+  routeVia(gateway: string): void {
+    for (const host of this.hosts.values()) runOrThrow(['ip', '-n', host.netns, 'route', 'replace', 'default', 'via', gateway]);
+  }
+
   /**
    * A network namespace of this machine on the hosts' bridge with its own address (no container): a site's mirror, an
    * operator's workstation. Removed at teardown. Returns its name.
@@ -151,6 +156,11 @@ export class Testbed {
   /** Runs a command of this machine in a namespace (a peer's, a host's), bounded. */
   inNamespace(ns: string, argv: readonly string[], timeoutMs = 30_000): Ran {
     return runSync(['ip', 'netns', 'exec', ns, ...argv], timeoutMs);
+  }
+
+  /** Stops these background processes (each a process group's leader) with the testbed, and records them for e2e:down. */
+  adopt(...children: ChildProcess[]): void {
+    this.children.push(...children);
   }
 
   /** Starts a background process of this machine in a namespace; stopped at teardown. */

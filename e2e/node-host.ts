@@ -16,9 +16,11 @@
  * - real folders for /var/lib/containerd and /var/lib/kubelet: the host root is an overlay, and containerd's overlay
  *   snapshotter cannot mount an overlay on an overlay.
  * The inotify limits are per user and global: raised on this machine for the run (root's nine systemds, containerds
- * and kubelets share them) and put back at teardown.
+ * and kubelets share them), and nf_conntrack_max set to what kube-proxy computes (tuneMachine); both put back at
+ * teardown.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 /** Where the init lives in a host's root. */
 export const NODE_INIT = '/usr/local/sbin/kubeha-e2e-init';
@@ -88,16 +90,30 @@ export function nodeNspawnArgs(stateDirs: { containerd: string; kubelet: string 
   return ['--capability=all', '--bind-ro=/dev/kmsg', `--bind=${stateDirs.containerd}:/var/lib/containerd`, `--bind=${stateDirs.kubelet}:/var/lib/kubelet`];
 }
 
-/** inotify limits the run needs on this machine (nine hosts' systemd, containerd, kubelet and pods, all root). */
+/** inotify limits the run needs on this machine (nine hosts' systemd, containerd, kubelet and pods, all root): raised when lower. */
 const INOTIFY = { 'fs/inotify/max_user_instances': 8192, 'fs/inotify/max_user_watches': 524288 } as const;
 
-/** Raises this machine's inotify limits where they are lower; returns each changed sysctl with its old value. */
-export function raiseInotify(): [string, string][] {
+/**
+ * kube-proxy's conntrack sizing (pkg/proxy/conntrack/sysctls.go, 1.36): nf_conntrack_max = max(maxPerCore x CPUs, min)
+ * with the defaults 32768 and 131072, written whenever it differs. The hosts are network namespaces, where the key is
+ * read-only (it is the machine's), so kube-proxy would exit; with the machine's value already what kube-proxy computes,
+ * it writes nothing. Set for the run and put back at teardown.
+ */
+export function kubeProxyConntrackMax(cpus = availableParallelism()): number {
+  return Math.max(32768 * cpus, 131072);
+}
+
+/** Sets this machine's sysctls the hosts need (inotify raised, conntrack as kube-proxy sizes it); returns each changed one with its old value. */
+export function tuneMachine(): [string, string][] {
+  const wants: [string, number, 'raise' | 'set'][] = [
+    ...Object.entries(INOTIFY).map(([key, want]): [string, number, 'raise'] => [key, want, 'raise']),
+    ['net/netfilter/nf_conntrack_max', kubeProxyConntrackMax(), 'set'],
+  ];
   const old: [string, string][] = [];
-  for (const [key, want] of Object.entries(INOTIFY)) {
+  for (const [key, want, how] of wants) {
     const path = `/proc/sys/${key}`;
     const have = readFileSync(path, 'utf8').trim();
-    if (Number(have) < want) {
+    if (how === 'raise' ? Number(have) < want : Number(have) !== want) {
       writeFileSync(path, String(want));
       old.push([path, have]);
     }
@@ -105,7 +121,7 @@ export function raiseInotify(): [string, string][] {
   return old;
 }
 
-/** Puts sysctls back to the values raiseInotify returned (best effort: never throws). */
+/** Puts sysctls back to the values tuneMachine returned (best effort: never throws). */
 export function restoreSysctls(old: readonly [string, string][]): void {
   for (const [path, value] of old) {
     try {

@@ -113,4 +113,40 @@ testNeeding(['containerd'], 'real containerd reads the generated config.toml: co
   }
 });
 
+testNeeding(['containerd', NAMESPACES], "real containerd reads the host's drop-ins of /etc/containerd/conf.d over kubeha's config.toml", async () => {
+  const { hosts } = await compileDoc({
+    cluster: { kubernetesVersion: '1.34.2', podSubnet: '10.244.0.0/16' },
+    hosts: [{ name: 'cp1', address: '127.0.1.1', roles: ['control-plane', 'etcd', 'worker'] }],
+  });
+  const dir = tempDir();
+  try {
+    writeFileSync(join(dir, 'config.toml'), hosts.get('cp1')!.get('rootfs/etc/containerd/config.toml')!.bytes);
+    writeFileSync(join(dir, 'site.toml'), 'version = 2\n[plugins."io.containerd.grpc.v1.cri"]\nrestrict_oom_score_adj = true\n');
+    // A private mount namespace with its own /etc/containerd: the drop-in folder is an absolute path in config.toml.
+    const dump = (withDropIn: boolean) =>
+      spawnSync(
+        'unshare',
+        [
+          '-m',
+          'sh',
+          '-c',
+          `mkdir -p /etc/containerd && mount -t tmpfs none /etc/containerd && mkdir /etc/containerd/conf.d && ${withDropIn ? `cp '${dir}/site.toml' /etc/containerd/conf.d/ && ` : ''}containerd --config '${dir}/config.toml' config dump`,
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+    const without = dump(false);
+    assert.is(without.status, 0, without.stderr);
+    assert.match(without.stdout, /^\s*restrict_oom_score_adj = false$/m);
+    const withDropIn = dump(true);
+    assert.is(withDropIn.status, 0, withDropIn.stderr);
+    assert.match(withDropIn.stdout, /^\s*restrict_oom_score_adj = true$/m);
+    // Debian 12's containerd 1.6 replaces a plugin's whole table with the drop-in's (2.x merges key by key: the
+    // e2e cluster runs 2.2 with this drop-in and kubeha's SystemdCgroup): what docs/operations.md warns about.
+    assert.not.match(withDropIn.stdout, /^\s*SystemdCgroup = true$/m, 'containerd 1.6: the drop-in replaced the CRI table');
+    assert.match(without.stdout, /^\s*SystemdCgroup = true$/m);
+  } finally {
+    cleanup(dir);
+  }
+});
+
 test.run();

@@ -74,26 +74,32 @@ testNeeding([NAMESPACES], 'ipvs mode on a kernel without IPVS stops in preflight
   assert.is(nft.code, 0, nft.out + nft.err);
 });
 
-testNeeding([NAMESPACES], 'a module whose feature is in the kernel is not modprobed: overlay and br_netfilter built in, no /lib/modules, no /sys/module', async () => {
-  const dir = tempDir();
-  const path = join(dir, 'inventory.json');
-  writeFileSync(path, JSON.stringify(node('1.34.2')));
-  const gen = await generateAndUnpack(path);
-  try {
-    const r = runInSandbox(join(gen.unpacked, 'w1'), '127.0.4.2', ['--only', 'os'], { before: [NO_MODULES, 'mount -t tmpfs none /sys/module'] });
-    assert.is(r.code, 0, r.out + r.err);
-    const modprobes = r.calls.filter((c) => c.startsWith('modprobe '));
-    // With /sys/module hidden and no modules folder, a module is modprobed exactly when this kernel lacks its feature:
-    // overlay when /proc/filesystems does not list it, br_netfilter when the sandbox's network namespace has no bridge
-    // netfilter sysctls (this machine's kernel has both built in, as the booted hosts of e2e:cluster see it).
-    const overlay = readFileSync('/proc/filesystems', 'utf8').split('\n').some((l) => l.split('\t')[1] === 'overlay');
-    const bridge = existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables');
-    assert.equal(modprobes, [...(overlay ? [] : ['modprobe overlay']), ...(bridge ? [] : ['modprobe br_netfilter'])]);
-  } finally {
-    cleanup(dir);
-    cleanup(gen.dir);
-  }
-});
+testNeeding(
+  [NAMESPACES],
+  'a module whose feature is in the kernel is not modprobed: overlay and br_netfilter built in, no /lib/modules, no /sys/module',
+  async () => {
+    const dir = tempDir();
+    const path = join(dir, 'inventory.json');
+    writeFileSync(path, JSON.stringify(node('1.34.2')));
+    const gen = await generateAndUnpack(path);
+    try {
+      const r = runInSandbox(join(gen.unpacked, 'w1'), '127.0.4.2', ['--only', 'os'], { before: [NO_MODULES, 'mount -t tmpfs none /sys/module'] });
+      assert.is(r.code, 0, r.out + r.err);
+      const modprobes = r.calls.filter((c) => c.startsWith('modprobe '));
+      // With /sys/module hidden and no modules folder, a module is modprobed exactly when this kernel lacks its feature:
+      // overlay when /proc/filesystems does not list it, br_netfilter when the sandbox's network namespace has no bridge
+      // netfilter sysctls (this machine's kernel has both built in, as the booted hosts of e2e:cluster see it).
+      const overlay = readFileSync('/proc/filesystems', 'utf8')
+        .split('\n')
+        .some((l) => l.split('\t')[1] === 'overlay');
+      const bridge = existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables');
+      assert.equal(modprobes, [...(overlay ? [] : ['modprobe overlay']), ...(bridge ? [] : ['modprobe br_netfilter'])]);
+    } finally {
+      cleanup(dir);
+      cleanup(gen.dir);
+    }
+  },
+);
 
 test('cluster.allowCgroupV1 on 1.35+: failCgroupV1 false and only SystemVerification ignored, on init and join; nothing before 1.35 or without it', async () => {
   const cfg = async (doc: InventoryDoc, host: string) => text((await compileDoc(doc)).hosts, host, 'rootfs/etc/kubernetes/kubeadm-config.yaml');

@@ -40,6 +40,7 @@ test('containerd config.toml: version 2, runc with SystemdCgroup, the pause imag
     for (const host of ['cp1', 'w1']) {
       const toml = JSON.parse(JSON.stringify(parseToml(text(hosts, host, rootfs(RUNTIME_PATHS.containerdConfig))))) as Record<string, any>;
       assert.is(toml.version, 2);
+      assert.equal(toml.imports, ['/etc/containerd/conf.d/*.toml'], "the host's own drop-ins");
       const cri = toml.plugins['io.containerd.grpc.v1.cri'];
       assert.is(cri.sandbox_image, `registry.example.com/k8s/pause:${pause}`, version);
       assert.is(cri.containerd.default_runtime_name, 'runc');

@@ -98,6 +98,9 @@ async function prepare(options: Options, built: SiteBuild, work: string): Promis
   const siteNs = bed.addPeer('site', siteAddress);
   const client = bed.addPeer('ws', clientAddress);
   const running = await startSite(site, siteNs, say);
+  bed.adopt(...running.children);
+  // The site's namespace is the hosts' router, as an air-gapped site's router: it forwards nothing.
+  bed.routeVia(siteAddress);
   say(`site at ${site.origin} (namespace ${siteNs}); workstation ${clientAddress} (namespace ${client})`);
   await prepareHosts(bed, site.caCert, work);
   await generate(inventoryPath, join(work, 'out'), join(work, 'secrets'));
@@ -171,7 +174,8 @@ async function mainCluster(argv: readonly string[]): Promise<number> {
     await powerBackOn(input());
     const unlisted = run.running.unlisted();
     say(`site served:\n${run.running.summary()}`);
-    if (unlisted.length > 0) throw new Error(`the hosts asked the site for what gen artifacts did not list:\n${unlisted.map((r) => `${r.method} ${r.path}`).join('\n')}`);
+    if (unlisted.length > 0)
+      throw new Error(`the hosts asked the site for what gen artifacts did not list:\n${unlisted.map((r) => `${r.method} ${r.path}`).join('\n')}`);
     if (options.keep) return keep(run);
     return 0;
   } catch (error) {

@@ -75,7 +75,13 @@ export const IMAGE_SPECS: readonly ImageSpec[] = [
     entrypoint: ['/flannel'],
     note: `stand-in: ${component('flannel-cni-plugin').standIn}`,
   },
-  { name: 'probe', base: 'empty', files: [{ path: '/probe', program: 'probe' }], entrypoint: ['/probe'], note: "the e2e harness's own workload (e2e/go/probe)" },
+  {
+    name: 'probe',
+    base: 'empty',
+    files: [{ path: '/probe', program: 'probe' }],
+    entrypoint: ['/probe'],
+    note: "the e2e harness's own workload (e2e/go/probe)",
+  },
 ];
 
 /** The Debian layer's packages (what kube-proxy and flanneld run: iptables/ip6tables, nft, conntrack, ip). */

@@ -26,6 +26,8 @@ export interface RunningSite {
   summary(): string;
   /** The request log (one JSON line per request). */
   log: string;
+  /** The registry and the mirror server (each its own process group), for a testbed to stop with its hosts. */
+  children: ChildProcess[];
 }
 
 /** The registry's port inside the namespace (loopback only there). */
@@ -119,5 +121,6 @@ export async function startSite(site: Site, netns: string, log: (line: string) =
     beyondList: () => requests().filter((r) => !r.verdict.listed && r.verdict.beyondList !== undefined),
     summary: () => summarize(requests()),
     log: requestLog,
+    children: [registry, server],
   };
 }

@@ -39,9 +39,11 @@ export interface ContainerdConfig {
 /** Folder of containerd's per-registry hosts.toml files (CRI registry config_path). */
 export const CONTAINERD_HOSTS_DIR = '/etc/containerd/certs.d';
 /**
- * The host's own containerd settings, merged over kubeha's config.toml (containerd's `imports`, in the same config
+ * The host's own containerd settings, read after kubeha's config.toml (containerd's `imports`, in the same config
  * version): what only the site knows, such as a proxy, another runtime, or restrict_oom_score_adj where containerd runs
- * without CAP_SYS_RESOURCE (LXC and nspawn hosts). kubeha never writes there; a change there needs a containerd restart.
+ * without CAP_SYS_RESOURCE (LXC and nspawn hosts). containerd 2.x merges them key by key; 1.6/1.7 replace a plugin's
+ * whole table with the drop-in's (then repeat kubeha's keys of that table). kubeha never writes there; a change there
+ * needs a containerd restart.
  */
 export const CONTAINERD_DROP_INS = '/etc/containerd/conf.d/*.toml';
 
