@@ -241,6 +241,19 @@ test('gen artifacts --json lists every download with its SHA-256, every reposito
       ],
     );
     assert.is(list.images.length, 8);
+    // containerd nodes install containerd.io from Docker's repositories too (Debian 12's containerd is too old): a mirror
+    // filled from the list without them fails on every Debian and Ubuntu node.
+    writeFileSync(file, JSON.stringify(cluster('containerd')));
+    const containerd = JSON.parse((await runCli(['artifacts', file, '--json'])).out);
+    assert.equal(
+      containerd.repositories.filter((r: any) => r.url.includes('/docker-ce/')).map((r: any) => `${r.format} ${r.url} key ${r.key} (${r.what}; ${r.hosts})`),
+      [
+        'deb https://mirrors.example.cn/docker-ce/linux/debian key https://mirrors.example.cn/docker-ce/linux/debian/gpg (containerd.io for debian; Kubernetes nodes on debian hosts)',
+        'deb https://mirrors.example.cn/docker-ce/linux/ubuntu key https://mirrors.example.cn/docker-ce/linux/ubuntu/gpg (containerd.io for ubuntu; Kubernetes nodes on ubuntu hosts)',
+        'rpm https://mirrors.example.cn/docker-ce/linux/centos/$releasever/$basearch/stable key https://mirrors.example.cn/docker-ce/linux/centos/gpg (containerd.io; Kubernetes nodes on RHEL-like hosts)',
+      ],
+    );
+    writeFileSync(file, JSON.stringify(cluster('docker')));
     const plain = await runCli(['artifacts', file]);
     assert.is(plain.code, 0);
     for (const item of [...list.downloads.map((d: any) => `${d.url}  sha256:${d.sha256}`), ...list.images.map((i: any) => `${i.image}  <- ${i.upstream}`)])

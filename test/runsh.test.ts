@@ -62,6 +62,38 @@ testNeeding(['shellcheck'], 'shellcheck -S warning accepts every run.sh of four 
   }
 });
 
+test('no run.sh stops reading a pipe early: under pipefail the writer would die of SIGPIPE and fail the condition', async () => {
+  // `cmd | grep -q X` (or grep -m N) exits at the first match; when cmd writes more than a pipe holds, cmd then gets
+  // SIGPIPE and pipefail turns the match into a failure (found by e2e:cluster: the host check on a node with pods).
+  const early = /\|\s*grep\s+(-[A-Za-z]*q[A-Za-z]*|(-[A-Za-z]+\s+)*-m\s*\d)/;
+  let checked = 0;
+  for (const doc of CLUSTERS) {
+    const { hosts } = await compileDoc(doc);
+    for (const [name, bundle] of hosts) {
+      const lines = bundle.get('run.sh')!.bytes.toString('utf8').split('\n');
+      const bad = lines.filter((l) => early.test(l) && !l.trimStart().startsWith('#'));
+      assert.equal(bad, [], `${name}`);
+      checked++;
+    }
+  }
+  assert.is(checked, 28);
+});
+
+testNeeding([NAMESPACES], "the host check finds its address among thousands (ip's output larger than a pipe holds)", async () => {
+  const gen = await generateAndUnpack(join(REPO, 'examples', 'runbook.json'));
+  try {
+    const { runInSandbox } = await import('./sandbox.js');
+    // The bundle's own address first, then 3000 more on lo: about 250 KB of `ip -4 -o addr show`, which cannot sit in a
+    // 64 KB pipe when grep stops reading at the first line.
+    const many = 'for i in $(seq 1 3000); do echo "address add 10.77.$((i / 250)).$((i % 250 + 1))/32 dev lo"; done | ip -batch -';
+    const r = runInSandbox(join(gen.unpacked, 'ceph1'), '172.21.16.14', ['--only', 'preflight'], { before: [many] });
+    assert.is(r.code, 0, r.out + r.err);
+    assert.not.match(r.err, 'this machine does not have');
+  } finally {
+    cleanup(gen.dir);
+  }
+});
+
 /** Runs a bundle's run.sh; returns status and output. */
 function runSh(bundle: string, args: string[]) {
   const r = spawnSync(join(bundle, 'run.sh'), args, { encoding: 'utf8', timeout: 60_000 });

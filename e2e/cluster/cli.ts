@@ -170,8 +170,7 @@ async function mainCluster(argv: readonly string[]): Promise<number> {
     await checkCluster(input());
     await secondRunChangesNothing(input());
     await checkCertificates(input());
-    await failovers(input());
-    await powerBackOn(input());
+    await powerBackOn(input(), await failovers(input()));
     const unlisted = run.running.unlisted();
     say(`site served:\n${run.running.summary()}`);
     if (unlisted.length > 0)

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { load, dump } from 'js-yaml';
 import type { Testbed } from '../booted.js';
-import type { Ran } from '../proc.js';
+import { runAsync, sleep, type Ran } from '../proc.js';
 
 /** A kubeconfig for the admin of the cluster at `server`, trusting only `caFile`; written 0600 to `path`. */
 export function adminKubeconfig(adminConf: string, server: string, caFile: string, path: string): string {
@@ -46,4 +46,65 @@ export class Kubectl {
     writeFileSync(file, manifest);
     this.must(['apply', '--server-side', '-f', file]);
   }
+}
+
+/** What a poller saw: polls, failed polls, and the longest time without an answer (from the last answer before a failure to the next). */
+export interface PollReport {
+  polls: number;
+  failed: number;
+  longestGapSeconds: number;
+  lastError: string;
+}
+
+/**
+ * Polls a check every `everyMs` in the background (each poll bounded) until stopped: an availability probe kept
+ * running across a failover or an upgrade. `poll` resolves true when the thing answered.
+ */
+export class Poller {
+  private readonly report: PollReport = { polls: 0, failed: 0, longestGapSeconds: 0, lastError: '' };
+  private stopped = false;
+  private readonly done: Promise<void>;
+
+  constructor(
+    private readonly poll: () => Promise<{ ok: boolean; error: string }>,
+    private readonly everyMs = 500,
+  ) {
+    this.done = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    let lastOk = performance.now();
+    while (!this.stopped) {
+      const started = performance.now();
+      const { ok, error } = await this.poll();
+      this.report.polls++;
+      const now = performance.now();
+      if (ok) lastOk = now;
+      else {
+        this.report.failed++;
+        this.report.lastError = error;
+      }
+      this.report.longestGapSeconds = Math.max(this.report.longestGapSeconds, ok ? 0 : (now - lastOk) / 1000);
+      await sleep(Math.max(0, this.everyMs - (now - started)));
+    }
+  }
+
+  /** Stops polling (after the poll in flight) and returns what it saw. */
+  async stop(): Promise<PollReport> {
+    this.stopped = true;
+    await this.done;
+    return { ...this.report };
+  }
+}
+
+/** A poll of the API server's /readyz through the kubeconfig's server (the VIP), from the kubectl's namespace. */
+export function apiReadyPoll(kubectl: Kubectl): () => Promise<{ ok: boolean; error: string }> {
+  return async () => {
+    const r = await runAsync(
+      ['ip', 'netns', 'exec', kubectl.netns, kubectl.binary, `--kubeconfig=${kubectl.kubeconfig}`, '--request-timeout=2s', 'get', '--raw', '/readyz'],
+      5000,
+    );
+    const out = (r.stdout + r.stderr).trim();
+    return { ok: r.status === 0 && out === 'ok', error: out.split('\n').pop() ?? '' };
+  };
 }

@@ -87,17 +87,16 @@ export function artifactList(model: ClusterModel): ArtifactList {
     repositories: [
       { what: kube, format: 'deb', url: pkgsK8sUrl(model, 'deb'), ...keyOf(model, 'kubernetes', k8sAptKeyUrl(model)), hosts: 'Kubernetes nodes' },
       { what: kube, format: 'rpm', url: pkgsK8sUrl(model, 'rpm'), ...keyOf(model, 'kubernetes', k8sYumKeyUrl(model)), hosts: 'Kubernetes nodes' },
-      ...(usesDocker(model)
-        ? docker.deb.map(
-            (d): RepositoryEntry => ({
-              what: `${dockerWhat} for ${d.id}`,
-              format: 'deb',
-              url: d.url,
-              ...keyOf(model, 'docker', d.key),
-              hosts: 'Kubernetes nodes',
-            }),
-          )
-        : []),
+      // run.sh installs containerd.io from Docker's repository with either runtime (Debian's own containerd is too old).
+      ...docker.deb.map(
+        (d): RepositoryEntry => ({
+          what: `${dockerWhat} for ${d.id}`,
+          format: 'deb',
+          url: d.url,
+          ...keyOf(model, 'docker', d.key),
+          hosts: `Kubernetes nodes on ${d.id} hosts`,
+        }),
+      ),
       { what: dockerWhat, format: 'rpm', url: docker.rpm.url, ...keyOf(model, 'docker', docker.rpm.key), hosts: 'Kubernetes nodes on RHEL-like hosts' },
     ],
     images: [...clusterImages(model), ...addon.images],
@@ -119,7 +118,7 @@ export function describeArtifacts(list: ArtifactList): string {
     'Container images (as the generated configs name them; the upstream source after "<-" when it differs):',
     ...list.images.map((i) => `  ${i.image}${i.image === i.upstream ? '' : `  <- ${i.upstream}`}  (${i.name}; ${i.pulledBy})`),
     '',
-    "Other packages (haproxy, keepalived, containerd on Debian-like hosts, curl, conntrack, ...) come from each host's own distribution repositories.",
+    "Other packages (haproxy, keepalived, curl, conntrack, ...) come from each host's own distribution repositories.",
     '',
   ].join('\n');
 }
