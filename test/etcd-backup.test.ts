@@ -281,18 +281,18 @@ test('the real bundle dry-runs the snapshot step: folder, daemon-reload, timer e
   }
 });
 
-test('run.sh makes the snapshot folder and enables the timer; it restarts the timer only when the timer changed', async () => {
+test('run.sh makes the snapshot folder and enables the timer; it restarts the timer until it has applied the installed one', async () => {
   const { hosts } = await compileDoc(backupCluster({ backup: { dir: '/srv/etcd-snapshots' } }));
   const script = text(hosts, 'm1', 'run.sh');
   const step = script.slice(script.indexOf('# etcd snapshots: folder and timer'));
   assert.match(
     step,
-    `if [[ $(stat -c '%U %a' "$ROOT"/srv/etcd-snapshots 2>/dev/null) != 'etcd 700' ]]; then\n    run install -d -m 0700 -o etcd -g etcd "$ROOT"/srv/etcd-snapshots\n  fi`,
+    `safe_path /srv/etcd-snapshots 'the etcd snapshot folder'\n  if [[ $(stat -L -c '%U %a' "$ROOT"/srv/etcd-snapshots 2>/dev/null) != 'etcd 700' ]]; then\n    run install -d -m 0700 -o etcd -g etcd "$ROOT"/srv/etcd-snapshots\n  fi`,
   );
   assert.match(step, 'if ! systemctl is-enabled --quiet etcd-backup.timer; then run systemctl enable etcd-backup.timer; fi');
   assert.match(
     step,
-    'if changed /etc/systemd/system/etcd-backup.timer; then\n    run systemctl restart etcd-backup.timer\n  elif ! systemctl is-active --quiet etcd-backup.timer; then\n    run systemctl start etcd-backup.timer',
+    'if needs_apply etcd-backup.timer /etc/systemd/system/etcd-backup.timer; then\n    run systemctl restart etcd-backup.timer\n    mark_applied etcd-backup.timer /etc/systemd/system/etcd-backup.timer\n  elif ! systemctl is-active --quiet etcd-backup.timer; then\n    run systemctl start etcd-backup.timer',
   );
   assert.ok(script.indexOf('install_file 0644 /etc/systemd/system/etcd-backup.timer') > 0, 'the timer is installed by the files phase');
   assert.ok(script.indexOf('# etcd snapshots: folder and timer') > script.indexOf('# start etcd and wait until the member is healthy'), 'after etcd starts');

@@ -125,6 +125,7 @@ function backupStep(ctx: RenderContext): string {
   return renderTemplate(ctx.templates, 'etcd/backup-step.sh.ejs', {
     serviceUnit: ETCD_BACKUP_SERVICE,
     timerUnit: ETCD_BACKUP_TIMER,
+    reloadName: 'etcd-backup',
     user: ETCD_USER,
     dir: q(ctx.model.etcd.backup.dir),
     unitPaths: unitPaths.map(q).join(' '),
