@@ -44,7 +44,10 @@ export const SYSTEM_DIRS: readonly string[] = [
 
 /** Trees that hold no data of ours, with why ("/etc, which ..."): nothing inside them may be a data folder. */
 export const SYSTEM_TREES: readonly { dir: string; why: string }[] = [
-  ...['/bin', '/boot', '/dev', '/lib', '/lib32', '/lib64', '/proc', '/sbin', '/snap', '/sys', '/usr'].map((dir) => ({ dir, why: 'holds the operating system' })),
+  ...['/bin', '/boot', '/dev', '/lib', '/lib32', '/lib64', '/proc', '/sbin', '/snap', '/sys', '/usr'].map((dir) => ({
+    dir,
+    why: 'holds the operating system',
+  })),
   { dir: '/etc', why: 'holds configuration (kubeha writes /etc/kubernetes and /etc/etcd)' },
   ...['/run', '/var/run', '/tmp', '/var/tmp'].map((dir) => ({ dir, why: 'is emptied at boot or by cleanup timers' })),
   ...['/var/log', '/var/cache', '/var/spool'].map((dir) => ({ dir, why: 'is rotated or cleaned by other tools' })),
@@ -85,7 +88,8 @@ export function dataDirectoryProblem(path: string, example: string): string | nu
   const tree = SYSTEM_TREES.find(({ dir }) => inside(normal, dir));
   if (tree) return `${as} lies inside ${tree.dir}, which ${tree.why}: ${advice}`;
   const own = KUBEHA_DIRS.find((dir) => normal === dir || inside(normal, dir) || inside(dir, normal));
-  if (own) return `${as} ${normal === own ? 'is' : inside(normal, own) ? 'lies inside' : 'holds'} kubeha's own folder ${own}, which root alone may change: ${advice}`;
+  if (own)
+    return `${as} ${normal === own ? 'is' : inside(normal, own) ? 'lies inside' : 'holds'} kubeha's own folder ${own}, which root alone may change: ${advice}`;
   const program = inside(normal, VAR_LIB) ? normal.slice(VAR_LIB.length + 1).split('/')[0]! : null;
   if (program !== null && !etcdsOwn(program))
     return `${as} ${normal === `${VAR_LIB}/${program}` ? 'is' : 'lies inside'} ${VAR_LIB}/${program}, the state of another program (each folder of ${VAR_LIB} is one program's): ${advice}`;
