@@ -46,6 +46,12 @@ function victim(upper: string): { uid: number; mode: string; entries: string[] }
   return { uid: st.uid, mode: (st.mode & 0o7777).toString(8), entries: readdirSync(path) };
 }
 
+/** A sandbox `before` line that replaces the stub of `name` (first on PATH) with a script that logs its call and runs `body`. */
+function stubbed(name: string, body: string): string {
+  const script = ['#!/bin/bash', `printf '${name} %s\\n' "$*" >>"$STUB_LOG"`, body].join('\n');
+  return `printf '%s\\n' '${script.replace(/'/g, `'\\''`)}' >"\${PATH%%:*}/${name}" && chmod 0755 "\${PATH%%:*}/${name}"`;
+}
+
 testNeeding(
   [NAMESPACES],
   'a data dir whose folder belongs to another user, holding a link of theirs, is refused: the link target keeps its owner',
@@ -154,6 +160,57 @@ testNeeding(
     }
   },
 );
+
+testNeeding([NAMESPACES], 'firewalld: a run killed after the permanent rules, before the reload: the next run reloads (the running rules decide)', async () => {
+  const b = await bundles(cluster());
+  try {
+    // A firewall-cmd whose permanent configuration has every rule and whose running one has none: what a run killed
+    // between firewall-cmd --permanent --add-* and firewall-cmd --reload leaves.
+    const replace = stubbed('firewall-cmd', 'case "$*" in *--permanent*--query-*) exit 0 ;; *--query-*) exit 1 ;; esac');
+    const r = runInSandbox(join(b.unpacked, 'cp1'), '127.0.28.1', ['--only', 'os'], { before: [replace] });
+    assert.is(r.code, 0, r.out + r.err);
+    const firewall = r.calls.filter((c) => c.startsWith('firewall-cmd'));
+    assert.ok(firewall.includes('firewall-cmd --query-port=6443/tcp'), firewall.join('\n'));
+    assert.equal(
+      firewall.filter((c) => !c.includes('--query-')),
+      ['firewall-cmd --reload'],
+      'nothing added (the permanent rules are there), and reloaded',
+    );
+  } finally {
+    b.done();
+  }
+});
+
+testNeeding([NAMESPACES], "ufw: VRRP's rule in before.rules but not running (killed before ufw reload): the next run reloads", async () => {
+  const doc = cluster();
+  doc.loadBalancer = { vip: '127.0.28.100' };
+  doc.hosts.push({ name: 'lb1', address: '127.0.28.5', roles: ['loadbalancer'] });
+  const b = await bundles(doc);
+  try {
+    const rule = '-A ufw-before-input -p 112 -j ACCEPT';
+    const rules = `*filter\n${rule}\n# don't delete the 'COMMIT' line or these rules won't be processed\nCOMMIT\n`;
+    const run = (loaded: boolean) =>
+      runInSandbox(join(b.unpacked, 'lb1'), '127.0.28.5', ['--only', 'os'], {
+        absent: ['firewall-cmd'],
+        files: { '/etc/ufw/before.rules': rules },
+        // iptables -C answers whether the running rules hold the rule.
+        before: loaded ? [] : [stubbed('iptables', 'exit 1')],
+      });
+    const killed = run(false);
+    assert.is(killed.code, 0, killed.out + killed.err);
+    assert.ok(killed.calls.includes('iptables -C ufw-before-input -p 112 -j ACCEPT'), killed.calls.join('\n'));
+    assert.ok(killed.calls.includes('ufw reload'), killed.calls.join('\n'));
+    assert.not.ok(
+      killed.calls.some((c) => c.startsWith('sed')),
+      'the file already has the rule',
+    );
+    const loaded = run(true);
+    assert.is(loaded.code, 0, loaded.err);
+    assert.not.ok(loaded.calls.includes('ufw reload'), 'running rules hold it: no reload');
+  } finally {
+    b.done();
+  }
+});
 
 testNeeding([NAMESPACES], "a snapshot folder that is root's link to a folder of root's: made once, then no change on every run", async () => {
   const b = await bundles(cluster({ backup: { dir: '/var/backups/etcd-link' } }));
