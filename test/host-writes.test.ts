@@ -232,6 +232,21 @@ testNeeding([NAMESPACES], "a snapshot folder that is root's link to a folder of 
   }
 });
 
+testNeeding([NAMESPACES], "preflight finds the host's address among thousands (no grep -q on a pipe: pipefail and SIGPIPE)", async () => {
+  const b = await bundles(cluster());
+  try {
+    // The host's address comes first in ip's output, then 4 000 more: grep -q stops reading early.
+    const many = 'for i in $(seq 0 3999); do echo "addr add 127.3.$((i / 250)).$((i % 250 + 1))/32 dev lo"; done | ip -batch -';
+    for (let i = 0; i < 3; i++) {
+      const r = runInSandbox(join(b.unpacked, 'cp1'), '127.0.28.1', ['--only', 'preflight'], { before: [many] });
+      assert.is(r.code, 0, r.err);
+      assert.not.match(r.err, 'this machine does not have');
+    }
+  } finally {
+    b.done();
+  }
+});
+
 test('--root DIR follows no link inside DIR: a link to a folder outside is refused and nothing is written there', async () => {
   const b = await bundles(cluster());
   const dir = tempDir();
