@@ -11,7 +11,7 @@ import { load } from 'js-yaml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compile } from '../src/index.js';
-import { cleanup, modelOf, runCli, TEMPLATES, tempDir, testNeeding, type InventoryDoc } from './helpers.js';
+import { cleanup, modelOf, NAMESPACES, runCli, TEMPLATES, tempDir, testNeeding, type InventoryDoc } from './helpers.js';
 
 /** Three etcd members, two load balancers, three control planes and five workers; Ansible settings from the inventory. */
 function fleet(ansible: object = {}): InventoryDoc {
@@ -43,19 +43,43 @@ function ansible(cmd: string, args: string[], cwd?: string) {
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
-test('site.yml: one play per plan step, in order; joining control planes one at a time, workers in batches; any error stops all', () => {
+test('site.yml: plays in plan order; etcd, load balancers and control planes one at a time, workers in batches; any error stops all', () => {
   const files = rolloutOf(fleet({ workerBatch: '2' }));
   const plays = load(files.get('site.yml')!) as Record<string, unknown>[];
   assert.equal(
     plays.map((p) => [p.name, p.hosts, p.serial ?? 'all']),
     [
-      ['Step 1 of 5: etcd members', 'kubeha_step1', 'all'],
-      ['Step 2 of 5: load balancers', 'kubeha_step2', 'all'],
-      ['Step 3 of 5: first control plane (kubeadm init)', 'kubeha_step3', 'all'],
+      // A new etcd cluster's members start together (quorum); a member that ran before goes alone.
+      ['Step 1 of 5: etcd members, first start of the members together', 'kubeha_step1', 'all'],
+      ['Step 1 of 5: etcd members, one at a time', 'kubeha_step1', 1],
+      ['Step 2 of 5: load balancers', 'kubeha_step2', 1],
+      ['Step 3 of 5: first control plane (kubeadm init)', 'kubeha_step3', 1],
       ['Step 4 of 5: other control planes (kubeadm join --control-plane)', 'kubeha_step4', 1],
       ['Step 5 of 5: workers (kubeadm join)', 'kubeha_step5', "{{ kubeha_worker_batch | default('2') }}"],
     ],
   );
+  const tasks = (i: number) => plays[i]!.tasks as Record<string, unknown>[];
+  const runs = (i: number) => tasks(i).find((t) => 'ansible.builtin.command' in t)!;
+  assert.equal(tasks(0).find((t) => 'ansible.builtin.stat' in t && t.register === 'kubeha_etcd_data')!['ansible.builtin.stat'], {
+    path: '/var/lib/etcd/member',
+    get_checksum: false,
+  });
+  assert.is(runs(0).when, 'not kubeha_etcd_data.stat.exists', 'together: the members without data');
+  assert.is(runs(1).when, 'kubeha_run is not defined or kubeha_run is skipped', 'alone: every member the first play did not run');
+  assert.equal(tasks(1), [runs(1)], 'the second play only runs run.sh (the bundle is staged)');
+  // Whatever roles a host combines: an etcd member that is also a control plane and a worker goes alone after its first start.
+  const stacked = rolloutOf({
+    ...fleet(),
+    loadBalancer: undefined,
+    hosts: [{ name: 'one', address: '127.0.1.1', roles: ['control-plane', 'etcd', 'worker'] }],
+  });
+  assert.equal(
+    (load(stacked.get('site.yml')!) as Record<string, unknown>[]).map((p) => p.serial ?? 'all'),
+    ['all', 1],
+  );
+  // Adding members to a running cluster (initialClusterState existing): every member alone, in one play.
+  const joining = load(rolloutOf({ ...fleet(), etcd: { initialClusterState: 'existing' } }).get('site.yml')!) as Record<string, unknown>[];
+  assert.equal([joining[0]!.name, joining[0]!.serial], ['Step 1 of 5: etcd members', 1]);
   for (const play of plays) {
     assert.is(play.any_errors_fatal, true, `${play.name}: the first failed host stops the rollout`);
     const modules = (play.tasks as Record<string, unknown>[]).flatMap((t) => Object.keys(t).filter((k) => k.includes('.')));
@@ -64,7 +88,7 @@ test('site.yml: one play per plan step, in order; joining control planes one at 
       `builtin modules only: ${modules.join(', ')}`,
     );
   }
-  const run = (plays[0]!.tasks as Record<string, unknown>[]).find((t) => 'ansible.builtin.command' in t)!;
+  const run = (plays[2]!.tasks as Record<string, unknown>[]).find((t) => 'ansible.builtin.command' in t)!;
   assert.is(run.changed_when, "kubeha_run.stdout_lines[-1:] != ['kubeha: changed=0']");
   assert.is(run.check_mode, false, 'under --check run.sh still runs, with --dry-run');
   assert.is(rolloutOf(fleet()).get('site.yml')!.includes("default('20%')"), true, 'workers go 20 % at a time by default');
@@ -191,6 +215,65 @@ testNeeding(
       assert.match(bad.out, /member1 +: ok=\d+ +changed=0 +unreachable=0 +failed=1/);
       assert.not.match(bad.out, 'Step 2 of 2', 'the control plane step did not start');
       assert.not.match(bad.out, /plane1 +: ok/);
+    } finally {
+      cleanup(dir);
+    }
+  },
+);
+
+testNeeding(
+  ['ansible-playbook', NAMESPACES],
+  'a real ansible-playbook --check: new etcd members run together in the first play; members with data run one at a time in the second',
+  async () => {
+    const dir = tempDir();
+    try {
+      // Two members and a control plane, all this machine (connection=local); /srv is a private tmpfs, so the test
+      // decides whether the data dir /srv/etcd holds member/. Kubernetes 1.31 with distro etcd: see the test above.
+      const doc = {
+        cluster: { name: 'local', kubernetesVersion: '1.31.13', podSubnet: '10.244.0.0/16' },
+        etcd: { install: 'distro', dataDir: '/srv/etcd' },
+        hosts: [
+          { name: 'member1', address: '127.0.1.1', roles: ['etcd'] },
+          { name: 'member2', address: '127.0.1.3', roles: ['etcd'] },
+          { name: 'plane1', address: '127.0.1.2', roles: ['control-plane'] },
+        ],
+      };
+      writeFileSync(join(dir, 'inventory.json'), JSON.stringify(doc));
+      const out = join(dir, 'out');
+      const gen = await runCli([join(dir, 'inventory.json'), '--out', out, '--secrets', join(dir, 'secrets'), '--quiet']);
+      assert.is(gen.code, 0, gen.err);
+      const playbook = (data: boolean) => {
+        const args = [
+          ...['-i', join(out, 'ansible', 'inventory.ini'), join(out, 'ansible', 'site.yml'), '--check', '--limit', 'member1,member2'],
+          ...['-e', 'ansible_connection=local', '-e', 'ansible_become=false', '-e', `kubeha_remote_dir=${join(dir, 'remote')}`],
+          ...['-e', 'ansible_python_interpreter=auto_silent'],
+        ];
+        const setup = `mount --make-rprivate / && mount -t tmpfs -o mode=0755 tmpfs /srv${data ? ' && mkdir -p /srv/etcd/member' : ''}`;
+        return ansible('unshare', ['-m', 'sh', '-c', `${setup} && exec ansible-playbook "$@"`, 'sh', ...args]);
+      };
+      // Per play (the PLAY header names it; with serial 1, once per batch): the hosts whose run.sh ran (changed).
+      const runsIn = (output: string) =>
+        output
+          .split(/^PLAY \[/m)
+          .slice(1)
+          .map((play) => {
+            const task = play.slice(play.indexOf('TASK [Run run.sh') + 'TASK ['.length).split(/^(?:TASK|RUNNING HANDLER) \[/m)[0]!;
+            const ran = [...task.matchAll(/^changed: \[(member\d)\]/gm)].map((m) => m[1]).sort();
+            return `${play.slice(0, play.indexOf(']'))}: ${ran.join(' ')}`;
+          });
+      const fresh = playbook(false);
+      assert.is(fresh.code, 0, fresh.out);
+      assert.equal(runsIn(fresh.out).slice(0, 2), [
+        'Step 1 of 2: etcd members, first start of the members together: member1 member2',
+        'Step 1 of 2: etcd members, one at a time: ',
+      ]);
+      const old = playbook(true);
+      assert.is(old.code, 0, old.out);
+      assert.equal(runsIn(old.out).slice(0, 3), [
+        'Step 1 of 2: etcd members, first start of the members together: ',
+        'Step 1 of 2: etcd members, one at a time: member1',
+        'Step 1 of 2: etcd members, one at a time: member2',
+      ]);
     } finally {
       cleanup(dir);
     }

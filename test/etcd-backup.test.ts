@@ -9,7 +9,7 @@ import { ETCD_BACKUP_SCRIPT_PATH, ETCD_BACKUP_UNIT_PATHS, ETCD_RESTORE_PATH, res
 import { execStartOf } from './etcd-live.js';
 import { validateInventory } from '../src/inventory/index.js';
 import { backupCluster } from './etcd-backup-cluster.js';
-import { cleanup, compileDoc, generateAndUnpack, modelOf, REPO, tempDir, text, testNeeding } from './helpers.js';
+import { cleanup, compileDoc, generateAndUnpack, modelOf, NAMESPACES, REPO, tempDir, text, testNeeding } from './helpers.js';
 import { verifyUnits } from './systemd.js';
 
 const rootfs = (path: string) => `rootfs${path}`;
@@ -208,6 +208,141 @@ testNeeding(['systemd-analyze'], 'property: every generated schedule kubeha acce
   console.log(`  schedules: ${accepted.length} of 1000 generated accepted, all parsed by systemd-analyze calendar`);
 });
 
+/** For each expression, whether systemd-analyze calendar says it never elapses (every expression must parse). */
+function systemdNever(expressions: string[]): boolean[] {
+  const r = spawnSync('systemd-analyze', ['calendar', ...expressions], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const next = r.stdout.split('\n').filter((l) => /^\s*Next elapse:/.test(l));
+  assert.is(next.length, expressions.length, r.stdout);
+  return next.map((l) => /Next elapse: never$/.test(l));
+}
+
+const NEVER = [
+  '*-02-30 03:00',
+  '*-02-30,31 03:00',
+  '*-04,06,09,11-31 03:00',
+  'Mon *-02-30 03:00',
+  '*-02..02-30..31 03:00',
+  '*-04/5-31 03:00',
+  '*-11-31 0/6:00',
+];
+const SOMETIMES = ['*-02-29 03:00', 'Mon *-02-29 03:00', '*-02/2-31 03:00', '*-*-31 03:00', '*-02..03-30 03:00', '*-04/4-31 03:00'];
+
+testNeeding(['systemd-analyze'], 'etcd.backup.schedule: dates that never come are refused at the pointer; systemd-analyze agrees they never elapse', () => {
+  assert.equal(
+    systemdNever(NEVER),
+    NEVER.map(() => true),
+    'the oracle: never',
+  );
+  assert.equal(
+    systemdNever(SOMETIMES),
+    SOMETIMES.map(() => false),
+    'the oracle: some day',
+  );
+  for (const schedule of NEVER)
+    assert.match(scheduleProblems(schedule), /^\/etcd\/backup\/schedule: no month of ".*" has a day of ".*": the timer would never fire/, schedule);
+  for (const schedule of SOMETIMES) assert.is(scheduleProblems(schedule), '', schedule);
+  assert.is(
+    scheduleProblems('*-04,06-31 03:00'),
+    '/etcd/backup/schedule: no month of "04,06" has a day of "31": the timer would never fire, and no snapshot would ever be taken',
+  );
+});
+
+testNeeding(
+  ['systemd-analyze'],
+  'property: kubeha refuses a month-day schedule exactly when systemd-analyze says it never elapses (1000 samples, seed 27)',
+  () => {
+    const next = random(27);
+    const int = (n: number) => Math.floor(next() * n);
+    // Short months and late days mostly, so both verdicts occur; ranges and steps as the schema allows them.
+    const item = (values: number[], max: number) => {
+      const a = values[int(values.length)]!;
+      const kind = int(4);
+      if (kind === 1) return `${a}..${Math.min(max, a + int(3))}`;
+      if (kind === 2) return `${a}/${1 + int(6)}`;
+      return String(a);
+    };
+    const samples = Array.from({ length: 1000 }, () => {
+      const months = Array.from({ length: 1 + int(2) }, () => item([2, 4, 6, 9, 11, 1 + int(12)], 12)).join(',');
+      const days = Array.from({ length: 1 + int(2) }, () => item([29, 30, 31, 30, 31, 1 + int(31)], 31)).join(',');
+      return `${int(3) ? '' : 'Sat '}*-${months}-${days} 04:00`;
+    }).filter((s) => !/systemd would refuse/.test(scheduleProblems(s)));
+    const never = systemdNever(samples);
+    const refused = samples.map((s) => /would never fire/.test(scheduleProblems(s)));
+    for (const [i, schedule] of samples.entries()) assert.is(refused[i], never[i], schedule);
+    const count = never.filter(Boolean).length;
+    assert.ok(count >= 50 && samples.length - count >= 100, `a useful mix: ${count} never, ${samples.length - count} some day`);
+    console.log(`  schedules: ${samples.length} month-day samples, ${count} never elapse (systemd-analyze), the same refused by kubeha`);
+  },
+);
+
+testNeeding([NAMESPACES], "retention: a member whose name is a prefix of another's keeps its newest snapshots and leaves the other's alone", async () => {
+  const doc = backupCluster({ backup: { dir: '/mnt/snapshots', keep: 2 } });
+  doc.hosts.push({ name: 'm1-b', address: '127.0.1.4', roles: ['etcd'] }, { name: 'm5', address: '127.0.1.5', roles: ['etcd'] });
+  const { hosts } = await compileDoc(doc);
+  const dir = tempDir();
+  try {
+    writeFileSync(join(dir, 'backup.sh'), text(hosts, 'm1', rootfs(ETCD_BACKUP_SCRIPT_PATH)));
+    const others = ['etcd-m1-b-20240101T000000Z.db', 'etcd-m1-b-20240102T000000Z.db', 'etcd-m1-b-20240103T000000Z.db'];
+    const own = ['etcd-m1-20250101T000000Z.db', 'etcd-m1-20250102T000000Z.db'];
+    const partial = '.etcd-m1-b-20250103T000000Z.db.partial';
+    const files = [...others, ...others.map((f) => `${f}.sha256`), ...own, ...own.map((f) => `${f}.sha256`), partial];
+    // A private /mnt for the snapshots and /usr/local/bin for an etcdctl that writes a snapshot file.
+    const script = [
+      'set -e',
+      'mount --make-rprivate /',
+      'mount -t tmpfs tmpfs /mnt',
+      'mount -t tmpfs tmpfs /usr/local/bin',
+      `printf '#!/bin/sh\\nfor a; do last=$a; done\\necho snapshot >"$last"\\n' >/usr/local/bin/etcdctl`,
+      'chmod 0755 /usr/local/bin/etcdctl',
+      'mkdir /mnt/snapshots && cd /mnt/snapshots',
+      ...files.map((f) => `echo old >'${f}'`),
+      `bash '${join(dir, 'backup.sh')}'`,
+      'ls -A /mnt/snapshots',
+    ].join('\n');
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', script], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    const left = r.stdout.split('\n').filter((l) => /^\.?etcd-/.test(l));
+    const made = left.find((f) => /^etcd-m1-\d{8}T\d{6}Z\.db$/.test(f) && !own.includes(f));
+    assert.ok(made, `the new snapshot is kept: ${left.join(' ')}`);
+    assert.equal(
+      left.sort(),
+      [...others, ...others.map((f) => `${f}.sha256`), partial, own[1]!, `${own[1]}.sha256`, made!, `${made}.sha256`].sort(),
+      'm1 keeps its newest 2 (the new one and 20250102); m1-b keeps all of its own, its snapshot in progress too',
+    );
+    assert.match(r.stdout, `removed /mnt/snapshots/${own[0]} (keeping the newest 2)`);
+  } finally {
+    cleanup(dir);
+  }
+});
+
+testNeeding([NAMESPACES], 'kubeha-etcd-restore takes a .sha256 in upper-case hex as well as lower-case, and refuses a wrong one', async () => {
+  const { hosts } = await compileDoc(backupCluster());
+  const dir = tempDir();
+  try {
+    writeFileSync(join(dir, 'restore'), text(hosts, 'm1', rootfs(ETCD_RESTORE_PATH)));
+    writeFileSync(join(dir, 'snap.db'), 'a snapshot\n');
+    const sum = spawnSync('sha256sum', [join(dir, 'snap.db')], { encoding: 'utf8' }).stdout.split(' ')[0]!;
+    // /usr/local/bin empty in a private mount: the restore stops at "none of ... is installed", after the checksum.
+    const restore = (line: string) => {
+      writeFileSync(join(dir, 'snap.db.sha256'), line);
+      const script = `mount --make-rprivate / && mount -t tmpfs tmpfs /usr/local/bin && exec bash '${join(dir, 'restore')}' '${join(dir, 'snap.db')}'`;
+      // A network of its own too: no listener on the etcd ports there.
+      const r = spawnSync('unshare', ['-m', '-n', 'sh', '-c', script], { encoding: 'utf8' });
+      return r.stdout + r.stderr;
+    };
+    for (const hex of [sum, sum.toUpperCase()]) {
+      const out = restore(`${hex}  snap.db\n`);
+      assert.match(out, `snap.db matches its SHA-256 ${sum}`, hex);
+      assert.match(out, 'error: none of /usr/local/bin/etcdutl is installed');
+    }
+    assert.match(restore(`${'A'.repeat(64)}  snap.db\n`), `does not match its SHA-256 (expected ${'a'.repeat(64)}, got ${sum})`);
+    assert.match(restore(`${sum.slice(1)}  snap.db\n`), 'holds no SHA-256');
+  } finally {
+    cleanup(dir);
+  }
+});
+
 testNeeding(['systemd-analyze'], 'systemd-analyze verify prints nothing for the backup service and timer (release and distro installs)', async () => {
   const dir = tempDir();
   try {
@@ -281,18 +416,18 @@ test('the real bundle dry-runs the snapshot step: folder, daemon-reload, timer e
   }
 });
 
-test('run.sh makes the snapshot folder and enables the timer; it restarts the timer only when the timer changed', async () => {
+test('run.sh makes the snapshot folder and enables the timer; it restarts the timer until it has applied the installed one', async () => {
   const { hosts } = await compileDoc(backupCluster({ backup: { dir: '/srv/etcd-snapshots' } }));
   const script = text(hosts, 'm1', 'run.sh');
   const step = script.slice(script.indexOf('# etcd snapshots: folder and timer'));
   assert.match(
     step,
-    `if [[ $(stat -c '%U %a' "$ROOT"/srv/etcd-snapshots 2>/dev/null) != 'etcd 700' ]]; then\n    run install -d -m 0700 -o etcd -g etcd "$ROOT"/srv/etcd-snapshots\n  fi`,
+    `safe_path /srv/etcd-snapshots 'the etcd snapshot folder'\n  if [[ $(stat -L -c '%U %a' "$ROOT"/srv/etcd-snapshots 2>/dev/null) != 'etcd 700' ]]; then\n    run install -d -m 0700 -o etcd -g etcd "$ROOT"/srv/etcd-snapshots\n  fi`,
   );
   assert.match(step, 'if ! systemctl is-enabled --quiet etcd-backup.timer; then run systemctl enable etcd-backup.timer; fi');
   assert.match(
     step,
-    'if changed /etc/systemd/system/etcd-backup.timer; then\n    run systemctl restart etcd-backup.timer\n  elif ! systemctl is-active --quiet etcd-backup.timer; then\n    run systemctl start etcd-backup.timer',
+    'if needs_apply etcd-backup.timer /etc/systemd/system/etcd-backup.timer; then\n    run systemctl restart etcd-backup.timer\n    mark_applied etcd-backup.timer /etc/systemd/system/etcd-backup.timer\n  elif ! systemctl is-active --quiet etcd-backup.timer; then\n    run systemctl start etcd-backup.timer',
   );
   assert.ok(script.indexOf('install_file 0644 /etc/systemd/system/etcd-backup.timer') > 0, 'the timer is installed by the files phase');
   assert.ok(script.indexOf('# etcd snapshots: folder and timer') > script.indexOf('# start etcd and wait until the member is healthy'), 'after etcd starts');

@@ -67,7 +67,7 @@ test('etcd.dataDir: system folders are refused however the path is written, and 
     '/mnt/disk1/etcd',
     '/opt/etcd/data',
     '/var/backups/etcd',
-    '/home/etcd',
+    '/var/opt/etcd',
   ]) {
     assert.equal(
       errorsOf((d) => {

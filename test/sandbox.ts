@@ -62,6 +62,7 @@ const STUBBED = [
   'swapoff',
   'sysctl',
   'containerd',
+  'iptables',
 ];
 
 const STUB = String.raw`#!/bin/bash

@@ -51,7 +51,9 @@ function hostWith(dir: string, runSh: string, address = ADDRESS) {
   for (const d of [stubs, ...Object.values(state)]) mkdirSync(d, { recursive: true });
   writeFileSync(join(stubs, 'systemctl'), SYSTEMCTL_STUB);
   writeFileSync(join(stubs, 'haproxy'), '#!/bin/sh\nexit 0\n');
-  for (const s of ['systemctl', 'haproxy']) chmodSync(join(stubs, s), 0o755);
+  // keepalived -t (run.sh's check of keepalived.conf) needs its script user, which the packages phase creates.
+  writeFileSync(join(stubs, 'keepalived'), '#!/bin/sh\nexit 0\n');
+  for (const s of ['systemctl', 'haproxy', 'keepalived']) chmodSync(join(stubs, s), 0o755);
   const log = join(dir, 'systemctl.log');
   return {
     keepalived: state.keepalived,

@@ -1,6 +1,7 @@
 /**
- * What the schema's OnCalendar pattern cannot say: ranges go upwards and a step fits its field. With both, every schedule
- * kubeha accepts is one systemd accepts (test/etcd-backup.test.ts checks samples with systemd-analyze calendar).
+ * What the schema's OnCalendar pattern cannot say: ranges go upwards, a step fits its field, and the dates exist. With
+ * these, every schedule kubeha accepts is one systemd accepts and fires (test/etcd-backup.test.ts checks samples with
+ * systemd-analyze calendar).
  */
 
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
@@ -45,8 +46,48 @@ function weekdayProblems(list: string): string[] {
   });
 }
 
-/** Problems of a schedule that already matches the schema pattern; [] when systemd will take it. */
+/** The values a valid field list selects: `*`, a, a..b, a/n (a, a+n, ... up to the field's end), a..b/n. */
+function fieldValues(field: Field, list: string): number[] {
+  const { min, max } = FIELDS[field];
+  return list.split(',').flatMap((item) => {
+    const [, start, stop, step] = /^(\*|\d+)(?:\.\.(\d+))?(?:\/(\d+))?$/.exec(item)!;
+    const first = start === '*' ? min : Number(start);
+    const last = start === '*' || (stop === undefined && step !== undefined) ? max : Number(stop ?? start);
+    const by = Number(step ?? 1);
+    return Array.from({ length: Math.floor((last - first) / by) + 1 }, (_, i) => first + i * by);
+  });
+}
+
+/** The longest month of each number: February has its 29th in leap years. */
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Whether a valid MONTH-DAY pair of lists names a day that exists: the 31st of April only, February 30th never come, and
+ * systemd's timer would never fire. The weekdays cannot empty it further: every date falls on every weekday over the years.
+ */
+function neverProblem(month: string, day: string): string[] {
+  const days = fieldValues('day', day);
+  const comes = fieldValues('month', month).some((m) => days.some((d) => d <= MONTH_DAYS[m - 1]!));
+  return comes ? [] : [`no month of "${month}" has a day of "${day}": the timer would never fire, and no snapshot would ever be taken`];
+}
+
+/** Problems of a schedule that already matches the schema pattern, as messages; [] when systemd will take it and it fires. */
 export function calendarProblems(expression: string): string[] {
+  return syntaxProblems(expression)
+    .map((m) => `${m}: systemd would refuse this OnCalendar expression`)
+    .concat(datesProblems(expression));
+}
+
+/** The MONTH-DAY part's problem when its dates never come (none when the expression has no such part or is refused anyway). */
+function datesProblems(expression: string): string[] {
+  const date = expression.split(' ').find((token) => !/^[A-Z]/.test(token) && token.includes('-'));
+  if (!date || syntaxProblems(expression).length) return [];
+  const [, month, day] = date.split('-');
+  return neverProblem(month!, day!);
+}
+
+/** What systemd would refuse in an expression that matches the schema pattern. */
+function syntaxProblems(expression: string): string[] {
   if (/^[a-z]+$/.test(expression)) return [];
   return expression.split(' ').flatMap((token) => {
     if (/^[A-Z]/.test(token)) return weekdayProblems(token);

@@ -327,8 +327,7 @@ export const rules: readonly Rule[] = [
   },
   {
     name: 'etcd backup schedule',
-    check: (inv) =>
-      calendarProblems(inv.etcd.backup.schedule).map((m) => error('/etcd/backup/schedule', `${m}: systemd would refuse this OnCalendar expression`)),
+    check: (inv) => calendarProblems(inv.etcd.backup.schedule).map((m) => error('/etcd/backup/schedule', m)),
   },
   {
     name: 'etcd backup directory',

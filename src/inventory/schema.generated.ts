@@ -187,7 +187,7 @@ export interface KubehaInventoryV1 {
      */
     install?: 'release' | 'distro';
     /**
-     * Member data directory (0700), its own folder: not a system folder (/var/lib, /etc, ...), nor one inside /etc, /usr, /tmp, /var/log and the like, nor written with . or .. segments.
+     * Member data directory (0700, handed to the etcd user), a folder of its own: not a system folder (/var/lib, /etc, ...), nor one inside /etc, /usr, /tmp, /var/log, /home, /root and the like; in /var/lib only a folder named for etcd (/var/lib/etcd, /var/lib/etcd-main: the others are other programs' state); not kubeha's own folders (/var/lib/kubeha, ...), nor above or inside one; not written with . or .. segments.
      */
     dataDir?: string;
     /**
@@ -217,7 +217,7 @@ export interface KubehaInventoryV1 {
        */
       keep?: number;
       /**
-       * Folder of the snapshots (0700, owned by the etcd user); better on another disk than the data dir.
+       * Folder of the snapshots (0700, owned by the etcd user); better on another disk than the data dir. The folders refused for dataDir are refused here too, and /var/backups itself.
        */
       dir?: string;
     };

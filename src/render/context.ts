@@ -1,6 +1,7 @@
 /** What every renderer receives, and the shapes of artifacts and run.sh steps. */
 import type { ClusterModel, HostModel } from '../model/types.js';
 import type { Secrets } from '../pki/secrets.js';
+import type { ConfigCheck } from './config-checks.js';
 
 /** Template sources by their path under templates/, such as `sysctl.conf.ejs`. */
 export type Templates = ReadonlyMap<string, string>;
@@ -26,6 +27,8 @@ export interface Artifact {
   restarts?: readonly string[];
   /** The content depends on the cluster only, not on the host: rendered once per compile. */
   sameOnEveryHost?: boolean;
+  /** The daemon's check run.sh runs on a new version before it replaces the installed one. */
+  check?: ConfigCheck;
 }
 
 /** The phases of run.sh, in the order they run. */
@@ -44,4 +47,6 @@ export interface Step {
   sameOnEveryHost?: boolean;
   /** The script depends on the cluster and the host's roles only: rendered once per set of roles. */
   sameForSameRoles?: boolean;
+  /** A files-phase step that runs before the bundle's files are installed (it writes a file their checks read). */
+  beforeInstall?: boolean;
 }

@@ -27,6 +27,9 @@ export function snapshotPrefix(memberName: string): string {
   return `etcd-${memberName}-`;
 }
 
+/** A bash glob matching exactly the UTC time of a snapshot name (date -u +%Y%m%dT%H%M%SZ), and nothing else. */
+export const SNAPSHOT_STAMP_GLOB = `${'[0-9]'.repeat(8)}T${'[0-9]'.repeat(6)}Z`;
+
 /**
  * The programs that can restore a snapshot, the first installed one wins: etcdutl from etcd 3.5 on (etcdctl's restore is
  * deprecated there and gone in 3.6), etcdctl for 3.4 (Debian's etcd-client 3.4 has no etcdutl).
@@ -81,6 +84,7 @@ export function renderBackupScript(ctx: RenderContext): string {
     dir: q(model.etcd.backup.dir),
     keep: model.etcd.backup.keep,
     prefix: q(snapshotPrefix(host.name)),
+    stampGlob: SNAPSHOT_STAMP_GLOB,
     etcdctl: q(`${etcdBinDir(model)}/etcdctl`),
     endpoint: q(localClientURL(model)),
     ca: pki('ca.crt'),
@@ -125,6 +129,7 @@ function backupStep(ctx: RenderContext): string {
   return renderTemplate(ctx.templates, 'etcd/backup-step.sh.ejs', {
     serviceUnit: ETCD_BACKUP_SERVICE,
     timerUnit: ETCD_BACKUP_TIMER,
+    reloadName: 'etcd-backup',
     user: ETCD_USER,
     dir: q(ctx.model.etcd.backup.dir),
     unitPaths: unitPaths.map(q).join(' '),

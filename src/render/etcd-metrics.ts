@@ -3,8 +3,10 @@
  * config for all nodes) answer only the cluster's hosts and pods, through an nftables table kubeha owns on each host,
  * loaded at boot by a oneshot unit ordered before the daemon. One declared list, one template set.
  */
+import { collapseAddresses } from '../common/cidr.js';
 import { KUBE_PROXY_METRICS_PORT } from '../common/ports.js';
 import type { ClusterModel } from '../model/types.js';
+import { NFT_CHECK } from './config-checks.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { ETCD_UNIT, metricsEnabled } from './etcd.js';
 import { renderTemplate, shellQuote } from './templates.js';
@@ -78,9 +80,13 @@ export const KUBE_PROXY_METRICS_TABLE = KUBE_PROXY_FILTER.table;
 const q = shellQuote;
 const unitPath = (f: MetricsFilter) => `/etc/systemd/system/${f.unit}`;
 
-/** Who may scrape the metrics: every host of the cluster (scrapes from pods leave other nodes masqueraded to their address) and the pod network (a pod on this very host). */
-export function metricsSources(model: ClusterModel): string[] {
-  return [...model.hosts.map((h) => h.address), model.cluster.podSubnet];
+/**
+ * Who may scrape the metrics: every host of the cluster (scrapes from pods leave other nodes masqueraded to their
+ * address), the pod network (a pod on this very host) and `extra`, as the fewest CIDR blocks that hold exactly these
+ * addresses (neighbouring hosts share a block), so the list grows with the gaps between the hosts, not their number.
+ */
+export function metricsSources(model: ClusterModel, extra: readonly string[] = []): string[] {
+  return collapseAddresses([...extra, ...model.hosts.map((h) => h.address), model.cluster.podSubnet]);
 }
 
 /** Renders a filter's nftables rules: a drop of every other source on the metrics port. */
@@ -91,7 +97,7 @@ function renderFilter(f: MetricsFilter, ctx: RenderContext): string {
     unit: f.unit,
     table: f.table,
     port: f.port(ctx.model),
-    allowed: [...f.extraSources, ...metricsSources(ctx.model)],
+    allowed: metricsSources(ctx.model, f.extraSources),
   });
 }
 
@@ -124,7 +130,7 @@ function filterStep(f: MetricsFilter): Step {
 
 /** Files of etcd members and Kubernetes nodes when addons.kubePrometheus is on. */
 export const etcdMetricsArtifacts: readonly Artifact[] = FILTERS.flatMap((f) => [
-  { path: f.rules, mode: 0o644, when: f.when, render: (ctx: RenderContext) => renderFilter(f, ctx) },
+  { path: f.rules, mode: 0o644, when: f.when, render: (ctx: RenderContext) => renderFilter(f, ctx), check: NFT_CHECK },
   { path: unitPath(f), mode: 0o644, when: f.when, render: (ctx: RenderContext) => renderFilterUnit(f, ctx) },
 ]);
 

@@ -1,6 +1,7 @@
 /** Load balancer artifacts (haproxy, keepalived, its check script) and the run.sh steps that install and start them. */
 import { API_SERVER_PORT } from '../common/ports.js';
 import type { ClusterModel, HostModel } from '../model/types.js';
+import { HAPROXY_CHECK, KEEPALIVED_CHECK } from './config-checks.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { metricsSources } from './etcd-metrics.js';
 import { keepalivedDesign } from './loadbalancer-design.js';
@@ -46,6 +47,17 @@ export const ADVERT_INT = 1;
 /** curl's total time limit in the check script, below VRRP_CHECK.timeout so a slow answer fails cleanly. */
 export const CHECK_MAX_TIME = 2;
 
+/**
+ * Patterns per `acl` line: haproxy splits a configuration line into at most 64 words (MAX_LINE_ARGS) and refuses the
+ * file past that; lines that declare the same ACL name add to it (an OR: test/metrics-acl.test.ts checks it live).
+ */
+export const ACL_PATTERNS_PER_LINE = 40;
+
+/** `items` cut into lists of at most `size`. */
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+}
+
 /** User name of the haproxy stats page. */
 export const STATS_USER = 'admin';
 
@@ -59,7 +71,9 @@ function lbOf(model: ClusterModel): NonNullable<ClusterModel['loadBalancer']> {
 export function renderHaproxy(ctx: RenderContext): string {
   const lb = lbOf(ctx.model);
   const stats = lb.stats.enabled ? [{ port: lb.stats.port, user: STATS_USER, password: tokensOf(ctx).haproxyStatsPassword }] : [];
-  const metrics = ctx.model.addons.kubePrometheus.enabled ? [{ address: ctx.host.address, port: lb.metricsPort, allowed: metricsSources(ctx.model) }] : [];
+  const metrics = ctx.model.addons.kubePrometheus.enabled
+    ? [{ address: ctx.host.address, port: lb.metricsPort, allowedLines: chunks(metricsSources(ctx.model), ACL_PATTERNS_PER_LINE) }]
+    : [];
   return renderTemplate(ctx.templates, 'loadbalancer/haproxy.cfg.ejs', {
     hostName: ctx.host.name,
     port: lb.port,
@@ -125,8 +139,8 @@ export function renderCheckScript(ctx: RenderContext): string {
 /** Files load balancer hosts get. */
 export const loadBalancerArtifacts: readonly Artifact[] = [
   // 0600: haproxy.cfg holds the stats password and keepalived.conf the VRRP password; both daemons read them as root.
-  { path: LB_PATHS.haproxy, mode: 0o600, when: loadBalancer, render: renderHaproxy, restarts: ['haproxy.service'] },
-  { path: LB_PATHS.keepalived, mode: 0o600, when: loadBalancer, render: renderKeepalived, restarts: ['keepalived.service'] },
+  { path: LB_PATHS.haproxy, mode: 0o600, when: loadBalancer, render: renderHaproxy, restarts: ['haproxy.service'], check: HAPROXY_CHECK },
+  { path: LB_PATHS.keepalived, mode: 0o600, when: loadBalancer, render: renderKeepalived, restarts: ['keepalived.service'], check: KEEPALIVED_CHECK },
   // keepalived executes it each time: a new version needs no reload.
   { path: LB_PATHS.check, mode: 0o755, when: loadBalancer, render: renderCheckScript },
 ];
@@ -152,8 +166,9 @@ export interface LbService {
 /** haproxy first: keepalived's check goes through it. Both reload without dropping connections or the VIP. */
 export const LB_SERVICES: readonly LbService[] = [
   { unit: 'haproxy', validate: [`haproxy -c -q -f ${LB_PATHS.haproxy}`], onChange: 'reload', hostConfigs: [] },
-  // keepalived -t cannot validate here: with a non-root script_user it always ends with status 143 (2.2.7). A reload
-  // also moves the VIP to a new interface (measured with 2.2.7: gone from the old one, on the new one).
+  // keepalived.conf is checked when it is installed (check_keepalived: keepalived -t, judged by its output, as with a
+  // non-root script_user it always ends with status 143 in 2.2.7). A reload also moves the VIP to a new interface
+  // (measured with 2.2.7: gone from the old one, on the new one).
   { unit: 'keepalived', validate: [], onChange: 'reload', hostConfigs: [LB_PATHS.interface] },
 ];
 
@@ -207,7 +222,8 @@ export const loadBalancerSteps: readonly Step[] = [
         scriptUser: SCRIPT_USER,
       }),
   },
-  { phase: 'files', name: "keepalived's VRRP interface", when: loadBalancer, script: interfaceFile },
+  // Before the bundle's files: keepalived -t reads it when it checks the new keepalived.conf.
+  { phase: 'files', name: "keepalived's VRRP interface", when: loadBalancer, script: interfaceFile, beforeInstall: true },
   {
     phase: 'services',
     name: "SELinux: haproxy's ports and the keepalived check script (RHEL-like, enforcing)",

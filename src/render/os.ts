@@ -119,12 +119,14 @@ export const UFW_BEFORE_RULES = '/etc/ufw/before.rules';
 
 /**
  * ufw arguments: `6443/tcp`, ranges as `30000:32767/tcp`; bare IP protocols as raw before.rules lines, since ufw
- * 0.36.1 (Ubuntu 22.04) rejects `ufw allow proto vrrp` (vrrp came with 0.36.2).
+ * 0.36.1 (Ubuntu 22.04) rejects `ufw allow proto vrrp` (vrrp came with 0.36.2), each with the iptables -C arguments
+ * that ask whether the running rules hold it.
  */
-export function ufwSpec(openings: readonly FirewallOpening[]): { ports: string[]; rawRules: string[] } {
+export function ufwSpec(openings: readonly FirewallOpening[]): { ports: string[]; rawRules: { line: string; check: string }[] } {
+  const rule = (o: FirewallOpening) => `ufw-before-input -p ${IP_PROTOCOL_NUMBERS[o.protocol as 'vrrp']} -j ACCEPT`;
   return {
     ports: openings.filter((o) => o.port !== undefined).map((o) => `${o.port!.replace('-', ':')}/${o.protocol}`),
-    rawRules: openings.filter((o) => o.port === undefined).map((o) => `-A ufw-before-input -p ${IP_PROTOCOL_NUMBERS[o.protocol as 'vrrp']} -j ACCEPT`),
+    rawRules: openings.filter((o) => o.port === undefined).map((o) => ({ line: `-A ${rule(o)}`, check: `-C ${rule(o)}` })),
   };
 }
 
