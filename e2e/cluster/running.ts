@@ -44,7 +44,8 @@ function readRequests(log: string): RequestRecord[] {
 export function summarize(requests: RequestRecord[]): string {
   const by = new Map<string, { n: number; bytes: number }>();
   for (const r of requests) {
-    const what = r.verdict.listed ? r.verdict.what : `UNLISTED ${r.method} ${r.path} (${r.verdict.why})`;
+    const v = r.verdict;
+    const what = v.listed ? v.what : v.beyondList ? `BEYOND THE LIST ${v.what}` : `UNLISTED ${r.method} ${r.path} (${v.why})`;
     const s = by.get(what) ?? { n: 0, bytes: 0 };
     by.set(what, { n: s.n + 1, bytes: s.bytes + r.bytes });
   }
