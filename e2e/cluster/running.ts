@@ -16,6 +16,8 @@ import type { Site } from './site.js';
 export interface RunningSite {
   /** Stops the mirror and the registry (SIGTERM, then SIGKILL after 5 s). */
   stop(): Promise<void>;
+  /** Kills both at once (SIGKILL to their process groups): for exit and signal handlers, where nothing can be awaited. */
+  stopSync(): void;
   /** Every request so far, in order. */
   requests(): RequestRecord[];
   /** Requests for anything `gen artifacts` did not list (the run fails with these). */
@@ -115,6 +117,10 @@ export async function startSite(site: Site, netns: string, log: (line: string) =
   const requests = () => readRequests(requestLog);
   return {
     stop,
+    stopSync: () => {
+      killGroup(server, 'SIGKILL');
+      killGroup(registry, 'SIGKILL');
+    },
     requests,
     unlisted: () => requests().filter((r) => !r.verdict.listed && !r.verdict.beyondList),
     beyondList: () => requests().filter((r) => !r.verdict.listed && r.verdict.beyondList !== undefined),
