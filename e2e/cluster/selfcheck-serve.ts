@@ -6,6 +6,7 @@ import { runOrThrow, runSync, waitFor } from '../proc.js';
 import { splitImage } from './allowlist.js';
 import { IMAGE_SPECS } from './images.js';
 import { client, NET, type Check } from './selfcheck-net.js';
+import type { RequestRecord } from './server.js';
 import type { SiteBuild } from './site.js';
 
 /** Each program, how to ask its version, and what the answer must contain. */
@@ -125,8 +126,6 @@ export async function checkUnlisted(ctx: Check): Promise<string> {
     unlisted.includes(`/v2/${repository}/manifests/0.0.0-unlisted`) ? '' : `${other} not recorded`,
   ].filter(Boolean);
   if (problems.length) throw new Error(problems.join('; '));
-  return ctx.running
-    .unlisted()
-    .map((r) => `${r.method} ${r.path} ${r.status}: ${r.verdict.listed ? '' : r.verdict.why}`)
-    .join('\n');
+  const line = (r: RequestRecord) => `${r.method} ${r.path} ${r.status}: ${r.verdict.listed ? '' : r.verdict.why}`;
+  return [...ctx.running.unlisted().map(line), ...ctx.running.beyondList().map((r) => `beyond the list: ${line(r)}`)].join('\n');
 }
