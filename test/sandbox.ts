@@ -36,6 +36,12 @@ export interface NodeState {
   before?: string[];
   /** kubectl wait fails, as on a timeout. */
   waitFails?: boolean;
+  /** What the node's `kubeletVersion Ready-status` query prints (an upgrade's readiness check), e.g. `v1.34.2 True`. */
+  nodeReady?: string;
+  /** Pods bound to the node as `kubectl get pods --field-selector spec.nodeName=... -o custom-columns` lists them (first query only: evicted after). */
+  nodePods?: string[];
+  /** Environment variables for run.sh. */
+  env?: Record<string, string>;
   /**
    * dpkg --configure -a fails `times` times with `exit` (2: its lock held by another process), then finishes and
    * empties /var/lib/dpkg/updates; every other dpkg call reaches the real dpkg.
@@ -79,6 +85,8 @@ case "$name $*" in
   curl*:2379/health*) echo '{"health":"true"}' ;;
   curl*/version*) printf '{\n  "major": "1",\n  "gitVersion": "v%s"\n}\n' "$STUB_API" ;;
   *'jsonpath={.spec.unschedulable}'*) echo "$STUB_CORDONED" ;;
+  *'.status.nodeInfo.kubeletVersion'*) printf '%s' "$STUB_NODE_READY" ;;
+  *' get pods '*'--field-selector spec.nodeName='*) [[ -e $STUB_LOG.pods ]] || { touch "$STUB_LOG.pods"; printf '%s' "$STUB_NODE_PODS"; } ;;
   *'.spec.taints'*) echo "$STUB_TAINTS" ;;
   'kubectl '*' get node '*) [[ -z $STUB_NO_NODE ]] || exit 1 ;;
   'kubectl '*' wait '*) [[ -z $STUB_WAIT_FAILS ]] || { echo 'error: timed out waiting for the condition' >&2; exit 1; } ;;
@@ -167,6 +175,9 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
       STUB_NO_NODE: state.nodeMissing ? '1' : '',
       STUB_CONTAINERD: state.containerd ?? '',
       STUB_WAIT_FAILS: state.waitFails ? '1' : '',
+      STUB_NODE_READY: state.nodeReady ?? '',
+      STUB_NODE_PODS: (state.nodePods ?? []).map((p) => `${p}\n`).join(''),
+      ...state.env,
       STUB_DPKG_TIMES: String(state.dpkgConfigure?.times ?? 0),
       STUB_DPKG_EXIT: String(state.dpkgConfigure?.exit ?? 0),
     };

@@ -33,7 +33,7 @@ function joined(node: Node, version: string, more: Partial<NodeState> = {}): Nod
     files['/etc/kubernetes/admin.conf'] = 'admin\n';
     files['/etc/kubernetes/manifests/kube-apiserver.yaml'] = `    image: registry.k8s.io/kube-apiserver:v${version}\n`;
   }
-  return { kubelet: version, kubeadm: version, api: TARGET, etcd: '3.5.24', cordoned: true, files, ...more };
+  return { kubelet: version, kubeadm: version, api: TARGET, etcd: '3.5.24', cordoned: true, files, nodeReady: `v${TARGET} True`, ...more };
 }
 
 let gen: { dir: string; unpacked: string } | null = null;
@@ -134,7 +134,6 @@ for (const [kind, from] of [
         `kubeadm upgrade plan v${TARGET}`,
         'kubeadm init phase upload-config kubeadm --config /etc/kubernetes/kubeadm-config.yaml',
         `kubeadm upgrade apply v${TARGET} --yes --etcd-upgrade=false`,
-        'kubeadm init phase addon kube-proxy --config /etc/kubernetes/kubeadm-config.yaml',
         'kubeadm init phase upload-config kubelet --config /etc/kubernetes/kubeadm-config.yaml',
         'kubectl --kubeconfig /etc/kubernetes/admin.conf drain cp1 --ignore-daemonsets --delete-emptydir-data',
         'apt-mark unhold kubelet kubectl',
@@ -144,6 +143,12 @@ for (const [kind, from] of [
         'systemctl restart kubelet',
         'kubectl --kubeconfig /etc/kubernetes/admin.conf uncordon cp1',
       ]);
+      assert.match(cp1.out, '+ rm -f /var/lib/kubeha/upgrade', 'the upgrade record goes once the node is back');
+      // kube-proxy (and CoreDNS, kubeadm's) only once every control plane is upgraded: on cp2, the last one.
+      assert.not.ok(
+        c1.some((x) => x.includes('phase addon kube-proxy')),
+        c1.join('\n'),
+      );
       // The packages phase no longer upgrades the kubelet in place: the only kube package installs are the upgrade's.
       assert.is(kubePackageInstalls(c1).length, 2, c1.join('\n'));
       assert.ok(
@@ -165,6 +170,7 @@ for (const [kind, from] of [
       inOrder(changes(cp2.calls), [
         `apt-get -o DPkg::Lock::Timeout=300 install -y --allow-change-held-packages kubeadm=${TARGET}-*`,
         'kubeadm upgrade node --etcd-upgrade=false',
+        'kubeadm init phase addon kube-proxy --config /etc/kubernetes/kubeadm-config.yaml',
         'kubectl --kubeconfig /etc/kubernetes/admin.conf drain cp2',
         `apt-get -o DPkg::Lock::Timeout=300 install -y --allow-change-held-packages kubelet=${TARGET}-* kubectl=${TARGET}-*`,
         'systemctl restart kubelet',
@@ -172,24 +178,29 @@ for (const [kind, from] of [
       ]);
       assert.not.ok(changes(cp2.calls).some((x) => x.startsWith('kubeadm upgrade apply')));
 
-      const w1 = run('w1', joined('w1', from));
+      const w1 = run(
+        'w1',
+        joined('w1', from, {
+          nodePods: ['default web-1 ReplicaSet <none> Running', 'kube-system kube-proxy-x DaemonSet <none> Running', 'default done Job <none> Succeeded'],
+        }),
+      );
       assert.is(w1.code, 0, w1.out + w1.err);
       for (const cp of [HOSTS.cp1, HOSTS.cp2])
         assert.ok(
           w1.calls.some((c) => c.startsWith('curl') && c.includes(`https://${cp}:6443/version`)),
           `w1 checks ${cp}`,
         );
+      // A worker drains itself with its kubelet's credentials: cordon, evict what is not a DaemonSet's or finished.
       inOrder(changes(w1.calls), [
         `apt-get -o DPkg::Lock::Timeout=300 install -y --allow-change-held-packages kubeadm=${TARGET}-*`,
         'kubeadm upgrade node',
+        'kubectl --kubeconfig /etc/kubernetes/kubelet.conf cordon w1',
+        'kubectl --kubeconfig /etc/kubernetes/kubelet.conf create --raw /api/v1/namespaces/default/pods/web-1/eviction -f -',
         `apt-get -o DPkg::Lock::Timeout=300 install -y --allow-change-held-packages kubelet=${TARGET}-* kubectl=${TARGET}-*`,
         'systemctl restart kubelet',
+        'kubectl --kubeconfig /etc/kubernetes/kubelet.conf uncordon w1',
       ]);
-      assert.ok(
-        w1.calls.some((c) => c.startsWith('kubectl --kubeconfig /etc/kubernetes/kubelet.conf get node w1')),
-        'w1 reads its own cordon',
-      );
-      assert.match(w1.out, 'uncordon it from a control plane: kubectl uncordon w1');
+      assert.equal(w1.calls.filter((c) => c.includes('/eviction')).length, 1, 'the DaemonSet pod and the finished one are not evicted');
     },
   );
 }
@@ -227,5 +238,63 @@ for (const [kind, from, message] of [
     }
   });
 }
+
+testNeeding([NAMESPACES], 'a node whose kubelet does not come back Ready at the new version stays cordoned and the run stops with why', () => {
+  if (!gen) throw new Error('the bundles were not generated (see test.before)');
+  const r = run('cp2', joined('cp2', '1.33.5', { nodeReady: 'v1.33.5 False', env: { KUBEHA_NODE_READY_WAIT: '4' } }));
+  assert.is(r.code, 1, r.out + r.err);
+  assert.match(r.err, 'cp2 is not Ready at v1.34.2 4s after its kubelet restarted: it stays cordoned');
+  const c = changes(r.calls);
+  assert.ok(c.includes('systemctl restart kubelet'), c.join('\n'));
+  assert.not.ok(
+    c.some((x) => x.includes('uncordon')),
+    c.join('\n'),
+  );
+  assert.not.match(r.out, 'rm -f /var/lib/kubeha/upgrade', 'the upgrade stays recorded');
+});
+
+testNeeding([NAMESPACES], 'a run killed mid-upgrade resumes from its record: kubelet already new, node still cordoned: Ready, uncordoned', () => {
+  if (!gen) throw new Error('the bundles were not generated (see test.before)');
+  // Killed after kubeadm upgrade node and the kubelet restart, before the uncordon: the binaries say "nothing to do".
+  const record = `${TARGET}\nkubeadm-upgraded\nkube-proxy-applied\ndrained\n`;
+  const r = run('cp2', joined('cp2', TARGET, { files: { ...joined('cp2', TARGET).files, '/var/lib/kubeha/upgrade': record } }));
+  assert.is(r.code, 0, r.out + r.err);
+  assert.match(r.out, `Kubernetes on this node: ${TARGET}; bundle: ${TARGET}; action: upgrade`);
+  const c = changes(r.calls);
+  inOrder(c, ['kubectl --kubeconfig /etc/kubernetes/admin.conf uncordon cp2']);
+  assert.match(r.out, '+ rm -f /var/lib/kubeha/upgrade');
+  assert.not.ok(
+    c.some((x) => /^kubeadm upgrade|drain|restart kubelet|install .*kubelet=/.test(x)),
+    c.join('\n'),
+  );
+  // Killed in the middle of kubeadm upgrade apply: it runs again; the node was not drained yet, so it is now.
+  const mid = run('cp1', joined('cp1', TARGET, { kubelet: '1.33.5', files: { ...joined('cp1', TARGET).files, '/var/lib/kubeha/upgrade': `${TARGET}\n` } }));
+  assert.is(mid.code, 0, mid.out + mid.err);
+  inOrder(changes(mid.calls), [
+    `kubeadm upgrade apply v${TARGET}`,
+    'kubectl --kubeconfig /etc/kubernetes/admin.conf drain cp1',
+    'systemctl restart kubelet',
+    'kubectl --kubeconfig /etc/kubernetes/admin.conf uncordon cp1',
+  ]);
+  // A record of another version: that upgrade is finished first.
+  const other = run('cp1', joined('cp1', TARGET, { files: { ...joined('cp1', TARGET).files, '/var/lib/kubeha/upgrade': '1.34.1\n' } }));
+  assert.is(other.code, 1);
+  assert.match(other.err, 'an upgrade of this node to 1.34.1 did not finish (/var/lib/kubeha/upgrade): run the bundle made for that version again');
+});
+
+testNeeding([NAMESPACES], 'an old containerd is upgraded on the drained node, keeping kubeha config.toml, not in the packages phase', () => {
+  if (!gen) throw new Error('the bundles were not generated (see test.before)');
+  const r = run('cp2', joined('cp2', '1.33.5', { containerd: '1.7.1' }), 120, 'packages,kubeadm');
+  assert.is(r.code, 0, r.out + r.err);
+  assert.match(r.out, 'containerd 1.7.1 is older than 1.7.20 (Kubernetes 1.34.2): it is upgraded on the drained node, in the kubeadm phase');
+  inOrder(changes(r.calls), [
+    'kubectl --kubeconfig /etc/kubernetes/admin.conf drain cp2',
+    'apt-get -o DPkg::Lock::Timeout=300 install -y -o Dpkg::Options::=--force-confold containerd.io',
+    'systemctl restart containerd',
+    'systemctl restart kubelet',
+    'kubectl --kubeconfig /etc/kubernetes/admin.conf uncordon cp2',
+  ]);
+  assert.is(changes(r.calls).filter((x) => x.includes('containerd.io')).length, 1, 'installed once, after the drain');
+});
 
 test.run();

@@ -9,12 +9,18 @@ import { API_SERVER_PORT } from '../common/ports.js';
 import { minExternalEtcdFor } from '../common/versions.js';
 import type { HostFilter, RenderContext, Step } from './context.js';
 import { ETCD_CLIENT_FILES, KUBEADM_CONFIG_PATH } from './kubeadm.js';
+import { containerdMinimum, runtimePackages } from './node-packages.js';
+import { usesDocker } from './runtime.js';
 import { fromTemplate, shellQuote as q } from './templates.js';
 
 /** How long a node waits for the API servers it follows to run the new version. */
 export const UPGRADE_WAIT_SECONDS = 1800;
-/** How long a worker waits for an operator to drain it (it holds no credentials that may evict pods). */
-export const WORKER_DRAIN_WAIT_SECONDS = 900;
+/** How long a worker's self-drain retries evictions a disruption budget refuses. */
+export const WORKER_DRAIN_SECONDS = 600;
+/** How long a node may take to be Ready at the new version after its kubelet restarted, before the rollout stops. */
+export const NODE_READY_WAIT_SECONDS = 300;
+/** The record of an upgrade in progress on a node (the target, then each step done): a killed run resumes from it. */
+export const UPGRADE_RECORD = { dir: '/var/lib/kubeha', path: '/var/lib/kubeha/upgrade' } as const;
 /** kubectl drain's own time limit. */
 export const DRAIN_TIMEOUT = '600s';
 /** The admin kubeconfig kubeadm writes on control planes. */
@@ -35,7 +41,14 @@ export function upgradeFollows(model: ClusterModel, host: HostModel): HostModel[
 }
 
 function versionView(ctx: RenderContext) {
-  return { target: ctx.model.cluster.kubernetesVersion, kubeletConf: KUBELET_CONF };
+  return { target: ctx.model.cluster.kubernetesVersion, kubeletConf: KUBELET_CONF, record: UPGRADE_RECORD.path };
+}
+
+/** The containerd a node must run after the upgrade (containerd nodes only): upgraded on the drained node when older. */
+function containerdView(model: ClusterModel) {
+  if (usesDocker(model)) return null;
+  const pkgs = runtimePackages(model);
+  return { minimum: containerdMinimum(model), deb: pkgs.deb, rpm: pkgs.rpm };
 }
 
 function upgradeView(ctx: RenderContext) {
@@ -47,17 +60,19 @@ function upgradeView(ctx: RenderContext) {
     host: q(host.name),
     isInit: host.isInit,
     isControlPlane: host.isControlPlane,
+    isLastControlPlane: model.controlPlanes[model.controlPlanes.length - 1]?.name === host.name,
     config: KUBEADM_CONFIG_PATH,
     adminConf: ADMIN_CONF,
     kubeletConf: KUBELET_CONF,
     drainTimeout: DRAIN_TIMEOUT,
     waitSeconds: UPGRADE_WAIT_SECONDS,
-    workerDrainWait: WORKER_DRAIN_WAIT_SECONDS,
+    drainSeconds: WORKER_DRAIN_SECONDS,
+    readyWait: NODE_READY_WAIT_SECONDS,
+    record: UPGRADE_RECORD.path,
+    recordDir: UPGRADE_RECORD.dir,
+    containerd: containerdView(model),
     apiUrls: follows.map((h) => q(`https://${h.address}:${API_SERVER_PORT}/version`)),
     apiWhat: q(`the API servers of ${follows.map((h) => h.name).join(', ')} to run v${target} (run their bundles first, one control plane at a time)`),
-    drainWhat: q(
-      `an operator to drain ${host.name}: on a control plane run kubectl drain ${host.name} --ignore-daemonsets --delete-emptydir-data (afterwards: kubectl uncordon ${host.name})`,
-    ),
     etcd: {
       min: minExternalEtcdFor(model.cluster.minor),
       urls: model.etcd.members.map((m) => q(`${m.clientURL}/version`)),
