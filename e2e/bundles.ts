@@ -1,6 +1,7 @@
 /** The operator's side of the e2e run: generate the bundles, read the plan, copy a bundle in and run its run.sh. */
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { killGroup } from './proc.js';
 import { main } from '../src/cli/main.js';
 import type { Testbed } from './booted.js';
 import type { Ran } from './proc.js';
@@ -98,4 +99,25 @@ export async function runBundle(bed: Testbed, host: string, args: string[], time
 export function failureOf(r: RunReport): string {
   const how = r.signal ? `was killed by ${r.signal}` : `exited ${r.status}`;
   return `${r.host}: run.sh ${r.args.join(' ')} ${how} after ${r.seconds.toFixed(1)} s:\n${r.output.trimEnd().split('\n').slice(-25).join('\n')}`;
+}
+
+/**
+ * Starts run.sh ARGS in a host and SIGKILLs its process group `delayMs` after `after` shows in its output, as an
+ * operator's dropped session or a power cut would; returns its report (throws when it ended before it was killed).
+ */
+export async function runBundleKilled(bed: Testbed, host: string, args: string[], after: RegExp, delayMs: number, timeoutMs = 600_000): Promise<RunReport> {
+  let armed = true;
+  const report = await runBundle(bed, host, args, timeoutMs, (child) => {
+    let seen = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      seen += d.toString('utf8');
+      if (armed && after.test(seen)) {
+        armed = false;
+        setTimeout(() => killGroup(child, 'SIGKILL'), delayMs);
+      }
+    });
+  });
+  if (report.signal !== 'SIGKILL')
+    throw new Error(`${host}: meant to kill run.sh after ${after}, but it ended first (${report.status}):\n${report.output.slice(-2000)}`);
+  return report;
 }

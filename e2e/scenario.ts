@@ -4,12 +4,11 @@
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
 import type { Testbed } from './booted.js';
-import { failureOf, runBundle, type Plan, type PlanHost, type RunReport } from './bundles.js';
+import { failureOf, runBundle, runBundleKilled, type Plan, type PlanHost, type RunReport } from './bundles.js';
 import { checkEtcd, httpsStatus, listening, standInCert, startStandIn, unitState, vipHolders, waitClient200, waitOneHolder } from './checks.js';
 import { checkMetrics, type MetricsPorts } from './metrics.js';
-import { killGroup, sleep, waitFor } from './proc.js';
+import { sleep, waitFor } from './proc.js';
 
 /** What the scenario needs. */
 export interface ScenarioInput {
@@ -157,26 +156,10 @@ async function bringUp(input: ScenarioInput, cast: Cast, runs: Map<string, RunRe
 
 /** Starts run.sh, SIGKILLs its whole process tree once `after` shows in its output (bounded), then returns the report. */
 async function interruptedRun(bed: Testbed, host: PlanHost, x: Interruption, say: (l: string) => void): Promise<RunReport> {
-  let child: ChildProcess | undefined;
-  const running = runBundle(bed, host.name, argsOf(host), 300_000, (c) => {
-    child = c;
-    let seen = '';
-    c.stdout!.on('data', (d: Buffer) => {
-      seen += d.toString('utf8');
-      if (x.after.test(seen)) {
-        seen = '';
-        x.after = /$^/; // once
-        setTimeout(() => killGroup(c, 'SIGKILL'), x.delayMs);
-      }
-    });
-  });
-  const report = await running;
-  if (report.signal !== 'SIGKILL')
-    throw new Error(`${host.name}: meant to interrupt run.sh in phase ${x.phase}, but it ended first (${report.status}):\n${report.output.slice(-2000)}`);
+  const report = await runBundleKilled(bed, host.name, argsOf(host), x.after, x.delayMs, 300_000);
   const phase = report.phases.at(-1);
   if (phase !== x.phase) throw new Error(`${host.name}: run.sh was killed in phase ${phase}, not ${x.phase}`);
   say(`${host.name}: run.sh killed (SIGKILL to its process group) in phase ${phase} after ${report.seconds.toFixed(1)} s; running it again`);
-  void child;
   return report;
 }
 

@@ -34,9 +34,9 @@ test('compile time: gen plan shows the upgrade order, gen diff the change; skips
     assert.is(plan.code, 0, plan.err);
     for (const line of [
       'Upgrade pending: Kubernetes 1.33.5 -> 1.34.2 (minor); every etcd member must run 3.5.24 or later (kubeadm leaves an external etcd alone).',
-      '  1. cp1: kubeadm upgrade plan, kubeadm upgrade apply v1.34.2; drain, kubelet and kubectl 1.34.2, uncordon',
-      '  2. cp2: kubeadm upgrade node; drain, kubelet and kubectl 1.34.2, uncordon',
-      '  3. workers, a few at a time (drain each from a control plane first; uncordon after): w1',
+      '  1. cp1: kubeadm upgrade plan, kubeadm upgrade apply v1.34.2; drain, kubelet and kubectl 1.34.2, Ready at v1.34.2, uncordon',
+      '  2. cp2: kubeadm upgrade node; kube-proxy and CoreDNS (every API server is new now); drain, kubelet and kubectl 1.34.2, Ready at v1.34.2, uncordon',
+      "  3. workers, a few at a time (each drains itself with its kubelet's credentials): w1",
     ])
       assert.ok(plan.out.includes(line + '\n'), `plan lacks: ${line}\n${plan.out}`);
     const diff = await gen(TARGET, ['diff']);

@@ -115,3 +115,103 @@ export function serviceByName(kubectl: Kubectl, from: ProbePod, dnsDomain: strin
 export function deployProbe(kubectl: Kubectl, image: string, dir: string): void {
   kubectl.apply(probeManifest(image), join(dir, 'probe.yaml'));
 }
+
+/** The upgrade's workload: a Deployment `web` of 2 replicas (any node, control planes too), a disruption budget of one, a Service. */
+export const WEB = { name: 'web', replicas: 2 } as const;
+
+/** The web Deployment, its PodDisruptionBudget and Service, and a watcher DaemonSet asking the Service every 0.5 s from every node. */
+export function webManifest(image: string, dnsDomain: string): string {
+  const labels = { app: WEB.name };
+  const watch = { app: 'watcher' };
+  const url = `http://${WEB.name}.${PROBE.namespace}.svc.${dnsDomain}:${PROBE.port}/`;
+  const objects = [
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: WEB.name, namespace: PROBE.namespace },
+      spec: {
+        replicas: WEB.replicas,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }],
+            topologySpreadConstraints: [
+              { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: labels } },
+            ],
+            containers: [
+              {
+                name: WEB.name,
+                image,
+                command: ['/probe', 'serve'],
+                env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+                ports: [{ containerPort: PROBE.port }],
+                readinessProbe: { httpGet: { path: '/', port: PROBE.port }, periodSeconds: 1 },
+              },
+            ],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: WEB.name, namespace: PROBE.namespace },
+      spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: WEB.name, namespace: PROBE.namespace },
+      spec: { selector: labels, ports: [{ port: PROBE.port, targetPort: PROBE.port }] },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'watcher', namespace: PROBE.namespace },
+      spec: {
+        selector: { matchLabels: watch },
+        template: {
+          metadata: { labels: watch },
+          spec: { tolerations: [{ operator: 'Exists' }], containers: [{ name: 'watcher', image, command: ['/probe', 'watch', url] }] },
+        },
+      },
+    },
+  ];
+  return objects.map((o) => `---\n${dump(o, { noRefs: true })}`).join('');
+}
+
+/** What one watcher saw: its node, the tries, the failed ones, the longest time without an answer (seconds). */
+export interface WatchReport {
+  node: string;
+  tries: number;
+  failed: number;
+  longestGapSeconds: number;
+  lastFailure: string;
+}
+
+/** Reads a watcher's log lines (`MILLIS ok|fail ...`) between two moments: the tries, the failures, the longest gap without an answer. */
+export function watchReport(node: string, log: string, fromMs: number, toMs: number): WatchReport {
+  const report: WatchReport = { node, tries: 0, failed: 0, longestGapSeconds: 0, lastFailure: '' };
+  let lastOk = fromMs;
+  for (const line of log.split('\n')) {
+    const m = /^(\d+) (ok|fail) ?(.*)$/.exec(line);
+    if (!m) continue;
+    const at = Number(m[1]);
+    if (at < fromMs || at > toMs) continue;
+    report.tries++;
+    if (m[2] === 'ok') lastOk = at;
+    else {
+      report.failed++;
+      report.lastFailure = m[3] ?? '';
+      report.longestGapSeconds = Math.max(report.longestGapSeconds, (at - lastOk) / 1000);
+    }
+  }
+  return report;
+}
+
+/** Every watcher's report (kubectl logs of each watcher pod) between two moments. */
+export function watchReports(kubectl: Kubectl, fromMs: number, toMs: number): WatchReport[] {
+  const pods = (JSON.parse(kubectl.must(['get', 'pods', '-n', PROBE.namespace, '-l', 'app=watcher', '-o', 'json'])) as { items: PodItem[] }).items;
+  return pods.map((p) => watchReport(p.spec.nodeName ?? '?', kubectl.must(['logs', '-n', PROBE.namespace, p.metadata.name], 120_000), fromMs, toMs));
+}

@@ -75,14 +75,15 @@ export function describeUpgrade(model: ClusterModel, change: VersionChange): str
   if (change.kind !== 'patch' && change.kind !== 'minor') return [];
   const workers = model.hosts.filter((h) => h.isWorker && !h.isControlPlane).map((h) => h.name);
   const others = model.controlPlanes.filter((h) => !h.isInit);
+  const last = model.controlPlanes[model.controlPlanes.length - 1]!;
+  const each = `drain, kubelet and kubectl ${change.to}, Ready at v${change.to}, uncordon`;
+  const addons = (h: { name: string }) => (h.name === last.name ? '; kube-proxy and CoreDNS (every API server is new now)' : '');
   return [
     '',
     `Upgrade pending: Kubernetes ${change.from} -> ${change.to} (${change.kind}); every etcd member must run ${minExternalEtcdFor(model.cluster.minor)} or later (kubeadm leaves an external etcd alone).`,
     "Run the Kubernetes nodes' bundles in this order, one control plane at a time (each waits, bounded, for the API servers before it):",
-    `  1. ${model.init.name}: kubeadm upgrade plan, kubeadm upgrade apply v${change.to}; drain, kubelet and kubectl ${change.to}, uncordon`,
-    ...others.map((h, i) => `  ${i + 2}. ${h.name}: kubeadm upgrade node; drain, kubelet and kubectl ${change.to}, uncordon`),
-    ...(workers.length
-      ? [`  ${others.length + 2}. workers, a few at a time (drain each from a control plane first; uncordon after): ${workers.join(', ')}`]
-      : []),
+    `  1. ${model.init.name}: kubeadm upgrade plan, kubeadm upgrade apply v${change.to}${addons(model.init)}; ${each}`,
+    ...others.map((h, i) => `  ${i + 2}. ${h.name}: kubeadm upgrade node${addons(h)}; ${each}`),
+    ...(workers.length ? [`  ${others.length + 2}. workers, a few at a time (each drains itself with its kubelet's credentials): ${workers.join(', ')}`] : []),
   ];
 }

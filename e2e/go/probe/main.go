@@ -1,6 +1,7 @@
 // Command probe is the e2e cluster's workload, ours: "serve" answers HTTP on :8080 with the pod's name and address;
-// "get URL" prints what a URL answers; "lookup NAME" prints the addresses a name resolves to. Static, no dependencies,
-// so its image is one file.
+// "get URL" prints what a URL answers; "lookup NAME" prints the addresses a name resolves to; "watch URL" asks URL every
+// 0.5 s for ever and prints one line a try (milliseconds since the epoch, ok or fail, the answer or the error). Static,
+// no dependencies, so its image is one file.
 package main
 
 import (
@@ -23,6 +24,8 @@ func main() {
 		get(arg(2))
 	case "lookup":
 		lookup(arg(2))
+	case "watch":
+		watch(arg(2))
 	default:
 		fail("unknown command " + os.Args[1])
 	}
@@ -73,5 +76,24 @@ func lookup(name string) {
 	}
 	for _, a := range addrs {
 		fmt.Println(a)
+	}
+}
+
+func watch(url string) {
+	client := &http.Client{Timeout: 2 * time.Second}
+	for tick := time.NewTicker(500 * time.Millisecond); ; <-tick.C {
+		now := time.Now().UnixMilli()
+		resp, err := client.Get(url)
+		if err != nil {
+			fmt.Printf("%d fail %s\n", now, err)
+			continue
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			fmt.Printf("%d fail status %d %v\n", now, resp.StatusCode, err)
+			continue
+		}
+		fmt.Printf("%d ok %s", now, body)
 	}
 }
