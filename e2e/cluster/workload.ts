@@ -119,40 +119,46 @@ export function deployProbe(kubectl: Kubectl, image: string, dir: string): void 
 /** The upgrade's workload: a Deployment `web` of 2 replicas (any node, control planes too), a disruption budget of one, a Service. */
 export const WEB = { name: 'web', replicas: 2 } as const;
 
+/** The web Deployment: 2 replicas spread over nodes, control planes allowed, Ready when it answers. */
+function webDeployment(image: string) {
+  const labels = { app: WEB.name };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: WEB.name, namespace: PROBE.namespace },
+    spec: {
+      replicas: WEB.replicas,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }],
+          topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: labels } },
+          ],
+          containers: [
+            {
+              name: WEB.name,
+              image,
+              command: ['/probe', 'serve'],
+              env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+              ports: [{ containerPort: PROBE.port }],
+              readinessProbe: { httpGet: { path: '/', port: PROBE.port }, periodSeconds: 1 },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
 /** The web Deployment, its PodDisruptionBudget and Service, and a watcher DaemonSet asking the Service every 0.5 s from every node. */
 export function webManifest(image: string, dnsDomain: string): string {
   const labels = { app: WEB.name };
   const watch = { app: 'watcher' };
   const url = `http://${WEB.name}.${PROBE.namespace}.svc.${dnsDomain}:${PROBE.port}/`;
   const objects = [
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: WEB.name, namespace: PROBE.namespace },
-      spec: {
-        replicas: WEB.replicas,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }],
-            topologySpreadConstraints: [
-              { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: labels } },
-            ],
-            containers: [
-              {
-                name: WEB.name,
-                image,
-                command: ['/probe', 'serve'],
-                env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-                ports: [{ containerPort: PROBE.port }],
-                readinessProbe: { httpGet: { path: '/', port: PROBE.port }, periodSeconds: 1 },
-              },
-            ],
-          },
-        },
-      },
-    },
+    webDeployment(image),
     {
       apiVersion: 'policy/v1',
       kind: 'PodDisruptionBudget',
