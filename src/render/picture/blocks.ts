@@ -51,8 +51,24 @@ export function endpointBlock(endpoint: EndpointView, columns: readonly Column[]
     const dash = h.label === 'BACKUP' ? { dash: '6 4' } : {};
     const side = from > to ? 'end' : 'start';
     return [
-      polyline([[from, bottom], [to, bottom + ARROW_ROOM - 2]], PAINT.vip.stroke, h.label === 'BACKUP' ? 1.5 : 2.5, { ...dash, arrow: 'vip' }),
-      { kind: 'text', x: to + (side === 'end' ? -12 : 12), y: bottom + ARROW_ROOM - 12, text: h.label, style: STYLE.note, fill: PAINT.vip.stroke, anchor: side },
+      polyline(
+        [
+          [from, bottom],
+          [to, bottom + ARROW_ROOM - 2],
+        ],
+        PAINT.vip.stroke,
+        h.label === 'BACKUP' ? 1.5 : 2.5,
+        { ...dash, arrow: 'vip' },
+      ),
+      {
+        kind: 'text',
+        x: to + (side === 'end' ? -12 : 12),
+        y: bottom + ARROW_ROOM - 12,
+        text: h.label,
+        style: STYLE.note,
+        fill: PAINT.vip.stroke,
+        anchor: side,
+      },
     ];
   });
   return { shapes: [...arrows, box('endpoint', x, y, size, lines, PAINT.vip)], right: x + size.w, bottom };
@@ -90,7 +106,7 @@ function chips(workers: WorkersView, x: number, width: number, y: number): Block
   return { shapes, right: x + Math.min(perRow, workers.drawn.length) * (size.w + CHIP_GAP) - CHIP_GAP, bottom: y + rows * (size.h + CHIP_GAP) - CHIP_GAP };
 }
 
-/** Too many workers to draw one by one: a stack of cards with their count and their first and last names. */
+/** Too many workers to draw one by one: a stack of cards with their count, their first and last names, every name as its tooltip. */
 function countStack(workers: WorkersView, x: number, y: number): Block {
   const lines: Line[] = [
     { text: `${workers.count} workers`, style: STYLE.name },
@@ -98,7 +114,8 @@ function countStack(workers: WorkersView, x: number, y: number): Block {
   ];
   const size = boxSize(lines);
   const back = [8, 4].map((d): Shape => ({ kind: 'rect', x: x + d, y: y + d, w: size.w, h: size.h, rx: 6, paint: PAINT.host }));
-  return { shapes: [...back.reverse(), box('host workers', x, y, size, lines, PAINT.host)], right: x + size.w + 8, bottom: y + size.h + 8 };
+  const card = { ...box('host workers', x, y, size, lines, PAINT.host), tooltip: workers.names.join(', ') } as Shape;
+  return { shapes: [...back.reverse(), card], right: x + size.w + 8, bottom: y + size.h + 8 };
 }
 
 const ROLLOUT_HEADING = 'Rollout order (hosts of one step may run at the same time)';

@@ -41,7 +41,7 @@ export interface ColumnsLayout {
   bottom: number;
 }
 
-const BAND_LABELS: Record<RoleKey, string> = { loadbalancer: 'load balancers', 'control-plane': 'control planes', etcd: 'etcd', worker: 'workers' };
+const BAND_LABELS: Record<RoleKey, string> = { loadbalancer: 'load balancers', 'control-plane': 'control planes', etcd: 'etcd', worker: 'also workers' };
 
 /** The header lines of a host: its name and address. */
 export function headerLines(host: HostView): Line[] {
@@ -122,11 +122,7 @@ function links(columns: readonly Column[], bands: readonly Band[]): Shape[] {
   const lb = band('loadbalancer');
   const cp = band('control-plane')!;
   const etcd = band('etcd')!;
-  return [
-    ...(lb ? bus(columns, lb, cp, 'loadbalancer') : []),
-    ...bus(columns, cp, etcd, 'control-plane'),
-    ...ring(columns.filter(has('etcd')), etcd),
-  ];
+  return [...(lb ? bus(columns, lb, cp, 'loadbalancer') : []), ...bus(columns, cp, etcd, 'control-plane'), ...ring(columns.filter(has('etcd')), etcd)];
 }
 
 /** Every column of band `from` joined to every column of band `to` through one horizontal line between the bands. */
@@ -137,9 +133,39 @@ function bus(columns: readonly Column[], from: Band, to: Band, paint: ArrowName)
   const targets = columns.filter(has(to.role)).map((c) => c.cx);
   const xs = [...new Set([...sources, ...targets])].sort((a, b) => a - b);
   return [
-    ...(xs.length > 1 ? [polyline([[xs[0]!, y], [xs.at(-1)!, y]], color, 2)] : []),
-    ...sources.map((x) => polyline([[x, from.y + from.h], [x, y]], color, 2)),
-    ...targets.map((x) => polyline([[x, y], [x, to.y - 1]], color, 2, { arrow: paint })),
+    ...(xs.length > 1
+      ? [
+          polyline(
+            [
+              [xs[0]!, y],
+              [xs.at(-1)!, y],
+            ],
+            color,
+            2,
+          ),
+        ]
+      : []),
+    ...sources.map((x) =>
+      polyline(
+        [
+          [x, from.y + from.h],
+          [x, y],
+        ],
+        color,
+        2,
+      ),
+    ),
+    ...targets.map((x) =>
+      polyline(
+        [
+          [x, y],
+          [x, to.y - 1],
+        ],
+        color,
+        2,
+        { arrow: paint },
+      ),
+    ),
     ...xs.map((x): Shape => ({ kind: 'circle', cx: x, cy: y, r: 3, paint: { fill: color, stroke: color } })),
   ];
 }

@@ -7,8 +7,8 @@ const CLASS: Record<RoleKey, string> = { loadbalancer: 'lb', 'control-plane': 'c
 
 /** A label inside double quotes: Mermaid's entity for a quote, and HTML's for what its renderer would read as markup. */
 function label(lines: readonly string[]): string {
-  const escape = (s: string) => s.replace(/&/g, '#amp;').replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
-  return `"${lines.map(escape).join('<br/>')}"`;
+  const entities = (s: string) => s.replace(/&/g, '#amp;').replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+  return `"${lines.map(entities).join('<br/>')}"`;
 }
 
 /** The flowchart's text. */
@@ -45,7 +45,8 @@ function hostGraph(host: HostView, id: string): string[] {
 function workersGraph(view: ClusterView): string[] {
   const workers = view.workers;
   if (!workers) return [];
-  if (!workers.drawn.length) return [`  workers[${label([`${workers.count} workers`, `${workers.first} … ${workers.last}`, workers.title])}]`, '  class workers worker'];
+  if (!workers.drawn.length)
+    return [`  workers[${label([`${workers.count} workers`, `${workers.first} … ${workers.last}`, workers.title])}]`, '  class workers worker'];
   return [
     `  subgraph workers[${label([workers.title])}]`,
     ...workers.drawn.map((h, i) => `    w${i}[${label([`${h.step}. ${h.name}`, h.address])}]`),

@@ -37,7 +37,7 @@ export type Shape =
   | { kind: 'text'; x: number; y: number; text: string; style: TextStyle; fill: string; anchor: 'start' | 'middle' | 'end' }
   | { kind: 'path'; d: string; stroke: string; width: number; dash?: string; arrow?: ArrowName }
   | { kind: 'circle'; cx: number; cy: number; r: number; paint: Paint }
-  | { kind: 'group'; role: string; children: Shape[] };
+  | { kind: 'group'; role: string; children: Shape[]; tooltip?: string };
 
 /** One line of a box: its text and style; `fill` defaults to the body colour. */
 export interface Line {

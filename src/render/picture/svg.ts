@@ -40,7 +40,12 @@ export function svgDocument(picture: Picture): string {
 function shapeLines(shape: Shape): string[] {
   switch (shape.kind) {
     case 'group':
-      return [`<g class="${xmlEscape(shape.role)}">`, ...shape.children.flatMap(shapeLines), '</g>'];
+      return [
+        `<g class="${xmlEscape(shape.role)}">`,
+        ...(shape.tooltip ? [`<title>${xmlEscape(shape.tooltip)}</title>`] : []),
+        ...shape.children.flatMap(shapeLines),
+        '</g>',
+      ];
     case 'rect': {
       const dash = shape.dash ? ` stroke-dasharray="${shape.dash}"` : '';
       return [

@@ -12,7 +12,7 @@ export type RoleKey = (typeof ROLE_ORDER)[number];
 const KUBELET_PORT = KUBERNETES_PORTS.find((p) => p.what === 'kubelet')!.port;
 
 /** Workers-only hosts are drawn one by one up to this many; beyond, as one box with their count. */
-export const MAX_DRAWN_WORKERS = 36;
+export const MAX_DRAWN_WORKERS = 48;
 /** A rollout step names its hosts up to this many; beyond, the first ones, the last and the count. */
 const MAX_NAMED_IN_STEP = 10;
 
@@ -35,6 +35,8 @@ export interface HostView {
 export interface WorkersView {
   count: number;
   drawn: HostView[];
+  /** Every worker's name, in inventory order (the count's tooltip). */
+  names: string[];
   first: string;
   last: string;
   steps: number[];
@@ -142,6 +144,7 @@ function workersView(model: ClusterModel): WorkersView | null {
   return {
     count: workers.length,
     drawn: workers.length > MAX_DRAWN_WORKERS ? [] : workers.map((h) => hostView(model, h)),
+    names: workers.map((h) => h.name),
     first: workers[0]!.name,
     last: workers.at(-1)!.name,
     steps: [...new Set(workers.map((h) => h.step + 1))].sort((a, b) => a - b),
