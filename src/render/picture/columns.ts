@@ -4,7 +4,7 @@
  * between two bands for the traffic between them, and the etcd members closed into a ring. Pure.
  */
 import { textWidth } from './text-width.js';
-import { badge, box, boxSize, INK, PAINT, polyline, STYLE, type ArrowName, type Line, type Shape } from './shapes.js';
+import { badge, box, boxSize, INK, PAINT, polyline, segment, STYLE, type ArrowName, type Line, type Shape } from './shapes.js';
 import { ROLE_ORDER, type ClusterView, type HostView, type RoleKey, type RoleSlot } from './view.js';
 
 const MIN_COLUMN = 150;
@@ -133,39 +133,9 @@ function bus(columns: readonly Column[], from: Band, to: Band, paint: ArrowName)
   const targets = columns.filter(has(to.role)).map((c) => c.cx);
   const xs = [...new Set([...sources, ...targets])].sort((a, b) => a - b);
   return [
-    ...(xs.length > 1
-      ? [
-          polyline(
-            [
-              [xs[0]!, y],
-              [xs.at(-1)!, y],
-            ],
-            color,
-            2,
-          ),
-        ]
-      : []),
-    ...sources.map((x) =>
-      polyline(
-        [
-          [x, from.y + from.h],
-          [x, y],
-        ],
-        color,
-        2,
-      ),
-    ),
-    ...targets.map((x) =>
-      polyline(
-        [
-          [x, y],
-          [x, to.y - 1],
-        ],
-        color,
-        2,
-        { arrow: paint },
-      ),
-    ),
+    ...(xs.length > 1 ? [segment(xs[0]!, y, xs.at(-1)!, y, color)] : []),
+    ...sources.map((x) => segment(x, from.y + from.h, x, y, color)),
+    ...targets.map((x) => segment(x, y, x, to.y - 1, color, { arrow: paint })),
     ...xs.map((x): Shape => ({ kind: 'circle', cx: x, cy: y, r: 3, paint: { fill: color, stroke: color } })),
   ];
 }
@@ -180,20 +150,14 @@ function ring(members: readonly Column[], band: Band): Shape[] {
   const mid = band.y + Math.round(band.h / 2);
   const low = band.y + band.h + RING_DROP;
   const [first, last] = [members[0]!.cx, members.at(-1)!.cx];
-  return [
-    polyline(
-      [
-        [first, mid],
-        [last, mid],
-        [last, low],
-        [first, low],
-        [first, mid],
-      ],
-      PAINT.etcd.stroke,
-      2,
-      { dash: '7 4' },
-    ),
+  const around: [number, number][] = [
+    [first, mid],
+    [last, mid],
+    [last, low],
+    [first, low],
+    [first, mid],
   ];
+  return [polyline(around, PAINT.etcd.stroke, 2, { dash: '7 4' })];
 }
 
 /** The labels left of the columns: each band's name, and what each bus and the ring carry. */

@@ -98,6 +98,19 @@ export function polyline(points: readonly [number, number][], stroke: string, wi
   return { kind: 'path', d, stroke, width, ...extra };
 }
 
+/** A straight line from (x1, y1) to (x2, y2), 2 px wide, optionally with an arrowhead at its end. */
+export function segment(x1: number, y1: number, x2: number, y2: number, stroke: string, extra: { dash?: string; arrow?: ArrowName } = {}): Shape {
+  return polyline(
+    [
+      [x1, y1],
+      [x2, y2],
+    ],
+    stroke,
+    2,
+    extra,
+  );
+}
+
 /** The text styles of the drawing. */
 export const STYLE = {
   headline: { font: 'sans', size: 20, bold: true },
