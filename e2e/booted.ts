@@ -225,7 +225,7 @@ export class Testbed {
   /** Powers a powered-off host on again (a reboot: same root, same state) and waits (bounded) until it has booted. */
   async powerOn(name: string): Promise<number> {
     const host = this.hosts.get(name);
-    if (!host || host.pid1 !== 0) throw new Error(`${name} is not a powered-off host`);
+    if (host === undefined || host.pid1 !== 0) throw new Error(`${name} is not a powered-off host`);
     this.launch(host);
     await this.waitBooted(host);
     return host.bootSeconds;

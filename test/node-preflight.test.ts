@@ -120,4 +120,43 @@ test('cluster.allowCgroupV1 on 1.35+: failCgroupV1 false and only SystemVerifica
   }
 });
 
+testNeeding(
+  [NAMESPACES],
+  'the packages phase installs cri-tools (crictl), which pkgs.k8s.io packages no longer pull in; without crictl a changed etcd client certificate stops run.sh',
+  async () => {
+    const dir = tempDir();
+    const path = join(dir, 'inventory.json');
+    writeFileSync(path, JSON.stringify(node('1.36.3')));
+    const gen = await generateAndUnpack(path);
+    try {
+      const packages = runInSandbox(join(gen.unpacked, 'w1'), '127.0.4.2', ['--only', 'packages'], { containerd: '2.2.9' });
+      assert.is(packages.code, 0, packages.out + packages.err);
+      const installs = packages.calls.filter((c) => c.startsWith('apt-get ') && c.includes(' install '));
+      assert.ok(
+        installs.some((c) => c.split(' ').includes('cri-tools')),
+        installs.join('\n'),
+      );
+      // A control plane whose etcd client certificate changed since kube-apiserver last started, and no crictl.
+      const stamp = '/var/lib/kubeha/applied/kube-apiserver.etcd-client';
+      const restart = runInSandbox(join(gen.unpacked, 'cp1'), ADDRESS, ['--only', 'kubeadm'], {
+        kubelet: '1.36.3',
+        kubeadm: '1.36.3',
+        absent: ['crictl'],
+        installed: ['/etc/kubernetes/kubeadm-config.yaml'],
+        files: {
+          '/etc/kubernetes/kubelet.conf': 'x',
+          '/var/lib/kubeha/kubeadm-done': '',
+          '/etc/kubernetes/manifests/kube-apiserver.yaml': 'x',
+          [stamp]: 'an older digest',
+        },
+      });
+      assert.is(restart.code, 1, restart.out + restart.err);
+      assert.match(restart.err, 'crictl (cri-tools) is not installed: kube-apiserver cannot be restarted with its new etcd client certificate');
+    } finally {
+      cleanup(dir);
+      cleanup(gen.dir);
+    }
+  },
+);
+
 test.run();

@@ -14,7 +14,7 @@ import { Testbed } from '../booted.js';
 import { generate, planOf, unpackBundle, type Plan } from '../bundles.js';
 import { ensureImage, REPO_MOUNT } from '../image.js';
 import { nodeContainerdDropIn } from '../node-host.js';
-import { freeAddresses, siteInventory } from './inventory.js';
+import { freeAddresses, type InventoryDoc, siteInventory } from './inventory.js';
 import { recordKept } from './keep.js';
 import { adminKubeconfig, Kubectl } from './kube.js';
 import { buildSite, fillSite, siteMirrors, startSite, type RunningSite, type Site, type SiteBuild } from './site.js';
@@ -53,7 +53,14 @@ function usage(code: number): never {
 async function genOut(args: string[]): Promise<string> {
   let out = '';
   let err = '';
-  const code = await gen(args, { out: (t) => void (out += t), err: (t) => void (err += t) });
+  const code = await gen(args, {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+  });
   if (code !== 0) throw new Error(`gen ${args.join(' ')} failed (${code}):\n${err}`);
   return out;
 }
@@ -67,7 +74,7 @@ interface Run {
   running: RunningSite;
   client: string;
   kubectl: Kubectl;
-  inventory: Record<string, any>;
+  inventory: InventoryDoc;
 }
 
 /** Boots the hosts and the site's and workstation's namespaces; fills and starts the site; generates and unpacks the bundles. */
@@ -145,38 +152,45 @@ function workstationKubectl(run: Run, built: SiteBuild): Kubectl {
   return new Kubectl(run.bed, run.client, built.programs.paths.kubectl!, kubeconfig);
 }
 
+/** What the story's steps need of the run. */
+function inputOf(run: Run): ClusterInput {
+  return {
+    bed: run.bed,
+    plan: run.plan,
+    kubectl: run.kubectl,
+    secrets: join(run.work, 'secrets'),
+    workDir: run.work,
+    version: run.inventory.cluster.kubernetesVersion,
+    dnsDomain: run.inventory.cluster.dnsDomain ?? 'cluster.local',
+    probeImage: probeImage(run.site.host),
+    say,
+  };
+}
+
+/** The story (scenario.ts) in order, then what the site served: a request for anything unlisted fails the run. */
+async function story(run: Run, built: SiteBuild): Promise<void> {
+  await runInPlanOrder(inputOf(run), 'first run');
+  run.kubectl = workstationKubectl(run, built);
+  await checkCluster(inputOf(run));
+  await secondRunChangesNothing(inputOf(run));
+  await checkCertificates(inputOf(run));
+  await powerBackOn(inputOf(run), await failovers(inputOf(run)));
+  const unlisted = run.running.unlisted();
+  say(`site served:\n${run.running.summary()}`);
+  if (unlisted.length > 0)
+    throw new Error(`the hosts asked the site for what gen artifacts did not list:\n${unlisted.map((r) => `${r.method} ${r.path}`).join('\n')}`);
+}
+
 async function mainCluster(argv: readonly string[]): Promise<number> {
   const options = parseArgs(argv);
   if (process.getuid?.() !== 0) throw new Error('npm run e2e:cluster must run as root (it boots containers, makes namespaces and cgroups)');
   const built = await buildSite(say);
   const work = mkdtempSync(join(tmpdir(), 'kubeha-e2e-cluster-'));
-  const removeWork = () => rmSync(work, { recursive: true, force: true });
-  process.on('exit', removeWork);
+  process.on('exit', () => rmSync(work, { recursive: true, force: true }));
   const run = await prepare(options, built, work);
   try {
-    const input = (): ClusterInput => ({
-      bed: run.bed,
-      plan: run.plan,
-      kubectl: run.kubectl,
-      secrets: join(work, 'secrets'),
-      workDir: work,
-      version: run.inventory.cluster.kubernetesVersion,
-      dnsDomain: run.inventory.cluster.dnsDomain ?? 'cluster.local',
-      probeImage: probeImage(run.site.host),
-      say,
-    });
-    await runInPlanOrder(input(), 'first run');
-    run.kubectl = workstationKubectl(run, built);
-    await checkCluster(input());
-    await secondRunChangesNothing(input());
-    await checkCertificates(input());
-    await powerBackOn(input(), await failovers(input()));
-    const unlisted = run.running.unlisted();
-    say(`site served:\n${run.running.summary()}`);
-    if (unlisted.length > 0)
-      throw new Error(`the hosts asked the site for what gen artifacts did not list:\n${unlisted.map((r) => `${r.method} ${r.path}`).join('\n')}`);
-    if (options.keep) return keep(run);
-    return 0;
+    await story(run, built);
+    return options.keep ? keep(run) : 0;
   } catch (error) {
     await diagnose(run);
     throw error;

@@ -11,8 +11,7 @@ import { createServer } from 'node:net';
 import { mkdirSync, copyFileSync, chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runOrThrow, sleep, startBackground, killGroup } from '../proc.js';
-import { CACHE_DIR } from '../image.js';
-import { cachedDir, keyOf } from './cache.js';
+import { cachedDir, keyOf, type Cached } from './cache.js';
 import { KUBERNETES_VERSION, component } from './components.js';
 import type { Programs } from './programs.js';
 
@@ -101,7 +100,7 @@ function tarLayer(dir: string, out: string): void {
 }
 
 /** The Debian base layer as a tar, cached on its package list (debootstrap about 3 minutes, once). */
-export async function debianLayer(log: (line: string) => void): Promise<string> {
+export async function debianLayer(log: (line: string) => void): Promise<Cached & { tar: string }> {
   const made = await cachedDir('debian-layer', keyOf(DEBIAN_LAYER), (tmp) => {
     log(
       `debootstrap ${DEBIAN_LAYER.variant} ${DEBIAN_LAYER.suite} with ${DEBIAN_LAYER.include.join(', ')} (the kube-proxy and flannel base layer; about 3 minutes, once)`,
@@ -130,7 +129,7 @@ export async function debianLayer(log: (line: string) => void): Promise<string> 
     tarLayer(root, join(tmp, 'layer.tar'));
     rmSync(root, { recursive: true, force: true });
   });
-  return join(made.dir, 'layer.tar');
+  return { ...made, tar: join(made.dir, 'layer.tar') };
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -171,6 +170,8 @@ function buildImage(spec: ImageSpec, programs: Programs, reg: string, work: stri
 /** The built images: each one's OCI layout folder, by name. */
 export interface Images {
   layouts: Record<SiteImageName, string>;
+  /** The Debian base layer's build. */
+  layer: Cached & { tar: string };
   dir: string;
   cached: boolean;
   seconds: number;
@@ -179,7 +180,7 @@ export interface Images {
 /** Builds (or finds cached) every image, through a throwaway `crane registry serve` on loopback. */
 export async function buildImages(programs: Programs, log: (line: string) => void): Promise<Images> {
   const layer = await debianLayer(log);
-  const key = keyOf({ IMAGE_SPECS, layer: dirname(layer), programs: programs.components.map((c) => c.dir), PATH });
+  const key = keyOf({ IMAGE_SPECS, layer: layer.dir, programs: programs.components.map((c) => c.dir), PATH });
   const made = await cachedDir('images', key, async (tmp) => {
     log(`crane: ${IMAGE_SPECS.map((s) => s.name).join(', ')}`);
     const port = await freePort();
@@ -187,7 +188,7 @@ export async function buildImages(programs: Programs, log: (line: string) => voi
     try {
       await sleep(500);
       const reg = `127.0.0.1:${port}`;
-      crane(programs, 'append', '--oci-empty-base', '--new_layer', layer, '--new_tag', `${reg}/debian:layer`);
+      crane(programs, 'append', '--oci-empty-base', '--new_layer', layer.tar, '--new_tag', `${reg}/debian:layer`);
       for (const spec of IMAGE_SPECS) buildImage(spec, programs, reg, join(tmp, 'work'), join(tmp, spec.name));
     } finally {
       killGroup(server, 'SIGTERM');
@@ -195,7 +196,7 @@ export async function buildImages(programs: Programs, log: (line: string) => voi
     rmSync(join(tmp, 'work'), { recursive: true, force: true });
   });
   const layouts = Object.fromEntries(IMAGE_SPECS.map((s) => [s.name, join(made.dir, s.name)])) as Record<SiteImageName, string>;
-  return { layouts, ...made };
+  return { layouts, layer, ...made };
 }
 
 /** Every digest an OCI layout holds (index entries, manifests, configs, layers): what a client may fetch of it. */
@@ -213,6 +214,3 @@ export function layoutDigests(layout: string): string[] {
   for (const m of index.manifests) visit(m.digest);
   return [...out].sort();
 }
-
-/** The cache folder (for the CLI's listing). */
-export const IMAGES_CACHE = join(CACHE_DIR, 'site');

@@ -20,13 +20,21 @@ export function hostsRunCgroupV1(): boolean {
   return statfsSync('/sys/fs/cgroup').type !== CGROUP2_SUPER_MAGIC;
 }
 
+/** What the harness reads and adds of an inventory (the rest is passed through as written). */
+export interface InventoryDoc {
+  cluster: { kubernetesVersion: string; dnsDomain?: string; allowCgroupV1?: boolean; [key: string]: unknown };
+  mirrors?: unknown;
+  etcd?: { version?: string; tarballs?: unknown; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
 /** Reads an inventory (JSON or YAML) as a plain object. */
-export function readInventory(path: string): Record<string, any> {
-  return load(readFileSync(path, 'utf8')) as Record<string, any>;
+export function readInventory(path: string): InventoryDoc {
+  return load(readFileSync(path, 'utf8')) as InventoryDoc;
 }
 
 /** The inventory with the site's additions, written as YAML to `path`; fails when the inventory already sets any of them. */
-export function siteInventory(source: string, site: SiteAdditions, path: string): Record<string, any> {
+export function siteInventory(source: string, site: SiteAdditions, path: string): InventoryDoc {
   const inv = readInventory(source);
   if (inv.mirrors) throw new Error(`${source} sets mirrors: the e2e site's mirrors replace them; leave them out`);
   if (inv.etcd?.version || inv.etcd?.tarballs) throw new Error(`${source} sets etcd.version or etcd.tarballs: the e2e site serves its own etcd release`);

@@ -41,7 +41,7 @@ export function buildDeb(spec: DebSpec, programs: Record<string, string>, root: 
   if (spec.conffiles?.length) writeFileSync(join(root, 'DEBIAN/conffiles'), `${spec.conffiles.join('\n')}\n`);
   for (const [name, text] of Object.entries(spec.scripts ?? {})) writeFileSync(join(root, 'DEBIAN', name), text, { mode: 0o755 });
   const out = join(outDir, debFileName(spec));
-  runOrThrow(['env', `SOURCE_DATE_EPOCH=${EPOCH}`, 'dpkg-deb', '--root-owner-group', '-Zxz', '--build', root, out], 600_000);
+  runOrThrow(['env', `SOURCE_DATE_EPOCH=${EPOCH}`, 'dpkg-deb', '--root-owner-group', `-Z${spec.compression ?? 'xz'}`, '--build', root, out], 600_000);
   return out;
 }
 

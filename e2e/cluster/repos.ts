@@ -8,7 +8,7 @@
  *   `deb [signed-by=...] BASE/linux/debian bookworm stable`.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { runOrThrow } from '../proc.js';
@@ -146,18 +146,4 @@ export function writeDockerRepo(dir: string, debs: string[], key: SigningKey, da
   writeFileSync(join(dist, 'Release'), releaseText(header, date, files));
   signRelease(key, dist);
   writeFileSync(join(dir, 'gpg'), key.armored);
-}
-
-/** Total size in bytes of some files. */
-export function sizeOf(paths: string[]): number {
-  return paths.reduce((sum, p) => sum + statSync(p).size, 0);
-}
-
-/** The text of a file, or '' when it cannot be read. */
-export function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
 }

@@ -16,6 +16,8 @@ import type { Site } from './site.js';
 export interface RunningSite {
   /** Stops the mirror and the registry (SIGTERM, then SIGKILL after 5 s). */
   stop(): Promise<void>;
+  /** Kills both at once (SIGKILL to their process groups): for exit and signal handlers, where nothing can be awaited. */
+  stopSync(): void;
   /** Every request so far, in order. */
   requests(): RequestRecord[];
   /** Requests for anything `gen artifacts` did not list (the run fails with these). */
@@ -46,7 +48,8 @@ function readRequests(log: string): RequestRecord[] {
 export function summarize(requests: RequestRecord[]): string {
   const by = new Map<string, { n: number; bytes: number }>();
   for (const r of requests) {
-    const what = r.verdict.listed ? r.verdict.what : `UNLISTED ${r.method} ${r.path} (${r.verdict.why})`;
+    const v = r.verdict;
+    const what = v.listed ? v.what : v.beyondList ? `BEYOND THE LIST ${v.what}` : `UNLISTED ${r.method} ${r.path} (${v.why})`;
     const s = by.get(what) ?? { n: 0, bytes: 0 };
     by.set(what, { n: s.n + 1, bytes: s.bytes + r.bytes });
   }
@@ -116,6 +119,10 @@ export async function startSite(site: Site, netns: string, log: (line: string) =
   const requests = () => readRequests(requestLog);
   return {
     stop,
+    stopSync: () => {
+      killGroup(server, 'SIGKILL');
+      killGroup(registry, 'SIGKILL');
+    },
     requests,
     unlisted: () => requests().filter((r) => !r.verdict.listed && !r.verdict.beyondList),
     beyondList: () => requests().filter((r) => !r.verdict.listed && r.verdict.beyondList !== undefined),

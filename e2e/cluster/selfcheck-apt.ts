@@ -1,5 +1,5 @@
 /** The self-check's package checks: the control fields of every built package, and apt against the served repositories. */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { runOrThrow, runSync } from '../proc.js';
 import type { SiteBuild } from './site.js';
@@ -109,10 +109,13 @@ export function checkApt(ctx: Check, imageRoot: string): string {
     if (kubeadm !== 'v1.36.3' || enabled !== 'enabled' || !toml.includes('disabled_plugins = ["cri"]'))
       throw new Error(`installed: kubeadm ${kubeadm}, containerd ${enabled}, config.toml:\n${toml}`);
     writeFileSync(join(root, 'etc/apt/sources.list'), sources(ctx, keyrings.docker, keyrings.k8s));
+    rmSync(join(root, 'var/lib/apt/lists'), { recursive: true, force: true });
+    mkdirSync(join(root, 'var/lib/apt/lists/partial'), { recursive: true });
     const wrong = apt(root, ['update']);
-    if (wrong.status === 0 || !/NO_PUBKEY|not signed/.test(wrong.stdout + wrong.stderr))
-      throw new Error(`apt-get update under the wrong keys did not fail:\n${wrong.stdout}${wrong.stderr}`);
-    return `installed kubeadm (${kubeadm}), kubectl, cri-tools, kubernetes-cni, containerd.io (containerd.service ${enabled}); kubelet downloaded; swapped keys refused: ${(/NO_PUBKEY [0-9A-F]+/.exec(wrong.stdout + wrong.stderr) ?? ['?'])[0]}`;
+    const refused = (wrong.stdout + wrong.stderr).match(/is not signed/g)?.length ?? 0;
+    if (wrong.status === 0 || refused !== 2)
+      throw new Error(`apt-get update under swapped keys did not refuse both repositories:\n${wrong.stdout}${wrong.stderr}`);
+    return `installed kubeadm (${kubeadm}), kubectl, cri-tools, kubernetes-cni, containerd.io (containerd.service ${enabled}); kubelet downloaded; under swapped keys apt-get update exits ${wrong.status}, both repositories not signed`;
   } finally {
     unmount();
   }

@@ -2,10 +2,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runOrThrow, runSync } from '../proc.js';
+import { runOrThrow, runSync, waitFor } from '../proc.js';
 import { splitImage } from './allowlist.js';
 import { IMAGE_SPECS } from './images.js';
 import { client, NET, type Check } from './selfcheck-net.js';
+import type { RequestRecord } from './server.js';
 import type { SiteBuild } from './site.js';
 
 /** Each program, how to ask its version, and what the answer must contain. */
@@ -42,7 +43,7 @@ export function checkPrograms(built: SiteBuild): string {
   }
   const libs = runOrThrow(['ldd', built.programs.paths.runc!]);
   if (!libs.includes('libseccomp.so.2')) throw new Error(`runc does not link libseccomp:\n${libs}`);
-  return `${VERSIONS.length} version answers as expected; runc links ${libs.match(/lib[a-z0-9]+\.so\.[0-9]+/g)?.join(', ')}`;
+  return `${VERSIONS.length} version answers as expected; runc links ${[...new Set(libs.match(/lib[a-z0-9]+\.so\.[0-9]+/g))].join(', ')}`;
 }
 
 /** crane through the mirror from the client namespace, trusting the site CA. */
@@ -104,7 +105,7 @@ export function checkEtcdTarball(ctx: Check): string {
 }
 
 /** An unlisted file and an unlisted image tag: refused (404) and recorded as unlisted. */
-export function checkUnlisted(ctx: Check): string {
+export async function checkUnlisted(ctx: Check): Promise<string> {
   const file = `${ctx.site.origin}/files/github.com/etcd-io/etcd/releases/download/v3.6.9/etcd-v3.6.9-linux-amd64.tar.gz`;
   const status = client(['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', ctx.site.caCert, file]).trim();
   const pause = ctx.list.images.find((i) => i.name === 'pause')!;
@@ -114,6 +115,9 @@ export function checkUnlisted(ctx: Check): string {
     ['ip', 'netns', 'exec', NET.client, 'env', `SSL_CERT_FILE=${ctx.site.caCert}`, ctx.built.programs.paths.crane!, 'manifest', other],
     60_000,
   );
+  // A request is logged when its response has gone out: the client may be done a moment earlier.
+  const paths = [new URL(file).pathname, `/v2/${repository}/manifests/0.0.0-unlisted`];
+  await waitFor('both requests in the log', () => paths.every((p) => ctx.running.requests().some((r) => r.path === p)), 5000).catch(() => 0);
   const unlisted = ctx.running.unlisted().map((r) => r.path);
   const problems = [
     status !== '404' ? `${file} answered ${status}` : '',
@@ -122,8 +126,6 @@ export function checkUnlisted(ctx: Check): string {
     unlisted.includes(`/v2/${repository}/manifests/0.0.0-unlisted`) ? '' : `${other} not recorded`,
   ].filter(Boolean);
   if (problems.length) throw new Error(problems.join('; '));
-  return ctx.running
-    .unlisted()
-    .map((r) => `${r.method} ${r.path} ${r.status}: ${r.verdict.listed ? '' : r.verdict.why}`)
-    .join('\n');
+  const line = (r: RequestRecord) => `${r.method} ${r.path} ${r.status}: ${r.verdict.listed ? '' : r.verdict.why}`;
+  return [...ctx.running.unlisted().map(line), ...ctx.running.beyondList().map((r) => `beyond the list: ${line(r)}`)].join('\n');
 }

@@ -70,6 +70,7 @@ async function build(log: (line: string) => void): Promise<SiteBuild> {
   }
   for (const [what, made] of [
     ['debs', built.debs],
+    ['debian layer (debootstrap)', built.images.layer],
     ['images', built.images],
   ] as const)
     console.log(

@@ -31,6 +31,8 @@ export interface RequestRecord {
   status: number;
   bytes: number;
   verdict: Verdict;
+  /** Set when the client went away before the whole response was sent. */
+  aborted?: true;
 }
 
 /** Counts what a response body sends. */
@@ -91,8 +93,17 @@ function handle(config: ServerConfig, ca: Buffer, req: IncomingMessage, res: Ser
   const target = req.url ?? '/';
   const verdict = classify(config.allow, method, target);
   const body = counted(res);
-  res.once('finish', () => {
-    const record: RequestRecord = { time: new Date().toISOString(), method, path: target, status: res.statusCode, bytes: body.bytes(), verdict };
+  // 'close' comes after 'finish', and also when the client goes away first: every request is logged.
+  res.once('close', () => {
+    const record: RequestRecord = {
+      time: new Date().toISOString(),
+      method,
+      path: target,
+      status: res.statusCode,
+      bytes: body.bytes(),
+      verdict,
+      ...(res.writableFinished ? {} : { aborted: true }),
+    };
     appendFileSync(config.log, `${JSON.stringify(record)}\n`);
   });
   if (target.startsWith('/v2/') || target === '/v2') proxyRegistry(config, ca, req, res);

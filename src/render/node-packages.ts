@@ -113,11 +113,15 @@ export function kubePackageSpecs(model: ClusterModel): { deb: string[]; rpm: str
   return { deb: KUBE_PACKAGES.map((p) => `${p}=${v}-*`), rpm: KUBE_PACKAGES.map((p) => `${p}-${v}`) };
 }
 
-/** Tools by OS family: conntrack and socat for kubeadm's preflight, ipset/ipvsadm in ipvs mode, nft in nftables mode. */
+/**
+ * Tools by OS family: conntrack and socat for kubeadm's preflight, cri-tools (crictl: run.sh stops kube-apiserver's
+ * container with it when its etcd client certificate changed; pkgs.k8s.io's kubeadm no longer depends on cri-tools from
+ * 1.32, kubernetes/release krel metadata, so nothing else brings it), ipset/ipvsadm in ipvs mode, nft in nftables mode.
+ */
 export function nodeTools(model: ClusterModel): { deb: string[]; rpm: string[] } {
   const mode = model.cluster.kubeProxyMode;
   const extra = mode === 'ipvs' ? ['ipset', 'ipvsadm'] : mode === 'nftables' ? ['nftables'] : [];
-  return { deb: ['conntrack', 'socat', ...extra], rpm: ['conntrack-tools', 'socat', ...extra] };
+  return { deb: ['conntrack', 'socat', 'cri-tools', ...extra], rpm: ['conntrack-tools', 'socat', 'cri-tools', ...extra] };
 }
 
 /** Runtime packages, from download.docker.com on every OS family: containerd.io, or docker-ce with it. */

@@ -25,7 +25,14 @@ export function renderRunScript(ctx: RenderContext, steps: readonly Step[], file
     return { name, steps: [...here.filter((s) => s.beforeInstall).map(view), filesStep, ...here.filter((s) => !s.beforeInstall).map(view)] };
   });
   const checks = [...new Set(files.flatMap((f) => (f.check ? [f.check] : [])))].map((c) => renderTemplate(ctx.templates, c.template, { name: c.name }));
-  return renderTemplate(ctx.templates, 'run.sh.ejs', { host: ctx.host, phases, checks, stateDirs: KUBEHA_DIRS, q: shellQuote, packageKeys: ctx.host.isKubernetesNode });
+  return renderTemplate(ctx.templates, 'run.sh.ejs', {
+    host: ctx.host,
+    phases,
+    checks,
+    stateDirs: KUBEHA_DIRS,
+    q: shellQuote,
+    packageKeys: ctx.host.isKubernetesNode,
+  });
 }
 
 /** A step's script, rendered once for all the hosts it is declared the same on. */
