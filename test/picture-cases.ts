@@ -22,6 +22,13 @@ export const MIXED = {
   ],
 };
 
+/** A VIP that no host of the inventory holds (a load balancer outside it) in front of three stacked control planes. */
+export const EXTERNAL_LB = {
+  cluster: { name: 'outside', kubernetesVersion: '1.34.2', podSubnet: '10.244.0.0/16' },
+  loadBalancer: { vip: '10.2.0.100', dnsName: 'api.outside.example' },
+  hosts: [1, 2, 3].map((i) => ({ name: `node${i}`, address: `10.2.0.${i}`, roles: ['control-plane', 'etcd'] })),
+};
+
 /** The model of an inventory text; throws with every problem when it is invalid. */
 export function modelOfText(file: string, text: string): ClusterModel {
   const result = validateInventory(file, text);
@@ -29,13 +36,14 @@ export function modelOfText(file: string, text: string): ClusterModel {
   return buildModel(result.inventory);
 }
 
-/** Every example inventory (examples/*), the mixed roles, 48 workers (the most drawn one by one) and 1000 workers, by name. */
+/** Every example inventory (examples/*), the mixed roles, an outside load balancer, 48 workers (the most drawn one by one) and 1000 workers, by name. */
 export function pictureCases(): Map<string, ClusterModel> {
   const cases = new Map<string, ClusterModel>();
   for (const file of readdirSync(join(REPO, 'examples')).sort()) {
     cases.set(file.replace(/\.(json|yaml)$/, ''), modelOfText(file, readFileSync(join(REPO, 'examples', file), 'utf8')));
   }
   cases.set('mixed', modelOfText('mixed.json', JSON.stringify(MIXED)));
+  cases.set('external-lb', modelOfText('external-lb.json', JSON.stringify(EXTERNAL_LB)));
   cases.set('workers-48', modelOfText('workers-48.json', JSON.stringify(benchInventory(48))));
   cases.set('workers-1000', modelOfText('workers-1000.json', JSON.stringify(benchInventory(1000))));
   return cases;

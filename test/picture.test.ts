@@ -27,8 +27,8 @@ function texts(svg: string): string[] {
 
 const count = (list: readonly string[], item: string) => list.filter((x) => x === item).length;
 
-test('goldens: the SVG and the Mermaid text of every example, of mixed roles and of 48 and 1000 workers, byte for byte', () => {
-  assert.equal([...cases.keys()], ['air-gapped', 'ha-nftables', 'runbook', 'single-node', 'mixed', 'workers-48', 'workers-1000']);
+test('goldens: the SVG and the Mermaid text of every example, of mixed roles, of an outside load balancer and of 48 and 1000 workers, byte for byte', () => {
+  assert.equal([...cases.keys()], ['air-gapped', 'ha-nftables', 'runbook', 'single-node', 'mixed', 'external-lb', 'workers-48', 'workers-1000']);
   for (const [name, model] of cases) {
     assertGolden(join(GOLDEN, `${name}.svg`), clusterSvg(model));
     assertGolden(join(GOLDEN, `${name}.mmd`), clusterMermaid(model));
@@ -145,6 +145,24 @@ test('one control plane, no load balancer: the endpoint is its API server, no VI
   assert.ok(drawn.includes('API 192.168.56.10:6443') && drawn.includes('one control plane, no VIP'));
   assert.is(count(drawn, 'lab1'), 1);
   assert.not.ok(drawn.some((t) => t.startsWith('VIP')));
+});
+
+test('a VIP no host holds (a load balancer outside the inventory): drawn in front of every API server, no keepalived', () => {
+  const model = cases.get('external-lb')!;
+  const drawn = texts(clusterSvg(model));
+  for (const text of ['VIP 10.2.0.100:16443', 'api.outside.example → VIP', 'served by a load balancer outside this inventory']) {
+    assert.ok(drawn.includes(text), `draws "${text}"`);
+  }
+  assert.is(count(drawn, ':6443'), 3, 'an arrow a control plane');
+  assert.not.ok(drawn.includes('keepalived + haproxy') || drawn.some((t) => t.startsWith('keepalived VRRP')));
+  assert.match(clusterMermaid(model), '  endpoint ==>|:6443| h2_cp\n');
+  assert.equal(clusterView(model).ports, [
+    '6443/tcp kube-apiserver',
+    '2379/tcp etcd client',
+    '2380/tcp etcd peer',
+    '10250/tcp kubelet',
+    '8472/udp flannel vxlan',
+  ]);
 });
 
 test('Mermaid: a subgraph a host, the links through two hubs, the ring closed, the rollout as a chain', () => {

@@ -123,14 +123,21 @@ function topPriority(model: ClusterModel): number {
 function endpointView(model: ClusterModel): EndpointView {
   const lb = model.loadBalancer;
   const loadBalancers = model.hosts.filter((h) => h.isLoadBalancer && h.vrrpPriority !== null);
-  if (!lb || loadBalancers.length === 0) {
+  if (!lb) {
     const { host, port } = model.controlPlaneEndpoint;
     return { title: `API ${host}:${port}`, lines: ['one control plane, no VIP'], holders: [{ host: model.init.name, label: 'kube-apiserver' }] };
   }
+  const title = `VIP ${lb.vip}:${lb.port}`;
+  const named = lb.dnsName ? [`${lb.dnsName} → VIP`] : [];
+  if (loadBalancers.length === 0) {
+    // The inventory's rules warn: a load balancer outside the inventory serves the VIP, in front of every API server.
+    const holders = model.controlPlanes.map((h) => ({ host: h.name, label: `:${API_SERVER_PORT}` }));
+    return { title, lines: [...named, 'served by a load balancer outside this inventory'], holders };
+  }
   const top = topPriority(model);
   return {
-    title: `VIP ${lb.vip}:${lb.port}`,
-    lines: [...(lb.dnsName ? [`${lb.dnsName} → VIP`] : []), `keepalived VRRP ${lb.vrrp} · router id ${lb.virtualRouterId}`],
+    title,
+    lines: [...named, `keepalived VRRP ${lb.vrrp} · router id ${lb.virtualRouterId}`],
     holders: [...loadBalancers]
       .sort((a, b) => b.vrrpPriority! - a.vrrpPriority!)
       .map((h) => ({ host: h.name, label: h.vrrpPriority === top ? 'MASTER' : 'BACKUP' })),
@@ -163,7 +170,7 @@ function portsOf(model: ClusterModel): string[] {
   const lb = model.loadBalancer;
   const flannel = FLANNEL_BACKEND_PORTS[model.cluster.cni.backend].map((p) => `${p}/udp flannel ${model.cluster.cni.backend}`);
   return [
-    ...(lb ? [`${lb.port}/tcp VIP → haproxy`, 'VRRP (IP protocol 112) between load balancers'] : []),
+    ...(lb && model.hosts.some((h) => h.isLoadBalancer) ? [`${lb.port}/tcp VIP → haproxy`, 'VRRP (IP protocol 112) between load balancers'] : []),
     `${API_SERVER_PORT}/tcp kube-apiserver`,
     `${model.etcd.clientPort}/tcp etcd client`,
     `${model.etcd.peerPort}/tcp etcd peer`,
