@@ -48,3 +48,15 @@ export function pictureCases(): Map<string, ClusterModel> {
   cases.set('workers-1000', modelOfText('workers-1000.json', JSON.stringify(benchInventory(1000))));
   return cases;
 }
+
+/** The inventories of the booted-host runs (e2e/inventories) and of the golden files, by path: the browser draws these too. */
+export function moreInventories(): Map<string, ClusterModel> {
+  const cases = new Map<string, ClusterModel>();
+  const read = (rel: string) => cases.set(rel, modelOfText(rel, readFileSync(join(REPO, rel), 'utf8')));
+  for (const file of readdirSync(join(REPO, 'e2e', 'inventories')).sort()) read(`e2e/inventories/${file}`);
+  for (const name of readdirSync(join(REPO, 'test', 'fixtures', 'golden')).sort()) {
+    const file = readdirSync(join(REPO, 'test', 'fixtures', 'golden', name)).find((f) => f.startsWith('inventory.'))!;
+    read(`test/fixtures/golden/${name}/${file}`);
+  }
+  return cases;
+}
