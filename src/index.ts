@@ -6,6 +6,7 @@ import { artifactsFor, STEPS } from './render/artifacts.js';
 import type { Templates } from './render/context.js';
 import { renderHostFiles } from './render/host-files.js';
 import { renderRollout, type RolloutFile } from './render/ansible.js';
+import { clusterSvg, PICTURE_FILE } from './render/picture/index.js';
 
 /** The inputs of compile besides the model. */
 export interface CompileDeps {
@@ -26,6 +27,8 @@ export interface CompiledCluster {
   hostFiles(index: number): BundleFile[];
   /** The files beside the tarballs: the Ansible inventory and playbook that roll the bundles out in plan order. */
   rollout(): RolloutFile[];
+  /** The picture of the cluster beside the tarballs (cluster.svg), as `gen plan --format svg` prints it. */
+  picture(): RolloutFile;
 }
 
 /** Compiles a cluster: the same inputs always give the same bytes. */
@@ -36,6 +39,7 @@ export function compile(model: ClusterModel, deps: CompileDeps): CompiledCluster
     hosts: model.hosts,
     hostFiles: (index) => compileHost(model, model.hosts[index]!, deps),
     rollout: () => renderRollout(model, deps.templates),
+    picture: () => ({ path: PICTURE_FILE, mode: 0o644, bytes: Buffer.from(clusterSvg(model), 'utf8') }),
   };
 }
 

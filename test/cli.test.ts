@@ -96,7 +96,7 @@ test('YAML inventories work end to end', async () => {
     const r = await runCli([yaml, '--out', join(work, 'out'), '--secrets', join(work, 'secrets'), '--quiet']);
     assert.is(r.code, 0, r.err);
     assert.is(r.out, '');
-    assert.equal(readdirSync(join(work, 'out')).sort(), ['SHA256SUMS', 'ansible', 'lab1.tar.gz']);
+    assert.equal(readdirSync(join(work, 'out')).sort(), ['SHA256SUMS', 'ansible', 'cluster.svg', 'lab1.tar.gz']);
   } finally {
     cleanup(work);
   }
@@ -182,7 +182,7 @@ test('a larger cluster (206 hosts) generates and checks clean', async () => {
     const args = ['--out', join(work, 'out'), '--secrets', join(work, 'secrets')];
     const r = await runCli([inventory, ...args, '--quiet']);
     assert.is(r.code, 0, r.err);
-    assert.is(readdirSync(join(work, 'out')).length, 207, '205 tarballs, ansible/ and SHA256SUMS');
+    assert.is(readdirSync(join(work, 'out')).length, 208, '205 tarballs, ansible/, cluster.svg and SHA256SUMS');
     const check = await runCli(['check', inventory, ...args]);
     assert.is(check.code, 0, check.err + check.out);
     const again = JSON.parse((await runCli([inventory, ...args, '--json'])).out);

@@ -54,6 +54,8 @@ for (const name of readdirSync(GOLDEN).sort()) {
       rollout.map((f) => f.path.replace(/^ansible\//, '')).sort(),
       `${name}/ansible: no extra or missing golden files`,
     );
+    const picture = compiled.picture();
+    assertGolden(join(dir, picture.path), picture.bytes, `${name}/${picture.path}`);
   });
 }
 
@@ -61,7 +63,7 @@ test('golden fixtures hold no unexpected files', () => {
   for (const name of readdirSync(GOLDEN)) {
     const entries = readdirSync(join(GOLDEN, name)).sort();
     assert.ok(
-      entries.every((e) => ['ansible', 'expected', 'keys', 'inventory.json', 'inventory.yaml', 'README.md'].includes(e)),
+      entries.every((e) => ['ansible', 'cluster.svg', 'expected', 'keys', 'inventory.json', 'inventory.yaml', 'README.md'].includes(e)),
       `${name}: ${entries.join(', ')}`,
     );
     assert.ok(relative(GOLDEN, join(GOLDEN, name)) === name);

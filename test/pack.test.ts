@@ -21,10 +21,10 @@ async function cluster(workers: number) {
   return compile(model, { secrets: await secretsFor(model), templates: TEMPLATES });
 }
 
-/** What the output folder must hold: each host's compile() files tarred, and the rollout files (SHA256SUMS aside). */
+/** What the output folder must hold: each host's compile() files tarred, the rollout files and the picture (SHA256SUMS aside). */
 function expectedFiles(compiled: Awaited<ReturnType<typeof cluster>>): Map<string, Buffer> {
   const files = new Map(compiled.hosts.map((host, i) => [`${host.name}.tar.gz`, buildTarball(host.name, compiled.hostFiles(i))]));
-  for (const file of compiled.rollout()) files.set(file.path, file.bytes);
+  for (const file of [...compiled.rollout(), compiled.picture()]) files.set(file.path, file.bytes);
   return files;
 }
 

@@ -74,7 +74,7 @@ test('the secrets folder is 0700 with 0600 files; the output holds no unpacked s
     assert.is(statSync(join(work, 'secrets', 'etcd')).mode & 0o777, 0o700);
     for (const p of walk(join(work, 'secrets'))) assert.is(statSync(join(work, 'secrets', p)).mode & 0o777, 0o600, p);
     const out = readdirSync(join(work, 'out')).sort();
-    assert.equal(out, ['SHA256SUMS', 'ansible', 'ceph1.tar.gz', 'ceph2.tar.gz', 'ceph3.tar.gz', 'worker1.tar.gz', 'worker2.tar.gz']);
+    assert.equal(out, ['SHA256SUMS', 'ansible', 'ceph1.tar.gz', 'ceph2.tar.gz', 'ceph3.tar.gz', 'cluster.svg', 'worker1.tar.gz', 'worker2.tar.gz']);
     for (const name of out.filter((n) => n.endsWith('.tar.gz'))) assert.is(statSync(join(work, 'out', name)).mode & 0o777, 0o600, `${name} holds keys: 0600`);
   } finally {
     cleanup(work);

@@ -28,11 +28,18 @@ export interface Invocation {
   withinDays: number;
   /** --force-version-change: do not refuse a version change against the previous output (or one that cannot be read). */
   forceVersionChange: boolean;
+  /** gen plan --format: the plan as text (default), or the cluster's picture as SVG or Mermaid. */
+  format: PlanFormat;
 }
+
+/** The forms gen plan prints. */
+export const PLAN_FORMATS = ['text', 'svg', 'mermaid'] as const;
+/** A form gen plan prints. */
+export type PlanFormat = (typeof PLAN_FORMATS)[number];
 
 const MAIN_USAGE = `Usage: gen INVENTORY [--out DIR] [--secrets DIR] [--check] [--json] [--quiet] [--force-version-change]
        gen validate INVENTORY
-       gen plan INVENTORY [--out DIR]
+       gen plan INVENTORY [--out DIR] [--format text|svg|mermaid]
        gen diff INVENTORY [--out DIR] [--secrets DIR]
        gen check INVENTORY [--out DIR] [--secrets DIR]
        gen certs [--secrets DIR]
@@ -42,10 +49,12 @@ const MAIN_USAGE = `Usage: gen INVENTORY [--out DIR] [--secrets DIR] [--check] [
 Compiles an inventory (JSON or YAML) into one tarball per host for a highly available kubeadm cluster.
 
 Commands:
-  gen INVENTORY       write DIR/<host>.tar.gz for every host and DIR/SHA256SUMS (default DIR: out)
-                      and DIR/ansible/{inventory.ini,site.yml}: ansible-playbook rolls them out in plan order
+  gen INVENTORY       write DIR/<host>.tar.gz for every host and DIR/SHA256SUMS (default DIR: out),
+                      DIR/ansible/{inventory.ini,site.yml}: ansible-playbook rolls them out in plan order,
+                      and DIR/cluster.svg: the picture of the cluster
   validate INVENTORY  check the inventory only; write nothing
-  plan INVENTORY      print hosts x roles x services and the order to run the bundles in
+  plan INVENTORY      print hosts x roles x services and the order to run the bundles in (or, with
+                      --format svg|mermaid, the picture of the cluster)
   diff INVENTORY      show what a new generation would change in DIR, per host and file; write nothing
   check INVENTORY     exit 1 when DIR is not exactly what INVENTORY and the secrets produce (for CI)
   certs               list the stored certificates, their hosts, SANs and expiry
@@ -56,6 +65,7 @@ Options:
   --out DIR       output folder (default: out)
   --secrets DIR   secrets folder: CAs, keys, tokens; made once, reused on every run (default: secrets)
   --check         same as the check command
+  --format FORM   with plan: text (default), svg or mermaid
   --within DAYS   with certs renew: renew what expires within DAYS days (default 30)
   --force-version-change
                   with gen, plan, diff, check: go ahead when the Kubernetes version of the bundles in DIR
@@ -76,12 +86,16 @@ export const USAGE: Record<Command, string> = {
 Checks INVENTORY against the schema and kubeha's rules and prints every problem as
 FILE POINTER: message. Writes nothing. Exit status 0 when valid (warnings allowed), 1 otherwise.
 `,
-  plan: `Usage: gen plan INVENTORY [--out DIR] [--json] [--force-version-change]
+  plan: `Usage: gen plan INVENTORY [--out DIR] [--json | --format text|svg|mermaid] [--force-version-change]
 
 Prints every host with its roles, the kubeadm action and the services it runs, then the order
 in which to run the bundles. When DIR (default: out) holds bundles of an older Kubernetes version,
 also the upgrade order; a skipped minor or a downgrade is refused, as is DIR holding bundles of
 the inventory's hosts whose version cannot be read (--force-version-change goes ahead). Writes nothing.
+
+--format svg prints the picture of the cluster gen writes as DIR/cluster.svg: the VIP and the load
+balancers holding it, haproxy's arrows to each API server's 6443, the etcd members' ring, the workers,
+the ranges, versions and the rollout order. --format mermaid prints the same as a Mermaid flowchart.
 `,
   diff: `Usage: gen diff INVENTORY [--out DIR] [--secrets DIR] [--json]
 
@@ -124,6 +138,7 @@ const OPTIONS = {
   secrets: { type: 'string' },
   check: { type: 'boolean' },
   within: { type: 'string' },
+  format: { type: 'string' },
   'force-version-change': { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
@@ -162,10 +177,12 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     json: values.json ?? false,
     withinDays: 30,
     forceVersionChange: values['force-version-change'] ?? false,
+    format: 'text',
   };
   if (invocation.help) return invocation;
   refuseMisplaced(command, values, positionals);
   if (values.within !== undefined) invocation.withinDays = Number(values.within);
+  if (values.format !== undefined) invocation.format = values.format as PlanFormat;
   return invocation;
 }
 
@@ -191,6 +208,11 @@ function refuseMisplaced(command: Command, values: Values, positionals: readonly
   }
   if (values['force-version-change'] && !['gen', 'plan', 'diff', 'check'].includes(command))
     throw wrong('--force-version-change goes with gen, plan, diff and check');
+  if (values.format !== undefined) {
+    if (command !== 'plan') throw wrong('--format goes with gen plan');
+    if (!(PLAN_FORMATS as readonly string[]).includes(values.format)) throw wrong(`--format takes ${PLAN_FORMATS.join(', ')}, not ${values.format}`);
+    if (values.json) throw wrong('--json and --format: choose one');
+  }
   if (values.within !== undefined) {
     if (command !== 'renew') throw wrong('--within goes with gen certs renew');
     if (!/^[0-9]{1,5}$/.test(values.within)) throw wrong(`--within takes a whole number of days, not ${values.within}`);

@@ -6,6 +6,8 @@ import type { ClusterModel } from '../model/types.js';
 import { describeUpgrade } from '../model/upgrade.js';
 import { describeSecretChange } from '../pki/ensure.js';
 import { ANSIBLE_DIR } from '../render/ansible.js';
+import { PICTURE_FILE } from '../render/picture/index.js';
+import { describePictureChange } from '../review/picture-diff.js';
 import { diffBundles, diffFiles, formatDiff, formatHostChange, type HostChange, type Redaction } from '../review/diff.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
@@ -37,15 +39,16 @@ export async function runDiff(invocation: Invocation, now: Date, io: Console): P
   const gen = await generateInMemory(model, invocation, now, io);
   const previous = readPrevious(invocation, gen);
   const changes = hostChanges(previous, gen, redactionsOf(gen.secrets.secrets));
-  const rollout = rolloutChange(out, previous.files, gen.compiled.rollout());
+  const rollout = besideChange(`${out}/${ANSIBLE_DIR}`, previous.files, gen.compiled.rollout());
+  const picture = pictureChange(out, previous.files, gen.compiled.picture());
   if (invocation.json) {
-    printJson(io, { secretsToMake: gen.secrets.changes.map(describeSecretChange), versionChange, hosts: changes, rollout });
+    printJson(io, { secretsToMake: gen.secrets.changes.map(describeSecretChange), versionChange, hosts: changes, rollout, picture });
     return 0;
   }
   if (previous.bundles.size === 0) io.out(`${out}/ holds no bundles yet: everything below would be added\n`);
   for (const line of describeUpgrade(model, versionChange).slice(1)) io.out(line + '\n');
   if (gen.secrets.changes.length) io.out(`secrets that gen would make or re-issue: ${gen.secrets.changes.map((c) => c.path).join(', ')}\n`);
-  io.out([...formatHostChange(rollout), formatDiff(changes)].join('\n'));
+  io.out([...formatHostChange(rollout), ...formatHostChange(picture), formatDiff(changes)].join('\n'));
   return 0;
 }
 
@@ -67,8 +70,8 @@ function hostChanges(previous: PreviousOutput, gen: Generation, redactions: Reda
   });
 }
 
-/** The change of the Ansible files as one block named after their folder (`out/ansible`). */
-function rolloutChange(out: string, stored: ReadonlyMap<string, PreviousFile>, next: readonly RolloutFile[]): HostChange {
+/** The change of files beside the bundles as one block named `label`: the Ansible files (`out/ansible`), the picture. */
+function besideChange(label: string, stored: ReadonlyMap<string, PreviousFile>, next: readonly RolloutFile[]): HostChange {
   const before = next.flatMap((f) => {
     const old = stored.get(f.path);
     return old && 'bytes' in old ? [{ path: f.path, mode: f.mode, bytes: old.bytes }] : [];
@@ -79,7 +82,19 @@ function rolloutChange(out: string, stored: ReadonlyMap<string, PreviousFile>, n
   });
   const files = diffFiles(before, next, []);
   const change = before.length === 0 && problems.length === 0 ? 'added' : files.length || problems.length ? 'changed' : 'unchanged';
-  return { host: `${out}/${ANSIBLE_DIR}`, change, files, ...(problems.length ? { note: problems.join('; ') } : {}) };
+  return { host: label, change, files, ...(problems.length ? { note: problems.join('; ') } : {}) };
+}
+
+/** The change of the picture (`out/cluster.svg`), its content told by the texts it draws rather than as a diff of coordinates. */
+function pictureChange(out: string, stored: ReadonlyMap<string, PreviousFile>, next: RolloutFile): HostChange {
+  const change = besideChange(`${out}/${PICTURE_FILE}`, stored, [next]);
+  const old = stored.get(next.path);
+  if (!old || !('bytes' in old) || old.bytes.equals(next.bytes)) return change;
+  const files = change.files.map((f) => {
+    const modeNote = f.detail.split('\n').filter((l) => l.startsWith('mode '));
+    return { ...f, detail: [...modeNote, describePictureChange(old.bytes.toString('utf8'), next.bytes.toString('utf8'))].join('\n') };
+  });
+  return { ...change, files };
 }
 
 /** gen check INVENTORY: exit 1 unless the output folder is exactly what a generation would write. */

@@ -5,6 +5,7 @@ import type { ClusterModel } from '../model/types.js';
 import { describeSecretChange } from '../pki/ensure.js';
 import { expiringCertificates } from '../pki/inspect.js';
 import { ANSIBLE_DIR } from '../render/ansible.js';
+import { PICTURE_FILE } from '../render/picture/index.js';
 import type { Invocation } from './args.js';
 import { WriteError, writeFailure, type Staged } from './atomic.js';
 import { EXPIRY_WARNING_DAYS } from './certs.js';
@@ -120,6 +121,7 @@ function reportGeneration(invocation: Invocation, io: Console, gen: Generated): 
       hosts: gen.model.hosts.map((h) => ({ name: h.name, roles: h.roles, tarball: `${out}/${h.name}.tar.gz`, step: h.step + 1 })),
       order: gen.model.runOrder,
       ansible: { inventory: `${out}/${ANSIBLE_DIR}/inventory.ini`, playbook: `${out}/${ANSIBLE_DIR}/site.yml` },
+      picture: `${out}/${PICTURE_FILE}`,
       warnings: gen.warnings,
     });
     return;
@@ -134,6 +136,7 @@ function reportGeneration(invocation: Invocation, io: Console, gen: Generated): 
       ...gen.model.runOrder.map((s, i) => `  ${i + 1}. ${s.title}: ${s.hosts.join(', ')}`),
       '     tar -xzf HOST.tar.gz && sudo HOST/run.sh      (add --dry-run to see every action first)',
       `Or let Ansible do it in that order: ansible-playbook -i ${out}/${ANSIBLE_DIR}/inventory.ini ${out}/${ANSIBLE_DIR}/site.yml   (--check: dry run)`,
+      `The picture of the cluster: ${out}/${PICTURE_FILE}`,
       `Back up ${secrets}/: it holds the cluster's CAs and keys; kubeha reuses it on every run.`,
       '',
     ].join('\n'),

@@ -36,7 +36,7 @@ async function run(invocation: Invocation, io: Console): Promise<number> {
     case 'validate':
       return validate(invocation, io);
     case 'plan':
-      return plan(invocation, io);
+      return await plan(invocation, io);
     case 'artifacts':
       return artifacts(invocation, io);
     // Loaded on demand: x509 and archiver cost start-up time that validate and plan do not need.
@@ -65,14 +65,18 @@ function validate(invocation: Invocation, io: Console): number {
   return 0;
 }
 
-/** gen plan: hosts, roles, services and the order to run the bundles in (with the upgrade order against --out). */
-function plan(invocation: Invocation, io: Console): number {
+/** gen plan: hosts, roles, services and the order to run the bundles in (with the upgrade order against --out), or the picture. */
+async function plan(invocation: Invocation, io: Console): Promise<number> {
   const { model, warnings } = readInventory(invocation.inventory!);
   const out = realFolder(invocation.out, 'output');
   const change = readSteady(out, 'output', () => checkVersionChange(invocation.inventory!, out, model, invocation.forceVersionChange, io.err));
   printWarnings(io, invocation.inventory!, warnings);
   if (invocation.json) printJson(io, { ...planJson(model), versionChange: change });
-  else io.out(describePlan(model, describeUpgrade(model, change)));
+  else if (invocation.format === 'text') io.out(describePlan(model, describeUpgrade(model, change)));
+  else {
+    const { clusterMermaid, clusterSvg } = await import('../render/picture/index.js');
+    io.out(invocation.format === 'svg' ? clusterSvg(model) : clusterMermaid(model));
+  }
   return 0;
 }
 

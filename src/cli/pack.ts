@@ -146,9 +146,9 @@ function tarballFile(host: string, gz: Buffer): OutputFile {
   return { name: `${host}.tar.gz`, bytes: gz, mode: 0o600 };
 }
 
-/** The rollout files (the Ansible inventory and playbook) as output files. */
+/** The files beside the tarballs (the Ansible inventory and playbook, the picture) as output files. */
 function rolloutFiles(compiled: CompiledCluster): OutputFile[] {
-  return compiled.rollout().map((file) => ({ name: file.path, bytes: file.bytes, mode: file.mode }));
+  return [...compiled.rollout(), compiled.picture()].map((file) => ({ name: file.path, bytes: file.bytes, mode: file.mode }));
 }
 
 /** The files sorted by name, then SHA256SUMS listing them. */
