@@ -77,7 +77,7 @@ export function describeUpgrade(model: ClusterModel, change: VersionChange): str
   const others = model.controlPlanes.filter((h) => !h.isInit);
   return [
     '',
-    `Upgrade pending: Kubernetes ${change.from} -> ${change.to} (${change.kind}); every etcd member must run ${minExternalEtcdFor(model.cluster.minor)} or later (kubeadm leaves an external etcd alone).`,
+    `Upgrade pending: Kubernetes ${change.from} -> ${change.to} (${change.kind}); every etcd member must run ${minExternalEtcdFor(model.cluster.kubernetesVersion)} or later (kubeadm leaves an external etcd alone).`,
     "Run the Kubernetes nodes' bundles in this order, one control plane at a time (each waits, bounded, for the API servers before it):",
     `  1. ${model.init.name}: kubeadm upgrade plan, kubeadm upgrade apply v${change.to}; drain, kubelet and kubectl ${change.to}, uncordon`,
     ...others.map((h, i) => `  ${i + 2}. ${h.name}: kubeadm upgrade node; drain, kubelet and kubectl ${change.to}, uncordon`),
