@@ -14,10 +14,10 @@ import { Testbed } from '../booted.js';
 import { generate, planOf, unpackBundle, type Plan } from '../bundles.js';
 import { ensureImage, REPO_MOUNT } from '../image.js';
 import { nodeContainerdDropIn } from '../node-host.js';
-import { freeAddresses, type InventoryDoc, siteInventory } from './inventory.js';
+import { freeAddresses, type InventoryDoc, readInventory, siteInventory } from './inventory.js';
 import { recordKept } from './keep.js';
 import { adminKubeconfig, Kubectl } from './kube.js';
-import { buildSite, fillSite, siteMirrors, startSite, type RunningSite, type Site, type SiteBuild } from './site.js';
+import { buildSite, fillSite, SITE_VERSIONS, siteMirrors, startSite, type RunningSite, type Site, type SiteBuild } from './site.js';
 import { checkCertificates, checkCluster, failovers, powerBackOn, runInPlanOrder, secondRunChangesNothing, type ClusterInput } from './scenario.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -184,6 +184,9 @@ async function story(run: Run, built: SiteBuild): Promise<void> {
 async function mainCluster(argv: readonly string[]): Promise<number> {
   const options = parseArgs(argv);
   if (process.getuid?.() !== 0) throw new Error('npm run e2e:cluster must run as root (it boots containers, makes namespaces and cgroups)');
+  const version = readInventory(options.inventory).cluster.kubernetesVersion;
+  if (!SITE_VERSIONS.kubernetes.includes(version))
+    throw new Error(`${options.inventory} is at Kubernetes ${version}: the e2e site serves ${SITE_VERSIONS.kubernetes.join(' and ')}`);
   const built = await buildSite(say);
   const work = mkdtempSync(join(tmpdir(), 'kubeha-e2e-cluster-'));
   process.on('exit', () => rmSync(work, { recursive: true, force: true }));
