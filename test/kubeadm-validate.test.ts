@@ -6,7 +6,7 @@
  * A config kubeadm rejects fails with kubeadm's words. The binaries come from the e2e cache (test/site-kubeadm.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { test } from 'uvu';
@@ -35,7 +35,7 @@ function goldenConfigs(minor: number): { what: string; path: string }[] {
     return readdirSync(join(golden, name, 'expected'))
       .filter((host) => !host.endsWith('.manifest'))
       .map((host) => ({ what: `golden/${name}/${host}`, path: join(golden, name, 'expected', host, CONFIG) }))
-      .filter((c) => readdirSync(join(c.path, '..')).includes('kubeadm-config.yaml'));
+      .filter((c) => existsSync(c.path));
   });
 }
 
