@@ -15,8 +15,10 @@ import { generate, planOf, unpackBundle, type Plan } from '../bundles.js';
 import { ensureImage, REPO_MOUNT } from '../image.js';
 import { nodeContainerdDropIn } from '../node-host.js';
 import { freeAddresses, type InventoryDoc, readInventory, siteInventory } from './inventory.js';
+import { kubernetesRelease } from './components.js';
 import { recordKept } from './keep.js';
 import { adminKubeconfig, Kubectl } from './kube.js';
+import { programsOf } from './programs.js';
 import { buildSite, fillSite, SITE_VERSIONS, siteMirrors, startSite, type RunningSite, type Site, type SiteBuild } from './site.js';
 import { checkCertificates, checkCluster, failovers, powerBackOn, runInPlanOrder, secondRunChangesNothing, type ClusterInput } from './scenario.js';
 
@@ -142,14 +144,15 @@ async function prepareHosts(bed: Testbed, caCert: string, work: string): Promise
   }
 }
 
-/** kubectl on the workstation through VIP:port with the admin credentials, trusting the secrets folder's CA only. */
+/** kubectl of the cluster's version on the workstation through VIP:port with the admin credentials, trusting the secrets folder's CA only. */
 function workstationKubectl(run: Run, built: SiteBuild): Kubectl {
   const first = run.plan.hosts.find((h) => h.roles.includes('control-plane'))!;
   const admin = join(run.work, 'admin.conf');
   copyFileSync(run.bed.pathIn(first.name, '/etc/kubernetes/admin.conf'), admin);
   const kubeconfig = adminKubeconfig(admin, `https://${run.plan.controlPlaneEndpoint}`, join(run.work, 'secrets', 'ca.crt'), join(run.work, 'kubeconfig'));
   rmSync(admin);
-  return new Kubectl(run.bed, run.client, built.programs.paths.kubectl!, kubeconfig);
+  const kubectl = programsOf(built.programs, [kubernetesRelease(run.inventory.cluster.kubernetesVersion).id]).kubectl!;
+  return new Kubectl(run.bed, run.client, kubectl, kubeconfig);
 }
 
 /** What the story's steps need of the run. */
