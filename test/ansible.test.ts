@@ -152,10 +152,10 @@ testNeeding(
   async () => {
     const dir = tempDir();
     try {
-      // Kubernetes 1.31 with distro etcd: this machine's etcd (Debian 12: 3.4.23) is older than the 3.5.24 kubeadm needs
-      // from 1.32 on, which run.sh refuses even in a dry run.
+      // Kubernetes 1.30 with distro etcd: this machine's etcd (Debian 12: 3.4.23) is older than the 3.5.11 kubeadm needs
+      // from 1.31 on, which run.sh refuses even in a dry run.
       const doc = {
-        cluster: { name: 'local', kubernetesVersion: '1.31.13', podSubnet: '10.244.0.0/16' },
+        cluster: { name: 'local', kubernetesVersion: '1.30.14', podSubnet: '10.244.0.0/16' },
         etcd: { install: 'distro' },
         hosts: [
           { name: 'member1', address: '127.0.1.1', roles: ['etcd'] },
@@ -228,9 +228,9 @@ testNeeding(
     const dir = tempDir();
     try {
       // Two members and a control plane, all this machine (connection=local); /srv is a private tmpfs, so the test
-      // decides whether the data dir /srv/etcd holds member/. Kubernetes 1.31 with distro etcd: see the test above.
+      // decides whether the data dir /srv/etcd holds member/. Kubernetes 1.30 with distro etcd: see the test above.
       const doc = {
-        cluster: { name: 'local', kubernetesVersion: '1.31.13', podSubnet: '10.244.0.0/16' },
+        cluster: { name: 'local', kubernetesVersion: '1.30.14', podSubnet: '10.244.0.0/16' },
         etcd: { install: 'distro', dataDir: '/srv/etcd' },
         hosts: [
           { name: 'member1', address: '127.0.1.1', roles: ['etcd'] },

@@ -3,12 +3,18 @@
  * control files, the Release file and the build recipe. The heavy checks (builds, apt against the served
  * repositories, images through the mirror) are the site's self-check: node dist/e2e/cluster/selfcheck.js.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ArtifactList } from '../src/render/mirror-list.js';
 import { allowListOf, classify } from '../e2e/cluster/allowlist.js';
-import { COMPONENTS, component, goBuildArgs, goOutputName } from '../e2e/cluster/components.js';
-import { controlText, debFileName, installedSize, kubernetesDebs } from '../e2e/cluster/debs.js';
+import { COMPONENTS, component, goBuildArgs, goOutputName, KUBERNETES_RELEASES, kubernetesRelease } from '../e2e/cluster/components.js';
+import { controlText, debFileName, installedSize, kubernetesDebs, streamOf } from '../e2e/cluster/debs.js';
+import { imagePlan } from '../e2e/cluster/registry.js';
+import { mergeArtifactLists, SITE_VERSIONS } from '../e2e/cluster/site.js';
+import { kubeadmImageTags } from '../src/model/images.js';
+import { REPO } from './helpers.js';
 import { releaseText } from '../e2e/cluster/repos.js';
 
 const SITE = 'https://198.51.100.200';
@@ -113,7 +119,7 @@ test('the allow list refuses a list whose mirrors do not point at the site', () 
 });
 
 test("kubelet's control file carries pkgs.k8s.io's fields (kubernetes/release kubelet.spec and metadata.yaml)", () => {
-  const kubelet = kubernetesDebs().find((d) => d.package === 'kubelet')!;
+  const kubelet = kubernetesDebs(kubernetesRelease('1.36.3')).find((d) => d.package === 'kubelet')!;
   assert.is(
     controlText(kubelet, 82400),
     [
@@ -134,7 +140,7 @@ test("kubelet's control file carries pkgs.k8s.io's fields (kubernetes/release ku
   assert.is(debFileName(kubelet), 'kubelet_1.36.3-1.1_amd64.deb');
   assert.equal(kubelet.conffiles, ['/etc/default/kubelet']);
   const paths = (name: string) =>
-    kubernetesDebs()
+    kubernetesDebs(kubernetesRelease('1.36.3'))
       .find((d) => d.package === name)!
       .files.map((f) => f.path);
   assert.ok(paths('kubeadm').includes('/lib/systemd/system/kubelet.service.d/10-kubeadm.conf'));
@@ -175,6 +181,51 @@ test('the build recipe: Kubernetes stamped on both version packages, binaries na
   assert.equal(
     COMPONENTS.filter((c) => c.standIn).map((c) => c.id),
     ['flannel-cni-plugin'],
+  );
+});
+
+test('two Kubernetes releases side by side: each its own component, stamps, packages stream, CoreDNS and images', () => {
+  assert.equal(SITE_VERSIONS.kubernetes, ['1.36.3', '1.37.2']);
+  const args = goBuildArgs(component('kubernetes-1.37'), '/out').join(' ');
+  assert.ok(args.includes('-X k8s.io/component-base/version.gitVersion=v1.37.2'));
+  // k8s.io/kubernetes v1.37.2's .info on the Go proxy: {"Version":"v1.37.2","Time":"2026-10-27T12:01:04Z"}.
+  assert.ok(args.includes('-X k8s.io/client-go/pkg/version.buildDate=2026-10-27T12:01:04Z'));
+  assert.is(component('kubernetes-1.37').module, 'kubernetes-1.37');
+  const r137 = kubernetesRelease('1.37.2');
+  assert.is(streamOf(r137), 'v1.37');
+  const versions = Object.fromEntries(kubernetesDebs(r137).map((d) => [d.package, d.version]));
+  assert.equal(versions, { kubelet: '1.37.2-1.1', kubeadm: '1.37.2-1.1', kubectl: '1.37.2-1.1', 'cri-tools': '1.37.0-1.1', 'kubernetes-cni': '1.10.0-1.1' });
+  // The CoreDNS each release's kubeadm deploys (kubeha's table) is the one the site builds for it.
+  for (const r of KUBERNETES_RELEASES) assert.is(component(r.coredns).version, kubeadmImageTags(r.version).coredns, r.version);
+  // .ci/run builds every release's kubeadm before npm test (test/kubeadm-validate.test.ts runs them).
+  const ci = readFileSync(join(REPO, '.ci', 'run'), 'utf8');
+  assert.match(ci, `node dist/e2e/cluster/warm.js ${KUBERNETES_RELEASES.map((r) => r.id).join(' ')}\n`);
+  assert.throws(() => kubernetesRelease('1.35.4'), /the e2e site serves Kubernetes 1\.36\.3 and 1\.37\.2, not 1\.35\.4/);
+});
+
+test("an upgrade's site: two lists merged, each entry once; each image tag from its release; an unbuilt tag refused", () => {
+  const image = (name: string, tag: string) => ({ name, image: `198.51.100.200/registry.k8s.io/${name}:${tag}`, upstream: '', pulledBy: '' }) as any;
+  const before = { ...LIST, images: [image('kube-apiserver', 'v1.36.3'), image('coredns/coredns', 'v1.14.2')] };
+  const after = { ...LIST, images: [image('kube-apiserver', 'v1.37.2')] };
+  const merged = mergeArtifactLists(before, after);
+  assert.is(merged.repositories.length, LIST.repositories.length);
+  assert.is(merged.downloads.length, LIST.downloads.length);
+  assert.equal(
+    merged.images.map((i) => i.image.split('/').pop()),
+    ['kube-apiserver:v1.36.3', 'coredns:v1.14.2', 'kube-apiserver:v1.37.2'],
+  );
+  const plan = imagePlan({ ...merged, images: [image('kube-apiserver', 'v1.36.3'), image('kube-apiserver', 'v1.37.2')] });
+  assert.equal(
+    plan.map((p) => p.spec.from),
+    ['kubernetes', 'kubernetes-1.37'],
+  );
+  assert.equal(
+    imagePlan({ ...LIST, images: [{ ...image('coredns', 'v1.14.6') }] }).map((p) => p.spec.from),
+    ['coredns-1.14.6'],
+  );
+  assert.throws(
+    () => imagePlan({ ...LIST, images: [image('kube-apiserver', 'v1.35.4')] }),
+    /lists 198\.51\.100\.200\/registry\.k8s\.io\/kube-apiserver:v1\.35\.4 but the site builds kube-apiserver v1\.36\.3 and v1\.37\.2/,
   );
 });
 

@@ -69,12 +69,23 @@ test("etcd release older than kubeadm's external-etcd minimum is refused at /etc
   modelOf(small('1.34.2', { version: '3.5.24' }));
   modelOf(small('1.31.4', { version: '3.5.21' }));
   modelOf(small('1.34.2', { version: '3.5.21', install: 'distro' })); // checked on the host instead
+  // The floor is kubeadm's MinExternalEtcdVersion of that very patch (constants.go of each module): 3.5.11-0 up to
+  // v1.31.13, v1.32.9 and v1.33.5, 3.5.21-0 in v1.34.0-v1.34.1, then 3.5.24-0.
+  modelOf(small('1.31.13', { version: '3.5.21' }));
+  modelOf(small('1.34.1', { version: '3.5.21' }));
+  for (const version of ['1.31.14', '1.32.10', '1.33.6', '1.34.2'])
+    assert.throws(
+      () => modelOf(small(version, { version: '3.5.21' })),
+      (e: Error) => e.message.includes(`inventory.json /etcd/version: kubeadm ${version} refuses an external etcd older than 3.5.24`),
+      version,
+    );
 });
 
 testNeeding(['etcd'], 'distro etcd: run.sh compares the installed etcd with the minimum (real /usr/bin/etcd of this machine)', async () => {
   const have = spawnSync('etcd', ['--version'], { encoding: 'utf8' }).stdout.match(/etcd Version: (\S+)/)![1]!;
   const refused = await bundlesOf(small('1.34.2', { install: 'distro' }));
-  const accepted = await bundlesOf(small('1.31.4', { install: 'distro' }));
+  const refused131 = await bundlesOf(small('1.31.4', { install: 'distro' }));
+  const accepted = await bundlesOf(small('1.30.14', { install: 'distro' }));
   try {
     const r = runSh(join(refused.unpacked, 'etcd1'), ['--dry-run', '--only', 'packages']);
     if (have.startsWith('3.4.')) {
@@ -84,10 +95,17 @@ testNeeding(['etcd'], 'distro etcd: run.sh compares the installed etcd with the 
         `the OS package gives etcd ${have}, older than 3.5.24, which kubeadm 1.34.2 requires of an external etcd: set etcd.install to release`,
       );
     }
+    if (have.startsWith('3.4.')) {
+      // kubeadm 1.31.4's MinExternalEtcdVersion is 3.5.11-0; 1.30's is 3.4.13-4, which Debian 12's etcd (3.4.23) meets.
+      const r131 = runSh(join(refused131.unpacked, 'etcd1'), ['--dry-run', '--only', 'packages']);
+      assert.is(r131.code, 1, r131.out);
+      assert.match(r131.err, `older than 3.5.11, which kubeadm 1.31.4 requires of an external etcd`);
+    }
     const ok = runSh(join(accepted.unpacked, 'etcd1'), ['--dry-run', '--only', 'packages']);
     assert.is(ok.code, 0, ok.err);
   } finally {
     refused.cleanup();
+    refused131.cleanup();
     accepted.cleanup();
   }
 });

@@ -15,6 +15,7 @@ import { loadSecrets } from '../src/cli/secrets-store.js';
 import { main } from '../src/cli/main.js';
 import type { BundleFile } from '../src/bundle/manifest.js';
 import { test } from 'uvu';
+import { siteKubeadm } from './site-kubeadm.js';
 
 /** The repository root. */
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -136,6 +137,10 @@ const unmet = (() => {
     if (need === NAMESPACES) return spawnSync('unshare', ['-n', '-m', 'true']).status === 0 ? null : 'cannot create namespaces (unshare -n -m; run as root)';
     if (need === ROOT) return process.getuid?.() === 0 ? null : 'needs root (it mounts a tmpfs)';
     if (need === X64) return process.arch === 'x64' ? null : `runs on x64 only (this is ${process.arch})`;
+    if (/^kubeadm-1\.[0-9]+$/.test(need)) {
+      const found = siteKubeadm(need);
+      return 'missing' in found ? found.missing : null;
+    }
     return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', need]).status === 0 ? null : `${need} is not installed`;
   };
   return (need: string) => {
@@ -150,7 +155,7 @@ export function canMakeNamespaces(): boolean {
 }
 
 /**
- * Registers a test that needs real tools (program names, NAMESPACES, X64). When one is missing the test is not run:
+ * Registers a test that needs real tools (program names, NAMESPACES, X64, `kubeadm-1.XX`: the e2e site's kubeadm). When one is missing the test is not run:
  * outside CI it is registered as skipped (uvu counts it under "Skipped") and a `SKIP` line says why; with CI=true it
  * is registered as a test that fails saying what is missing (.ci/run must provide it).
  */

@@ -53,11 +53,21 @@ function problems(doc: InventoryDoc): string {
   }
 }
 
-test('every Kubernetes minor kubeha supports gets a release whose compatibility table lists it; the pins', () => {
-  for (let minor = SUPPORTED_MINORS.oldest; minor <= SUPPORTED_MINORS.newest; minor++) {
+test('every Kubernetes minor up to 1.36 gets a release whose compatibility table lists it, 1.37 none; the pins', () => {
+  for (let minor = SUPPORTED_MINORS.oldest; minor <= 36; minor++) {
     const version = defaultKubePrometheusFor(minor);
     assert.ok(version && isCompatibleKubePrometheus(version, minor), `1.${minor}: ${version}`);
   }
+  // v0.18.0's README (and main's at 4d719f1d) lists 1.32-1.36: no release supports 1.37, so the addon is refused there.
+  assert.is(defaultKubePrometheusFor(37), undefined);
+  assert.match(
+    problems(cluster(undefined, { cluster: { kubernetesVersion: '1.37.2', podSubnet: '10.244.0.0/16' } })),
+    'inventory.json /cluster/kubernetesVersion: no kube-prometheus release kubeha knows supports Kubernetes 1.37 (the compatibility table of the newest, 0.18.0, lists 1.33, 1.34, 1.35, 1.36): turn addons.kubePrometheus off',
+  );
+  assert.match(
+    problems(cluster({ enabled: true, sha256: SHA, version: '0.18.0' }, { cluster: { kubernetesVersion: '1.37.2', podSubnet: '10.244.0.0/16' } })),
+    'inventory.json /addons/kubePrometheus/version: kube-prometheus 0.18.0 does not support Kubernetes 1.37.2 (its compatibility table lists 1.33, 1.34, 1.35, 1.36): turn addons.kubePrometheus off',
+  );
   assert.equal([24, 25, 26, 30, 31, 32, 33, 36].map(defaultKubePrometheusFor), [
     '0.12.0',
     '0.12.0',

@@ -6,8 +6,7 @@ import { parse as parseToml } from 'smol-toml';
 import { compileDoc, text, type InventoryDoc } from './helpers.js';
 import { COMMENT_SWAP_SED, RUNTIME_PATHS, SWAP_FSTAB_ERE } from '../src/render/kubernetes.js';
 import { CRI_DOCKERD } from '../src/render/runtime.js';
-import { PAUSE_VERSIONS } from '../src/model/images.js';
-import { versionForMinor } from '../src/common/versions.js';
+import { kubeadmImageTags } from '../src/model/images.js';
 
 const rootfs = (path: string) => `rootfs${path}`;
 
@@ -50,11 +49,14 @@ test('containerd config.toml: version 2, runc with SystemdCgroup, the pause imag
     assert.is(hosts.get('cp1')!.get(rootfs(RUNTIME_PATHS.dockerDaemon)), undefined);
     assert.is(hosts.get('e2')!.get(rootfs(RUNTIME_PATHS.containerdConfig)), undefined, 'etcd-only hosts run no container runtime');
   }
-  // A table by minor holds from its key to the next one; below the lowest there is no answer.
-  assert.is(versionForMinor(PAUSE_VERSIONS, 30, 'pause'), '3.9');
-  assert.is(versionForMinor(PAUSE_VERSIONS, 31, 'pause'), '3.10');
-  assert.is(versionForMinor(PAUSE_VERSIONS, 99, 'pause'), '3.10.2');
-  assert.throws(() => versionForMinor(PAUSE_VERSIONS, 23, 'pause'), /no pause version known for Kubernetes 1\.23/);
+  // kubeadm's PauseVersion and CoreDNSVersion, read in each module's cmd/kubeadm/app/constants/constants.go; CoreDNS
+  // changed within 1.30 (v1.11.3 from v1.30.5) and 1.31 (from v1.31.1); an unknown minor has no answer.
+  assert.equal(kubeadmImageTags('1.30.4'), { pause: '3.9', coredns: 'v1.11.1' });
+  assert.equal(kubeadmImageTags('1.30.5'), { pause: '3.9', coredns: 'v1.11.3' });
+  assert.equal(kubeadmImageTags('1.31.0'), { pause: '3.10', coredns: 'v1.11.1' });
+  assert.equal(kubeadmImageTags('1.31.14'), { pause: '3.10', coredns: 'v1.11.3' });
+  assert.equal(kubeadmImageTags('1.37.2'), { pause: '3.10.2', coredns: 'v1.14.6' });
+  assert.throws(() => kubeadmImageTags('1.23.17'), /kubeha knows nothing of Kubernetes 1\.23: it supports 1\.24 to 1\.37/);
 });
 
 test("docker: daemon.json with the systemd cgroup driver, cri-dockerd units on the model's CRI socket with the pause image", async () => {

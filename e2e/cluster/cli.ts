@@ -8,9 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readInventory } from './inventory.js';
 import { diagnose, inputOf, keep, prepare, type Run, sayer, workstationKubectl } from './run.js';
 import { checkCertificates, checkCluster, failovers, powerBackOn, runInPlanOrder, secondRunChangesNothing } from './scenario.js';
-import { buildSite, type SiteBuild } from './site.js';
+import { buildSite, SITE_VERSIONS, type SiteBuild } from './site.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const say = sayer('e2e:cluster');
@@ -53,6 +54,9 @@ async function story(run: Run, built: SiteBuild): Promise<void> {
 async function mainCluster(argv: readonly string[]): Promise<number> {
   const options = parseArgs(argv);
   if (process.getuid?.() !== 0) throw new Error('npm run e2e:cluster must run as root (it boots containers, makes namespaces and cgroups)');
+  const version = readInventory(options.inventory).cluster.kubernetesVersion;
+  if (!SITE_VERSIONS.kubernetes.includes(version))
+    throw new Error(`${options.inventory} is at Kubernetes ${version}: the e2e site serves ${SITE_VERSIONS.kubernetes.join(' and ')}`);
   const built = await buildSite(say);
   const work = mkdtempSync(join(tmpdir(), 'kubeha-e2e-cluster-'));
   process.on('exit', () => rmSync(work, { recursive: true, force: true }));

@@ -31,45 +31,81 @@ export interface Component {
   standIn?: string;
 }
 
-/** kubeha's newest supported Kubernetes, the version the site serves. */
-export const KUBERNETES_VERSION = '1.36.3';
+/**
+ * One Kubernetes release the site serves: its version, the component building its seven programs (our module under
+ * e2e/go), the buildDate stamped (the module version's Time on the Go proxy, its .info: a rebuild is byte-identical),
+ * and the components of the CoreDNS its kubeadm deploys and of the cri-tools its pkgs.k8s.io stream carries.
+ */
+export interface KubernetesRelease {
+  version: string;
+  id: string;
+  module: string;
+  buildDate: string;
+  coredns: string;
+  criTools: string;
+}
 
-/** k8s.io/kubernetes v1.36.3's Time on the Go proxy (its .info): the buildDate stamped, so a rebuild is byte-identical. */
-const KUBERNETES_BUILD_DATE = '2026-07-22T18:07:38Z';
+/**
+ * The Kubernetes releases the site serves, oldest first (the oldest keeps the component id `kubernetes`, so its cache
+ * folder stays). CoreDNS: kubeadm's constants.CoreDNSVersion of each (v1.14.2 in v1.36.3, v1.14.6 in v1.37.2).
+ */
+export const KUBERNETES_RELEASES: readonly KubernetesRelease[] = [
+  { version: '1.36.3', id: 'kubernetes', module: 'kubernetes-1.36', buildDate: '2026-07-22T18:07:38Z', coredns: 'coredns', criTools: 'cri-tools' },
+  {
+    version: '1.37.2',
+    id: 'kubernetes-1.37',
+    module: 'kubernetes-1.37',
+    buildDate: '2026-10-27T12:01:04Z',
+    coredns: 'coredns-1.14.6',
+    criTools: 'cri-tools-1.37',
+  },
+];
+
+/** The Kubernetes versions the site serves, oldest first. */
+export const KUBERNETES_VERSIONS: readonly string[] = KUBERNETES_RELEASES.map((r) => r.version);
+
+/** The release the site builds for a Kubernetes version; an error names the versions it serves. */
+export function kubernetesRelease(version: string): KubernetesRelease {
+  const found = KUBERNETES_RELEASES.find((r) => r.version === version);
+  if (!found) throw new Error(`the e2e site serves Kubernetes ${KUBERNETES_VERSIONS.join(' and ')}, not ${version}`);
+  return found;
+}
 
 /** The Go proxy has no commit for a module version: commits are stamped as zeros, never a made-up hash. */
 const NO_COMMIT = '0000000000000000000000000000000000000000';
 
 /** hack/lib/version.sh's stamps, on both packages that carry them (kubeadm refuses an unstamped v0.0.0-master). */
-function kubernetesStamps(version: string): string[] {
-  const [major, minor] = version.split('.');
+function kubernetesStamps(release: KubernetesRelease): string[] {
+  const [major, minor] = release.version.split('.');
   return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((p) => [
-    `${p}.gitVersion=v${version}`,
+    `${p}.gitVersion=v${release.version}`,
     `${p}.gitMajor=${major}`,
     `${p}.gitMinor=${minor}`,
     `${p}.gitTreeState=clean`,
     `${p}.gitCommit=${NO_COMMIT}`,
-    `${p}.buildDate=${KUBERNETES_BUILD_DATE}`,
+    `${p}.buildDate=${release.buildDate}`,
   ]);
 }
 
 const K8S = 'k8s.io/kubernetes/cmd';
 const CNI = 'github.com/containernetworking/plugins';
 
-/** The seven Kubernetes programs (hack/lib/golang.sh: CGO_ENABLED=0, tags selinux,notest; kubelet static since 1.36). */
-const kubernetes: Component = {
-  id: 'kubernetes',
-  module: 'kubernetes-1.36',
-  upstream: 'k8s.io/kubernetes',
-  version: `v${KUBERNETES_VERSION}`,
-  programs: ['kubeadm', 'kubelet', 'kubectl', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'].map((name) => ({
-    name,
-    pkg: `${K8S}/${name}`,
-  })),
-  cgo: false,
-  tags: ['selinux', 'notest'],
-  stamps: kubernetesStamps(KUBERNETES_VERSION),
-};
+/** The seven Kubernetes programs of a release (hack/lib/golang.sh: CGO_ENABLED=0, tags selinux,notest; kubelet static since 1.36). */
+function kubernetesComponent(release: KubernetesRelease): Component {
+  return {
+    id: release.id,
+    module: release.module,
+    upstream: 'k8s.io/kubernetes',
+    version: `v${release.version}`,
+    programs: ['kubeadm', 'kubelet', 'kubectl', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'].map((name) => ({
+      name,
+      pkg: `${K8S}/${name}`,
+    })),
+    cgo: false,
+    tags: ['selinux', 'notest'],
+    stamps: kubernetesStamps(release),
+  };
+}
 
 /** etcd 3.6.8: kubeadm 1.36's DefaultEtcdVersion, and a version kubeha pins no checksum for (src/common/etcd-releases.ts). */
 const etcd: Component = {
@@ -153,7 +189,7 @@ const flannelCni: Component = {
     'containernetworking/plugins v0.9.1 plugins/meta/flannel, the same plugin before it moved there, stands in',
 };
 
-/** crictl 1.36.0 (Makefile: CGO_ENABLED=0, -trimpath, the version without its v). */
+/** crictl 1.36.0, in pkgs.k8s.io's v1.36 stream (Makefile: CGO_ENABLED=0, -trimpath, the version without its v). */
 const crictl: Component = {
   id: 'cri-tools',
   module: 'cri-tools-1.36',
@@ -163,6 +199,15 @@ const crictl: Component = {
   cgo: false,
   tags: [],
   stamps: ['sigs.k8s.io/cri-tools/pkg/version.Version=1.36.0'],
+};
+
+/** crictl 1.37.0, in the v1.37 stream (its Makefile builds as 1.36.0's does). */
+const crictl137: Component = {
+  ...crictl,
+  id: 'cri-tools-1.37',
+  module: 'cri-tools-1.37',
+  version: 'v1.37.0',
+  stamps: ['sigs.k8s.io/cri-tools/pkg/version.Version=1.37.0'],
 };
 
 /** CoreDNS v1.14.2, kubeadm 1.36's CoreDNSVersion (Makefile: CGO_ENABLED=0; the version is a constant). */
@@ -176,6 +221,9 @@ const coredns: Component = {
   tags: [],
   stamps: [],
 };
+
+/** CoreDNS v1.14.6, kubeadm 1.37's CoreDNSVersion, built as v1.14.2 is. */
+const coredns1146: Component = { ...coredns, id: 'coredns-1.14.6', module: 'coredns-1.14.6', version: 'v1.14.6' };
 
 /** flannel v0.27.4, what kubeha's manifest pins (Makefile: cgo on amd64, for the UDP backend's C proxy, linked -static). */
 const flannel: Component = {
@@ -240,7 +288,7 @@ const probe: Component = {
 
 /** Every component, in build order (Kubernetes first: the longest, and the one the others wait least on). */
 export const COMPONENTS: readonly Component[] = [
-  kubernetes,
+  ...KUBERNETES_RELEASES.map(kubernetesComponent),
   etcd,
   containerd,
   containerdShim,
@@ -248,7 +296,9 @@ export const COMPONENTS: readonly Component[] = [
   cniPlugins,
   flannelCni,
   crictl,
+  crictl137,
   coredns,
+  coredns1146,
   flannel,
   crane,
   registry,

@@ -17,7 +17,7 @@
  * which the build takes from the containerd module as Docker's packaging does.
  */
 import { readFileSync } from 'node:fs';
-import { KUBERNETES_VERSION, component } from './components.js';
+import { component, type KubernetesRelease } from './components.js';
 
 /** One file of a package: a built program (by name), a text, or an empty keep file. */
 export interface DebFile {
@@ -141,13 +141,23 @@ function k8s(pkg: string, upstream: string, section: string, summary: string, fi
   };
 }
 
-/** The five packages of the pkgs.k8s.io v1.36 repository. */
-export function kubernetesDebs(): DebSpec[] {
+/** The pkgs.k8s.io stream of a release: `v1.37`, which names its repository. */
+export function streamOf(release: KubernetesRelease): string {
+  return `v${release.version.split('.').slice(0, 2).join('.')}`;
+}
+
+/** The components whose programs a release's packages carry (later ones win a shared name). */
+export function debComponents(release: KubernetesRelease): string[] {
+  return ['cni-plugins', release.criTools, release.id];
+}
+
+/** The five packages of a release's pkgs.k8s.io repository (kubernetes-cni 1.10.0 in every stream here). */
+export function kubernetesDebs(release: KubernetesRelease): DebSpec[] {
   const cni = component('cni-plugins');
   return [
     k8s(
       'kubelet',
-      KUBERNETES_VERSION,
+      release.version,
       'net',
       'Node agent for Kubernetes clusters',
       [
@@ -163,14 +173,14 @@ export function kubernetesDebs(): DebSpec[] {
         scripts: unitScripts('kubelet.service'),
       },
     ),
-    k8s('kubeadm', KUBERNETES_VERSION, 'admin', 'Command-line utility for administering a Kubernetes cluster', [
+    k8s('kubeadm', release.version, 'admin', 'Command-line utility for administering a Kubernetes cluster', [
       { path: '/usr/bin/kubeadm', mode: 0o755, program: 'kubeadm' },
       { path: '/lib/systemd/system/kubelet.service.d/10-kubeadm.conf', mode: 0o644, text: KUBEADM_DROP_IN },
     ]),
-    k8s('kubectl', KUBERNETES_VERSION, 'admin', 'Command-line utility for interacting with a Kubernetes cluster', [
+    k8s('kubectl', release.version, 'admin', 'Command-line utility for interacting with a Kubernetes cluster', [
       { path: '/usr/bin/kubectl', mode: 0o755, program: 'kubectl' },
     ]),
-    k8s('cri-tools', component('cri-tools').version, 'admin', 'Command-line utility for interacting with a container runtime', [
+    k8s('cri-tools', component(release.criTools).version, 'admin', 'Command-line utility for interacting with a container runtime', [
       { path: '/usr/bin/crictl', mode: 0o755, program: 'crictl' },
     ]),
     k8s('kubernetes-cni', cni.version, 'net', 'Binaries required to provision kubernetes container networking', [

@@ -12,8 +12,8 @@ import { mkdirSync, copyFileSync, chmodSync, readFileSync, rmSync, writeFileSync
 import { dirname, join } from 'node:path';
 import { runOrThrow, sleep, startBackground, killGroup } from '../proc.js';
 import { cachedDir, keyOf, type Cached } from './cache.js';
-import { KUBERNETES_VERSION, component } from './components.js';
-import type { Programs } from './programs.js';
+import { component, KUBERNETES_RELEASES, type KubernetesRelease } from './components.js';
+import { programsOf, type Programs } from './programs.js';
 
 /** The images kubeha's clusters pull, by the name `gen artifacts` gives each. */
 export type SiteImageName =
@@ -27,9 +27,13 @@ export type SiteImageName =
   | 'flannel-cni-plugin'
   | 'probe';
 
-/** How one image is made. `tag` is the only tag it may be served under, unless it is ours or a stand-in (any tag). */
+/**
+ * How one image is made. `tag` is the only tag it may be served under, unless it is ours or a stand-in (any tag); `from`
+ * is the component whose programs it holds when two components build the same name (each Kubernetes release, CoreDNS).
+ */
 export interface ImageSpec {
   name: SiteImageName;
+  from?: string;
   base: 'empty' | 'debian';
   files: { path: string; program: string }[];
   entrypoint: string[];
@@ -40,18 +44,31 @@ export interface ImageSpec {
 
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** A Kubernetes image: the program in /usr/local/bin, as upstream's images have it. */
-function kube(name: SiteImageName, base: ImageSpec['base']): ImageSpec {
-  return { name, base, files: [{ path: `/usr/local/bin/${name}`, program: name }], entrypoint: [`/usr/local/bin/${name}`], tag: `v${KUBERNETES_VERSION}` };
+/** A Kubernetes image of a release: the program in /usr/local/bin, as upstream's images have it. */
+function kube(name: SiteImageName, base: ImageSpec['base'], release: KubernetesRelease): ImageSpec {
+  const program = `/usr/local/bin/${name}`;
+  return { name, from: release.id, base, files: [{ path: program, program: name }], entrypoint: [program], tag: `v${release.version}` };
 }
 
-/** Every image of the site. */
+/** The CoreDNS image of one CoreDNS component (each Kubernetes release names its own). */
+function coredns(id: string): ImageSpec {
+  return { name: 'coredns', from: id, base: 'empty', files: [{ path: '/coredns', program: 'coredns' }], entrypoint: ['/coredns'], tag: component(id).version };
+}
+
+/** An image's key among the built layouts: its name, and its tag when it has one. */
+export function imageKey(spec: ImageSpec): string {
+  return spec.tag === undefined ? spec.name : `${spec.name}:${spec.tag}`;
+}
+
+/** Every image of the site: the control plane and kube-proxy of each Kubernetes release, each release's CoreDNS, the rest once. */
 export const IMAGE_SPECS: readonly ImageSpec[] = [
-  kube('kube-apiserver', 'empty'),
-  kube('kube-controller-manager', 'empty'),
-  kube('kube-scheduler', 'empty'),
-  kube('kube-proxy', 'debian'),
-  { name: 'coredns', base: 'empty', files: [{ path: '/coredns', program: 'coredns' }], entrypoint: ['/coredns'], tag: component('coredns').version },
+  ...KUBERNETES_RELEASES.flatMap((r) => [
+    kube('kube-apiserver', 'empty', r),
+    kube('kube-controller-manager', 'empty', r),
+    kube('kube-scheduler', 'empty', r),
+    kube('kube-proxy', 'debian', r),
+  ]),
+  ...[...new Set(KUBERNETES_RELEASES.map((r) => r.coredns))].map(coredns),
   {
     name: 'pause',
     base: 'empty',
@@ -151,14 +168,15 @@ function crane(programs: Programs, ...args: string[]): string {
 
 /** Builds one image into the temporary registry at reg and pulls it into an OCI layout at out. */
 function buildImage(spec: ImageSpec, programs: Programs, reg: string, work: string, out: string): void {
-  const dir = join(work, spec.name);
+  const dir = join(work, imageKey(spec));
+  const paths = spec.from ? programsOf(programs, [spec.from]) : programs.paths;
   for (const f of spec.files) {
     mkdirSync(dirname(join(dir, f.path)), { recursive: true });
-    copyFileSync(programs.paths[f.program]!, join(dir, f.path));
+    copyFileSync(paths[f.program]!, join(dir, f.path));
     chmodSync(join(dir, f.path), 0o755);
   }
   tarLayer(dir, `${dir}.tar`);
-  const ref = `${reg}/${spec.name}:site`;
+  const ref = `${reg}/${spec.name}:${spec.tag ?? 'site'}`;
   const base = spec.base === 'debian' ? ['--base', `${reg}/debian:layer`] : ['--oci-empty-base'];
   crane(programs, 'append', ...base, '--new_layer', `${dir}.tar`, '--new_tag', ref);
   const user = spec.user ? ['--user', spec.user] : [];
@@ -167,9 +185,9 @@ function buildImage(spec: ImageSpec, programs: Programs, reg: string, work: stri
   crane(programs, 'pull', '--format', 'oci', ref, out);
 }
 
-/** The built images: each one's OCI layout folder, by name. */
+/** The built images: each one's OCI layout folder, by imageKey (`kube-apiserver:v1.37.2`, `pause`). */
 export interface Images {
-  layouts: Record<SiteImageName, string>;
+  layouts: Record<string, string>;
   /** The Debian base layer's build. */
   layer: Cached & { tar: string };
   dir: string;
@@ -182,20 +200,20 @@ export async function buildImages(programs: Programs, log: (line: string) => voi
   const layer = await debianLayer(log);
   const key = keyOf({ IMAGE_SPECS, layer: layer.dir, programs: programs.components.map((c) => c.dir), PATH });
   const made = await cachedDir('images', key, async (tmp) => {
-    log(`crane: ${IMAGE_SPECS.map((s) => s.name).join(', ')}`);
+    log(`crane: ${IMAGE_SPECS.map(imageKey).join(', ')}`);
     const port = await freePort();
     const server = startBackground([programs.paths.crane!, 'registry', 'serve', '--address', `127.0.0.1:${port}`], join(tmp, 'registry.log'));
     try {
       await sleep(500);
       const reg = `127.0.0.1:${port}`;
       crane(programs, 'append', '--oci-empty-base', '--new_layer', layer.tar, '--new_tag', `${reg}/debian:layer`);
-      for (const spec of IMAGE_SPECS) buildImage(spec, programs, reg, join(tmp, 'work'), join(tmp, spec.name));
+      for (const spec of IMAGE_SPECS) buildImage(spec, programs, reg, join(tmp, 'work'), join(tmp, imageKey(spec)));
     } finally {
       killGroup(server, 'SIGTERM');
     }
     rmSync(join(tmp, 'work'), { recursive: true, force: true });
   });
-  const layouts = Object.fromEntries(IMAGE_SPECS.map((s) => [s.name, join(made.dir, s.name)])) as Record<SiteImageName, string>;
+  const layouts = Object.fromEntries(IMAGE_SPECS.map((s) => [imageKey(s), join(made.dir, imageKey(s))]));
   return { layouts, layer, ...made };
 }
 

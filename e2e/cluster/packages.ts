@@ -5,18 +5,16 @@
 import { copyFileSync, chmodSync, mkdirSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runOrThrow } from '../proc.js';
-import { GO_CACHES, cachedDir, keyOf } from './cache.js';
-import { component } from './components.js';
-import { containerdDeb, controlText, debFileName, installedSize, kubernetesDebs, type DebSpec } from './debs.js';
-import type { Programs } from './programs.js';
+import { GO_CACHES, cachedDir, keyOf, type Cached } from './cache.js';
+import { component, KUBERNETES_RELEASES, type KubernetesRelease } from './components.js';
+import { containerdDeb, controlText, debComponents, debFileName, installedSize, kubernetesDebs, streamOf, type DebSpec } from './debs.js';
+import { programsOf, type Programs } from './programs.js';
 
-/** The built packages: the pkgs.k8s.io ones and containerd.io, each a .deb path. */
+/** The built packages: each pkgs.k8s.io stream's (by `v1.36`) and containerd.io, each a .deb path; each build's folder. */
 export interface Debs {
-  kubernetes: string[];
+  kubernetes: Record<string, string[]>;
   docker: string[];
-  dir: string;
-  cached: boolean;
-  seconds: number;
+  builds: (Cached & { what: string })[];
 }
 
 /** SOURCE_DATE_EPOCH of every package (dpkg-deb clamps its timestamps to it): a rebuild gives the same bytes. */
@@ -54,21 +52,51 @@ export function shlibsDepends(binaries: string[], work: string): string[] {
   return line ? line.slice('shlibs:Depends='.length).split(', ').filter(Boolean) : [];
 }
 
-/** Builds (or finds cached) every package of the site. */
-export async function buildDebs(programs: Programs, log: (line: string) => void): Promise<Debs> {
+/** The .deb files of a cached build's folder. */
+function debsIn(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.deb'))
+    .map((n) => join(dir, n));
+}
+
+/** Builds (or finds cached) one Kubernetes release's five packages, keyed on their specs and their programs' folders. */
+async function buildKubernetesDebs(release: KubernetesRelease, programs: Programs, log: (line: string) => void): Promise<Cached> {
+  const ids = debComponents(release);
+  const inputs = programs.components.filter((c) => ids.includes(c.component.id)).map((c) => c.dir);
+  const specs = kubernetesDebs(release);
+  return cachedDir(`debs-${streamOf(release)}`, keyOf({ specs, inputs }), (tmp) => {
+    log(`dpkg-deb: kubelet, kubeadm, kubectl ${release.version}, cri-tools, kubernetes-cni (${streamOf(release)})`);
+    const paths = programsOf(programs, ids);
+    for (const spec of specs) buildDeb(spec, paths, join(tmp, 'stage', spec.package), tmp);
+    runOrThrow(['rm', '-rf', join(tmp, 'stage')], 60_000);
+  });
+}
+
+/** Builds (or finds cached) containerd.io, keyed on its unit and its programs' folders. */
+async function buildContainerdDeb(programs: Programs, log: (line: string) => void): Promise<Cached> {
   const containerdDir = join(GO_CACHES.GOMODCACHE, `github.com/containerd/containerd/v2@${component('containerd').version}`);
-  const inputs = programs.components.map((c) => c.dir);
-  const key = keyOf({ specs: kubernetesDebs(), inputs, unit: containerdDeb(containerdDir, []) });
-  const made = await cachedDir('debs', key, (tmp) => {
-    log('dpkg-deb: kubelet, kubeadm, kubectl, cri-tools, kubernetes-cni, containerd.io');
-    mkdirSync(join(tmp, 'kubernetes'));
-    mkdirSync(join(tmp, 'docker'));
-    for (const spec of kubernetesDebs()) buildDeb(spec, programs.paths, join(tmp, 'stage', spec.package), join(tmp, 'kubernetes'));
-    const bins = ['containerd', 'containerd-shim-runc-v2', 'ctr', 'runc'].map((p) => programs.paths[p]!);
+  const ids = ['containerd', 'containerd-shim', 'runc'];
+  const inputs = programs.components.filter((c) => ids.includes(c.component.id)).map((c) => c.dir);
+  return cachedDir('debs-containerd', keyOf({ inputs, unit: containerdDeb(containerdDir, []) }), (tmp) => {
+    log('dpkg-deb: containerd.io');
+    const paths = programsOf(programs, ids);
+    const bins = ['containerd', 'containerd-shim-runc-v2', 'ctr', 'runc'].map((p) => paths[p]!);
     const spec = containerdDeb(containerdDir, shlibsDepends(bins, join(tmp, 'shlibs')));
-    buildDeb(spec, programs.paths, join(tmp, 'stage', spec.package), join(tmp, 'docker'));
+    buildDeb(spec, paths, join(tmp, 'stage', spec.package), tmp);
     runOrThrow(['rm', '-rf', join(tmp, 'stage'), join(tmp, 'shlibs')], 60_000);
   });
-  const list = (sub: string) => readdirSync(join(made.dir, sub)).map((n) => join(made.dir, sub, n));
-  return { kubernetes: list('kubernetes'), docker: list('docker'), ...made };
+}
+
+/** Builds (or finds cached) every package of the site: each Kubernetes release's stream and containerd.io. */
+export async function buildDebs(programs: Programs, log: (line: string) => void): Promise<Debs> {
+  const kubernetes: Record<string, string[]> = {};
+  const builds: Debs['builds'] = [];
+  for (const release of KUBERNETES_RELEASES) {
+    const made = await buildKubernetesDebs(release, programs, log);
+    kubernetes[streamOf(release)] = debsIn(made.dir);
+    builds.push({ ...made, what: `debs ${streamOf(release)}` });
+  }
+  const docker = await buildContainerdDeb(programs, log);
+  builds.push({ ...docker, what: 'debs containerd.io' });
+  return { kubernetes, docker: debsIn(docker.dir), builds };
 }

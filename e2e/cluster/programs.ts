@@ -16,10 +16,25 @@ export interface BuiltComponent {
   seconds: number;
 }
 
-/** Every built program by name (kubeadm, etcd, runc, flanneld, flannel, crane, pause, ...), with the components. */
+/**
+ * Every built program by name (kubeadm, etcd, runc, flanneld, flannel, crane, pause, ...), with the components. A name
+ * two components build (kubeadm of each Kubernetes release, coredns) is the first component's here (the oldest
+ * Kubernetes); programsOf gives a given release's.
+ */
 export interface Programs {
   paths: Record<string, string>;
   components: BuiltComponent[];
+}
+
+/** The programs of the given components by name, a later component's winning: e.g. one Kubernetes release's with its crictl. */
+export function programsOf(programs: Programs, ids: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const id of ids) {
+    const built = programs.components.find((b) => b.component.id === id);
+    if (!built) throw new Error(`component ${id} was not built`);
+    for (const p of built.component.programs) out[p.name] = join(built.dir, p.name);
+  }
+  return out;
 }
 
 /** `go version`, part of every key: a new toolchain rebuilds. */
@@ -60,6 +75,6 @@ export async function buildPrograms(log: (line: string) => void, components: rea
   const built: BuiltComponent[] = [];
   for (const c of components) built.push(await buildComponent(c, log, go));
   const paths: Record<string, string> = {};
-  for (const b of built) for (const p of b.component.programs) paths[p.name] = join(b.dir, p.name);
+  for (const b of built) for (const p of b.component.programs) paths[p.name] ??= join(b.dir, p.name);
   return { paths, components: built };
 }

@@ -9,7 +9,7 @@ import type { ArtifactList } from '../../src/render/mirror-list.js';
 import { runOrThrow, killGroup, startBackground, waitFor } from '../proc.js';
 import { cachedDir, keyOf } from './cache.js';
 import { splitImage } from './allowlist.js';
-import { freePort, IMAGE_SPECS, type ImageSpec } from './images.js';
+import { freePort, IMAGE_SPECS, imageKey, type ImageSpec } from './images.js';
 import type { SiteBuild } from './site.js';
 
 /** The registry's configuration: filesystem storage, loopback address, TLS when given, read-only when serving. */
@@ -40,10 +40,12 @@ export function registryConfig(o: { storage: string; addr: string; tls?: { cert:
 /** Each listed image with the spec it is made from; an image the site cannot make, or under another version, throws. */
 export function imagePlan(list: ArtifactList): { image: string; spec: ImageSpec; note?: string }[] {
   return list.images.map((i) => {
-    const spec = IMAGE_SPECS.find((s) => s.name === i.name);
-    if (!spec) throw new Error(`the site cannot make ${i.image} (${i.name}): it builds ${IMAGE_SPECS.map((s) => s.name).join(', ')}`);
+    const named = IMAGE_SPECS.filter((s) => s.name === i.name);
+    if (named.length === 0)
+      throw new Error(`the site cannot make ${i.image} (${i.name}): it builds ${[...new Set(IMAGE_SPECS.map((s) => s.name))].join(', ')}`);
     const { tag } = splitImage(i.image);
-    if (spec.tag !== undefined && spec.tag !== tag) throw new Error(`gen artifacts lists ${i.image} but the site builds ${i.name} ${spec.tag}`);
+    const spec = named.find((s) => s.tag === undefined || s.tag === tag);
+    if (!spec) throw new Error(`gen artifacts lists ${i.image} but the site builds ${i.name} ${named.map((s) => s.tag).join(' and ')}`);
     return { image: i.image, spec, ...(spec.note ? { note: `${i.image}: ${spec.note}` } : {}) };
   });
 }
@@ -51,7 +53,7 @@ export function imagePlan(list: ArtifactList): { image: string; spec: ImageSpec;
 /** The cached registry storage holding every listed image under its listed name. */
 export async function registryStorage(list: ArtifactList, built: SiteBuild, log: (line: string) => void) {
   const plan = imagePlan(list);
-  const pushes = plan.map((p) => ({ ...splitImage(p.image), layout: built.images.layouts[p.spec.name], image: p.image }));
+  const pushes = plan.map((p) => ({ ...splitImage(p.image), layout: built.images.layouts[imageKey(p.spec)]!, image: p.image }));
   const made = await cachedDir('registry', keyOf({ pushes: pushes.map((p) => [p.repository, p.tag, p.layout]) }), async (tmp) => {
     log(`registry: pushing ${pushes.length} images under their listed names`);
     const port = await freePort();

@@ -16,7 +16,9 @@ import { freeAddresses, type InventoryDoc, siteInventory } from './inventory.js'
 import { recordKept } from './keep.js';
 import { adminKubeconfig, Kubectl } from './kube.js';
 import type { ClusterInput } from './scenario.js';
-import { fillSite, siteMirrors, startSite, type RunningSite, type Site, type SiteBuild } from './site.js';
+import { kubernetesRelease } from './components.js';
+import { programsOf } from './programs.js';
+import { fillSite, mergeArtifactLists, siteMirrors, startSite, type RunningSite, type Site, type SiteBuild } from './site.js';
 
 const START = performance.now();
 
@@ -61,25 +63,6 @@ export function siteInventoryFile(source: string, siteAddress: string, built: Si
   return path;
 }
 
-/** Several artifact lists as one (each download, repository and image once). */
-export function unionOf(lists: readonly ArtifactList[]): ArtifactList {
-  const once = <T>(items: T[], key: (t: T) => string) => [...new Map(items.map((t) => [key(t), t])).values()];
-  return {
-    downloads: once(
-      lists.flatMap((l) => l.downloads),
-      (d) => d.url,
-    ),
-    repositories: once(
-      lists.flatMap((l) => l.repositories),
-      (r) => `${r.format} ${r.url}`,
-    ),
-    images: once(
-      lists.flatMap((l) => l.images),
-      (i) => i.image,
-    ),
-  };
-}
-
 /**
  * Boots the hosts and the site's and workstation's namespaces; fills the site from the artifacts of the inventory and of
  * `also` (inventories the run moves to later, e.g. an upgrade's) and starts it; generates and unpacks the bundles.
@@ -95,7 +78,7 @@ export async function prepare(source: string, also: readonly string[], built: Si
   const lists: ArtifactList[] = [];
   for (const path of [inventoryPath, ...also.map((a, j) => siteInventoryFile(a, siteAddress, built, join(work, `inventory-${j + 1}.yaml`)))])
     lists.push(JSON.parse(await genOut(['artifacts', path, '--json'])) as ArtifactList);
-  const list = withProbe(unionOf(lists), siteAddress);
+  const list = withProbe(mergeArtifactLists(...lists), siteAddress);
   const site = await fillSite(list, built, join(work, 'site'), say);
   for (const note of site.notes) say(`site: ${note}`);
   const plan = await planOf(inventoryPath);
@@ -151,14 +134,15 @@ async function prepareHosts(bed: Testbed, caCert: string, work: string): Promise
   }
 }
 
-/** kubectl on the workstation through VIP:port with the admin credentials, trusting the secrets folder's CA only. */
+/** kubectl of the cluster's version on the workstation through VIP:port with the admin credentials, trusting the secrets folder's CA only. */
 export function workstationKubectl(run: Run, built: SiteBuild): Kubectl {
   const first = run.plan.hosts.find((h) => h.roles.includes('control-plane'))!;
   const admin = join(run.work, 'admin.conf');
   copyFileSync(run.bed.pathIn(first.name, '/etc/kubernetes/admin.conf'), admin);
   const kubeconfig = adminKubeconfig(admin, `https://${run.plan.controlPlaneEndpoint}`, join(run.work, 'secrets', 'ca.crt'), join(run.work, 'kubeconfig'));
   rmSync(admin);
-  return new Kubectl(run.bed, run.client, built.programs.paths.kubectl!, kubeconfig);
+  const kubectl = programsOf(built.programs, [kubernetesRelease(run.inventory.cluster.kubernetesVersion).id]).kubectl!;
+  return new Kubectl(run.bed, run.client, kubectl, kubeconfig);
 }
 
 /** What the story's steps need of the run. */

@@ -5,19 +5,31 @@ import { runOrThrow, runSync } from '../proc.js';
 import type { SiteBuild } from './site.js';
 import { client, NET, type Check } from './selfcheck-net.js';
 
-/** Control fields each package must have (pkgs.k8s.io's and download.docker.com's, see debs.ts for the sources). */
-const EXPECTED: Record<string, Record<string, string>> = {
-  kubelet: { Version: '1.36.3-1.1', Section: 'net', Depends: 'iptables (>= 1.4.21), kubernetes-cni (>= 1.2.0), mount, util-linux' },
-  kubeadm: { Version: '1.36.3-1.1', Section: 'admin', Depends: '' },
-  kubectl: { Version: '1.36.3-1.1', Section: 'admin', Depends: '' },
-  'cri-tools': { Version: '1.36.0-1.1', Section: 'admin', Depends: '' },
-  'kubernetes-cni': { Version: '1.10.0-1.1', Section: 'net', Depends: '' },
-  'containerd.io': {
-    Version: '2.2.9-1~debian.12~bookworm',
-    Section: 'devel',
-    Provides: 'containerd, runc',
-    Conflicts: 'containerd, runc',
-    Replaces: 'containerd, runc',
+/** Control fields each package must have, by pkgs.k8s.io stream (pkgs.k8s.io's and download.docker.com's, see debs.ts). */
+const KUBELET = { Section: 'net', Depends: 'iptables (>= 1.4.21), kubernetes-cni (>= 1.2.0), mount, util-linux' };
+const EXPECTED: Record<string, Record<string, Record<string, string>>> = {
+  'v1.36': {
+    kubelet: { Version: '1.36.3-1.1', ...KUBELET },
+    kubeadm: { Version: '1.36.3-1.1', Section: 'admin', Depends: '' },
+    kubectl: { Version: '1.36.3-1.1', Section: 'admin', Depends: '' },
+    'cri-tools': { Version: '1.36.0-1.1', Section: 'admin', Depends: '' },
+    'kubernetes-cni': { Version: '1.10.0-1.1', Section: 'net', Depends: '' },
+  },
+  'v1.37': {
+    kubelet: { Version: '1.37.2-1.1', ...KUBELET },
+    kubeadm: { Version: '1.37.2-1.1', Section: 'admin', Depends: '' },
+    kubectl: { Version: '1.37.2-1.1', Section: 'admin', Depends: '' },
+    'cri-tools': { Version: '1.37.0-1.1', Section: 'admin', Depends: '' },
+    'kubernetes-cni': { Version: '1.10.0-1.1', Section: 'net', Depends: '' },
+  },
+  docker: {
+    'containerd.io': {
+      Version: '2.2.9-1~debian.12~bookworm',
+      Section: 'devel',
+      Provides: 'containerd, runc',
+      Conflicts: 'containerd, runc',
+      Replaces: 'containerd, runc',
+    },
   },
 };
 
@@ -32,10 +44,12 @@ const SHIPS: Record<string, string[]> = {
 /** Checks every .deb's fields and contents with dpkg-deb; returns one line per package. */
 export function checkDebs(built: SiteBuild): string {
   const lines: string[] = [];
-  for (const deb of [...built.debs.kubernetes, ...built.debs.docker]) {
+  const repositories = { ...built.debs.kubernetes, docker: built.debs.docker };
+  if (JSON.stringify(Object.keys(repositories)) !== JSON.stringify(Object.keys(EXPECTED))) throw new Error(`built ${Object.keys(repositories).join(', ')}`);
+  for (const [repository, deb] of Object.entries(repositories).flatMap(([r, debs]) => debs.map((d) => [r, d] as const))) {
     const pkg = runOrThrow(['dpkg-deb', '-f', deb, 'Package']).trim();
-    const want = EXPECTED[pkg];
-    if (!want) throw new Error(`unexpected package ${pkg} (${deb})`);
+    const want = EXPECTED[repository]?.[pkg];
+    if (!want) throw new Error(`unexpected package ${pkg} in ${repository} (${deb})`);
     for (const [field, value] of Object.entries(want)) {
       const got = runOrThrow(['dpkg-deb', '-f', deb, field]).trim();
       if (got !== value) throw new Error(`${basename(deb)} ${field}: ${JSON.stringify(got)}, expected ${JSON.stringify(value)}`);
@@ -47,9 +61,17 @@ export function checkDebs(built: SiteBuild): string {
   return lines.join('\n');
 }
 
+/** The listed pkgs.k8s.io repository of a Kubernetes version. */
+function k8sRepository(ctx: Check, version: string) {
+  const stream = `v${version.split('.').slice(0, 2).join('.')}`;
+  const found = ctx.list.repositories.find((r) => r.format === 'deb' && r.url.endsWith(`/${stream}/deb/`));
+  if (!found) throw new Error(`gen artifacts lists no ${stream} deb repository`);
+  return found;
+}
+
 /** The apt sources run.sh writes for the two repositories (templates/kubernetes/packages-kubernetes and docker-apt-repo). */
-function sources(ctx: Check, k8sKeyring: string, dockerKeyring: string): string {
-  const k8s = ctx.list.repositories.find((r) => r.format === 'deb' && r.url.endsWith('/deb/'))!;
+function sources(ctx: Check, version: string, k8sKeyring: string, dockerKeyring: string): string {
+  const k8s = k8sRepository(ctx, version);
   const docker = `${ctx.site.origin}/docker/linux/debian`;
   return `deb [signed-by=${k8sKeyring}] ${k8s.url} /\ndeb [signed-by=${dockerKeyring}] ${docker} bookworm stable\n`;
 }
@@ -69,6 +91,7 @@ function trustSite(ctx: Check, root: string): void {
   runOrThrow(['chroot', root, 'update-ca-certificates'], 60_000);
   mkdirSync(join(root, 'etc/apt/keyrings'), { recursive: true });
   const k8s = ctx.list.repositories.find((r) => r.format === 'deb' && r.url.endsWith('/deb/'))!;
+  // Every stream is signed with the same key, as pkgs.k8s.io's are.
   const armored = client(['curl', '-fsS', '--cacert', ctx.site.caCert, k8s.key]);
   writeFileSync(join(ctx.work, 'k8s.asc'), armored);
   runOrThrow(['gpg', '--batch', '--yes', '--dearmor', '-o', join(root, 'etc/apt/keyrings/kubernetes-apt-keyring.gpg'), join(ctx.work, 'k8s.asc')]);
@@ -80,13 +103,16 @@ function apt(root: string, args: string[]) {
   return runSync(['ip', 'netns', 'exec', NET.client, 'chroot', root, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args], 600_000);
 }
 
-/** apt update and install from the site in a chroot; then the same update under the wrong key must fail. */
-export function checkApt(ctx: Check, imageRoot: string): string {
-  const { root, unmount } = overlay(imageRoot, ctx.work);
+/**
+ * apt update and install of one Kubernetes version's packages from the site in a chroot; then the same update under
+ * the wrong keys must fail.
+ */
+export function checkApt(ctx: Check, imageRoot: string, version: string): string {
+  const { root, unmount } = overlay(imageRoot, join(ctx.work, version));
   try {
     trustSite(ctx, root);
     const keyrings = { k8s: '/etc/apt/keyrings/kubernetes-apt-keyring.gpg', docker: '/etc/apt/keyrings/docker.asc' };
-    writeFileSync(join(root, 'etc/apt/sources.list'), sources(ctx, keyrings.k8s, keyrings.docker));
+    writeFileSync(join(root, 'etc/apt/sources.list'), sources(ctx, version, keyrings.k8s, keyrings.docker));
     const update = apt(root, ['update']);
     if (update.status !== 0 || /NO_PUBKEY|not signed|insecure/i.test(update.stdout + update.stderr))
       throw new Error(`apt-get update:\n${update.stdout}${update.stderr}`);
@@ -94,21 +120,21 @@ export function checkApt(ctx: Check, imageRoot: string): string {
       'install',
       '-y',
       '--no-install-recommends',
-      'kubeadm=1.36.3-*',
-      'kubectl=1.36.3-*',
+      `kubeadm=${version}-*`,
+      `kubectl=${version}-*`,
       'cri-tools',
       'kubernetes-cni',
       'containerd.io',
     ]);
     if (install.status !== 0) throw new Error(`apt-get install:\n${install.stdout}${install.stderr}`);
-    const download = apt(root, ['download', 'kubelet=1.36.3-1.1']);
+    const download = apt(root, ['download', `kubelet=${version}-1.1`]);
     if (download.status !== 0) throw new Error(`apt-get download kubelet:\n${download.stderr}`);
     const kubeadm = runOrThrow(['chroot', root, 'kubeadm', 'version', '-o', 'short']).trim();
     const enabled = runOrThrow(['chroot', root, 'systemctl', 'is-enabled', 'containerd.service']).trim();
     const toml = readFileSync(join(root, 'etc/containerd/config.toml'), 'utf8');
-    if (kubeadm !== 'v1.36.3' || enabled !== 'enabled' || !toml.includes('disabled_plugins = ["cri"]'))
+    if (kubeadm !== `v${version}` || enabled !== 'enabled' || !toml.includes('disabled_plugins = ["cri"]'))
       throw new Error(`installed: kubeadm ${kubeadm}, containerd ${enabled}, config.toml:\n${toml}`);
-    writeFileSync(join(root, 'etc/apt/sources.list'), sources(ctx, keyrings.docker, keyrings.k8s));
+    writeFileSync(join(root, 'etc/apt/sources.list'), sources(ctx, version, keyrings.docker, keyrings.k8s));
     rmSync(join(root, 'var/lib/apt/lists'), { recursive: true, force: true });
     mkdirSync(join(root, 'var/lib/apt/lists/partial'), { recursive: true });
     const wrong = apt(root, ['update']);

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runOrThrow, runSync, waitFor } from '../proc.js';
 import { splitImage } from './allowlist.js';
-import { IMAGE_SPECS } from './images.js';
+import { programsOf } from './programs.js';
+import { imagePlan } from './registry.js';
 import { client, NET, type Check } from './selfcheck-net.js';
 import type { RequestRecord } from './server.js';
 import type { SiteBuild } from './site.js';
@@ -34,16 +35,31 @@ const VERSIONS: [string, string[], string][] = [
   ['registry', ['--version'], 'v3.1.2'],
 ];
 
+/** The programs of the second Kubernetes release, its crictl and its CoreDNS: each component's own build. */
+const VERSIONS_137: [string, string, string[], string][] = [
+  ['kubernetes-1.37', 'kubeadm', ['version', '-o', 'short'], 'v1.37.2'],
+  ['kubernetes-1.37', 'kubelet', ['--version'], 'Kubernetes v1.37.2'],
+  ['kubernetes-1.37', 'kubectl', ['version', '--client'], 'Client Version: v1.37.2'],
+  ['kubernetes-1.37', 'kube-apiserver', ['--version'], 'Kubernetes v1.37.2'],
+  ['kubernetes-1.37', 'kube-controller-manager', ['--version'], 'Kubernetes v1.37.2'],
+  ['kubernetes-1.37', 'kube-scheduler', ['--version'], 'Kubernetes v1.37.2'],
+  ['kubernetes-1.37', 'kube-proxy', ['--version'], 'Kubernetes v1.37.2'],
+  ['cri-tools-1.37', 'crictl', ['--version'], 'crictl version 1.37.0'],
+  ['coredns-1.14.6', 'coredns', ['-version'], 'CoreDNS-1.14.6'],
+];
+
 /** Runs each program's version command and checks its answer; runc must link libseccomp. */
 export function checkPrograms(built: SiteBuild): string {
-  for (const [program, args, want] of VERSIONS) {
-    const r = runSync([built.programs.paths[program]!, ...args], 30_000);
+  const all = [...VERSIONS.map(([p, a, w]) => [built.programs.paths[p]!, p, a, w] as const)];
+  for (const [id, p, a, w] of VERSIONS_137) all.push([programsOf(built.programs, [id])[p]!, p, a, w] as const);
+  for (const [path, program, args, want] of all) {
+    const r = runSync([path, ...args], 30_000);
     if (!(r.stdout + r.stderr).includes(want))
       throw new Error(`${program} ${args.join(' ')} says ${JSON.stringify((r.stdout + r.stderr).trim())}, expected ${want}`);
   }
   const libs = runOrThrow(['ldd', built.programs.paths.runc!]);
   if (!libs.includes('libseccomp.so.2')) throw new Error(`runc does not link libseccomp:\n${libs}`);
-  return `${VERSIONS.length} version answers as expected; runc links ${[...new Set(libs.match(/lib[a-z0-9]+\.so\.[0-9]+/g))].join(', ')}`;
+  return `${all.length} version answers as expected; runc links ${[...new Set(libs.match(/lib[a-z0-9]+\.so\.[0-9]+/g))].join(', ')}`;
 }
 
 /** crane through the mirror from the client namespace, trusting the site CA. */
@@ -69,7 +85,7 @@ const MUST_HOLD: Record<string, string[]> = {
 export function checkImages(ctx: Check): string {
   const lines: string[] = [];
   for (const listed of ctx.list.images) {
-    const spec = IMAGE_SPECS.find((s) => s.name === listed.name)!;
+    const spec = imagePlan({ ...ctx.list, images: [listed] })[0]!.spec;
     const manifest = JSON.parse(crane(ctx, 'manifest', listed.image)) as { mediaType?: string; layers: { size: number }[] };
     const config = JSON.parse(crane(ctx, 'config', listed.image)) as {
       architecture: string;

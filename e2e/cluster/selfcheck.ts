@@ -1,8 +1,9 @@
 /**
  * `node dist/e2e/cluster/selfcheck.js` (root): everything about the site that can be proven without booted hosts.
- * Builds (or finds cached) the site, fills it from `gen artifacts --json` of a 1.36.3 inventory whose mirrors point at
- * it, serves it in a network namespace and, from a client namespace: apt in a chroot of the e2e image installs from
- * the two signed repositories (and refuses them under the wrong key); each listed image's manifest and config through
+ * Builds (or finds cached) the site, fills it from `gen artifacts --json` of an inventory at each Kubernetes version it
+ * serves (1.36.3 and 1.37.2, the lists merged, as an upgrade's site) whose mirrors point at it, serves it in a network
+ * namespace and, from a client namespace: apt in a chroot of the e2e image installs each version from the signed
+ * repositories (and refuses them under the wrong key); each listed image's manifest and config through
  * the mirror; the etcd tarball's checksum and layout; the built programs' versions and the packages' control fields;
  * requests for unlisted things recorded as such. Prints times, sizes and the request summary.
  */
@@ -16,15 +17,15 @@ import { runOrThrow, runSync } from '../proc.js';
 import { checkApt, checkDebs } from './selfcheck-apt.js';
 import { checkEtcdTarball, checkImages, checkPrograms, checkUnlisted } from './selfcheck-serve.js';
 import { makeNetwork, NET, type Check } from './selfcheck-net.js';
-import { buildSite, fillSite, siteMirrors, startSite, SITE_VERSIONS, type SiteBuild } from './site.js';
+import { buildSite, fillSite, mergeArtifactLists, siteMirrors, startSite, SITE_VERSIONS, type SiteBuild } from './site.js';
 
-/** `gen artifacts --json` of a 1.36.3 inventory with the site's mirrors, run in-process. */
-async function artifactsFor(built: SiteBuild, work: string): Promise<ArtifactList> {
+/** `gen artifacts --json` of an inventory at a Kubernetes version with the site's mirrors, run in-process. */
+async function artifactsFor(built: SiteBuild, work: string, version: string): Promise<ArtifactList> {
   const additions = siteMirrors(NET.siteAddress, built);
   const inventory = {
     cluster: {
       name: 'site',
-      kubernetesVersion: SITE_VERSIONS.kubernetes,
+      kubernetesVersion: version,
       podSubnet: '10.244.0.0/16',
       serviceSubnet: '10.96.0.0/16',
       kubeProxyMode: 'nftables',
@@ -39,7 +40,7 @@ async function artifactsFor(built: SiteBuild, work: string): Promise<ArtifactLis
       { name: 'worker-1', address: '203.0.113.41', roles: ['worker'] },
     ],
   };
-  const path = join(work, 'inventory.json');
+  const path = join(work, `inventory-${version}.json`);
   writeFileSync(path, JSON.stringify(inventory, null, 2));
   let out = '';
   let err = '';
@@ -69,10 +70,10 @@ async function build(log: (line: string) => void): Promise<SiteBuild> {
     console.log(`     ${c.component.id.padEnd(20)} ${c.component.version.padEnd(9)} ${c.cached ? 'cached' : `${c.seconds.toFixed(0)} s`.padStart(6)} ${size}`);
   }
   for (const [what, made] of [
-    ['debs', built.debs],
-    ['debian layer (debootstrap)', built.images.layer],
-    ['images', built.images],
-  ] as const)
+    ...built.debs.builds.map((b) => [b.what, b] as const),
+    ['debian layer (debootstrap)', built.images.layer] as const,
+    ['images', built.images] as const,
+  ])
     console.log(
       `     ${what.padEnd(30)} ${made.cached ? 'cached' : `${made.seconds.toFixed(0)} s`.padStart(6)} ${runOrThrow(['du', '-sh', made.dir]).split('\t')[0]}`,
     );
@@ -87,7 +88,10 @@ async function selfcheck(work: string): Promise<string[]> {
   const built = await build(log);
   const image = ensureImage(log);
   makeNetwork();
-  const list = await artifactsFor(built, work);
+  // One site for every version it serves, as an upgrade needs: the lists of an inventory at each, merged.
+  const lists = [];
+  for (const version of SITE_VERSIONS.kubernetes) lists.push(await artifactsFor(built, work, version));
+  const list = mergeArtifactLists(...lists);
   const site = await fillSite(list, built, join(work, 'site'), log);
   for (const note of site.notes) console.log(`     note: ${note}`);
   const running = await startSite(site, NET.site, log);
@@ -95,7 +99,10 @@ async function selfcheck(work: string): Promise<string[]> {
   try {
     await step('programs report their versions', failures, () => checkPrograms(built));
     await step('packages carry the real control fields', failures, () => checkDebs(built));
-    await step('apt installs from the signed repositories in a chroot, and refuses the wrong key', failures, () => checkApt(ctx, image.root));
+    for (const version of SITE_VERSIONS.kubernetes)
+      await step(`apt installs ${version} from the signed repositories in a chroot, and refuses the wrong key`, failures, () =>
+        checkApt(ctx, image.root, version),
+      );
     await step('the etcd tarball through the files mirror', failures, () => checkEtcdTarball(ctx));
     await step('every listed image through the mirror', failures, () => checkImages(ctx));
     await step('unlisted requests are recorded', failures, () => checkUnlisted(ctx));

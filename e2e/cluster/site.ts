@@ -5,7 +5,8 @@
  * The lead's calls, in order:
  *   const built = await buildSite(log);                    // programs, .debs, images, etcd tarball (all cached)
  *   const additions = siteMirrors(address, built);         // { mirrors, etcd }: merge into the inventory
- *   // cluster.kubernetesVersion must be SITE_VERSIONS.kubernetes; then: gen artifacts INVENTORY --json
+ *   // cluster.kubernetesVersion must be one of SITE_VERSIONS.kubernetes; then: gen artifacts INVENTORY --json
+ *   // (an upgrade: the lists of the inventory before and after, as mergeArtifactLists(before, after))
  *   const site = await fillSite(artifacts, built, dir, log); // dir: a fresh folder; site.caCert for the hosts' trust
  *   const running = await startSite(site, netns, log);     // the mirror listens on the address inside netns
  *   ... run every bundle ...
@@ -19,7 +20,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ArtifactList } from '../../src/render/mirror-list.js';
 import { allowListOf, type AllowList, type ExtraRepository } from './allowlist.js';
-import { KUBERNETES_VERSION, component } from './components.js';
+import { component, KUBERNETES_VERSIONS } from './components.js';
 import { etcdTarball, type EtcdTarball } from './etcd-tarball.js';
 import { buildImages, layoutDigests, type Images } from './images.js';
 import { buildDebs, type Debs } from './packages.js';
@@ -30,9 +31,9 @@ import { makeSiteTls, type SiteTls } from './tls.js';
 
 export { startSite, type RunningSite } from './running.js';
 
-/** The versions the site serves (the inventory's cluster.kubernetesVersion must be this one). */
+/** The versions the site serves (the inventory's cluster.kubernetesVersion must be one of `kubernetes`, oldest first). */
 export const SITE_VERSIONS = {
-  kubernetes: KUBERNETES_VERSION,
+  kubernetes: KUBERNETES_VERSIONS,
   etcd: component('etcd').version.slice(1),
   containerd: component('containerd').version.slice(1),
 } as const;
@@ -95,6 +96,28 @@ export interface Site {
   notes: string[];
 }
 
+/**
+ * Several artifact lists as one, each entry once (by URL, or by image): a site for an upgrade serves the list of the
+ * inventory before and the one after, e.g. both Kubernetes streams and both versions' images.
+ */
+export function mergeArtifactLists(...lists: ArtifactList[]): ArtifactList {
+  const once = <T>(items: T[], key: (item: T) => string): T[] => [...new Map(items.map((i) => [key(i), i])).values()];
+  return {
+    downloads: once(
+      lists.flatMap((l) => l.downloads),
+      (d) => d.url,
+    ),
+    repositories: once(
+      lists.flatMap((l) => l.repositories),
+      (r) => `${r.format} ${r.url}`,
+    ),
+    images: once(
+      lists.flatMap((l) => l.images),
+      (i) => i.image,
+    ),
+  };
+}
+
 /** The site's origin: the one origin every mirror URL of the list shares. */
 function originOf(list: ArtifactList): string {
   const urls = [...list.repositories.map((r) => r.url), ...list.downloads.map((d) => d.url)];
@@ -127,10 +150,11 @@ function fillRepositories(list: ArtifactList, extra: ExtraRepository[], built: S
   const dockerKey = makeSigningKey(join(site.dir, 'gnupg/docker'), 'kubeha e2e site: Docker packages <docker@site.kubeha.test>');
   const path = (url: string) => join(site.www, decodeURIComponent(new URL(url).pathname));
   for (const r of [...list.repositories, ...extra.map((e) => ({ ...e, format: 'deb' as const }))]) {
-    const minor = /\/(v1\.[0-9]+)\/deb\/$/.exec(r.url)?.[1];
-    if (r.format === 'deb' && minor === `v1.${KUBERNETES_VERSION.split('.')[1]}`) writeKubernetesRepo(path(r.url), built.debs.kubernetes, k8sKey, minor, date);
+    const stream = /\/(v1\.[0-9]+)\/deb\/$/.exec(r.url)?.[1];
+    const debs = stream === undefined ? undefined : built.debs.kubernetes[stream];
+    if (r.format === 'deb' && stream && debs) writeKubernetesRepo(path(r.url), debs, k8sKey, stream, date);
     else if (r.format === 'deb' && /\/linux\/debian\/?$/.test(r.url)) writeDockerRepo(path(r.url), built.debs.docker, dockerKey, date);
-    else notes.push(`not filled: ${r.format} ${r.url} (${r.what}): the site builds Debian 12 packages of Kubernetes v${KUBERNETES_VERSION} only`);
+    else notes.push(`not filled: ${r.format} ${r.url} (${r.what}): the site builds Debian 12 packages of Kubernetes ${KUBERNETES_VERSIONS.join(' and ')} only`);
   }
   for (const e of extra) notes.push(`beyond the list: ${e.url}: ${e.why}`);
   return notes;

@@ -190,7 +190,7 @@ async function mainUpgrade(argv: readonly string[]): Promise<number> {
   if (process.getuid?.() !== 0) throw new Error('npm run e2e:upgrade must run as root (it boots containers, makes namespaces and cgroups)');
   const built = await buildSite(say);
   const from = readInventory(options.inventory).cluster.kubernetesVersion;
-  const to = nextServed(from, ([] as string[]).concat(SITE_VERSIONS.kubernetes));
+  const to = nextServed(from, SITE_VERSIONS.kubernetes);
   const work = mkdtempSync(join(tmpdir(), 'kubeha-e2e-upgrade-'));
   process.on('exit', () => rmSync(work, { recursive: true, force: true }));
   const raw = upgradedInventory(options.inventory, to, join(work, 'upgraded-source.yaml'));

@@ -6,41 +6,51 @@
  * tag, taking the newest README that lists a release (later READMEs narrow older releases: v0.17.0's README drops
  * 1.31 from release-0.16, which v0.16.0's README listed). release-0.12 from v0.15.0's README, release-0.13 and
  * release-0.14 from v0.15.0's (v0.16.0's agrees for 1.29-1.31), release-0.15 from v0.17.0's, release-0.16 to
- * release-0.18 from main's (commit 4d719f1d). Each release has one tag (vX.Y.0): no patch releases exist.
+ * release-0.18 from main's (commit 4d719f1d, 2026-08-10). Each release has one tag (vX.Y.0): no patch releases exist.
+ * Which release lists which minor is the version table's kubePrometheus column (kubernetes-versions.ts).
  */
+import { KUBERNETES_MINORS } from './kubernetes-versions.js';
 
 /** One kube-prometheus release, the Kubernetes minors its README says it supports, and its node_exporter's loopback port. */
 export interface KubePrometheusRelease {
   version: string;
+  /** From the version table's kubePrometheus column (kubernetes-versions.ts). */
   minors: readonly number[];
   /** The port node_exporter listens on at 127.0.0.1 (its --web.listen-address), behind kube-rbac-proxy. */
   exporterPort: 9100 | 9101;
 }
 
 /** Releases, oldest first (release-0.11 is left out: release-0.12 covers both its minors, 1.24 with it). */
-export const KUBE_PROMETHEUS_RELEASES: readonly KubePrometheusRelease[] = [
-  { version: '0.12.0', minors: [24, 25], exporterPort: 9100 },
-  { version: '0.13.0', minors: [26, 27, 28], exporterPort: 9100 },
-  { version: '0.14.0', minors: [26, 27, 28, 29, 30, 31], exporterPort: 9100 },
-  { version: '0.15.0', minors: [31, 32, 33], exporterPort: 9101 },
-  { version: '0.16.0', minors: [32, 33, 34], exporterPort: 9101 },
-  { version: '0.17.0', minors: [33, 34, 35], exporterPort: 9101 },
-  { version: '0.18.0', minors: [33, 34, 35, 36], exporterPort: 9101 },
-];
+export const KUBE_PROMETHEUS_RELEASES: readonly KubePrometheusRelease[] = (
+  [
+    { version: '0.12.0', exporterPort: 9100 },
+    { version: '0.13.0', exporterPort: 9100 },
+    { version: '0.14.0', exporterPort: 9100 },
+    { version: '0.15.0', exporterPort: 9101 },
+    { version: '0.16.0', exporterPort: 9101 },
+    { version: '0.17.0', exporterPort: 9101 },
+    { version: '0.18.0', exporterPort: 9101 },
+  ] as const
+).map((r) => ({ ...r, minors: KUBERNETES_MINORS.filter((m) => m.kubePrometheus.includes(r.version)).map((m) => m.minor) }));
+
+/** The releases that support a Kubernetes minor, oldest first (none for a minor kubeha does not know). */
+export function kubePrometheusReleasesFor(minor: number): string[] {
+  return [...(KUBERNETES_MINORS.find((m) => m.minor === minor)?.kubePrometheus ?? [])];
+}
 
 /** The release a Kubernetes minor gets by default: the newest that supports it; undefined when none does. */
 export function defaultKubePrometheusFor(minor: number): string | undefined {
-  return [...KUBE_PROMETHEUS_RELEASES].reverse().find((r) => r.minors.includes(minor))?.version;
-}
-
-/** The releases that support a Kubernetes minor, oldest first. */
-export function kubePrometheusReleasesFor(minor: number): string[] {
-  return KUBE_PROMETHEUS_RELEASES.filter((r) => r.minors.includes(minor)).map((r) => r.version);
+  return kubePrometheusReleasesFor(minor).at(-1);
 }
 
 /** Whether kubeha knows a release and its README lists this Kubernetes minor. */
 export function isCompatibleKubePrometheus(version: string, minor: number): boolean {
   return kubePrometheusReleasesFor(minor).includes(version);
+}
+
+/** The newest release kubeha knows, and the minors its README lists (for the reason a newer minor gets none). */
+export function newestKubePrometheus(): KubePrometheusRelease {
+  return KUBE_PROMETHEUS_RELEASES[KUBE_PROMETHEUS_RELEASES.length - 1]!;
 }
 
 /** The port kube-rbac-proxy of every release's node-exporter listens on, on the node's own address. */

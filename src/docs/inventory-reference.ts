@@ -1,4 +1,5 @@
-/** Generates the inventory reference (docs/inventory.md) from the JSON schema, so the two cannot drift. Pure. */
+/** Generates the inventory reference (docs/inventory.md) from the JSON schema and the version table, so they cannot drift. Pure. */
+import { kubernetesVersionsReference } from './kubernetes-versions.js';
 
 interface SchemaNode {
   title?: string;
@@ -52,7 +53,7 @@ export function inventoryReference(schema: Record<string, unknown>): string {
   const out = [
     '# Inventory reference',
     '',
-    '<!-- Generated from schema/inventory.schema.json by `npm run docs`; a test fails when this file is stale. Do not edit. -->',
+    '<!-- Generated from schema/inventory.schema.json and src/common/kubernetes-versions.ts by `npm run docs`; a test fails when this file is stale. Do not edit. -->',
     '',
     root.description ?? '',
     'JSON or YAML. Unknown keys are errors. After the schema, kubeha checks named rules (unique names and addresses,',
@@ -65,7 +66,7 @@ export function inventoryReference(schema: Record<string, unknown>): string {
       out.push(`| \`${r.path}\` | ${r.type} | ${r.required ? 'yes' : ''} | ${r.fallback ? `\`${r.fallback}\`` : ''} | ${r.description} |`);
     }
   }
-  return out.join('\n') + '\n';
+  return out.join('\n') + '\n\n' + kubernetesVersionsReference();
 }
 
 function typeOf(n: SchemaNode): string {

@@ -1,5 +1,11 @@
 /** Named rules about inventory `addons`: a kube-prometheus release that supports the Kubernetes version, and its checksum. */
-import { defaultKubePrometheusFor, KUBE_PROMETHEUS_RELEASES, kubePrometheusReleasesFor, kubePrometheusSourceUrl } from '../common/kube-prometheus-releases.js';
+import {
+  defaultKubePrometheusFor,
+  KUBE_PROMETHEUS_RELEASES,
+  kubePrometheusReleasesFor,
+  kubePrometheusSourceUrl,
+  newestKubePrometheus,
+} from '../common/kube-prometheus-releases.js';
 import { minorOf } from '../common/versions.js';
 import type { Problem } from './problems.js';
 import type { Rule } from './rules.js';
@@ -7,6 +13,11 @@ import type { Inventory } from './types.js';
 
 const error = (path: string, message: string): Problem => ({ pointer: path, message, severity: 'error' });
 const ADDON = '/addons/kubePrometheus';
+
+/** `1.33, 1.34, 1.35`: Kubernetes minors as a README's compatibility table names them. */
+function minorList(minors: readonly number[]): string {
+  return minors.map((m) => `1.${m}`).join(', ');
+}
 
 /** Why the inventory's kube-prometheus release cannot run on its Kubernetes version, or null. */
 function releaseProblem(inv: Inventory): Problem | null {
@@ -16,7 +27,10 @@ function releaseProblem(inv: Inventory): Problem | null {
   if (given === undefined) {
     return defaultKubePrometheusFor(minor)
       ? null
-      : error('/cluster/kubernetesVersion', `no kube-prometheus release kubeha knows supports Kubernetes 1.${minor}: turn addons.kubePrometheus off`);
+      : error(
+          '/cluster/kubernetesVersion',
+          `no kube-prometheus release kubeha knows supports Kubernetes 1.${minor} (the compatibility table of the newest, ${newestKubePrometheus().version}, lists ${minorList(newestKubePrometheus().minors)}): turn addons.kubePrometheus off`,
+        );
   }
   const choice = fitting.length
     ? `use one of ${fitting.join(', ')} (or leave version out for ${defaultKubePrometheusFor(minor)})`
@@ -30,7 +44,7 @@ function releaseProblem(inv: Inventory): Problem | null {
   if (fitting.includes(given)) return null;
   return error(
     `${ADDON}/version`,
-    `kube-prometheus ${given} does not support Kubernetes ${inv.cluster.kubernetesVersion} (its compatibility table lists ${release.minors.map((m) => `1.${m}`).join(', ')}): ${choice}`,
+    `kube-prometheus ${given} does not support Kubernetes ${inv.cluster.kubernetesVersion} (its compatibility table lists ${minorList(release.minors)}): ${choice}`,
   );
 }
 

@@ -2,6 +2,7 @@
 import ipaddr from 'ipaddr.js';
 import { ansibleHostNameProblem } from '../common/ansible-names.js';
 import { hasEtcdTarball, knownEtcdReleases } from '../common/etcd-releases.js';
+import { firstMinorWhere, KUBERNETES_MINORS } from '../common/kubernetes-versions.js';
 import { compareVersions, isSupportedMinor, minExternalEtcdFor, minorOf, SUPPORTED_MINORS } from '../common/versions.js';
 import { addonRules } from './addon-rules.js';
 import { calendarProblems } from './calendar.js';
@@ -261,15 +262,19 @@ export const rules: readonly Rule[] = [
     check: (inv) => {
       const minor = minorOf(inv.cluster.kubernetesVersion);
       const { kubeProxyMode } = inv.cluster;
-      if (kubeProxyMode === 'nftables' && minor < 31)
+      const row = KUBERNETES_MINORS.find((m) => m.minor === minor);
+      if (!row) return [];
+      if (!row.kubeProxyModes.includes(kubeProxyMode)) {
+        const since = firstMinorWhere((m) => m.kubeProxyModes.includes(kubeProxyMode));
         return [
           error(
             '/cluster/kubeProxyMode',
-            `nftables mode needs Kubernetes 1.31 or later (it is alpha before that); this cluster runs ${inv.cluster.kubernetesVersion}`,
+            `${kubeProxyMode} mode needs Kubernetes 1.${since} or later (it is alpha before that); this cluster runs ${inv.cluster.kubernetesVersion}`,
           ),
         ];
-      if (kubeProxyMode === 'ipvs' && minor >= 35)
-        return [warning('/cluster/kubeProxyMode', 'ipvs mode is deprecated since Kubernetes 1.35: prefer "nftables"')];
+      }
+      if (kubeProxyMode === 'ipvs' && row.ipvsDeprecated)
+        return [warning('/cluster/kubeProxyMode', `ipvs mode is deprecated since Kubernetes 1.${firstMinorWhere((m) => m.ipvsDeprecated)}: prefer "nftables"`)];
       return [];
     },
   },
@@ -292,8 +297,9 @@ export const rules: readonly Rule[] = [
   {
     name: 'etcd release new enough for the Kubernetes version',
     check: (inv) => {
-      const min = minExternalEtcdFor(minorOf(inv.cluster.kubernetesVersion));
-      if (inv.etcd.install !== 'release' || compareVersions(inv.etcd.version, min) >= 0) return [];
+      if (inv.etcd.install !== 'release' || !isSupportedMinor(minorOf(inv.cluster.kubernetesVersion))) return [];
+      const min = minExternalEtcdFor(inv.cluster.kubernetesVersion);
+      if (compareVersions(inv.etcd.version, min) >= 0) return [];
       return [
         error(
           '/etcd/version',

@@ -3,35 +3,19 @@
  * name every generated config writes (after mirrors.registries) and the upstream name a mirror is filled from.
  * kubeadm-config.yaml, containerd's and cri-dockerd's sandbox image, the flannel manifest and `gen artifacts` all read it.
  */
-import { versionForMinor, type ByMinor } from '../common/versions.js';
+import { atPatch, kubernetesMinor } from '../common/kubernetes-versions.js';
+import { minorOf, patchOf } from '../common/versions.js';
 import type { ClusterModel } from './types.js';
 import { mirroredName } from './mirrors.js';
 
 /** kubeadm's default image registry. */
 export const KUBERNETES_REGISTRY = 'registry.k8s.io';
 
-/**
- * The pause (sandbox) image tag kubeadm of each Kubernetes minor expects (kubeadm constants.PauseVersion; 1.34-1.37 read
- * from cmd/kubeadm/app/constants/constants.go of the k8s.io/kubernetes modules v1.34.2, v1.35.4, v1.36.3 and v1.37.2).
- */
-export const PAUSE_VERSIONS: ByMinor = { 24: '3.7', 25: '3.8', 26: '3.9', 31: '3.10', 34: '3.10.1', 36: '3.10.2' };
-
-/**
- * The CoreDNS tag kubeadm of each Kubernetes minor deploys (kubeadm constants.CoreDNSVersion; 1.32 checked against
- * the release-1.32 constants.go; 1.34, 1.35 and 1.36 against the constants of the k8s.io/kubernetes modules v1.34.2,
- * v1.35.4 and v1.36.3).
- */
-export const COREDNS_VERSIONS: ByMinor = {
-  24: 'v1.8.6',
-  25: 'v1.9.3',
-  27: 'v1.10.1',
-  29: 'v1.11.1',
-  31: 'v1.11.3',
-  33: 'v1.12.0',
-  34: 'v1.12.1',
-  35: 'v1.13.1',
-  36: 'v1.14.2',
-};
+/** The pause (sandbox) and CoreDNS image tags kubeadm of a Kubernetes version uses (the version table's columns). */
+export function kubeadmImageTags(kubernetesVersion: string): { pause: string; coredns: string } {
+  const row = kubernetesMinor(minorOf(kubernetesVersion));
+  return { pause: row.pause, coredns: atPatch(row.coredns, patchOf(kubernetesVersion)) };
+}
 
 /** One flannel release: the daemon image and the CNI plugin image it ships with (upstream kube-flannel.yml). */
 export const FLANNEL_RELEASE = {
@@ -74,8 +58,7 @@ export function kubeadmRepositories(model: ClusterModel): { imageRepository: str
 export function clusterImages(model: ClusterModel): ClusterImage[] {
   const { imageRepository, dnsImageRepository } = kubeadmRepositories(model);
   const version = `v${model.cluster.kubernetesVersion}`;
-  const coredns = versionForMinor(COREDNS_VERSIONS, model.cluster.minor, 'CoreDNS');
-  const pause = versionForMinor(PAUSE_VERSIONS, model.cluster.minor, 'pause');
+  const { coredns, pause } = kubeadmImageTags(model.cluster.kubernetesVersion);
   const dnsRepository = dnsImageRepository ?? (imageRepository === KUBERNETES_REGISTRY ? `${imageRepository}/coredns` : imageRepository);
   const k8s = (name: ImageName, tag: string, pulledBy: ClusterImage['pulledBy']): ClusterImage => ({
     name,

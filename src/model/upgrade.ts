@@ -80,7 +80,7 @@ export function describeUpgrade(model: ClusterModel, change: VersionChange): str
   const addons = (h: { name: string }) => (h.name === last.name ? '; kube-proxy and CoreDNS (every API server is new now)' : '');
   return [
     '',
-    `Upgrade pending: Kubernetes ${change.from} -> ${change.to} (${change.kind}); every etcd member must run ${minExternalEtcdFor(model.cluster.minor)} or later (kubeadm leaves an external etcd alone).`,
+    `Upgrade pending: Kubernetes ${change.from} -> ${change.to} (${change.kind}); every etcd member must run ${minExternalEtcdFor(model.cluster.kubernetesVersion)} or later (kubeadm leaves an external etcd alone).`,
     "Run the Kubernetes nodes' bundles in this order, one control plane at a time (each waits, bounded, for the API servers before it):",
     `  1. ${model.init.name}: kubeadm upgrade plan, kubeadm upgrade apply v${change.to}${addons(model.init)}; ${each}`,
     ...others.map((h, i) => `  ${i + 2}. ${h.name}: kubeadm upgrade node${addons(h)}; ${each}`),

@@ -155,7 +155,7 @@ function installScript(ctx: RenderContext): string {
       rhelPackages: ETCD_DISTRO_PACKAGES.rhel.join(' '),
       etcd: q(`${binDir}/etcd`),
       etcdPath: `${binDir}/etcd`,
-      minimum: minExternalEtcdFor(model.cluster.minor),
+      minimum: minExternalEtcdFor(model.cluster.kubernetesVersion),
       kubernetesVersion: model.cluster.kubernetesVersion,
       noPackage: q('this OS has no etcd package (RHEL 9 and its rebuilds ship none): set etcd.install to release'),
     });

@@ -1,6 +1,7 @@
 /** /etc/kubernetes/kubeadm-config.yaml: typed documents for the kubeadm API of the cluster's version, dumped with js-yaml. */
 import { kubeadmRepositories } from '../model/images.js';
 import { dump } from 'js-yaml';
+import { firstMinorWhere, kubernetesMinor } from '../common/kubernetes-versions.js';
 import { API_SERVER_PORT, KUBE_PROXY_METRICS_PORT } from '../common/ports.js';
 import type { ClusterModel, HostModel } from '../model/types.js';
 import { installedPath } from '../pki/cert-list.js';
@@ -73,11 +74,16 @@ export function apiServerSans(model: ClusterModel): string[] {
 }
 
 /** The first Kubernetes minor whose kubelet refuses cgroup v1 by default (failCgroupV1) and whose kubeadm preflight fails on it. */
-export const CGROUP_V1_REFUSED_FROM = 35;
+export const CGROUP_V1_REFUSED_FROM = firstMinorWhere((m) => m.cgroupV1Refused)!;
+
+/** Whether this Kubernetes minor refuses cgroup v1 unless told otherwise (the version table's column). */
+export function refusesCgroupV1(model: ClusterModel): boolean {
+  return kubernetesMinor(model.cluster.minor).cgroupV1Refused;
+}
 
 /** Whether this cluster runs on cgroup v1 knowingly: the inventory accepts it and the version would refuse it otherwise. */
 export function acceptsCgroupV1(model: ClusterModel): boolean {
-  return model.cluster.allowCgroupV1 && model.cluster.minor >= CGROUP_V1_REFUSED_FROM;
+  return model.cluster.allowCgroupV1 && refusesCgroupV1(model);
 }
 
 /** The one kubeadm preflight check that fails on cgroup v1 (kubernetes/system-validators), ignored only when accepted. */

@@ -9,6 +9,7 @@ import {
   acceptsCgroupV1,
   CGROUP_V1_PREFLIGHT_CHECK,
   CGROUP_V1_REFUSED_FROM,
+  refusesCgroupV1,
   CONTROL_PLANE_TAINT,
   ETCD_CLIENT_FILES,
   endpointOf,
@@ -243,7 +244,7 @@ function kernelView(model: ClusterModel) {
   return {
     version: model.cluster.kubernetesVersion,
     refusedFrom: CGROUP_V1_REFUSED_FROM,
-    v1Refused: model.cluster.minor >= CGROUP_V1_REFUSED_FROM,
+    v1Refused: refusesCgroupV1(model),
     v1Allowed: acceptsCgroupV1(model),
     preflightCheck: CGROUP_V1_PREFLIGHT_CHECK,
     ipvs: model.cluster.kubeProxyMode === 'ipvs',

@@ -2,7 +2,7 @@
  * Packages of Kubernetes nodes as data: the per-minor pkgs.k8s.io repositories, the pinned kubelet/kubeadm/kubectl,
  * the container runtime and the tools kubeadm's preflight and kube-proxy's mode need.
  */
-import { versionForMinor, type ByMinor } from '../common/versions.js';
+import { kubernetesMinor } from '../common/kubernetes-versions.js';
 import { dockerPackagesBase, kubernetesPackagesBase } from '../model/mirrors.js';
 import type { ClusterModel } from '../model/types.js';
 import { keyComment, keyIsPinned, keySource, RPM_KEY_PATHS, type PackageRepository } from './package-keys.js';
@@ -25,7 +25,7 @@ export const DOCKER_APT_LIST = '/etc/apt/sources.list.d/docker.list';
 
 /** `v1.34`: the minor stream of the cluster, which names its pkgs.k8s.io repository. */
 export function minorStream(model: ClusterModel): string {
-  return `v1.${model.cluster.minor}`;
+  return kubernetesMinor(model.cluster.minor).packages;
 }
 
 /** The per-minor repository URL for deb or rpm: pkgs.k8s.io, or mirrors.kubernetesPackages laid out the same way. */
@@ -130,14 +130,7 @@ export function runtimePackages(model: ClusterModel): { deb: string[]; rpm: stri
   return { deb: packages, rpm: packages };
 }
 
-/**
- * The oldest containerd each Kubernetes minor supports, from containerd's RELEASES.md "Kubernetes support" table
- * (containerd/containerd#9879: 1.24-1.25 1.6.4+, 1.26-1.28 1.6.15+, 1.29 1.6.27+, 1.30 1.6.28+; #10600: 1.31 1.7.20+)
- * and the Kubernetes v1.34 release notes (containerd 1.x support ends with 1.36). Debian 12's own containerd is 1.6.20.
- */
-export const CONTAINERD_MINIMUMS: ByMinor = { 24: '1.6.4', 26: '1.6.15', 29: '1.6.27', 30: '1.6.28', 31: '1.7.20', 36: '2.0.0' };
-
-/** The oldest containerd the cluster's Kubernetes minor supports. */
+/** The oldest containerd the cluster's Kubernetes minor supports (the version table's column; sources there). */
 export function containerdMinimum(model: ClusterModel): string {
-  return versionForMinor(CONTAINERD_MINIMUMS, model.cluster.minor, 'containerd');
+  return kubernetesMinor(model.cluster.minor).containerd;
 }

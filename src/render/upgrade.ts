@@ -74,7 +74,7 @@ function upgradeView(ctx: RenderContext) {
     apiUrls: follows.map((h) => q(`https://${h.address}:${API_SERVER_PORT}/version`)),
     apiWhat: q(`the API servers of ${follows.map((h) => h.name).join(', ')} to run v${target} (run their bundles first, one control plane at a time)`),
     etcd: {
-      min: minExternalEtcdFor(model.cluster.minor),
+      min: minExternalEtcdFor(model.cluster.kubernetesVersion),
       urls: model.etcd.members.map((m) => q(`${m.clientURL}/version`)),
       tls: ETCD_CLIENT_FILES,
     },
