@@ -108,6 +108,13 @@ test('cluster.allowCgroupV1 on 1.35+: failCgroupV1 false and only SystemVerifica
   assert.match(init, '      value: 127.0.4.1\n  ignorePreflightErrors:\n    - SystemVerification\n');
   const join_ = await cfg(node('1.35.4', { allowCgroupV1: true }), 'w1');
   assert.match(join_, '  ignorePreflightErrors:\n    - SystemVerification\n');
+  // kubeadm upgrade runs SystemVerification too (found by e2e:upgrade: upgrade apply 1.37.2 stopped on cgroup v1).
+  const script = async (doc: InventoryDoc, host: string) => text((await compileDoc(doc)).hosts, host, 'run.sh');
+  const accepted = await script(node('1.36.3', { allowCgroupV1: true }), 'cp1');
+  assert.match(accepted, 'run kubeadm upgrade apply v1.36.3 --yes --etcd-upgrade=false --ignore-preflight-errors=SystemVerification\n');
+  assert.match(accepted, 'run kubeadm upgrade plan v1.36.3 --ignore-preflight-errors=SystemVerification\n');
+  assert.match(await script(node('1.36.3', { allowCgroupV1: true }), 'w1'), 'run kubeadm upgrade node --ignore-preflight-errors=SystemVerification\n');
+  assert.not.match(await script(node('1.36.3'), 'cp1'), '--ignore-preflight-errors');
   for (const [doc, why] of [
     [node('1.34.2', { allowCgroupV1: true }), '1.34 needs no exception'],
     [node('1.36.3'), 'not asked for'],

@@ -104,14 +104,14 @@ async function upgradeStep(run: Run, hosts: readonly PlanHost[], kill: string | 
   }
 }
 
-/** `gen` with the previous out/ and the new inventory, the order from `gen plan --out`, every bundle run in that order. */
+/** `gen plan --out` for the order (against the previous out/), `gen` with the new inventory, every bundle run in that order. */
 async function upgrade(run: Run, upgraded: string): Promise<void> {
   const out = join(run.work, 'out');
-  await genOut([upgraded, '--out', out, '--secrets', join(run.work, 'secrets'), '--quiet']);
   const planText = await genOut(['plan', upgraded, '--out', out]);
   const pending = planText.split('\n').find((l) => l.startsWith('Upgrade pending:'));
   if (!pending) throw new Error(`gen plan --out shows no pending upgrade:\n${planText}`);
   say(pending);
+  await genOut([upgraded, '--out', out, '--secrets', join(run.work, 'secrets'), '--quiet']);
   const plan = await planOf(upgraded);
   for (const h of plan.hosts) await unpackBundle(run.bed, h.name, out);
   const worker = plan.hosts.find((h) => h.roles.includes('worker') && !h.roles.includes('control-plane'));

@@ -8,7 +8,7 @@ import type { ClusterModel, HostModel } from '../model/types.js';
 import { API_SERVER_PORT } from '../common/ports.js';
 import { minExternalEtcdFor } from '../common/versions.js';
 import type { HostFilter, RenderContext, Step } from './context.js';
-import { ETCD_CLIENT_FILES, KUBEADM_CONFIG_PATH } from './kubeadm.js';
+import { acceptsCgroupV1, CGROUP_V1_PREFLIGHT_CHECK, ETCD_CLIENT_FILES, KUBEADM_CONFIG_PATH } from './kubeadm.js';
 import { containerdMinimum, runtimePackages } from './node-packages.js';
 import { usesDocker } from './runtime.js';
 import { fromTemplate, shellQuote as q } from './templates.js';
@@ -71,6 +71,8 @@ function upgradeView(ctx: RenderContext) {
     record: UPGRADE_RECORD.path,
     recordDir: UPGRADE_RECORD.dir,
     containerd: containerdView(model),
+    // kubeadm upgrade's preflight runs SystemVerification too: on accepted cgroup v1 hosts only that one is ignored.
+    ignore: acceptsCgroupV1(model) ? ` --ignore-preflight-errors=${CGROUP_V1_PREFLIGHT_CHECK}` : '',
     apiUrls: follows.map((h) => q(`https://${h.address}:${API_SERVER_PORT}/version`)),
     apiWhat: q(`the API servers of ${follows.map((h) => h.name).join(', ')} to run v${target} (run their bundles first, one control plane at a time)`),
     etcd: {
