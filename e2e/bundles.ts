@@ -33,7 +33,7 @@ async function gen(args: string[]): Promise<string> {
       err += t;
     },
   });
-  if (code !== 0) throw new Error(`gen ${args.join(' ')} failed (${code}):\n${err}`);
+  if (code !== 0) throw new Error(`gen ${args.join(' ')} failed (${code}):\n${err}${out}`);
   return out;
 }
 

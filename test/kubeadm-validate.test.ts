@@ -61,8 +61,8 @@ function generated(version: string): { what: string; doc: InventoryDoc }[] {
   const out = row.kubeProxyModes.map((mode) => ({ what: `containerd, ${mode}`, doc: inventory(version, { kubeProxyMode: mode }) }));
   out.push({ what: 'docker, nftables', doc: inventory(version, { containerRuntime: 'docker', kubeProxyMode: 'nftables' }) });
   out.push({
-    what: 'mirrors, dnsName, allowCgroupV1',
-    doc: inventory(version, { kubeProxyMode: 'nftables', allowCgroupV1: true }, { mirrors, loadBalancer: { vip: '10.0.54.100', dnsName: 'api.example.com' } }),
+    what: 'mirrors, dnsName, allowCgroupV1, evictionHard',
+    doc: inventory(version, { kubeProxyMode: 'nftables', allowCgroupV1: true, kubelet: { evictionHard: { 'nodefs.available': '2Gi', 'pid.available': '5%' } } }, { mirrors, loadBalancer: { vip: '10.0.54.100', dnsName: 'api.example.com' } }),
   });
   if (row.kubePrometheus.length)
     out.push({

@@ -99,7 +99,7 @@ const ALLOWED: Record<string, string[]> = {
   ],
   'kubeadm.k8s.io/v1beta3/JoinConfiguration': [...META, ...JOIN_COMMON, ...NODE_REG.v1beta3, 'discovery.timeout'],
   'kubeadm.k8s.io/v1beta4/JoinConfiguration': [...META, ...JOIN_COMMON, ...NODE_REG.v1beta4, 'dryRun', ...TIMEOUTS],
-  'kubelet.config.k8s.io/v1beta1/KubeletConfiguration': [...META, 'cgroupDriver'],
+  'kubelet.config.k8s.io/v1beta1/KubeletConfiguration': [...META, 'cgroupDriver', 'failCgroupV1', 'evictionHard.*'],
   'kubeproxy.config.k8s.io/v1alpha1/KubeProxyConfiguration': [
     ...META,
     'mode',
@@ -157,7 +157,7 @@ function pathsOf(value: unknown, prefix = ''): string[] {
     return value.length === 0 ? [here] : value.flatMap((v) => (typeof v === 'object' && v !== null ? pathsOf(v, here) : [here]));
   }
   if (typeof value === 'object' && value !== null) {
-    if (/(^|\.)(kubeletExtraArgs|extraArgs|featureGates)$/.test(prefix)) return [`${prefix}.*`];
+    if (/(^|\.)(kubeletExtraArgs|extraArgs|featureGates|evictionHard)$/.test(prefix)) return [`${prefix}.*`];
     return Object.entries(value).flatMap(([k, v]) => pathsOf(v, prefix ? `${prefix}.${k}` : k));
   }
   return [prefix];

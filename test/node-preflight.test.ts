@@ -127,6 +127,18 @@ test('cluster.allowCgroupV1 on 1.35+: failCgroupV1 false and only SystemVerifica
   }
 });
 
+test('cluster.kubelet.evictionHard: the kubelet\'s whole default set with the inventory\'s thresholds over it, in the settings kubeadm init uploads for every node; nothing without it', async () => {
+  const cfg = async (doc: InventoryDoc, host: string) => text((await compileDoc(doc)).hosts, host, 'rootfs/etc/kubernetes/kubeadm-config.yaml');
+  const given = node('1.36.3', { kubelet: { evictionHard: { 'imagefs.available': '2Gi', 'nodefs.available': '5%', 'pid.available': '10%' } } });
+  const expected =
+    'kind: KubeletConfiguration\ncgroupDriver: systemd\nevictionHard:\n' +
+    '  imagefs.available: 2Gi\n  imagefs.inodesFree: 5%\n  memory.available: 100Mi\n  nodefs.available: 5%\n  nodefs.inodesFree: 5%\n  pid.available: 10%\n';
+  assert.match(await cfg(given, 'cp1'), expected);
+  assert.not.match(await cfg(given, 'w1'), 'KubeletConfiguration', 'a joining node takes the settings init uploaded');
+  for (const doc of [node('1.36.3'), node('1.36.3', { kubelet: {} }), node('1.36.3', { kubelet: { evictionHard: {} } })])
+    assert.match(await cfg(doc, 'cp1'), 'kind: KubeletConfiguration\ncgroupDriver: systemd\n---');
+});
+
 testNeeding(
   [NAMESPACES],
   'the packages phase installs cri-tools (crictl), which pkgs.k8s.io packages no longer pull in; without crictl a changed etcd client certificate stops run.sh',

@@ -22,7 +22,19 @@ interface NodeItem {
 export interface PodItem {
   metadata: { name: string; namespace: string };
   spec: { nodeName?: string };
-  status: { phase: string; podIP?: string; conditions?: Condition[] };
+  status: { phase: string; podIP?: string; conditions?: Condition[]; reason?: string; message?: string };
+}
+
+/** A node's pressure conditions that are true (DiskPressure: the kubelet evicts pods and admits none), as ` (DiskPressure)`. */
+export function pressures(conditions: readonly Condition[]): string {
+  const on = conditions.filter((c) => c.type.endsWith('Pressure') && c.status === 'True').map((c) => c.type);
+  return on.length > 0 ? ` (${on.join(', ')})` : '';
+}
+
+/** What a pod's phase hides: why the kubelet failed it (`Failed (Evicted: The node had condition: [DiskPressure].)`). */
+export function phaseOf(pod: PodItem): string {
+  const why = [pod.status.reason, pod.status.message?.trim()].filter(Boolean).join(': ');
+  return why ? `${pod.status.phase} (${why})` : pod.status.phase;
 }
 
 /** The Kubernetes nodes of a plan (control planes and workers). */
@@ -44,7 +56,7 @@ export async function nodesReady(kubectl: Kubectl, nodes: readonly PlanHost[], v
         const item = items.find((i) => i.metadata.name === n.name);
         if (!item) return `${n.name} not registered`;
         const ready = item.status.conditions.find((c) => c.type === 'Ready')?.status === 'True';
-        return `${n.name} ${ready ? 'Ready' : 'NotReady'} ${item.status.nodeInfo.kubeletVersion}`;
+        return `${n.name} ${ready ? 'Ready' : 'NotReady'} ${item.status.nodeInfo.kubeletVersion}${pressures(item.status.conditions)}`;
       });
       seen = state.join(', ');
       return state.every((s) => s.endsWith(` Ready v${version}`));
@@ -122,4 +134,21 @@ export async function certsReport(bed: Testbed, host: string, secrets: string): 
       );
   }
   return r.stdout;
+}
+
+/**
+ * The eviction thresholds each node's running kubelet holds (its /configz through the API server) include `expected`:
+ * a joining node takes the settings kubeadm init uploaded. Returns them as one line; throws naming a node that differs.
+ */
+export function kubeletThresholds(kubectl: Kubectl, nodes: readonly PlanHost[], expected: Record<string, string>): string {
+  for (const n of nodes) {
+    const r = kubectl.run(['get', '--raw', `/api/v1/nodes/${n.name}/proxy/configz`]);
+    if (r.status !== 0) throw new Error(`${n.name}: kubelet configz: ${r.stderr.trim()}`);
+    const held = (JSON.parse(r.stdout) as { kubeletconfig: { evictionHard?: Record<string, string> } }).kubeletconfig.evictionHard ?? {};
+    const wrong = Object.entries(expected).filter(([k, v]) => held[k] !== v);
+    if (wrong.length > 0) throw new Error(`${n.name}'s kubelet holds evictionHard ${JSON.stringify(held)}, not ${JSON.stringify(expected)}`);
+  }
+  return `${Object.entries(expected)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')} on ${nodes.map((n) => n.name).join(', ')}`;
 }

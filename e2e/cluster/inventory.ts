@@ -22,7 +22,13 @@ export function hostsRunCgroupV1(): boolean {
 
 /** What the harness reads and adds of an inventory (the rest is passed through as written). */
 export interface InventoryDoc {
-  cluster: { kubernetesVersion: string; dnsDomain?: string; allowCgroupV1?: boolean; [key: string]: unknown };
+  cluster: {
+    kubernetesVersion: string;
+    dnsDomain?: string;
+    allowCgroupV1?: boolean;
+    kubelet?: { evictionHard?: Record<string, string> };
+    [key: string]: unknown;
+  };
   mirrors?: unknown;
   etcd?: { version?: string; tarballs?: unknown; [key: string]: unknown };
   [key: string]: unknown;

@@ -3,7 +3,7 @@
  * under test, the booted hosts with the site's namespace as their router and an operator's workstation beside them,
  * kubectl there through the VIP, diagnostics on failure, and a kept testbed's record.
  */
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main as gen } from '../../src/cli/main.js';
@@ -39,7 +39,7 @@ export async function genOut(args: string[]): Promise<string> {
       err += t;
     },
   });
-  if (code !== 0) throw new Error(`gen ${args.join(' ')} failed (${code}):\n${err}`);
+  if (code !== 0) throw new Error(`gen ${args.join(' ')} failed (${code}):\n${err}${out}`);
   return out;
 }
 
@@ -63,11 +63,25 @@ export function siteInventoryFile(source: string, siteAddress: string, built: Si
   return path;
 }
 
+/** The most one run writes (hosts' upper layers, containerd's images, the site): e2e:upgrade measured 8.6 GiB. */
+const RUN_DISK_BYTES = 12 * 1024 ** 3;
+
+/** Stops before booting anything when the run's folder has too little free space for one run. */
+function enoughDisk(work: string): void {
+  const fs = statfsSync(work);
+  const free = fs.bavail * fs.bsize;
+  if (free < RUN_DISK_BYTES)
+    throw new Error(
+      `${work}: ${(free / 1024 ** 3).toFixed(1)} GiB free, a real-cluster run needs ${RUN_DISK_BYTES / 1024 ** 3} GiB (hosts, images, site); npm run e2e:down removes kept runs`,
+    );
+}
+
 /**
  * Boots the hosts and the site's and workstation's namespaces; fills the site from the artifacts of the inventory and of
  * `also` (inventories the run moves to later, e.g. an upgrade's) and starts it; generates and unpacks the bundles.
  */
 export async function prepare(source: string, also: readonly string[], built: SiteBuild, work: string, say: (line: string) => void): Promise<Run> {
+  enoughDisk(work);
   const image = ensureImage(say);
   say(`image ${image.root} (${image.cached ? 'cached' : `built in ${image.seconds.toFixed(0)} s`})`);
   const plan0 = await planOf(source);
@@ -156,6 +170,7 @@ export function inputOf(run: Run, say: (line: string) => void): ClusterInput {
     version: run.inventory.cluster.kubernetesVersion,
     dnsDomain: run.inventory.cluster.dnsDomain ?? 'cluster.local',
     probeImage: probeImage(run.site.host),
+    evictionHard: run.inventory.cluster.kubelet?.evictionHard ?? {},
     say,
   };
 }

@@ -9,7 +9,7 @@ import type { Testbed } from '../booted.js';
 import { failureOf, runBundle, type Plan, type PlanHost, type RunReport } from '../bundles.js';
 import { vipHolders } from '../checks.js';
 import { runAsync, sleep, waitFor } from '../proc.js';
-import { certsReport, kubernetesNodes, nodesReady, systemPodsRunning } from './checks.js';
+import { certsReport, kubeletThresholds, kubernetesNodes, nodesReady, systemPodsRunning } from './checks.js';
 import { apiReadyPoll, type Kubectl, type PollReport, Poller } from './kube.js';
 import { deployProbe, podToPod, probeOnEveryNode, serviceByName } from './workload.js';
 
@@ -23,6 +23,8 @@ export interface ClusterInput {
   version: string;
   dnsDomain: string;
   probeImage: string;
+  /** The inventory's cluster.kubelet.evictionHard: every running kubelet must hold these thresholds. */
+  evictionHard: Record<string, string>;
   say: (line: string) => void;
 }
 
@@ -51,6 +53,7 @@ export async function checkCluster(input: ClusterInput): Promise<void> {
   const nodes = kubernetesNodes(input.plan.hosts);
   say(`every node Ready at v${input.version}: ${(await nodesReady(kubectl, nodes, input.version, 600_000)).toFixed(0)} s`);
   say(`every system pod Running: ${(await systemPodsRunning(kubectl, nodes, 900_000)).toFixed(0)} s`);
+  if (Object.keys(input.evictionHard).length > 0) say(`every running kubelet's eviction thresholds (configz): ${kubeletThresholds(kubectl, nodes, input.evictionHard)}`);
   deployProbe(kubectl, input.probeImage, input.workDir);
   const { pods, seconds } = await probeOnEveryNode(
     kubectl,

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { waitFor } from '../proc.js';
-import { type PodItem, running } from './checks.js';
+import { type PodItem, phaseOf, running } from './checks.js';
 import type { Kubectl } from './kube.js';
 
 /** Where the workload lives. */
@@ -68,7 +68,7 @@ export async function probeOnEveryNode(kubectl: Kubectl, nodes: readonly string[
       if (r.status !== 0) return false;
       const items = (JSON.parse(r.stdout) as { items: PodItem[] }).items;
       pods = items.filter(running).map((p) => ({ name: p.metadata.name, node: p.spec.nodeName ?? '', ip: p.status.podIP ?? '' }));
-      seen = items.map((p) => `${p.metadata.name} on ${p.spec.nodeName ?? '?'} ${p.status.phase}`).join(', ');
+      seen = items.map((p) => `${p.metadata.name} on ${p.spec.nodeName ?? '?'} ${phaseOf(p)}`).join(', ');
       return nodes.every((n) => pods.some((p) => p.node === n));
     },
     timeoutMs,

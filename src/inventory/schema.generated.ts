@@ -112,6 +112,17 @@ export interface KubehaInventoryV1 {
      */
     allowCgroupV1?: boolean;
     /**
+     * Settings of every node's kubelet (its KubeletConfiguration): kubeadm init uploads them and each node takes them when it joins and when it is upgraded; a change on a running cluster reaches the nodes at the next upgrade (kubeha's re-runs do not rewrite a running kubelet's settings).
+     */
+    kubelet?: {
+      /**
+       * Hard eviction thresholds by signal, such as {"nodefs.available": "5Gi", "imagefs.available": "10%"}: below one the kubelet reports the pressure, admits no pods and evicts running ones. The signals not given keep the kubelet's defaults (memory.available 100Mi, nodefs.available 10%, nodefs.inodesFree 5%, imagefs.available 15%, imagefs.inodesFree 5%): kubeha writes the whole set, as a kubelet given some thresholds watches only those (mergeDefaultEvictionSettings is off by default). Absolute sizes suit large disks, where 15% can be hundreds of gigabytes.
+       */
+      evictionHard?: {
+        [k: string]: string;
+      };
+    };
+    /**
      * Pod network add-on.
      */
     cni?: {

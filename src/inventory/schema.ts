@@ -41,6 +41,13 @@ function toProblem(error: ErrorObject): Problem {
     case 'required':
       return { pointer: error.instancePath, severity: 'error', message: `missing required key "${params.missingProperty}"` };
     case 'enum':
+      // A key a map does not know (propertyNames' enum) is reported at the key, as an unknown key of an object is.
+      if (error.propertyName !== undefined)
+        return {
+          pointer: `${error.instancePath}/${pointerToken(error.propertyName)}`,
+          severity: 'error',
+          message: `unknown key "${error.propertyName}" (allowed: ${(params.allowedValues as unknown[]).join(', ')})`,
+        };
       return {
         pointer: error.instancePath,
         severity: 'error',
@@ -112,6 +119,8 @@ const PATTERN_NAMES: Record<string, string> = {
   '#/definitions/registryMirror/pattern':
     'must be an https URL of a registry, optionally with a path, such as "https://harbor.example.com/k8s" (lowercase, no trailing "/")',
   '#/properties/cluster/properties/bootstrapTokenTTL/pattern': 'must be a duration such as "24h0m0s" or "2h"',
+  '#/properties/cluster/properties/kubelet/properties/evictionHard/additionalProperties/pattern':
+    'must be a percentage below 100 such as "10%" or a quantity such as "2Gi", "500Mi" or "100000" (Ki, Mi, Gi, Ti)',
 };
 
 function patternMessage(error: ErrorObject): string {

@@ -15,6 +15,9 @@ export interface InventoryHost {
   interface?: string;
 }
 
+/** A kubelet hard-eviction signal (cluster.kubelet.evictionHard). */
+export type EvictionSignal = 'memory.available' | 'nodefs.available' | 'nodefs.inodesFree' | 'imagefs.available' | 'imagefs.inodesFree' | 'pid.available';
+
 /** The inventory after schema validation and defaults: every optional field with a default is set. */
 export interface Inventory {
   cluster: {
@@ -27,6 +30,7 @@ export interface Inventory {
     containerRuntime: 'containerd' | 'docker';
     kubeProxyMode: 'ipvs' | 'iptables' | 'nftables';
     allowCgroupV1: boolean;
+    kubelet: { evictionHard?: Partial<Record<EvictionSignal, string>> };
     cni: { plugin: 'flannel'; backend: 'vxlan' | 'host-gw' | 'wireguard' };
     certificates: { keyAlgorithm: 'ecdsa-p256' | 'rsa-2048'; caValidityDays: number; leafValidityDays: number };
     bootstrapTokenTTL: string;

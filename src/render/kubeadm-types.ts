@@ -118,6 +118,8 @@ export interface KubeletConfiguration {
   kind: 'KubeletConfiguration';
   cgroupDriver: 'systemd';
   failCgroupV1?: false;
+  /** Hard eviction thresholds by signal; given, it is the whole set (signals left out are not watched). */
+  evictionHard?: Record<string, string>;
 }
 
 /** kubeproxy.config.k8s.io/v1alpha1 KubeProxyConfiguration. */

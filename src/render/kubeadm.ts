@@ -156,6 +156,26 @@ function scrapableControlPlane(model: ClusterModel): Pick<ClusterConfiguration, 
   return { controllerManager: bind(), scheduler: bind() };
 }
 
+/** The kubelet's own hard-eviction defaults (k8s.io/kubernetes pkg/kubelet/eviction/defaults_linux.go, 1.28 to 1.37). */
+export const KUBELET_EVICTION_HARD_DEFAULTS: Readonly<Record<string, string>> = {
+  'memory.available': '100Mi',
+  'nodefs.available': '10%',
+  'nodefs.inodesFree': '5%',
+  'imagefs.available': '15%',
+  'imagefs.inodesFree': '5%',
+};
+
+/**
+ * The inventory's eviction thresholds over the kubelet's defaults, or nothing when it gives none: a kubelet given some
+ * thresholds drops the others (mergeDefaultEvictionSettings is false by default), so kubeha writes the whole set.
+ */
+function evictionHard(model: ClusterModel): Pick<KubeletConfiguration, 'evictionHard'> {
+  const given = model.cluster.kubelet.evictionHard;
+  if (!given || Object.keys(given).length === 0) return {};
+  const merged: Record<string, string> = { ...KUBELET_EVICTION_HARD_DEFAULTS, ...given };
+  return { evictionHard: Object.fromEntries(Object.keys(merged).sort().map((k) => [k, merged[k] as string])) };
+}
+
 /** The kubelet settings every node shares (kubeadm uploads them from the init node); cgroup v1 only when accepted. */
 export function kubeletConfiguration(model: ClusterModel): KubeletConfiguration {
   return {
@@ -163,6 +183,7 @@ export function kubeletConfiguration(model: ClusterModel): KubeletConfiguration 
     kind: 'KubeletConfiguration',
     cgroupDriver: 'systemd',
     ...(acceptsCgroupV1(model) ? { failCgroupV1: false as const } : {}),
+    ...evictionHard(model),
   };
 }
 
