@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { leafInstances } from '../src/pki/cert-list.js';
 import { parseCertificate, sansOf } from '../src/pki/inspect.js';
-import { issueLeaf, useCrypto } from '../src/pki/issue.js';
+import { issueLeaf } from '../src/pki/issue.js';
 import { ETCD_RELEASE_SHA256 } from '../src/common/etcd-releases.js';
 import { etcdTarballs } from '../src/model/etcd-tarballs.js';
 import { ETCD_UNIT_PATH } from '../src/render/etcd.js';
@@ -328,7 +328,6 @@ testNeeding(
 /** Issues a server and peer certificate for `member` without its own address, and installs them in its bundle. */
 async function breakCertificates(secretsDir: string, member: { name: string; bundle: string }, doc: InventoryDoc) {
   const model = modelOf(doc);
-  useCrypto(globalThis.crypto);
   const caPem = readFileSync(join(secretsDir, 'etcd/ca.crt'), 'utf8');
   const caKeyDer = x509.PemConverter.decodeFirst(readFileSync(join(secretsDir, 'etcd/ca.key'), 'utf8'));
   const ca = {

@@ -51,7 +51,6 @@ export async function ensureSecrets(model: ClusterModel, stored: Secrets, deps: 
   const plan = check(model, stored);
   if (!plan.cas.length && !plan.keyPairs.length && !plan.leaves.length && !plan.tokens) return { secrets: stored, changes: [] };
   const issue = await import('./issue.js');
-  issue.useCrypto(deps.crypto);
   const files = new Map(stored.files);
   const changes: SecretChange[] = [];
   const put: Put = (action, path, text) => {

@@ -2,7 +2,6 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { certificateAuthorities, type Usage } from './cert-list.js';
-import { useCrypto } from './crypto.js';
 import { caProblem, checkPair, DAY_MS, parseCertificate, sansOf } from './inspect.js';
 import { BACKDATE_MS, loadIssuingCa, SecretsError, signLeaf, type IssueDeps, type IssuingCa } from './issue.js';
 import type { Secrets } from './secrets.js';
@@ -15,7 +14,6 @@ export interface RenewResult {
 
 /** Re-issues every leaf expiring within `withinDays`; CAs are never touched. */
 export async function renewLeaves(stored: Secrets, withinDays: number, deps: IssueDeps): Promise<RenewResult> {
-  useCrypto(deps.crypto);
   const problems: string[] = [];
   const cas = await issuingCas(stored, deps, problems);
   if (problems.length) throw new SecretsError(problems);
