@@ -212,11 +212,10 @@ test('only cli/ touches the process, the clock, timers, randomness or the module
 
 /** Where cli/ may read the wall clock, and why; everything else takes the command's `now` (issuing, expiry checks, certs). */
 const CLOCK_READERS: Record<string, { reads: number; why: string }> = {
-  'cli/main.ts': { reads: 1, why: 'reads `now` once per command and passes it down' },
-  'cli/lock.ts': { reads: 1, why: "a lock's age, against its file's mtime when the lock is met: not a time any output holds" },
+  'cli/main.ts': { reads: 1, why: "reads `now` once per command and passes it down in the Machine (issuing, expiry, a lock's age)" },
 };
 
-test('cli/ reads the wall clock once per command (main.ts), and lock.ts for the age of a lock', () => {
+test("cli/ reads the wall clock once per command (main.ts); everything else, a lock's age too, takes the Machine's `now`", () => {
   const reads = new Map<string, number>();
   for (const [rel, file] of parsed) {
     if (partOf(rel) !== 'cli') continue;

@@ -30,7 +30,7 @@ test("issuing and renewing use only the injected Web Crypto: x509's global provi
     assert.ok(made.changes.length > 10, `${made.changes.length} files made`);
     assert.is(x509.cryptoProvider.get(), poisoned, 'ensureSecrets set the global provider');
     const renewed = await renewLeaves(made.secrets, 400, { now, crypto: globalThis.crypto });
-    assert.is(renewed.renewed.length, 7, 'three members x (server, peer) and the API servers\' etcd client');
+    assert.is(renewed.renewed.length, 7, "three members x (server, peer) and the API servers' etcd client");
     assert.is(x509.cryptoProvider.get(), poisoned, 'renewLeaves set the global provider');
   } finally {
     x509.cryptoProvider.set(before);

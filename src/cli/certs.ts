@@ -1,11 +1,11 @@
 /** gen certs (list) and gen certs renew. */
-import { webcrypto } from 'node:crypto';
 import { DAY_MS, parseCertificate, sansOf } from '../pki/inspect.js';
 import { storedCertificate, type Installation } from '../pki/cert-list.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { loadSecrets, saveSecrets } from './secrets-store.js';
 import { readSteady, withFolderLocks } from './lock.js';
+import type { Machine } from './machine.js';
 import { realFolder } from './folders.js';
 import { refuseMountPoint } from './mount-points.js';
 import { writeFailure } from './atomic.js';
@@ -45,13 +45,13 @@ function certificateRow(path: string, pem: string, now: Date): CertificateRow {
 }
 
 /** gen certs: one block per certificate; exit 0 (expiring certificates are warnings). */
-export function listCertificates(invocation: Invocation, now: Date, io: Console): number {
+export function listCertificates(invocation: Invocation, machine: Machine, io: Console): number {
   const dir = realFolder(invocation.secrets, 'secrets');
-  const secrets = readSteady(dir, 'secrets', () => loadSecrets(dir, { warn: io.err }));
+  const secrets = readSteady(dir, 'secrets', machine, () => loadSecrets(dir, { warn: io.err }));
   const certs = [...secrets.files.keys()]
     .filter((p) => p.endsWith('.crt'))
     .sort()
-    .map((path) => certificateRow(path, secrets.files.get(path)!, now));
+    .map((path) => certificateRow(path, secrets.files.get(path)!, machine.now));
   if (invocation.json) {
     printJson(io, { secrets: invocation.secrets, certificates: certs });
     return 0;
@@ -83,13 +83,13 @@ function certificateBlock(c: CertificateRow): string {
 }
 
 /** gen certs renew: re-issues expiring leaves from the stored CAs and saves the secrets folder. */
-export async function renewCertificates(invocation: Invocation, now: Date, io: Console): Promise<number> {
+export async function renewCertificates(invocation: Invocation, machine: Machine, io: Console): Promise<number> {
   const dir = realFolder(invocation.secrets, 'secrets');
-  const renewed = await withFolderLocks([{ dir, role: 'secrets' }], io.err, async () => {
+  const renewed = await withFolderLocks([{ dir, role: 'secrets' }], machine, io.err, async () => {
     const stored = loadSecrets(dir, { warn: io.err });
     // Imported here: it loads @peculiar/x509, which gen (importing this module for EXPIRY_WARNING_DAYS) must not pay for.
     const { renewLeaves } = await import('../pki/renew.js');
-    const result = await renewLeaves(stored, invocation.withinDays, { now, crypto: webcrypto as unknown as Crypto });
+    const result = await renewLeaves(stored, invocation.withinDays, { now: machine.now, crypto: machine.crypto });
     if (result.renewed.length) {
       refuseMountPoint(dir, 'secrets');
       try {

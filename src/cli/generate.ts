@@ -14,6 +14,7 @@ import { realFolder } from './folders.js';
 import { refuseMountPoint } from './mount-points.js';
 import { errnoWords } from './hostile-files.js';
 import { withFolderLocks } from './lock.js';
+import type { Machine } from './machine.js';
 import { stageOutput } from './output.js';
 import { openPacker, type PackedOutput } from './pack.js';
 import { printWarnings, readInventory } from './inventory-file.js';
@@ -23,7 +24,7 @@ import { stageSecrets } from './secrets-store.js';
 import { readTemplates } from './template-folder.js';
 
 /** gen INVENTORY: read inventory → lock folders → check the version change → ensure secrets → compile → pack → swap in → report. */
-export async function runGenerate(invocation: Invocation, now: Date, io: Console): Promise<number> {
+export async function runGenerate(invocation: Invocation, machine: Machine, io: Console): Promise<number> {
   const started = performance.now();
   const folders = foldersToWrite(invocation);
   const { model, warnings } = readInventory(invocation.inventory!);
@@ -31,13 +32,13 @@ export async function runGenerate(invocation: Invocation, now: Date, io: Console
     { dir: folders.secrets, role: 'secrets' as const },
     { dir: folders.out, role: 'output' as const },
   ];
-  const made = await withFolderLocks(locks, io.err, async () => {
+  const made = await withFolderLocks(locks, machine, io.err, async () => {
     // Under the lock: no other gen swaps the output between this read of its version and this run's swap.
     checkVersionChange(invocation.inventory!, folders.out, model, invocation.forceVersionChange, io.err);
     if (!invocation.json) printWarnings(io, invocation.inventory!, warnings);
     const packer = openPacker(model.hosts.length); // a helper thread, if any, loads while the secrets are checked
     try {
-      const secrets = await ensureStoredSecrets(model, folders.secrets, now, io);
+      const secrets = await ensureStoredSecrets(model, folders.secrets, machine, io);
       if (secrets.changes.length) refuseMountPoint(folders.secrets, 'secrets');
       const compiled = compile(model, { secrets: secrets.secrets, templates: readTemplates() });
       const output = await stageOutput(folders.out, (sink) => packer.pack(compiled, sink, io));
@@ -48,7 +49,7 @@ export async function runGenerate(invocation: Invocation, now: Date, io: Console
     }
   });
   const seconds = (performance.now() - started) / 1000;
-  reportGeneration(invocation, io, { model, warnings, now, seconds, ...made });
+  reportGeneration(invocation, io, { model, warnings, now: machine.now, seconds, ...made });
   return 0;
 }
 
