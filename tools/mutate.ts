@@ -28,7 +28,7 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** Each part of the pure core and the fast tests (test/NAME.test.ts) that judge its mutants, the likeliest killer first. */
 export const PARTS: Record<string, readonly string[]> = {
   bundle: ['tar', 'golden'],
-  inventory: ['rule-fixtures', 'golden', 'inventory', 'inventory-input'],
+  inventory: ['rule-fixtures', 'rule-boundaries', 'golden', 'inventory', 'inventory-input'],
   model: ['golden', 'inventory', 'upgrade-plan', 'runtime', 'artifacts', 'kubeadm', 'flannel'],
   pki: ['golden', 'cert-list', 'pki', 'secrets-checks'],
   render: ['golden', 'runsh-decisions', 'cert-list', 'kubeadm', 'flannel', 'runtime', 'artifacts', 'upgrade-plan', 'picture'],
