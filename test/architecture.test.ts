@@ -30,7 +30,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   review: ['common', 'bundle', 'pki'],
   docs: ['common'],
   'index.ts': ['common', 'inventory', 'model', 'pki', 'render', 'bundle'],
-  cli: ['common', 'inventory', 'model', 'pki', 'render', 'bundle', 'review', 'docs', 'index.ts'],
+  // cli reaches render only through its entries: compile() (index.ts), the picture and the mirror list (loaded on
+  // demand by gen plan and gen artifacts); a name render uses and cli needs lives in common or is exported by index.ts.
+  cli: ['common', 'inventory', 'model', 'pki', 'bundle', 'review', 'docs', 'index.ts', 'render/picture/index.ts', 'render/mirror-list.ts'],
 };
 
 /** Files outside src/ a layer may import. */
@@ -248,6 +250,32 @@ test("no file of src/ names x509's global crypto provider: every x509 call is gi
   const naming = files.filter((rel) => /\bcryptoProvider\b/.test(readFileSync(join(REPO, rel), 'utf8')));
   assert.ok(files.length > 40, `${files.length} files read`);
   assert.equal(naming, [], 'pass deps.crypto to the x509 call instead');
+});
+
+/** The one home of the output layout's names (the tarballs, SHA256SUMS, the rollout folder, the picture). */
+const LAYOUT_HOME = 'src/common/output-layout.ts';
+
+test(`the names of what gen writes (SHA256SUMS, <host>.tar.gz, ansible/, cluster.svg) are spelled as names in ${LAYOUT_HOME} only`, () => {
+  const spelled: string[] = [];
+  for (const [rel, file] of parsed) {
+    if (`src/${rel}` === LAYOUT_HOME) continue;
+    for (const node of nodesOf(file as unknown as Node)) {
+      const literal = [
+        SyntaxKind.StringLiteral,
+        SyntaxKind.NoSubstitutionTemplateLiteral,
+        SyntaxKind.TemplateHead,
+        SyntaxKind.TemplateMiddle,
+        SyntaxKind.TemplateTail,
+      ].includes(node.kind);
+      const value = literal ? ((node as unknown as { text: string }).text ?? '') : '';
+      // A literal that is the name itself (or `${dir}/` before it); messages, usage text and the Ansible tasks'
+      // own expressions may mention the names in prose. inventory/ and model/ name the inventory's `ansible` key, and
+      // common/ the upstream releases' tarballs (etcd, kube-prometheus).
+      if (/^\/?(SHA256SUMS|\.tar\.gz|cluster\.svg|ansible)$/.test(value) && !['inventory', 'model', 'common'].includes(partOf(rel)))
+        spelled.push(`src/${rel}:${file.getLineAndCharacterOfPosition(node.getStart(file)).line + 1} ${JSON.stringify(value)}`);
+    }
+  }
+  assert.equal(spelled, [], `use the names of ${LAYOUT_HOME}`);
 });
 
 test.run();

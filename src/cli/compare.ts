@@ -5,8 +5,7 @@ import { compile, type CompiledCluster, type RolloutFile } from '../index.js';
 import type { ClusterModel } from '../model/types.js';
 import { describeUpgrade } from '../model/upgrade.js';
 import { describeSecretChange } from '../pki/ensure.js';
-import { ANSIBLE_DIR } from '../render/ansible.js';
-import { PICTURE_FILE } from '../render/picture/index.js';
+import { ANSIBLE_DIR, PICTURE_FILE, tarballName } from '../common/output-layout.js';
 import { describePictureChange } from '../review/picture-diff.js';
 import { diffBundles, diffFiles, formatDiff, formatHostChange, type HostChange, type Redaction } from '../review/diff.js';
 import type { Invocation } from './args.js';
@@ -67,7 +66,7 @@ function hostChanges(previous: PreviousOutput, gen: Generation, redactions: Reda
   return diffBundles(readable, gen.packed.bundles, redactions).map((change) => {
     const bundle = previous.bundles.get(change.host);
     if (!bundle || !('problem' in bundle)) return change;
-    return { ...change, change: 'changed', note: `the previous ${change.host}.tar.gz cannot be reviewed: ${bundle.problem}` };
+    return { ...change, change: 'changed', note: `the previous ${tarballName(change.host)} cannot be reviewed: ${bundle.problem}` };
   });
 }
 
@@ -107,7 +106,7 @@ export async function runCheck(invocation: Invocation, machine: Machine, io: Con
     const state = storedState(previous, o.name, o.bytes);
     return state ? [{ name: o.name, state }] : [];
   });
-  const extra = [...previous.bundles.keys()].filter((host) => !gen.packed.bundles.has(host)).map((host) => `${host}.tar.gz`);
+  const extra = [...previous.bundles.keys()].filter((host) => !gen.packed.bundles.has(host)).map(tarballName);
   const ok = gen.secrets.changes.length === 0 && stale.length === 0 && extra.length === 0;
   if (invocation.json) {
     const changes = hostChanges(previous, gen, redactionsOf(gen.secrets.secrets));

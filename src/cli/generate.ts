@@ -4,8 +4,7 @@ import type { Problem } from '../inventory/index.js';
 import type { ClusterModel } from '../model/types.js';
 import { describeSecretChange } from '../pki/ensure.js';
 import { expiringCertificates } from '../pki/inspect.js';
-import { ANSIBLE_DIR } from '../render/ansible.js';
-import { PICTURE_FILE } from '../render/picture/index.js';
+import { ANSIBLE_DIR, PICTURE_FILE, SUMS_FILE, tarballName } from '../common/output-layout.js';
 import type { Invocation } from './args.js';
 import { WriteError, writeFailure, type Staged } from './atomic.js';
 import { EXPIRY_WARNING_DAYS } from './certs.js';
@@ -119,7 +118,7 @@ function reportGeneration(invocation: Invocation, io: Console, gen: Generated): 
       secrets,
       secretsChanged: gen.secrets.changes.map(describeSecretChange),
       files: gen.packed.bundleFileCount,
-      hosts: gen.model.hosts.map((h) => ({ name: h.name, roles: h.roles, tarball: `${out}/${h.name}.tar.gz`, step: h.step + 1 })),
+      hosts: gen.model.hosts.map((h) => ({ name: h.name, roles: h.roles, tarball: `${out}/${tarballName(h.name)}`, step: h.step + 1 })),
       order: gen.model.runOrder,
       ansible: { inventory: `${out}/${ANSIBLE_DIR}/inventory.ini`, playbook: `${out}/${ANSIBLE_DIR}/site.yml` },
       picture: `${out}/${PICTURE_FILE}`,
@@ -132,7 +131,7 @@ function reportGeneration(invocation: Invocation, io: Console, gen: Generated): 
   for (const change of gen.secrets.changes) io.out(`secrets: ${describeSecretChange(change)}\n`);
   io.out(
     [
-      `wrote ${gen.model.hosts.length} bundles (${gen.packed.bundleFileCount} files) to ${out}/ in ${gen.seconds.toFixed(1)}s, with ${out}/SHA256SUMS`,
+      `wrote ${gen.model.hosts.length} bundles (${gen.packed.bundleFileCount} files) to ${out}/ in ${gen.seconds.toFixed(1)}s, with ${out}/${SUMS_FILE}`,
       'Copy each tarball to its host and run it there as root, in this order:',
       ...gen.model.runOrder.map((s, i) => `  ${i + 1}. ${s.title}: ${s.hosts.join(', ')}`),
       '     tar -xzf HOST.tar.gz && sudo HOST/run.sh      (add --dry-run to see every action first)',
