@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ensureSecrets } from '../src/pki/ensure.js';
+import { certificateAuthorities, keyPairs, leafCertificates, leafInstances, type LeafInstance } from '../src/pki/cert-list.js';
+import { describeSecretChange, ensureSecrets } from '../src/pki/ensure.js';
+import { issueLeaf, loadIssuingCa } from '../src/pki/issue.js';
 import { renewLeaves } from '../src/pki/renew.js';
 import type { Secrets } from '../src/pki/secrets.js';
 import { modelOf, REPO } from './helpers.js';
@@ -35,6 +37,84 @@ test("issuing and renewing use only the injected Web Crypto: x509's global provi
   } finally {
     x509.cryptoProvider.set(before);
   }
+});
+
+const deps = { now: new Date('2026-01-01T00:00:00Z'), crypto: globalThis.crypto };
+
+/** The runbook's model and a complete set of secrets for it. */
+async function runbookSecrets() {
+  const model = modelOf(runbook());
+  return { model, secrets: (await ensureSecrets(model, empty(), deps)).secrets };
+}
+
+/** `secrets` with one leaf replaced by another issued by the etcd CA, changed by `change` (its subject, its usages). */
+async function withLeaf(secrets: Secrets, model: ReturnType<typeof modelOf>, leaf: LeafInstance, change: Partial<LeafInstance['spec']>, stem = leaf.stem) {
+  const ca = await loadIssuingCa(secrets.files.get('etcd/ca.crt')!, secrets.files.get('etcd/ca.key')!, deps);
+  const made = await issueLeaf({ ...leaf, spec: { ...leaf.spec, ...change } }, ca, model, deps);
+  const files = new Map(secrets.files);
+  files.set(`${stem}.crt`, made.pem);
+  files.set(`${stem}.key`, made.keyPem);
+  return { files, tokens: secrets.tokens };
+}
+
+test('the list says what each file is for, where it is installed and what renews it (kubeadm certlist.go names the same)', () => {
+  const rows = [...certificateAuthorities(), ...leafCertificates(), ...keyPairs()].map((s) => [
+    s.name,
+    s.installed.map((i) => `${i.on}:${i.path}${i.withKey ? '+key' : ''}`).join(' '),
+    s.renewal.by,
+  ]);
+  assert.equal(rows, [
+    ['ca', 'control-plane:/etc/kubernetes/pki/ca+key', null],
+    ['front-proxy-ca', 'control-plane:/etc/kubernetes/pki/front-proxy-ca+key', null],
+    ['etcd-ca', 'control-plane:/etc/kubernetes/pki/etcd/ca etcd:/etc/etcd/pki/ca', null],
+    ['etcd-server', 'etcd:/etc/etcd/pki/server+key', 'gen certs renew'],
+    ['etcd-peer', 'etcd:/etc/etcd/pki/peer+key', 'gen certs renew'],
+    ['apiserver-etcd-client', 'control-plane:/etc/kubernetes/pki/apiserver-etcd-client+key', 'gen certs renew'],
+    ['sa', 'control-plane:/etc/kubernetes/pki/sa+key', null],
+  ]);
+  for (const spec of [...certificateAuthorities(), ...leafCertificates(), ...keyPairs()]) {
+    assert.ok(spec.purpose.length > 20, `${spec.name} says what it is for`);
+    assert.ok(spec.renewal.after.length > 20, `${spec.name} says what follows its renewal, or why there is none`);
+  }
+});
+
+test('a stored leaf whose subject or usages differ from the list is re-issued, not only one whose SANs differ', async () => {
+  const { model, secrets } = await runbookSecrets();
+  const leaves = leafInstances(model);
+  const server = leaves.find((l) => l.stem === 'etcd/ceph1-server')!;
+  const peer = leaves.find((l) => l.stem === 'etcd/ceph1-peer')!;
+  let stored = await withLeaf(secrets, model, server, { subject: () => ({ commonName: 'intruder' }) });
+  stored = await withLeaf(stored, model, peer, { usages: ['serverAuth'] });
+  const again = await ensureSecrets(model, stored, deps);
+  assert.equal(again.changes.map(describeSecretChange), [
+    're-issued (subject changed) etcd/ceph1-server.key',
+    're-issued (subject changed) etcd/ceph1-server.crt',
+    're-issued (usages changed) etcd/ceph1-peer.key',
+    're-issued (usages changed) etcd/ceph1-peer.crt',
+  ]);
+  const fixed = await ensureSecrets(model, again.secrets, deps);
+  assert.equal(fixed.changes, [], 'the re-issued leaves are what the list asks for');
+});
+
+test('gen certs renew renews the leaves of the list only: a .crt the list does not name is left alone and named', async () => {
+  const { model, secrets } = await runbookSecrets();
+  const client = leafInstances(model).find((l) => l.stem === 'apiserver-etcd-client')!;
+  const stored = await withLeaf(secrets, model, client, { name: 'backup-client' }, 'etcd/backup-client');
+  const result = await renewLeaves(stored, 400, deps);
+  assert.equal(
+    result.renewed.map((r) => r.path),
+    [
+      'apiserver-etcd-client.crt',
+      'etcd/ceph1-peer.crt',
+      'etcd/ceph1-server.crt',
+      'etcd/ceph2-peer.crt',
+      'etcd/ceph2-server.crt',
+      'etcd/ceph3-peer.crt',
+      'etcd/ceph3-server.crt',
+    ],
+  );
+  assert.equal(result.notInList, ['etcd/backup-client.crt']);
+  assert.is(result.secrets.files.get('etcd/backup-client.crt'), stored.files.get('etcd/backup-client.crt'), 'left as it was');
 });
 
 test.run();
