@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { KUBE_PROMETHEUS_IMAGES } from '../src/common/kube-prometheus-images.js';
 import { defaultKubePrometheusFor, isCompatibleKubePrometheus, KUBE_PROMETHEUS_RELEASES } from '../src/common/kube-prometheus-releases.js';
 import { SUPPORTED_MINORS } from '../src/common/versions.js';
-import { KUBE_PROXY_METRICS_FILTER_PATHS, KUBE_PROXY_METRICS_TABLE } from '../src/render/etcd-metrics.js';
+import { KUBE_PROXY_METRICS_FILTER_PATHS, KUBE_PROXY_METRICS_TABLE } from '../src/render/kube-proxy-metrics.js';
 import { KUBE_PROMETHEUS_OBJECTS_PATH } from '../src/render/kube-prometheus.js';
 import { KUBE_PROMETHEUS_MONITORS_PATH } from '../src/render/kube-prometheus-monitors.js';
 import { LB_PATHS } from '../src/render/loadbalancer.js';
