@@ -42,7 +42,7 @@ async function run(invocation: Invocation, io: Console, machine: Machine): Promi
     case 'plan':
       return await plan(invocation, io, machine);
     case 'artifacts':
-      return artifacts(invocation, io);
+      return listMirror(invocation, io);
     // Loaded on demand: x509 and archiver cost start-up time that validate and plan do not need.
     case 'gen':
       return (await import('./generate.js')).runGenerate(invocation, machine, io);
@@ -85,13 +85,13 @@ async function plan(invocation: Invocation, io: Console, machine: Machine): Prom
 }
 
 /** gen artifacts: everything the cluster downloads, to fill a mirror. */
-async function artifacts(invocation: Invocation, io: Console): Promise<number> {
+async function listMirror(invocation: Invocation, io: Console): Promise<number> {
   const { model, warnings } = readInventory(invocation.inventory!);
   printWarnings(io, invocation.inventory!, warnings);
-  const { artifactList, describeArtifacts } = await import('../render/mirror-list.js');
-  const list = artifactList(model);
+  const { mirrorList, describeMirrorList } = await import('../render/mirror-list.js');
+  const list = mirrorList(model);
   if (invocation.json) printJson(io, list);
-  else io.out(describeArtifacts(list));
+  else io.out(describeMirrorList(list));
   return 0;
 }
 
