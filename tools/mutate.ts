@@ -1,7 +1,7 @@
 /**
  * `npm run mutate -- [PART...] [--force] [--dry-run]`: Stryker mutation testing over the pure core, one part at a
  * time. A PART is a folder or file under src/ of the core: inventory, model, pki, render, bundle (all five when none
- * is named), or narrower, such as render/picture or render/run-script.ts. Not part of CI: a habit, run before a change
+ * is named), or narrower, such as render/picture, render/run-script.ts or 'inventory/*rules.ts' (quoted). Not part of CI: a habit, run before a change
  * to the core is merged; the score is printed and the report written to reports/mutation/PART.html.
  *
  * How it runs: Stryker writes every mutant of the part's files into one instrumented copy of the tree (mutant
@@ -63,7 +63,7 @@ function testTreeDigest(dir = join(REPO, 'test')): string {
 
 /** Stryker's options for one part. */
 export function optionsFor(part: string, flags: { force: boolean; dryRun: boolean }): PartialStrykerOptions {
-  const file = part.replace(/\//g, '-');
+  const file = part.replace(/[/*]/g, '-');
   const target = part.endsWith('.ts') ? `src/${part}` : `src/${part}/**/*.ts`;
   return {
     testRunner: 'command',
@@ -97,7 +97,7 @@ export function optionsFor(part: string, flags: { force: boolean; dryRun: boolea
 /** Runs one part; returns its line of the summary. */
 async function runPart(part: string, flags: { force: boolean; dryRun: boolean }): Promise<string> {
   const started = Date.now();
-  const stamp = join(REPO, 'reports', 'mutation', `${part.replace(/\//g, '-')}.tests-digest`);
+  const stamp = join(REPO, 'reports', 'mutation', `${part.replace(/[/*]/g, '-')}.tests-digest`);
   const digest = testTreeDigest();
   const testsChanged = !existsSync(stamp) || readFileSync(stamp, 'utf8') !== digest;
   const results = await new Stryker(optionsFor(part, { ...flags, force: flags.force || testsChanged })).runMutationTest();
@@ -114,7 +114,8 @@ async function runPart(part: string, flags: { force: boolean; dryRun: boolean })
 async function runAll(argv: string[]): Promise<number> {
   const flags = { force: argv.includes('--force'), dryRun: argv.includes('--dry-run') };
   const named = argv.filter((a) => !a.startsWith('--'));
-  const unknown = named.filter((p) => !(p.split('/')[0]! in PARTS) || !existsSync(join(REPO, 'src', p)));
+  // A file pattern (inventory/*rules.ts) is Stryker's to expand; a folder or file must exist.
+  const unknown = named.filter((p) => !(p.split('/')[0]! in PARTS) || (!p.includes('*') && !existsSync(join(REPO, 'src', p))));
   if (unknown.length) {
     process.stderr.write(`no part ${unknown.join(', ')}: use ${Object.keys(PARTS).join(', ')} or a folder or file under them\n`);
     return 2;
