@@ -1,7 +1,8 @@
 /** The PKI's certificate list and the code it drives: issuing, renewing and checking stored certificates. */
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,7 +11,7 @@ import { describeSecretChange, ensureSecrets } from '../src/pki/ensure.js';
 import { issueLeaf, loadIssuingCa } from '../src/pki/issue.js';
 import { renewLeaves } from '../src/pki/renew.js';
 import type { Secrets } from '../src/pki/secrets.js';
-import { modelOf, REPO } from './helpers.js';
+import { cleanup, modelOf, REPO, tempDir, testNeeding } from './helpers.js';
 
 const runbook = () => JSON.parse(readFileSync(join(REPO, 'examples', 'runbook.json'), 'utf8'));
 const empty = (): Secrets => ({ files: new Map(), tokens: null });
@@ -115,6 +116,90 @@ test('gen certs renew renews the leaves of the list only: a .crt the list does n
   );
   assert.equal(result.notInList, ['etcd/backup-client.crt']);
   assert.is(result.secrets.files.get('etcd/backup-client.crt'), stored.files.get('etcd/backup-client.crt'), 'left as it was');
+});
+
+/** What openssl says of a PEM certificate: validity, subject and the X.509v3 extensions, without the key ids. */
+function described(pem: string): string {
+  const dir = tempDir();
+  try {
+    writeFileSync(join(dir, 'c.crt'), pem);
+    const text = execFileSync('openssl', ['x509', '-noout', '-text', '-in', join(dir, 'c.crt')], { encoding: 'utf8' });
+    const lines = text.split('\n').map((l) => l.trim());
+    const from = (start: string, end: string) => lines.slice(lines.indexOf(start), lines.indexOf(end, lines.indexOf(start)));
+    return [...lines.filter((l) => /^(Not Before|Not After|Subject) ?:/.test(l)), ...from('X509v3 extensions:', 'Signature Algorithm: ecdsa-with-SHA256')]
+      .filter((l) => !/^([0-9A-F]{2}:)+[0-9A-F]{2}$/.test(l))
+      .join('\n');
+  } finally {
+    cleanup(dir);
+  }
+}
+
+testNeeding(['openssl'], "the certificates issued, as openssl reads them: RFC 5280's CA and leaf profiles, backdated five minutes", async () => {
+  const { secrets } = await runbookSecrets();
+  // now is 2026-01-01T00:00:00Z: valid from 23:55 the day before, for caValidityDays 3650 and leafValidityDays 365.
+  assert.is(
+    described(secrets.files.get('etcd/ca.crt')!),
+    [
+      'Not Before: Dec 31 23:55:00 2025 GMT',
+      'Not After : Dec 30 00:00:00 2035 GMT',
+      'Subject: CN = etcd-ca',
+      'X509v3 extensions:',
+      'X509v3 Basic Constraints: critical',
+      'CA:TRUE',
+      'X509v3 Key Usage: critical',
+      'Digital Signature, Key Encipherment, Certificate Sign, CRL Sign',
+      'X509v3 Subject Key Identifier:',
+    ].join('\n'),
+  );
+  assert.is(
+    described(secrets.files.get('etcd/ceph1-server.crt')!),
+    [
+      'Not Before: Dec 31 23:55:00 2025 GMT',
+      'Not After : Jan  1 00:00:00 2027 GMT',
+      'Subject: CN = ceph1',
+      'X509v3 extensions:',
+      'X509v3 Basic Constraints: critical',
+      'CA:FALSE',
+      'X509v3 Key Usage: critical',
+      'Digital Signature, Key Encipherment',
+      'X509v3 Extended Key Usage:',
+      'TLS Web Server Authentication, TLS Web Client Authentication',
+      'X509v3 Authority Key Identifier:',
+      'X509v3 Subject Alternative Name:',
+      'DNS:ceph1, DNS:localhost, IP Address:172.21.16.14, IP Address:127.0.0.1',
+    ].join('\n'),
+  );
+  const client = described(secrets.files.get('apiserver-etcd-client.crt')!);
+  assert.match(client, 'Subject: CN = kube-apiserver-etcd-client\n');
+  assert.match(client, 'X509v3 Extended Key Usage:\nTLS Web Client Authentication\nX509v3 Authority Key Identifier:');
+  assert.not.match(client, 'Subject Alternative Name', 'no SANs, no empty SAN extension');
+});
+
+test('renewal: a leaf ending exactly at the deadline is renewed, one a day after it is not; an expired CA renews nothing', async () => {
+  const { secrets } = await runbookSecrets();
+  // Issued at deps.now with leafValidityDays 365: each leaf ends at now + 365 days, to the second.
+  assert.is((await renewLeaves(secrets, 364, deps)).renewed.length, 0);
+  const renewed = await renewLeaves(secrets, 365, deps);
+  assert.is(renewed.renewed.length, 7);
+  assert.equal(renewed.renewed[0], {
+    path: 'apiserver-etcd-client.crt',
+    oldNotAfter: new Date('2027-01-01T00:00:00Z'),
+    newNotAfter: new Date('2027-01-01T00:00:00Z'),
+  });
+  // Renewed at the same instant with the same lifetime: the same validity, a new certificate from the same key.
+  assert.is.not(renewed.secrets.files.get('apiserver-etcd-client.crt'), secrets.files.get('apiserver-etcd-client.crt'));
+  assert.is(renewed.secrets.files.get('apiserver-etcd-client.key'), secrets.files.get('apiserver-etcd-client.key'));
+  const later = { now: new Date('2035-12-30T00:00:00Z'), crypto: globalThis.crypto };
+  try {
+    await renewLeaves(secrets, 30, later);
+    assert.unreachable('renewed with an expired CA');
+  } catch (error) {
+    assert.equal((error as { problems: string[] }).problems, [
+      'ca.crt: the CA expired on 2035-12-30; kubeha renews leaves only, never a CA',
+      'front-proxy-ca.crt: the CA expired on 2035-12-30; kubeha renews leaves only, never a CA',
+      'etcd/ca.crt: the CA expired on 2035-12-30; kubeha renews leaves only, never a CA',
+    ]);
+  }
 });
 
 test.run();

@@ -34,7 +34,7 @@ export const PARTS: Record<string, readonly string[]> = {
   bundle: ['tar', 'golden', 'untar'],
   inventory: ['rule-fixtures', 'rule-boundaries', 'golden', 'inventory'],
   model: ['golden', 'plan', 'images', 'inventory', 'upgrade-plan', 'runtime', 'artifacts', 'kubeadm', 'flannel'],
-  pki: ['golden', 'cert-list', 'secrets-checks'],
+  pki: ['golden', 'stored-secrets', 'cert-list', 'secrets-checks'],
   render: ['golden', 'runsh-decisions', 'cert-list', 'kubeadm', 'flannel', 'runtime', 'artifacts', 'upgrade-plan', 'picture'],
 };
 
