@@ -107,13 +107,16 @@ test('two files with one check define it once; two artifacts at one path are ref
 
 test('what is declared the same on every host is rendered once; the same for the same roles, once per set of roles', () => {
   const calls: string[] = [];
-  const artifacts: Artifact[] = [
-    { path: '/shared', mode: 0o644, when: all, sameOnEveryHost: true, render: (c) => (calls.push(`file ${c.host.name}`), c.host.name) },
-  ];
+  /** A render that records each call: `what host`. */
+  const counted = (what: string, text: (name: string) => string) => (c: RenderContext) => {
+    calls.push(`${what} ${c.host.name}`);
+    return text(c.host.name);
+  };
+  const artifacts: Artifact[] = [{ path: '/shared', mode: 0o644, when: all, sameOnEveryHost: true, render: counted('file', (n) => n) }];
   const steps: Step[] = [
-    { phase: 'os', name: 'cluster', when: all, sameOnEveryHost: true, script: (c) => (calls.push(`cluster ${c.host.name}`), `echo ${c.host.name}`) },
-    { phase: 'os', name: 'roles', when: all, sameForSameRoles: true, script: (c) => (calls.push(`roles ${c.host.name}`), `echo ${c.host.name}`) },
-    { phase: 'os', name: 'own', when: all, script: (c) => (calls.push(`own ${c.host.name}`), `echo ${c.host.name}`) },
+    { phase: 'os', name: 'cluster', when: all, sameOnEveryHost: true, script: counted('cluster', (n) => `echo ${n}`) },
+    { phase: 'os', name: 'roles', when: all, sameForSameRoles: true, script: counted('roles', (n) => `echo ${n}`) },
+    { phase: 'os', name: 'own', when: all, script: counted('own', (n) => `echo ${n}`) },
   ];
   const texts = model.hosts.map((h) => renderHostFiles(ctxOf(h.name), artifacts, steps));
   assert.equal(calls, ['file worker1', 'cluster worker1', 'roles worker1', 'own worker1', 'own worker2', 'roles ceph1', 'own ceph1', 'own ceph2', 'own ceph3']);
