@@ -152,8 +152,8 @@ const edgeCases: [string, BundleFile[]][] = [
   [
     'prefixes of 155 and 156 bytes',
     [
-      { path: `${'p'.repeat(148)}/${'n'.repeat(100)}`, mode: 0o644, bytes: Buffer.from('3') },
-      { path: `${'q'.repeat(149)}/${'n'.repeat(100)}`, mode: 0o644, bytes: Buffer.from('4') },
+      { path: `${'p'.repeat(149)}/${'n'.repeat(100)}`, mode: 0o644, bytes: Buffer.from('3') },
+      { path: `${'q'.repeat(150)}/${'n'.repeat(100)}`, mode: 0o644, bytes: Buffer.from('4') },
     ],
   ],
   // DEL (0x7f) is ASCII: a ustar name; the first byte past it needs PAX.

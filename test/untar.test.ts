@@ -194,6 +194,65 @@ test('sizes in GNU base-256 are read; a damaged header, a short archive or a bad
   );
 });
 
+test('GNU extensions: a sparse file keeps its data, a dumpdir is a folder, a global PAX header names every later entry', () => {
+  const tar = archive(
+    entry({ name: 'h/sparse', type: 'S' }, Buffer.from('map')),
+    entry({ name: 'h/dump', type: 'D' }, Buffer.from('Yname\0\0')),
+    entry({ name: 'h/G', type: 'g' }, pax({ linkpath: 'h/from-global' })),
+    entry({ name: 'h/l1', type: '2' }),
+    entry({ name: 'h/l2', type: '1' }),
+  );
+  assert.equal(summary(tar), [
+    'sparse | sparse file | 644 | map',
+    'dump | folder | 644 | ',
+    'l1 | symbolic link | 644 |  | h/from-global',
+    'l2 | hard link | 644 |  | h/from-global',
+  ]);
+});
+
+test('numbers as tar writers pad them (spaces, NULs), a checksum summed as signed bytes (old tars), base-256 past 2^53 refused', () => {
+  const spaced = header({ name: 'h/s', mode: 0o600 });
+  spaced.write('   644 \0', 100, 'latin1');
+  let sum = 0;
+  spaced.fill(0x20, 148, 156);
+  for (const byte of spaced) sum += byte;
+  spaced.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  assert.equal(summary(archive(spaced)), ['s | file | 644 | ']);
+  // A name byte over 127 makes the signed and unsigned sums differ; a checksum of the signed sum is accepted.
+  const high = header({ name: 'h/\u00e9' });
+  let signed = 0;
+  high.fill(0x20, 148, 156);
+  for (const byte of high) signed += byte > 127 ? byte - 256 : byte;
+  high.write(`${signed.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  assert.equal(summary(archive(high)), ['\u00e9 | file | 644 | ']);
+  const huge = Buffer.alloc(12, 0xff);
+  huge[0] = 0x80;
+  assert.is(
+    refusal(() => readTar(archive(Buffer.concat([header({ name: 'h/b', size: huge })])), 'h')),
+    'the header at byte 0 has no valid size field: not a tar kubeha can read',
+  );
+});
+
+test('PAX records: each one LEN key=value newline, LEN its own length; a size of 16 digits is no number', () => {
+  const read = (body: string) => readTar(archive(entry({ name: 'h/P', type: 'x' }, Buffer.from(body)), entry({ name: 'h/x' })), 'h')[0]!.path;
+  assert.is(read('12 path=h/y\n'), 'y');
+  assert.is(read('12 path=h/y\n11 atime=1\n'), 'y', 'other keywords are read past');
+  for (const bad of [' 12 path=h/y\n', '3 a\n', '12 path=h/y', '13 path=h/y\n'])
+    assert.is(
+      refusal(() => read(bad)),
+      'a PAX header before byte 1024 is malformed',
+      JSON.stringify(bad),
+    );
+  assert.is(
+    refusal(() => read('25 size=1234567890123456\n')),
+    'a PAX header before byte 1024 gives a size that is no number',
+  );
+  assert.is(
+    refusal(() => read('24 size=123456789012345\n')),
+    'cut short at byte 2560: an entry declares 123456789012345 bytes',
+  );
+});
+
 test('gzip: not gzip, cut short, and more than the cap are refused in words; an exact fit is read', () => {
   const tar = archive(entry({ name: 'h/a' }, Buffer.from('a')));
   const gz = gzipSync(tar);
