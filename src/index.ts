@@ -6,7 +6,8 @@ import { artifactsFor, STEPS } from './render/artifacts.js';
 import type { Templates } from './render/context.js';
 import { renderHostFiles } from './render/host-files.js';
 import { renderRollout, type RolloutFile } from './render/ansible.js';
-import { clusterSvg, PICTURE_FILE } from './render/picture/index.js';
+import { clusterSvg } from './render/picture/index.js';
+import { PICTURE_FILE } from './common/output-layout.js';
 
 /** The inputs of compile besides the model. */
 export interface CompileDeps {
@@ -53,4 +54,7 @@ function compileHost(model: ClusterModel, host: HostModel, deps: CompileDeps): B
 }
 
 export type { RolloutFile } from './render/ansible.js';
+export type { Templates } from './render/context.js';
+/** Where every node's bundle holds kubeadm's config (gen reads a previous bundle's Kubernetes version from it). */
+export { KUBEADM_CONFIG_PATH } from './render/kubeadm.js';
 export type { BundleFile } from './bundle/manifest.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ArtifactList } from '../src/render/mirror-list.js';
+import type { MirrorList } from '../src/render/mirror-list.js';
 import { allowListOf, classify } from '../e2e/cluster/allowlist.js';
 import { COMPONENTS, component, goBuildArgs, goOutputName, KUBERNETES_RELEASES, kubernetesRelease } from '../e2e/cluster/components.js';
 import { controlText, debFileName, installedSize, kubernetesDebs, streamOf } from '../e2e/cluster/debs.js';
@@ -20,7 +20,7 @@ import { releaseText } from '../e2e/cluster/repos.js';
 const SITE = 'https://198.51.100.200';
 
 /** An artifact list as `gen artifacts --json` prints it for an inventory whose mirrors point at the site. */
-const LIST: ArtifactList = {
+const LIST: MirrorList = {
   downloads: [
     {
       what: 'etcd v3.6.8 amd64',

@@ -37,7 +37,8 @@ test('every etcd member, and no other host, gets the backup units, the snapshot 
       '/usr/local/bin/etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/etcd/pki/ca.crt --cert=/etc/etcd/pki/server.crt --key=/etc/etcd/pki/server.key',
     );
     const restore = text(hosts, host.name, rootfs(ETCD_RESTORE_PATH));
-    assert.match(restore, `snapshot restore "$snapshot" --name=${host.name} --initial-cluster=${model.etcd.initialCluster} \\\n`);
+    const initialCluster = 'm1=https://127.0.1.1:2380,m2=https://127.0.1.2:2380,m3=https://127.0.1.3:2380';
+    assert.match(restore, `snapshot restore "$snapshot" --name=${host.name} --initial-cluster=${initialCluster} \\\n`);
     assert.match(restore, `--initial-cluster-token=${secrets.tokens!.etcdClusterToken} --initial-advertise-peer-urls=${member.peerURL} --data-dir="$restored"`);
     assert.match(restore, 'readonly data_dir=/var/lib/etcd unit=etcd.service etcd_user=etcd');
     assert.match(restore, "listeners=$(ss -Hltn 'sport = :2379 or sport = :2380')");

@@ -13,6 +13,7 @@ import type { Secrets } from '../src/pki/secrets.js';
 import { readTemplates } from '../src/cli/template-folder.js';
 import { loadSecrets } from '../src/cli/secrets-store.js';
 import { main } from '../src/cli/main.js';
+import { realMachine, type Machine } from '../src/cli/machine.js';
 import type { BundleFile } from '../src/bundle/manifest.js';
 import { test } from 'uvu';
 import { siteKubeadm } from './site-kubeadm.js';
@@ -68,18 +69,27 @@ export function tempDir(prefix = 'kubeha-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Runs the CLI in-process; returns exit status and what it printed. */
-export async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+/** The real machine (crypto, this process) with a clock and process table a test sets: see src/cli/machine.ts. */
+export function testMachine(parts: Partial<Machine> & { now: Date }): Machine {
+  return { ...realMachine(parts.now), ...parts };
+}
+
+/** Runs the CLI in-process (on the real machine, or the one given); returns exit status and what it printed. */
+export async function runCli(args: string[], machine?: Machine): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(args, {
-    out: (t) => {
-      out += t;
+  const code = await main(
+    args,
+    {
+      out: (t) => {
+        out += t;
+      },
+      err: (t) => {
+        err += t;
+      },
     },
-    err: (t) => {
-      err += t;
-    },
-  });
+    machine,
+  );
   return { code, out, err };
 }
 

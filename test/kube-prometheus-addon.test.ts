@@ -13,11 +13,11 @@ import * as assert from 'uvu/assert';
 import { KUBE_PROMETHEUS_IMAGES } from '../src/common/kube-prometheus-images.js';
 import { defaultKubePrometheusFor, isCompatibleKubePrometheus, KUBE_PROMETHEUS_RELEASES } from '../src/common/kube-prometheus-releases.js';
 import { SUPPORTED_MINORS } from '../src/common/versions.js';
-import { KUBE_PROXY_METRICS_FILTER_PATHS, KUBE_PROXY_METRICS_TABLE } from '../src/render/etcd-metrics.js';
+import { KUBE_PROXY_METRICS_FILTER_PATHS, KUBE_PROXY_METRICS_TABLE } from '../src/render/kube-proxy-metrics.js';
 import { KUBE_PROMETHEUS_OBJECTS_PATH } from '../src/render/kube-prometheus.js';
 import { KUBE_PROMETHEUS_MONITORS_PATH } from '../src/render/kube-prometheus-monitors.js';
 import { LB_PATHS } from '../src/render/loadbalancer.js';
-import { artifactList } from '../src/render/mirror-list.js';
+import { mirrorList } from '../src/render/mirror-list.js';
 import { firewallOpenings } from '../src/render/os.js';
 import { cleanup, compileDoc, FIXTURES, modelOf, NAMESPACES, runCli, tempDir, testNeeding, text, type InventoryDoc } from './helpers.js';
 import { addNamespace, deleteNamespace, must, nsName, sh, startDaemon, stopDaemon, waitUntil, type Daemon } from './netns.js';
@@ -131,7 +131,7 @@ test('gen validate exits 1 naming the file and the path of an incompatible pair'
 
 test("gen artifacts lists the tarball through mirrors.files with the inventory's SHA-256, and the release's images; nothing when off", () => {
   const model = modelOf(cluster(undefined, { mirrors: { files: 'https://files.example.com/mirror' } }));
-  const list = artifactList(model);
+  const list = mirrorList(model);
   assert.equal(
     list.downloads.filter((d) => d.what.startsWith('kube-prometheus')).map((d) => [d.url, d.sha256]),
     [['https://files.example.com/mirror/github.com/prometheus-operator/kube-prometheus/archive/refs/tags/v0.18.0.tar.gz', SHA]],
@@ -140,7 +140,7 @@ test("gen artifacts lists the tarball through mirrors.files with the inventory's
   assert.ok(images.some((i) => i.image === 'quay.io/prometheus/prometheus:v3.12.0'));
   assert.ok(images.some((i) => i.image === 'grafana/grafana:13.0.2' && i.upstream === 'docker.io/grafana/grafana:13.0.2'));
   for (const r of KUBE_PROMETHEUS_RELEASES) assert.ok((KUBE_PROMETHEUS_IMAGES[r.version] ?? []).length >= 10, `images of ${r.version}`);
-  const off = artifactList(modelOf(cluster({ enabled: false })));
+  const off = mirrorList(modelOf(cluster({ enabled: false })));
   assert.not.ok(off.downloads.some((d) => d.what.startsWith('kube-prometheus')) || off.images.some((i) => i.name === 'kube-prometheus'));
 });
 

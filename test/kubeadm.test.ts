@@ -252,7 +252,7 @@ for (const c of CASES) {
       assert.equal(cluster.etcd.external.endpoints, ['https://127.0.1.1:2379', 'https://127.0.1.2:2379', 'https://127.0.1.3:2379']);
       assert.equal(cluster.apiServer.certSANs, ['127.0.1.100', '127.0.1.1', 'cp1', '127.0.1.2', 'cp2', '127.0.1.3', 'cp3']);
       assert.is(initCfg.bootstrapTokens[0].token, secrets.tokens!.bootstrapToken);
-      assert.is(initCfg.bootstrapTokens[0].ttl, model.cluster.bootstrapTokenTTL);
+      assert.is(initCfg.bootstrapTokens[0].ttl, '24h0m0s', "the schema's default, kubeadm's own");
       assert.equal(initCfg.localAPIEndpoint, { advertiseAddress: '127.0.1.1', bindPort: 6443 });
       const proxy = byKind(init, 'KubeProxyConfiguration');
       assert.is(proxy.mode, c.proxy);

@@ -1,12 +1,14 @@
 /** Lock files as they really go wrong: each refusal says the real reason in words, never a raw errno, never a hang. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readSteady } from '../src/cli/lock.js';
-import { cleanup, REPO, ROOT, tempDir, testNeeding } from './helpers.js';
+import { FolderError } from '../src/cli/folder-error.js';
+import { processAlive, realMachine } from '../src/cli/machine.js';
+import { cleanup, REPO, ROOT, runCli, tempDir, testMachine, testNeeding } from './helpers.js';
 import { withTmpfs } from './mounts.js';
 
 const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
@@ -125,17 +127,79 @@ test('a folder replaced while a read-only command reads it is reported, not read
     const dir = join(work, 'out');
     mkdirSync(dir);
     assert.is(
-      readSteady(dir, 'output', () => 'read'),
+      readSteady(dir, 'output', realMachine(new Date()), () => 'read'),
       'read',
     );
     assert.throws(
       () =>
-        readSteady(dir, 'output', () => {
+        readSteady(dir, 'output', realMachine(new Date()), () => {
           renameSync(dir, `${dir}.kubeha-old`);
           mkdirSync(dir);
         }),
-      (e: Error) => e.message === `${dir}: changed while it was read (a gen replaced it); run this again`,
+      (e: Error) => e instanceof FolderError && e.label === 'output' && e.message === `${dir}: changed while it was read (a gen replaced it); run this again`,
     );
+  } finally {
+    cleanup(work);
+  }
+});
+
+/** An errno error as process.kill throws it. */
+const errno = (code: string) => Object.assign(new Error(code), { code });
+/** A kill(2) that fails with `code` for `pid` and reaches every other process. */
+const killFailing = (pid: number, code: string) => (p: number) => {
+  if (p === pid) throw errno(code);
+  return true;
+};
+
+test('a pid is alive when signal 0 reaches it or is refused for another user (EPERM); gone when no such process (ESRCH)', () => {
+  assert.is(
+    processAlive(4242, () => true),
+    true,
+  );
+  assert.is(processAlive(4242, killFailing(4242, 'EPERM')), true, "another user's process runs");
+  assert.is(processAlive(4242, killFailing(4242, 'ESRCH')), false);
+  assert.is(processAlive(process.pid), true);
+});
+
+test("a lock held by another user's live gen is refused, not taken over; once its pid is gone it is taken over", async () => {
+  const work = setup();
+  try {
+    const pid = 4242;
+    const lock = join(work, 'secrets.lock');
+    writeFileSync(lock, `${pid} ${hostname()}\n`);
+    const now = new Date();
+    const args = [join(work, 'inventory.json'), '--out', join(work, 'out'), '--secrets', join(work, 'secrets'), '--quiet'];
+    // The kill(2) a non-root gen gets for a root-owned gen: EPERM. The suite runs as root, so the check is injected.
+    const otherUser = testMachine({ now, alive: (p) => processAlive(p, killFailing(pid, 'EPERM')), program: () => 'node' });
+    const held = await runCli(args, otherUser);
+    assert.is(held.code, 1, held.err);
+    assert.match(held.err, `secrets: ${lock} exists: another gen (pid ${pid}) is writing ${join(work, 'secrets')}`);
+    assert.is(readFileSync(lock, 'utf8'), `${pid} ${hostname()}\n`, 'the lock is left as it was');
+    const gone = testMachine({ now, alive: (p) => processAlive(p, killFailing(pid, 'ESRCH')) });
+    const taken = await runCli(args, gone);
+    assert.is(taken.code, 0, taken.err);
+    assert.match(taken.err, `took over ${lock}: its gen (pid ${pid}) is no longer running`);
+    assert.not.ok(existsSync(lock), 'released at the end');
+  } finally {
+    cleanup(work);
+  }
+});
+
+test("an empty lock's age is measured by the command's clock: taken over after a minute of it, not of the wall clock", async () => {
+  const work = setup();
+  try {
+    const lock = join(work, 'out.lock');
+    writeFileSync(lock, '');
+    // Written two minutes ago by the wall clock; the command's clock says 30 s after that.
+    const written = new Date(Date.now() - 120_000);
+    utimesSync(lock, written, written);
+    const args = [join(work, 'inventory.json'), '--out', join(work, 'out'), '--secrets', join(work, 'secrets'), '--quiet'];
+    const young = await runCli(args, testMachine({ now: new Date(written.getTime() + 30_000) }));
+    assert.is(young.code, 1, young.err);
+    assert.match(young.err, `output: ${lock} exists but is empty: a gen is taking it right now`);
+    const old = await runCli(args, testMachine({ now: new Date(written.getTime() + 61_000) }));
+    assert.is(old.code, 0, old.err);
+    assert.match(old.err, `took over ${lock}: left empty by a gen killed while taking it`);
   } finally {
     cleanup(work);
   }

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { artifactList } from '../src/render/mirror-list.js';
+import { mirrorList } from '../src/render/mirror-list.js';
 import { cleanup, compileDoc, NAMESPACES, tempDir, testNeeding } from './helpers.js';
 
 // TEST-NET-1, unreachable in the namespace (only loopback is up); not loopback, which containerd would reach over plain http.
@@ -70,7 +70,7 @@ testNeeding(
       const started = await startContainerd(dir);
       containerd = started.process;
       let checked = 0;
-      for (const image of artifactList(model).images) {
+      for (const image of mirrorList(model).images) {
         const [name, tag] = image.image.split(/:(?=[^:/]+$)/) as [string, string];
         const direct = `https://${name.replace('/', '/v2/')}/manifests/${tag}`;
         assert.equal(requestedUrls(started.socket, image.image).slice(0, 1), [direct], `${image.image} pulled by its configured name`);

@@ -10,7 +10,7 @@ import { cleanup, compileDoc, runCli, tempDir, testNeeding, text, type Inventory
 import { RUNTIME_PATHS } from '../src/render/kubernetes.js';
 import { FLANNEL_MANIFEST_PATH } from '../src/render/flannel.js';
 import { KUBEADM_CONFIG_PATH } from '../src/render/kubeadm.js';
-import { artifactList } from '../src/render/mirror-list.js';
+import { mirrorList } from '../src/render/mirror-list.js';
 import { validateInventory } from '../src/inventory/index.js';
 import type { BundleFile } from '../src/bundle/manifest.js';
 
@@ -75,8 +75,8 @@ function imagesInConfigs(hosts: Map<string, Map<string, BundleFile>>, runtime: '
 }
 
 /** The images gen artifacts lists, sorted, each once. */
-function listedImages(model: Parameters<typeof artifactList>[0]): string[] {
-  const images = artifactList(model)
+function listedImages(model: Parameters<typeof mirrorList>[0]): string[] {
+  const images = mirrorList(model)
     .images.map((i) => i.image)
     .sort();
   assert.equal(images, [...new Set(images)], 'each image once');
@@ -182,7 +182,7 @@ test("a custom imageRepository keeps kubeadm's flat coredns path; a registry.k8s
   const doc = cluster('containerd');
   doc.cluster.imageRepository = 'registry.aliyuncs.com/google_containers';
   const { model, hosts } = await compileDoc(doc);
-  const images = artifactList(model).images;
+  const images = mirrorList(model).images;
   assert.is(images.find((i) => i.name === 'coredns')!.image, 'registry.aliyuncs.com/google_containers/coredns:v1.12.1');
   assert.is(images.find((i) => i.name === 'coredns')!.upstream, 'registry.k8s.io/coredns/coredns:v1.12.1');
   assert.not.match(text(hosts, 'cp1', rootfs(KUBEADM_CONFIG_PATH)), /^dns:/m);
@@ -199,7 +199,7 @@ test('etcd.tarballs: any version from a URL + SHA-256 the operator vouches for; 
   );
   assert.not.match(text(hosts, 'e3', 'run.sh'), 'aarch64) etcd_url');
   assert.equal(
-    artifactList(model).downloads.map((d) => [d.what, d.url, d.sha256]),
+    mirrorList(model).downloads.map((d) => [d.what, d.url, d.sha256]),
     [['etcd v3.6.5 amd64', 'https://files.example.cn/etcd/etcd-v3.6.5-linux-amd64.tar.gz', 'a'.repeat(64)]],
   );
   delete doc.etcd.tarballs;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateInventory } from '../src/inventory/index.js';
-import { artifactList, describeArtifacts } from '../src/render/mirror-list.js';
+import { mirrorList, describeMirrorList } from '../src/render/mirror-list.js';
 import { cleanup, compileDoc, FIXTURES, tempDir, testNeeding, text, type InventoryDoc } from './helpers.js';
 
 const REPOSITORY_KEY = readFileSync(join(FIXTURES, 'keys', 'repository.asc'), 'utf8');
@@ -115,7 +115,7 @@ test('run.sh: the pinned key is checked on both families, the armored key ships 
   assert.not.match(text(hosts, 'e2', 'run.sh'), 'signing_key');
   // gen artifacts names the key and the fingerprints.
   assert.match(
-    describeArtifacts(artifactList(model)),
+    describeMirrorList(mirrorList(model)),
     `  rpm ${HTTP_DOCKER}/linux/centos/$releasever/$basearch/stable  key /etc/kubeha/keys/docker-packages.asc (armored in the inventory)  fingerprints ${REPOSITORY_FPR}  (containerd.io; Kubernetes nodes on RHEL-like hosts)`,
   );
 });

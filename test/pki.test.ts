@@ -290,9 +290,12 @@ test('gen certs lists every certificate and warns about those expiring within 30
     assert.is(r.code, 0);
     assert.match(
       r.out,
-      'etcd/ceph2-server.crt\n  subject  CN=ceph2, issued by CN=etcd-ca\n  hosts    ceph2 (etcd member)\n  SANs     ceph2, localhost, 172.21.16.6, 127.0.0.1\n',
+      'etcd/ceph2-server.crt\n  subject  CN=ceph2, issued by CN=etcd-ca\n' +
+        "  for      the member's certificate for its clients (the API servers, etcdctl)\n  hosts    ceph2 (etcd member)\n" +
+        '  renewal  gen certs renew; run.sh installs it on its member and restarts etcd there\n  SANs     ceph2, localhost, 172.21.16.6, 127.0.0.1\n',
     );
     assert.match(r.out, /ca\.crt\n {2}subject {2}CN=kubernetes \(CA\)/);
+    assert.match(r.out, "  renewal  kubeha never replaces a CA: a new one needs kubeadm's manual CA rotation\n");
     assert.is((r.out.match(/WARNING: renew it/g) ?? []).length, 7, 'the seven leaves expire in 10 days');
     assert.is(r.err, `warning: 7 certificate(s) expire within 30 days: run gen certs renew --secrets ${join(work, 'secrets')}, then gen again\n`);
     assert.not.match(r.out, 'PRIVATE KEY');

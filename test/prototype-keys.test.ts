@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { validateInventory } from '../src/inventory/index.js';
 import { buildModel } from '../src/model/model.js';
 import { describePlan, planJson } from '../src/model/plan.js';
-import { artifactList, describeArtifacts } from '../src/render/mirror-list.js';
+import { mirrorList, describeMirrorList } from '../src/render/mirror-list.js';
 import { allHostFiles, compile } from '../src/index.js';
 import { cleanup, runCli, secretsFor, tempDir, TEMPLATES, type InventoryDoc } from './helpers.js';
 
@@ -94,7 +94,7 @@ async function compileEverything(text: string): Promise<string[]> {
   compiled.rollout();
   describePlan(model);
   planJson(model);
-  describeArtifacts(artifactList(model));
+  describeMirrorList(mirrorList(model));
   return [];
 }
 

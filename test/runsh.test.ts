@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, appendFileSync, cpSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanup, compileDoc, generateAndUnpack, NAMESPACES, REPO, tempDir, testNeeding, type InventoryDoc } from './helpers.js';
 
@@ -172,6 +172,14 @@ test('run.sh of the example cluster: --dry-run, --root --only files (twice), tam
       targets.map((t) => statSync(join(root, t)).mtimeMs),
       mtimes,
     );
+
+    // A file whose content is right but whose mode is not (a key made readable by hand) is installed again, 0600.
+    chmodSync(join(root, '/etc/kubernetes/pki/ca.key'), 0o644);
+    const third = runSh(init, ['--root', root, '--only', 'files']);
+    assert.is(third.code, 0, third.err);
+    assert.is(mode(join(root, '/etc/kubernetes/pki/ca.key')), 0o600);
+    assert.match(third.out, 'installed /etc/kubernetes/pki/ca.key (0600)');
+    assert.is(lastLine(third.out), 'kubeha: changed=1');
 
     // Unknown phases and arguments are usage errors (exit 2); --root without --only files too.
     for (const args of [['--only', 'bogus'], ['--frobnicate'], ['--root'], ['--root', root]]) {

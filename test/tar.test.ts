@@ -3,7 +3,8 @@ import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildTar, buildTarball, buildTarWithArchiver, FIXED_MTIME } from '../src/bundle/tar.js';
-import type { BundleFile } from '../src/bundle/manifest.js';
+import { bundleFiles, type BundleFile } from '../src/bundle/manifest.js';
+import { writeHeader } from '../src/bundle/ustar.js';
 import { allHostFiles, compile } from '../src/index.js';
 import { validateInventory } from '../src/inventory/index.js';
 import { buildModel } from '../src/model/model.js';
@@ -139,15 +140,64 @@ const edgeCases: [string, BundleFile[]][] = [
   // A name part over 100 bytes cannot split, and non-ASCII fits no ustar field: both need a PAX record.
   ['a file name of 120 bytes', [{ path: `rootfs/${'n'.repeat(120)}`, mode: 0o644, bytes: Buffer.from('y\n') }]],
   ['a non-ASCII name', [{ path: 'rootfs/café.conf', mode: 0o644, bytes: Buffer.from('z\n') }]],
+  // ustar's name field holds 100 bytes: host1/ and 94 fit, one more splits at a slash.
+  [
+    'names of 100 and 101 bytes',
+    [
+      { path: `rootfs/${'f'.repeat(87)}`, mode: 0o644, bytes: Buffer.from('1') },
+      { path: `rootfs/${'g'.repeat(88)}`, mode: 0o644, bytes: Buffer.from('2') },
+    ],
+  ],
+  // ustar's prefix field holds 155 bytes: a prefix of 155 fits, one of 156 needs a PAX record.
+  [
+    'prefixes of 155 and 156 bytes',
+    [
+      { path: `${'p'.repeat(149)}/${'n'.repeat(100)}`, mode: 0o644, bytes: Buffer.from('3') },
+      { path: `${'q'.repeat(150)}/${'n'.repeat(100)}`, mode: 0o644, bytes: Buffer.from('4') },
+    ],
+  ],
+  // DEL (0x7f) is ASCII: a ustar name; the first byte past it needs PAX.
+  ['a name with DEL', [{ path: 'rootfs/a\x7fb', mode: 0o644, bytes: Buffer.from('5') }]],
+  // A PAX record counts its own length: 98 bytes of record make "100 path=...", its length digits grow at the boundary.
+  ...[75, 76, 77].map((k): [string, BundleFile[]] => [
+    `a PAX record of ${k + 22} bytes`,
+    [{ path: `rootfs/é${'e'.repeat(k)}`, mode: 0o644, bytes: Buffer.from('6') }],
+  ]),
 ];
 
 for (const [name, cases] of edgeCases) {
   test(`edge case: ${name}: archiver's bytes, and GNU tar reads every name back`, async () => {
     const tar = buildTar('host1', cases);
     assert.ok(tar.equals(await buildTarWithArchiver('host1', cases)));
-    const listed = execFileSync('tar', ['-tf', '-'], { input: tar }).toString('utf8').split('\n').filter(Boolean);
+    const listed = execFileSync('tar', ['--quoting-style=literal', '-tf', '-'], { input: tar }).toString('utf8').split('\n').filter(Boolean);
     for (const f of cases) assert.ok(listed.includes(`host1/${f.path}`), `${f.path} in ${listed.join(', ')}`);
   });
 }
+
+test('a ustar size field holds 11 octal digits: 8^11 - 1 bytes is the largest header written, 8^11 is refused', () => {
+  const header = Buffer.alloc(512);
+  writeHeader(header, 0, { name: 'big', mode: 0o644, size: 8 ** 11 - 1, mtime: 0, type: 'file' }, { name: 'big', prefix: '' });
+  assert.is(header.subarray(124, 136).toString('latin1'), '77777777777 ');
+  assert.throws(
+    () => writeHeader(Buffer.alloc(512), 0, { name: 'big', mode: 0o644, size: 8 ** 11, mtime: 0, type: 'file' }, { name: 'big', prefix: '' }),
+    /^big: 8589934592 bytes do not fit a ustar size field$/,
+  );
+});
+
+test('a bundle lists its files sorted by path, then SHA256SUMS of them as sha256sum writes it', () => {
+  const bundle = bundleFiles([
+    { path: 'z', mode: 0o600, bytes: Buffer.from('Z\n') },
+    { path: 'a', mode: 0o644, bytes: Buffer.from('A\n') },
+  ]);
+  assert.equal(
+    bundle.map((f) => `${f.mode.toString(8)} ${f.path}`),
+    ['644 SHA256SUMS', '644 a', '600 z'],
+  );
+  // sha256sum of "A\n" and "Z\n" (coreutils).
+  assert.is(
+    bundle[0]!.bytes.toString('utf8'),
+    '06f961b802bc46ee168555f066d28f4f0e9afdf3f88174c1ee6f9de004fc30a0  a\nec39b67830c0c34d71b0b6bf1d1c424eb7caab9222eb401fdaef044cf2145e9b  z\n',
+  );
+});
 
 test.run();

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { byPath } from '../common/files.js';
 import { remembered } from '../common/memo.js';
+import { SUMS_FILE } from '../common/output-layout.js';
 
 /** A file of a bundle: path inside the host folder, mode, contents. */
 export interface BundleFile {
@@ -13,7 +14,7 @@ export interface BundleFile {
 /** The bundle of a host's rendered files: the files and SHA256SUMS of all of them, sorted by path. */
 export function bundleFiles(rendered: readonly BundleFile[]): BundleFile[] {
   const files = [...rendered].sort(byPath);
-  return [...files, { path: 'SHA256SUMS', mode: 0o644, bytes: Buffer.from(sha256sums(files), 'utf8') }].sort(byPath);
+  return [...files, { path: SUMS_FILE, mode: 0o644, bytes: Buffer.from(sha256sums(files), 'utf8') }].sort(byPath);
 }
 
 /** SHA-256 of a buffer, remembered for shared renders (the same Buffer object on every host). */

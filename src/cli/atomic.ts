@@ -1,6 +1,6 @@
 /** Durable writes and whole-folder swaps: the CLI's only ways of changing files. */
 import { chmodSync, closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
-import { SecretsError } from '../pki/errors.js';
+import { FolderError } from './folder-error.js';
 import { dirname, join } from 'node:path';
 import { BESIDE, besidePath, type FolderRole } from './folders.js';
 import { entryKind, errnoWords, isErrno } from './hostile-files.js';
@@ -69,7 +69,7 @@ export class WriteError extends Error {
 
 /**
  * The error to report for a failure while writing `dir`: the file system's in words, naming the folder and what was
- * being done (a SecretsError or a bug passes through unchanged).
+ * being done (a FolderError or a bug passes through unchanged).
  */
 export function writeFailure(error: unknown, dir: string, role: FolderRole, doing: string, nothingChanged = true): unknown {
   if (!isErrno(error)) return error;
@@ -98,10 +98,7 @@ function refuseForeignCopy(old: string, role: FolderRole): void {
     return;
   }
   if (!st.isDirectory())
-    throw new SecretsError(
-      [`${old} is ${entryKind(st, old)}, not a copy kubeha moved aside: kubeha neither restores nor deletes it; remove it yourself`],
-      role,
-    );
+    throw new FolderError([`${old} is ${entryKind(st, old)}, not a copy kubeha moved aside: kubeha neither restores nor deletes it; remove it yourself`], role);
 }
 
 /** Staging names kubeha uses beside a folder and, before paths were normalised, inside it (`--out out/`). */

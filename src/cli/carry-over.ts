@@ -1,7 +1,7 @@
 /** Carries what kubeha did not write from an old folder into the one that replaces it: the same files (hard links), links and folders. */
 import { chmodSync, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { SecretsError } from '../pki/errors.js';
+import { FolderError } from './folder-error.js';
 import { entryExists } from './atomic.js';
 import type { FolderRole } from './folders.js';
 import { entryKind } from './hostile-files.js';
@@ -40,7 +40,7 @@ function carryEntries(from: string, to: string, rel: string, walk: Walk): void {
       carryEntries(src, dst, path, walk);
     } else if (st.isFile()) carryFile(src, dst);
     else
-      throw new SecretsError(
+      throw new FolderError(
         [`${src}: ${entryKind(st, src)}; kubeha keeps what it did not write in ${walk.root} only when it is a file, folder or link: move it elsewhere`],
         walk.role,
       );
@@ -50,7 +50,7 @@ function carryEntries(from: string, to: string, rel: string, walk: Walk): void {
 /** Refuses an old entry kubeha must replace by something else (its own file or folder): it is never deleted. */
 function refuseInTheWay(src: string, st: Stats, dst: string, walk: Walk): never {
   const needs = lstatSync(dst).isDirectory() ? 'a folder of its own' : 'a file';
-  throw new SecretsError(
+  throw new FolderError(
     [`${src} is ${entryKind(st, src)} where kubeha writes ${needs}; kubeha does not delete it or write through it: move it out of ${walk.root}`],
     walk.role,
   );

@@ -1,11 +1,12 @@
 /** gen certs (list) and gen certs renew. */
-import { webcrypto } from 'node:crypto';
 import { DAY_MS, parseCertificate, sansOf } from '../pki/inspect.js';
 import { storedCertificate, type Installation } from '../pki/cert-list.js';
+import type { RenewResult } from '../pki/renew.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { loadSecrets, saveSecrets } from './secrets-store.js';
 import { readSteady, withFolderLocks } from './lock.js';
+import type { Machine } from './machine.js';
 import { realFolder } from './folders.js';
 import { refuseMountPoint } from './mount-points.js';
 import { writeFailure } from './atomic.js';
@@ -20,6 +21,9 @@ interface CertificateRow {
   issuer: string;
   isCA: boolean;
   hosts: string;
+  /** What it is for and what renews it, from the certificate list. */
+  purpose: string;
+  renewal: string;
   sans: string[];
   notAfter: string;
   daysLeft: number;
@@ -37,6 +41,7 @@ function certificateRow(path: string, pem: string, now: Date): CertificateRow {
     issuer: cert.issuer,
     isCA: cert.subject === cert.issuer,
     hosts: hostsOf(path),
+    ...listed(path),
     sans: [...sans.dns, ...sans.ip],
     notAfter: cert.notAfter.toISOString(),
     daysLeft: days,
@@ -45,13 +50,13 @@ function certificateRow(path: string, pem: string, now: Date): CertificateRow {
 }
 
 /** gen certs: one block per certificate; exit 0 (expiring certificates are warnings). */
-export function listCertificates(invocation: Invocation, now: Date, io: Console): number {
+export function listCertificates(invocation: Invocation, machine: Machine, io: Console): number {
   const dir = realFolder(invocation.secrets, 'secrets');
-  const secrets = readSteady(dir, 'secrets', () => loadSecrets(dir, { warn: io.err }));
+  const secrets = readSteady(dir, 'secrets', machine, () => loadSecrets(dir, { warn: io.err }));
   const certs = [...secrets.files.keys()]
     .filter((p) => p.endsWith('.crt'))
     .sort()
-    .map((path) => certificateRow(path, secrets.files.get(path)!, now));
+    .map((path) => certificateRow(path, secrets.files.get(path)!, machine.now));
   if (invocation.json) {
     printJson(io, { secrets: invocation.secrets, certificates: certs });
     return 0;
@@ -75,7 +80,9 @@ function certificateBlock(c: CertificateRow): string {
   return [
     c.path,
     `  subject  ${c.subject}${c.isCA ? ' (CA)' : `, issued by ${c.issuer}`}`,
+    `  for      ${c.purpose}`,
     `  hosts    ${c.hosts}`,
+    `  renewal  ${c.renewal}`,
     ...(c.sans.length ? [`  SANs     ${c.sans.join(', ')}`] : []),
     `  expires  ${c.notAfter} (${left})${c.expiringSoon ? '  WARNING: renew it' : ''}`,
     '',
@@ -83,13 +90,13 @@ function certificateBlock(c: CertificateRow): string {
 }
 
 /** gen certs renew: re-issues expiring leaves from the stored CAs and saves the secrets folder. */
-export async function renewCertificates(invocation: Invocation, now: Date, io: Console): Promise<number> {
+export async function renewCertificates(invocation: Invocation, machine: Machine, io: Console): Promise<number> {
   const dir = realFolder(invocation.secrets, 'secrets');
-  const renewed = await withFolderLocks([{ dir, role: 'secrets' }], io.err, async () => {
+  const result = await withFolderLocks([{ dir, role: 'secrets' }], machine, io.err, async () => {
     const stored = loadSecrets(dir, { warn: io.err });
     // Imported here: it loads @peculiar/x509, which gen (importing this module for EXPIRY_WARNING_DAYS) must not pay for.
     const { renewLeaves } = await import('../pki/renew.js');
-    const result = await renewLeaves(stored, invocation.withinDays, { now, crypto: webcrypto as unknown as Crypto });
+    const result = await renewLeaves(stored, invocation.withinDays, { now: machine.now, crypto: machine.crypto });
     if (result.renewed.length) {
       refuseMountPoint(dir, 'secrets');
       try {
@@ -98,20 +105,35 @@ export async function renewCertificates(invocation: Invocation, now: Date, io: C
         throw writeFailure(error, dir, 'secrets', 'write the renewed certificates');
       }
     }
-    return result.renewed;
+    return result;
   });
+  printRenewal(invocation, io, result);
+  return 0;
+}
+
+/** What gen certs renew did: each renewed certificate, and the expiring ones the certificate list does not name. */
+function printRenewal(invocation: Invocation, io: Console, { renewed, notInList }: Omit<RenewResult, 'secrets'>): void {
   if (invocation.json) {
-    printJson(io, { renewed: renewed.map((r) => ({ path: r.path, oldNotAfter: r.oldNotAfter.toISOString(), newNotAfter: r.newNotAfter.toISOString() })) });
-    return 0;
+    const times = (r: (typeof renewed)[number]) => ({ path: r.path, oldNotAfter: r.oldNotAfter.toISOString(), newNotAfter: r.newNotAfter.toISOString() });
+    printJson(io, { renewed: renewed.map(times), notInList });
+    return;
   }
-  if (invocation.quiet) return 0;
+  for (const path of notInList) io.err(`warning: ${path} expires within ${invocation.withinDays} days but is not in kubeha's certificate list: not renewed\n`);
+  if (invocation.quiet) return;
   if (!renewed.length) {
     io.out(`no leaf certificate in ${invocation.secrets}/ expires within ${invocation.withinDays} days; nothing renewed\n`);
-    return 0;
+    return;
   }
   for (const r of renewed) io.out(`renewed ${r.path}: expires ${r.newNotAfter.toISOString()} (was ${r.oldNotAfter.toISOString()})\n`);
   io.out(`Now run gen INVENTORY and run the new bundles of the affected hosts: they install the new certificates and restart only what uses them.\n`);
-  return 0;
+}
+
+/** What the certificate list says of a stored certificate: what it is for, and what renews it. */
+function listed(path: string): { purpose: string; renewal: string } {
+  const spec = storedCertificate(path)?.spec;
+  if (!spec) return { purpose: "not in kubeha's certificate list", renewal: 'not by kubeha' };
+  const { by, after } = spec.renewal;
+  return { purpose: spec.purpose, renewal: by ? `${by}; ${after}` : after };
 }
 
 /** Which hosts get a stored certificate, from the certificate list. */

@@ -5,14 +5,14 @@ import { compile, type CompiledCluster, type RolloutFile } from '../index.js';
 import type { ClusterModel } from '../model/types.js';
 import { describeUpgrade } from '../model/upgrade.js';
 import { describeSecretChange } from '../pki/ensure.js';
-import { ANSIBLE_DIR } from '../render/ansible.js';
-import { PICTURE_FILE } from '../render/picture/index.js';
+import { ANSIBLE_DIR, PICTURE_FILE, tarballName } from '../common/output-layout.js';
 import { describePictureChange } from '../review/picture-diff.js';
 import { diffBundles, diffFiles, formatDiff, formatHostChange, type HostChange, type Redaction } from '../review/diff.js';
 import type { Invocation } from './args.js';
 import { printJson, type Console } from './console.js';
 import { realFolder } from './folders.js';
 import { readSteady } from './lock.js';
+import type { Machine } from './machine.js';
 import { packInMemory, type PackedInMemory } from './pack.js';
 import { ensureStoredSecrets, readCheckedInventory, redactionsOf, type EnsuredSecrets } from './pipeline.js';
 import { bundleHost, readPreviousOutput, type PreviousFile, type PreviousOutput } from './previous-output.js';
@@ -26,18 +26,18 @@ interface Generation {
 }
 
 /** ensure secrets → compile → pack, the steps of gen, in memory. */
-async function generateInMemory(model: ClusterModel, invocation: Invocation, now: Date, io: Console): Promise<Generation> {
-  const secrets = await ensureStoredSecrets(model, realFolder(invocation.secrets, 'secrets'), now, io);
+async function generateInMemory(model: ClusterModel, invocation: Invocation, machine: Machine, io: Console): Promise<Generation> {
+  const secrets = await ensureStoredSecrets(model, realFolder(invocation.secrets, 'secrets'), machine, io);
   const compiled = compile(model, { secrets: secrets.secrets, templates: readTemplates() });
   return { secrets, compiled, packed: await packInMemory(compiled, io) };
 }
 
 /** gen diff INVENTORY: what a new generation would change in the output folder. */
-export async function runDiff(invocation: Invocation, now: Date, io: Console): Promise<number> {
+export async function runDiff(invocation: Invocation, machine: Machine, io: Console): Promise<number> {
   const { out } = invocation;
-  const { model, versionChange } = readCheckedInventory(invocation, io, realFolder(out, 'output'), invocation.json);
-  const gen = await generateInMemory(model, invocation, now, io);
-  const previous = readPrevious(invocation, gen);
+  const { model, versionChange } = readCheckedInventory(invocation, io, machine, realFolder(out, 'output'), invocation.json);
+  const gen = await generateInMemory(model, invocation, machine, io);
+  const previous = readPrevious(invocation, machine, gen);
   const changes = hostChanges(previous, gen, redactionsOf(gen.secrets.secrets));
   const rollout = besideChange(`${out}/${ANSIBLE_DIR}`, previous.files, gen.compiled.rollout());
   const picture = pictureChange(out, previous.files, gen.compiled.picture());
@@ -53,10 +53,10 @@ export async function runDiff(invocation: Invocation, now: Date, io: Console): P
 }
 
 /** What the output folder holds of what a generation writes or removes: bundles, the rollout files and SHA256SUMS. */
-function readPrevious(invocation: Invocation, gen: Generation): PreviousOutput {
+function readPrevious(invocation: Invocation, machine: Machine, gen: Generation): PreviousOutput {
   const files = gen.packed.files.filter((f) => bundleHost(f.name) === null).map((f) => f.name);
   const out = realFolder(invocation.out, 'output');
-  return readSteady(out, 'output', () => readPreviousOutput(out, [...gen.packed.bundles.keys()], files));
+  return readSteady(out, 'output', machine, () => readPreviousOutput(out, [...gen.packed.bundles.keys()], files));
 }
 
 /** Each host's change; a previous bundle that cannot be read is a change with the reason as its note. */
@@ -66,7 +66,7 @@ function hostChanges(previous: PreviousOutput, gen: Generation, redactions: Reda
   return diffBundles(readable, gen.packed.bundles, redactions).map((change) => {
     const bundle = previous.bundles.get(change.host);
     if (!bundle || !('problem' in bundle)) return change;
-    return { ...change, change: 'changed', note: `the previous ${change.host}.tar.gz cannot be reviewed: ${bundle.problem}` };
+    return { ...change, change: 'changed', note: `the previous ${tarballName(change.host)} cannot be reviewed: ${bundle.problem}` };
   });
 }
 
@@ -98,15 +98,15 @@ function pictureChange(out: string, stored: ReadonlyMap<string, PreviousFile>, n
 }
 
 /** gen check INVENTORY: exit 1 unless the output folder is exactly what a generation would write. */
-export async function runCheck(invocation: Invocation, now: Date, io: Console): Promise<number> {
-  const { model } = readCheckedInventory(invocation, io, realFolder(invocation.out, 'output'), true);
-  const gen = await generateInMemory(model, invocation, now, io);
-  const previous = readPrevious(invocation, gen);
+export async function runCheck(invocation: Invocation, machine: Machine, io: Console): Promise<number> {
+  const { model } = readCheckedInventory(invocation, io, machine, realFolder(invocation.out, 'output'), true);
+  const gen = await generateInMemory(model, invocation, machine, io);
+  const previous = readPrevious(invocation, machine, gen);
   const stale = gen.packed.files.flatMap((o) => {
     const state = storedState(previous, o.name, o.bytes);
     return state ? [{ name: o.name, state }] : [];
   });
-  const extra = [...previous.bundles.keys()].filter((host) => !gen.packed.bundles.has(host)).map((host) => `${host}.tar.gz`);
+  const extra = [...previous.bundles.keys()].filter((host) => !gen.packed.bundles.has(host)).map(tarballName);
   const ok = gen.secrets.changes.length === 0 && stale.length === 0 && extra.length === 0;
   if (invocation.json) {
     const changes = hostChanges(previous, gen, redactionsOf(gen.secrets.secrets));

@@ -1,7 +1,7 @@
 /** The --out and --secrets folders: where they really are (links followed), and that they are two separate folders. */
 import { mkdirSync, lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
-import { SecretsError } from '../pki/errors.js';
+import { FolderError } from './folder-error.js';
 import { entryKind } from './hostile-files.js';
 
 /** What a folder holds, for messages. */
@@ -28,21 +28,21 @@ export function realFolder(path: string, role: FolderRole): string {
     const real = realpathSync(path);
     return refuseNonFolder(real, statSync(real), role, path);
   } catch (error) {
-    if (error instanceof SecretsError) throw error;
+    if (error instanceof FolderError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'which does not exist (not mounted?)' : `which cannot be followed (${code})`;
-    throw new SecretsError([`${path} is a link to ${readlinkSync(path)}, ${why}; ${DANGLING_ADVICE[role]}`], role);
+    throw new FolderError([`${path} is a link to ${readlinkSync(path)}, ${why}; ${DANGLING_ADVICE[role]}`], role);
   }
 }
 
 /** What kubeha keeps in each folder, for messages. */
 const HOLDS: Record<FolderRole, string> = { secrets: 'the CAs, keys and tokens', output: 'the tarballs' };
 
-/** `path` when `st` (of `path`) is a folder; else a SecretsError naming what it is, before anything touches it. */
+/** `path` when `st` (of `path`) is a folder; else a FolderError naming what it is, before anything touches it. */
 function refuseNonFolder(path: string, st: Stats, role: FolderRole, given = path): string {
   if (st.isDirectory()) return path;
   const what = given === path ? entryKind(st, path) : `a link to ${path}, which is ${entryKind(st, path)}`;
-  throw new SecretsError([`${given} is ${what}, not a folder: give the folder that holds (or will hold) ${HOLDS[role]}`], role);
+  throw new FolderError([`${given} is ${what}, not a folder: give the folder that holds (or will hold) ${HOLDS[role]}`], role);
 }
 
 /** Normalises a folder argument (`out/` is `out`); null when it names no folder kubeha can replace as a whole. */
@@ -151,11 +151,11 @@ export function makeParent(dir: string, role: FolderRole): void {
       st = statSync(at);
     } catch {
       if (isLink(at))
-        throw new SecretsError([`${dir}: ${at} is a link to ${readlinkSync(at)}, which does not exist (not mounted?); ${DANGLING_ADVICE[role]}`], role);
+        throw new FolderError([`${dir}: ${at} is a link to ${readlinkSync(at)}, which does not exist (not mounted?); ${DANGLING_ADVICE[role]}`], role);
       if (dirname(at) === at) break;
       continue;
     }
-    if (!st.isDirectory()) throw new SecretsError([`${dir}: cannot be created: ${at} is not a folder (ENOTDIR)`], role);
+    if (!st.isDirectory()) throw new FolderError([`${dir}: cannot be created: ${at} is not a folder (ENOTDIR)`], role);
     break;
   }
   mkdirSync(dirname(dir), { recursive: true });

@@ -4,8 +4,7 @@ import type { Problem } from '../inventory/index.js';
 import type { ClusterModel } from '../model/types.js';
 import { describeSecretChange } from '../pki/ensure.js';
 import { expiringCertificates } from '../pki/inspect.js';
-import { ANSIBLE_DIR } from '../render/ansible.js';
-import { PICTURE_FILE } from '../render/picture/index.js';
+import { ANSIBLE_DIR, PICTURE_FILE, SUMS_FILE, tarballName } from '../common/output-layout.js';
 import type { Invocation } from './args.js';
 import { WriteError, writeFailure, type Staged } from './atomic.js';
 import { EXPIRY_WARNING_DAYS } from './certs.js';
@@ -14,6 +13,7 @@ import { realFolder } from './folders.js';
 import { refuseMountPoint } from './mount-points.js';
 import { errnoWords } from './hostile-files.js';
 import { withFolderLocks } from './lock.js';
+import type { Machine } from './machine.js';
 import { stageOutput } from './output.js';
 import { openPacker, type PackedOutput } from './pack.js';
 import { printWarnings, readInventory } from './inventory-file.js';
@@ -23,7 +23,7 @@ import { stageSecrets } from './secrets-store.js';
 import { readTemplates } from './template-folder.js';
 
 /** gen INVENTORY: read inventory → lock folders → check the version change → ensure secrets → compile → pack → swap in → report. */
-export async function runGenerate(invocation: Invocation, now: Date, io: Console): Promise<number> {
+export async function runGenerate(invocation: Invocation, machine: Machine, io: Console): Promise<number> {
   const started = performance.now();
   const folders = foldersToWrite(invocation);
   const { model, warnings } = readInventory(invocation.inventory!);
@@ -31,13 +31,13 @@ export async function runGenerate(invocation: Invocation, now: Date, io: Console
     { dir: folders.secrets, role: 'secrets' as const },
     { dir: folders.out, role: 'output' as const },
   ];
-  const made = await withFolderLocks(locks, io.err, async () => {
+  const made = await withFolderLocks(locks, machine, io.err, async () => {
     // Under the lock: no other gen swaps the output between this read of its version and this run's swap.
     checkVersionChange(invocation.inventory!, folders.out, model, invocation.forceVersionChange, io.err);
     if (!invocation.json) printWarnings(io, invocation.inventory!, warnings);
     const packer = openPacker(model.hosts.length); // a helper thread, if any, loads while the secrets are checked
     try {
-      const secrets = await ensureStoredSecrets(model, folders.secrets, now, io);
+      const secrets = await ensureStoredSecrets(model, folders.secrets, machine, io);
       if (secrets.changes.length) refuseMountPoint(folders.secrets, 'secrets');
       const compiled = compile(model, { secrets: secrets.secrets, templates: readTemplates() });
       const output = await stageOutput(folders.out, (sink) => packer.pack(compiled, sink, io));
@@ -48,7 +48,7 @@ export async function runGenerate(invocation: Invocation, now: Date, io: Console
     }
   });
   const seconds = (performance.now() - started) / 1000;
-  reportGeneration(invocation, io, { model, warnings, now, seconds, ...made });
+  reportGeneration(invocation, io, { model, warnings, now: machine.now, seconds, ...made });
   return 0;
 }
 
@@ -118,7 +118,7 @@ function reportGeneration(invocation: Invocation, io: Console, gen: Generated): 
       secrets,
       secretsChanged: gen.secrets.changes.map(describeSecretChange),
       files: gen.packed.bundleFileCount,
-      hosts: gen.model.hosts.map((h) => ({ name: h.name, roles: h.roles, tarball: `${out}/${h.name}.tar.gz`, step: h.step + 1 })),
+      hosts: gen.model.hosts.map((h) => ({ name: h.name, roles: h.roles, tarball: `${out}/${tarballName(h.name)}`, step: h.step + 1 })),
       order: gen.model.runOrder,
       ansible: { inventory: `${out}/${ANSIBLE_DIR}/inventory.ini`, playbook: `${out}/${ANSIBLE_DIR}/site.yml` },
       picture: `${out}/${PICTURE_FILE}`,
@@ -131,7 +131,7 @@ function reportGeneration(invocation: Invocation, io: Console, gen: Generated): 
   for (const change of gen.secrets.changes) io.out(`secrets: ${describeSecretChange(change)}\n`);
   io.out(
     [
-      `wrote ${gen.model.hosts.length} bundles (${gen.packed.bundleFileCount} files) to ${out}/ in ${gen.seconds.toFixed(1)}s, with ${out}/SHA256SUMS`,
+      `wrote ${gen.model.hosts.length} bundles (${gen.packed.bundleFileCount} files) to ${out}/ in ${gen.seconds.toFixed(1)}s, with ${out}/${SUMS_FILE}`,
       'Copy each tarball to its host and run it there as root, in this order:',
       ...gen.model.runOrder.map((s, i) => `  ${i + 1}. ${s.title}: ${s.hosts.join(', ')}`),
       '     tar -xzf HOST.tar.gz && sudo HOST/run.sh      (add --dry-run to see every action first)',

@@ -1,11 +1,11 @@
 /** `<folder>.lock`: one writer per folder at a time, refused at once (never waited for); a lock left by a dead process is taken over. */
 import { closeSync, linkSync, lstatSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { visibleName } from '../common/visible.js';
-import { SecretsError } from '../pki/errors.js';
+import { FolderError } from './folder-error.js';
 import { recoverInterruptedSwap } from './atomic.js';
 import { besidePath, makeParent, staleLockPath, type FolderRole } from './folders.js';
 import { errnoWords, readRegularFile, ReadRefused } from './hostile-files.js';
+import type { Machine } from './machine.js';
 
 /** Who holds a lock, as written in the lock file: `PID HOST` (older kubeha wrote the pid only). */
 export interface Holder {
@@ -24,15 +24,14 @@ const MAX_LOCK_BYTES = 512;
 const LOCK_TEXT = /^([0-9]{1,10})(?: (\S{1,255}))?\n?$/;
 
 /**
- * Reads what is at a lock's path, without following a link or opening a pipe. Its age is taken from the clock here,
- * not from the command's `now`: it is compared with the lock file's mtime at the moment the lock is met, and no
- * output holds it.
+ * Reads what is at a lock's path, without following a link or opening a pipe. Its age is the command's `now` less the
+ * lock file's mtime (a lock written after the command started is younger than nothing: never stale by age).
  */
-export function readLock(lock: string): LockState {
+export function readLock(lock: string, now: Date): LockState {
   let bytes: Buffer | null;
   let age: number;
   try {
-    age = Date.now() - lstatSync(lock).mtimeMs;
+    age = now.getTime() - lstatSync(lock).mtimeMs;
     bytes = readRegularFile(lock, MAX_LOCK_BYTES, 'lock file');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { gone: true };
@@ -50,29 +49,19 @@ export function readLock(lock: string): LockState {
 /** A lock without a pid older than this was left by a run killed while writing it (a live one writes its pid at once). */
 const EMPTY_LOCK_STALE_MS = 60_000;
 
-/** Whether a process with this pid runs on this machine (EPERM: it runs, under another user). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** True when the holder is surely gone: its pid no longer runs here (a lock from another host cannot be judged). */
-function isStale(holder: Holder): boolean {
+function isStale(holder: Holder, machine: Machine): boolean {
   if (holder.pid === null) return holder.age > EMPTY_LOCK_STALE_MS;
-  return isHere(holder) && !alive(holder.pid);
+  return isHere(holder, machine) && !machine.alive(holder.pid);
 }
 
-const isHere = (holder: Holder) => holder.host === null || holder.host === hostname();
+const isHere = (holder: Holder, machine: Machine) => holder.host === null || holder.host === machine.self.host;
 
 /** Who holds `<dir>.lock` when another live gen holds it now (a stale lock, a foreign file or this process's own is none). */
-function otherGen(dir: string): Holder | null {
-  const state = readLock(besidePath(dir, 'lock'));
-  if (state.gone || !('holder' in state) || isStale(state.holder)) return null;
-  return state.holder.pid === process.pid && isHere(state.holder) ? null : state.holder;
+function otherGen(dir: string, machine: Machine): Holder | null {
+  const state = readLock(besidePath(dir, 'lock'), machine.now);
+  if (state.gone || !('holder' in state) || isStale(state.holder, machine)) return null;
+  return state.holder.pid === machine.self.pid && isHere(state.holder, machine) ? null : state.holder;
 }
 
 /** What a folder is right now: its device and inode (a swap puts another folder in its place), or absent. */
@@ -90,15 +79,15 @@ function identity(dir: string): string {
  * gen left it, before or after, never halfway through a swap: refused while another gen holds the folder's lock, and
  * refused after reading when a gen took the lock or swapped the folder meanwhile.
  */
-export function readSteady<T>(dir: string, role: FolderRole, read: () => T): T {
-  const who = (holder: Holder) => `a gen (pid ${holder.pid ?? '?'}${isHere(holder) ? '' : ` on ${visibleName(holder.host!)}`})`;
-  const before = otherGen(dir);
-  if (before) throw new SecretsError([`${dir}: ${who(before)} is writing it right now; run this again when it has finished`], role);
+export function readSteady<T>(dir: string, role: FolderRole, machine: Machine, read: () => T): T {
+  const who = (holder: Holder) => `a gen (pid ${holder.pid ?? '?'}${isHere(holder, machine) ? '' : ` on ${visibleName(holder.host!)}`})`;
+  const before = otherGen(dir, machine);
+  if (before) throw new FolderError([`${dir}: ${who(before)} is writing it right now; run this again when it has finished`], role);
   const was = identity(dir);
   const result = read();
-  const after = otherGen(dir);
+  const after = otherGen(dir, machine);
   if (after || identity(dir) !== was)
-    throw new SecretsError([`${dir}: changed while it was read (${after ? `${who(after)} is writing it` : 'a gen replaced it'}); run this again`], role);
+    throw new FolderError([`${dir}: changed while it was read (${after ? `${who(after)} is writing it` : 'a gen replaced it'}); run this again`], role);
   return result;
 }
 
@@ -106,7 +95,7 @@ export function readSteady<T>(dir: string, role: FolderRole, read: () => T): T {
  * Moves a stale lock aside and deletes it, unless another run replaced it meanwhile (then it is put back).
  * Returns null when the stale lock is gone, else why it could not be removed.
  */
-function removeStale(dir: string, stale: Holder): string | null {
+function removeStale(dir: string, stale: Holder, now: Date): string | null {
   const lock = besidePath(dir, 'lock');
   const aside = staleLockPath(dir);
   try {
@@ -114,7 +103,7 @@ function removeStale(dir: string, stale: Holder): string | null {
   } catch (error) {
     return `it is stale (${staleReason(stale)}) but cannot be moved aside: ${errnoWords(error)}`;
   }
-  const moved = readLock(aside);
+  const moved = readLock(aside, now);
   if (!moved.gone && 'holder' in moved && moved.holder.text === stale.text) {
     rmSync(aside, { force: true });
     return null;
@@ -132,44 +121,35 @@ const staleReason = (holder: Holder) =>
   holder.pid === null ? 'left empty by a gen killed while taking it' : `its gen (pid ${holder.pid}) is no longer running`;
 
 /** Why a lock refuses this run, in words: who holds it, or what the thing at its path is. */
-function heldMessage(dir: string, state: LockState): string {
+function heldMessage(dir: string, state: LockState, machine: Machine): string {
   const lock = besidePath(dir, 'lock');
   const advice = `if no gen is running, delete ${lock}`;
   if (state.gone) return `${lock} came and went twice: other gen runs are taking it; try again`;
   if ('foreign' in state) return `${lock} is in the way of gen's lock for ${dir}: ${state.foreign}; ${advice}`;
   const { holder } = state;
   if (holder.pid === null) return `${lock} exists but is empty: a gen is taking it right now (or was killed while taking it; it is taken over after a minute)`;
-  if (!isHere(holder)) return `${lock} exists: another gen (pid ${holder.pid} on ${visibleName(holder.host!)}) is writing ${dir}; ${advice}`;
-  const program = programOf(holder.pid);
+  if (!isHere(holder, machine)) return `${lock} exists: another gen (pid ${holder.pid} on ${visibleName(holder.host!)}) is writing ${dir}; ${advice}`;
+  const program = machine.program(holder.pid);
   if (program !== null && !/^(node|nodejs|gen)$/.test(program))
     return `${lock} names pid ${holder.pid}, which now runs ${visibleName(program)}, not gen (the pid was reused after a gen was killed); ${advice}`;
   return `${lock} exists: another gen (pid ${holder.pid}) is writing ${dir}; if none is running (it was killed), delete ${lock}`;
 }
 
-/** The name of the program a pid runs (/proc/PID/comm), or null when it cannot be read. */
-function programOf(pid: number): string | null {
-  try {
-    return readRegularFile(`/proc/${pid}/comm`, 64, 'process name')?.toString('utf8').trim() || null;
-  } catch {
-    return null;
-  }
-}
-
 /** Creates the lock file; false when something is at its path already. */
-function create(dir: string, role: FolderRole): boolean {
+function create(dir: string, role: FolderRole, self: Machine['self']): boolean {
   const lock = besidePath(dir, 'lock');
   let fd: number;
   try {
     fd = openSync(lock, 'wx', 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new SecretsError([`${lock}: cannot create gen's lock for ${dir}: ${errnoWords(error)}`], role);
+    throw new FolderError([`${lock}: cannot create gen's lock for ${dir}: ${errnoWords(error)}`], role);
   }
   try {
-    writeFileSync(fd, `${process.pid} ${hostname()}\n`);
+    writeFileSync(fd, `${self.pid} ${self.host}\n`);
   } catch (error) {
     rmSync(lock, { force: true });
-    throw new SecretsError([`${lock}: cannot write gen's lock for ${dir}: ${errnoWords(error)}`], role);
+    throw new FolderError([`${lock}: cannot write gen's lock for ${dir}: ${errnoWords(error)}`], role);
   } finally {
     closeSync(fd);
   }
@@ -177,20 +157,20 @@ function create(dir: string, role: FolderRole): boolean {
 }
 
 /**
- * Takes `<dir>.lock` for a command that writes `dir`; returns the release function. Refuses at once (SecretsError,
+ * Takes `<dir>.lock` for a command that writes `dir`; returns the release function. Refuses at once (FolderError,
  * saying why) while another live run holds it or something else is at its path; a lock whose pid is gone from this
  * host is taken over, with a note through `warn`.
  */
-export function lockFolder(dir: string, role: FolderRole, warn: (text: string) => void): () => void {
+export function lockFolder(dir: string, role: FolderRole, machine: Machine, warn: (text: string) => void): () => void {
   const lock = besidePath(dir, 'lock');
   makeParent(dir, role);
   for (let attempt = 0; ; attempt++) {
-    if (create(dir, role)) return () => rmSync(lock, { force: true });
-    const state = readLock(lock);
+    if (create(dir, role, machine.self)) return () => rmSync(lock, { force: true });
+    const state = readLock(lock, machine.now);
     if (attempt === 0 && state.gone) continue; // released meanwhile: try once more
-    if (attempt > 0 || !('holder' in state) || !isStale(state.holder)) throw new SecretsError([heldMessage(dir, state)], role);
-    const failed = removeStale(dir, state.holder);
-    if (failed) throw new SecretsError([`${lock}: ${failed}`], role);
+    if (attempt > 0 || !('holder' in state) || !isStale(state.holder, machine)) throw new FolderError([heldMessage(dir, state, machine)], role);
+    const failed = removeStale(dir, state.holder, machine.now);
+    if (failed) throw new FolderError([`${lock}: ${failed}`], role);
     warn(`took over ${lock}: ${staleReason(state.holder)}\n`);
   }
 }
@@ -199,11 +179,16 @@ export function lockFolder(dir: string, role: FolderRole, warn: (text: string) =
  * Runs `work` holding the lock of every folder (taken in the order given, released in reverse), after finishing or
  * rolling back any swap of them that a killed run left half done.
  */
-export async function withFolderLocks<T>(folders: { dir: string; role: FolderRole }[], warn: (text: string) => void, work: () => Promise<T>): Promise<T> {
+export async function withFolderLocks<T>(
+  folders: { dir: string; role: FolderRole }[],
+  machine: Machine,
+  warn: (text: string) => void,
+  work: () => Promise<T>,
+): Promise<T> {
   const releases: (() => void)[] = [];
   try {
     for (const { dir, role } of folders) {
-      releases.unshift(lockFolder(dir, role, warn));
+      releases.unshift(lockFolder(dir, role, machine, warn));
       recoverInterruptedSwap(dir, role, warn);
     }
     return await work();

@@ -4,18 +4,23 @@ import { describePlan, planJson } from '../model/plan.js';
 import { describeUpgrade } from '../model/upgrade.js';
 import { checkVersionChange } from './previous.js';
 import { SecretsError } from '../pki/errors.js';
+import { FolderError } from './folder-error.js';
 import { parseCommandLine, UsageError, USAGE, type Invocation } from './args.js';
 import { printJson, stdConsole, type Console } from './console.js';
 import { printWarnings, readInventory } from './inventory-file.js';
 import { errnoWords, isErrno, ReadRefused } from './hostile-files.js';
 import { WriteError } from './atomic.js';
 import { readSteady } from './lock.js';
+import { realMachine, type Machine } from './machine.js';
 import { realFolder } from './folders.js';
 
 export type { Console } from './console.js';
 
-/** Runs one command; returns the exit status (0 ok, 1 invalid input or failed check, 2 usage). */
-export async function main(argv: readonly string[], io: Console = stdConsole): Promise<number> {
+/**
+ * Runs one command; returns the exit status (0 ok, 1 invalid input or failed check, 2 usage). `machine` is the clock,
+ * crypto and process table the command uses (a test passes its own); by default the real one, its clock read here once.
+ */
+export async function main(argv: readonly string[], io: Console = stdConsole, machine?: Machine): Promise<number> {
   let invocation: Invocation | undefined;
   try {
     invocation = parseCommandLine(argv);
@@ -23,33 +28,32 @@ export async function main(argv: readonly string[], io: Console = stdConsole): P
       io.out(USAGE[invocation.command]);
       return 0;
     }
-    return await run(invocation, io);
+    return await run(invocation, io, machine ?? realMachine(new Date()));
   } catch (error) {
     return report(error, invocation, io);
   }
 }
 
-/** Runs a parsed command; the clock is read here, once, and every part of the command uses that `now`. */
-async function run(invocation: Invocation, io: Console): Promise<number> {
-  const now = new Date();
+/** Runs a parsed command; every part of it uses the machine's `now`, crypto and process check. */
+async function run(invocation: Invocation, io: Console, machine: Machine): Promise<number> {
   switch (invocation.command) {
     case 'validate':
       return validate(invocation, io);
     case 'plan':
-      return await plan(invocation, io);
+      return await plan(invocation, io, machine);
     case 'artifacts':
-      return artifacts(invocation, io);
+      return listMirror(invocation, io);
     // Loaded on demand: x509 and archiver cost start-up time that validate and plan do not need.
     case 'gen':
-      return (await import('./generate.js')).runGenerate(invocation, now, io);
+      return (await import('./generate.js')).runGenerate(invocation, machine, io);
     case 'diff':
-      return (await import('./compare.js')).runDiff(invocation, now, io);
+      return (await import('./compare.js')).runDiff(invocation, machine, io);
     case 'check':
-      return (await import('./compare.js')).runCheck(invocation, now, io);
+      return (await import('./compare.js')).runCheck(invocation, machine, io);
     case 'certs':
-      return (await import('./certs.js')).listCertificates(invocation, now, io);
+      return (await import('./certs.js')).listCertificates(invocation, machine, io);
     case 'renew':
-      return (await import('./certs.js')).renewCertificates(invocation, now, io);
+      return (await import('./certs.js')).renewCertificates(invocation, machine, io);
   }
 }
 
@@ -66,10 +70,10 @@ function validate(invocation: Invocation, io: Console): number {
 }
 
 /** gen plan: hosts, roles, services and the order to run the bundles in (with the upgrade order against --out), or the picture. */
-async function plan(invocation: Invocation, io: Console): Promise<number> {
+async function plan(invocation: Invocation, io: Console, machine: Machine): Promise<number> {
   const { model, warnings } = readInventory(invocation.inventory!);
   const out = realFolder(invocation.out, 'output');
-  const change = readSteady(out, 'output', () => checkVersionChange(invocation.inventory!, out, model, invocation.forceVersionChange, io.err));
+  const change = readSteady(out, 'output', machine, () => checkVersionChange(invocation.inventory!, out, model, invocation.forceVersionChange, io.err));
   printWarnings(io, invocation.inventory!, warnings);
   if (invocation.json) printJson(io, { ...planJson(model), versionChange: change });
   else if (invocation.format === 'text') io.out(describePlan(model, describeUpgrade(model, change)));
@@ -81,13 +85,13 @@ async function plan(invocation: Invocation, io: Console): Promise<number> {
 }
 
 /** gen artifacts: everything the cluster downloads, to fill a mirror. */
-async function artifacts(invocation: Invocation, io: Console): Promise<number> {
+async function listMirror(invocation: Invocation, io: Console): Promise<number> {
   const { model, warnings } = readInventory(invocation.inventory!);
   printWarnings(io, invocation.inventory!, warnings);
-  const { artifactList, describeArtifacts } = await import('../render/mirror-list.js');
-  const list = artifactList(model);
+  const { mirrorList, describeMirrorList } = await import('../render/mirror-list.js');
+  const list = mirrorList(model);
   if (invocation.json) printJson(io, list);
-  else io.out(describeArtifacts(list));
+  else io.out(describeMirrorList(list));
   return 0;
 }
 
@@ -102,7 +106,7 @@ function report(error: unknown, invocation: Invocation | undefined, io: Console)
     else io.err(error.message + '\n');
     return 1;
   }
-  if (error instanceof SecretsError) {
+  if (error instanceof SecretsError || error instanceof FolderError) {
     if (json) printJson(io, { ok: false, errors: error.problems.map((p) => ({ [error.label]: p })) });
     else io.err(error.problems.map((p) => `${error.label}: ${p}`).join('\n') + '\nNothing was written.\n');
     return 1;

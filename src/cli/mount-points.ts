@@ -1,7 +1,7 @@
 /** Mount points in the way of a folder swap: a folder that is, or holds, one cannot be replaced by a rename. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { SecretsError } from '../pki/errors.js';
+import { FolderError } from './folder-error.js';
 import { canonicalPath, inside, type FolderRole } from './folders.js';
 
 /** The mount points of this process (/proc/self/mountinfo, fifth field, octal escapes undone); null when unreadable. */
@@ -37,7 +37,7 @@ export function refuseMountPoint(dir: string, role: FolderRole): void {
   const mount = mountPointIn(dir);
   if (mount === null) return;
   const where = mount === canonicalPath(dir) ? `${dir} is a mount point` : `${dir} holds a mount point (${mount})`;
-  throw new SecretsError(
+  throw new FolderError(
     [
       `${where}: kubeha replaces the ${role === 'secrets' ? 'secrets' : 'output'} folder as a whole by renaming a copy into its place, ` +
         `which a mount point does not allow (and the copy would lie outside the volume); give a folder inside the volume instead, ` +

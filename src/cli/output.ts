@@ -13,9 +13,6 @@ export interface OutputFile {
   mode: number;
 }
 
-/** The file of the output folder that lists kubeha's tarballs. */
-export const SUMS_FILE = 'SHA256SUMS';
-
 /**
  * Whether an entry of the old output folder (`rel`, relative) is kubeha's, so that the new folder replaces or drops it:
  * a name kubeha writes again (unless a folder is in its place: that is never deleted, gen stops instead), or the

@@ -8,7 +8,8 @@ import { sha256sums, type BundleFile } from '../bundle/manifest.js';
 import { compareUtf8 } from '../common/files.js';
 import type { CompiledCluster } from '../index.js';
 import { progress, type Console } from './console.js';
-import { SUMS_FILE, type OutputFile } from './output.js';
+import type { OutputFile } from './output.js';
+import { SUMS_FILE, tarballName } from '../common/output-layout.js';
 import { IN_FLIGHT, packHosts } from './pack-hosts.js';
 import type { PackJob, PackMessage } from './pack-worker.js';
 
@@ -143,7 +144,7 @@ function runHelper(helper: Worker, job: PackJob, deliver: (name: string, gz: Buf
 
 /** A host's tarball as an output file (0600: it holds private keys). */
 function tarballFile(host: string, gz: Buffer): OutputFile {
-  return { name: `${host}.tar.gz`, bytes: gz, mode: 0o600 };
+  return { name: tarballName(host), bytes: gz, mode: 0o600 };
 }
 
 /** The files beside the tarballs (the Ansible inventory and playbook, the picture) as output files. */

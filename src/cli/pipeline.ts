@@ -1,5 +1,4 @@
 /** The steps gen, gen diff and gen check share: read the inventory, ensure the secrets, read the previous output. */
-import { webcrypto } from 'node:crypto';
 import type { Problem } from '../inventory/index.js';
 import type { ClusterModel } from '../model/types.js';
 import type { VersionChange } from '../model/upgrade.js';
@@ -15,6 +14,7 @@ import { printWarnings, readInventory } from './inventory-file.js';
 import { checkVersionChange } from './previous.js';
 import { loadSecrets } from './secrets-store.js';
 import { readSteady } from './lock.js';
+import type { Machine } from './machine.js';
 
 /** A validated inventory, its warnings, and how its Kubernetes version moves from the previous output's. */
 export interface CheckedInventory {
@@ -27,9 +27,11 @@ export interface CheckedInventory {
  * Reads the inventory and refuses a version change the output folder `outDir` cannot take (a skipped minor, a
  * downgrade); prints the warnings unless `quiet`.
  */
-export function readCheckedInventory(invocation: Invocation, io: Console, outDir: string, quiet: boolean): CheckedInventory {
+export function readCheckedInventory(invocation: Invocation, io: Console, machine: Machine, outDir: string, quiet: boolean): CheckedInventory {
   const { model, warnings } = readInventory(invocation.inventory!);
-  const versionChange = readSteady(outDir, 'output', () => checkVersionChange(invocation.inventory!, outDir, model, invocation.forceVersionChange, io.err));
+  const versionChange = readSteady(outDir, 'output', machine, () =>
+    checkVersionChange(invocation.inventory!, outDir, model, invocation.forceVersionChange, io.err),
+  );
   if (!quiet) printWarnings(io, invocation.inventory!, warnings);
   return { model, warnings, versionChange };
 }
@@ -42,11 +44,11 @@ export interface EnsuredSecrets {
   changes: SecretChange[];
 }
 
-/** Loads the secrets folder and makes what the model lacks, issued at `now`; refuses to ship an expired certificate. */
-export async function ensureStoredSecrets(model: ClusterModel, secretsDir: string, now: Date, io: Console): Promise<EnsuredSecrets> {
-  const stored = readSteady(secretsDir, 'secrets', () => loadSecrets(secretsDir, { warn: io.err }));
-  const { secrets, changes } = await ensureSecrets(model, stored, { now, crypto: webcrypto as unknown as Crypto });
-  refuseExpired(model, secrets, now, secretsDir);
+/** Loads the secrets folder and makes what the model lacks, issued at the machine's `now`; refuses to ship an expired certificate. */
+export async function ensureStoredSecrets(model: ClusterModel, secretsDir: string, machine: Machine, io: Console): Promise<EnsuredSecrets> {
+  const stored = readSteady(secretsDir, 'secrets', machine, () => loadSecrets(secretsDir, { warn: io.err }));
+  const { secrets, changes } = await ensureSecrets(model, stored, { now: machine.now, crypto: machine.crypto });
+  refuseExpired(model, secrets, machine.now, secretsDir);
   return { stored, secrets, changes };
 }
 

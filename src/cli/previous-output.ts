@@ -5,6 +5,7 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTarball, TarballError, type TarEntry } from '../bundle/untar.js';
+import { TARBALL_SUFFIX, tarballName } from '../common/output-layout.js';
 import { visibleName } from '../common/visible.js';
 import { entryKind, errnoWords, readRegularFile, ReadRefused } from './hostile-files.js';
 
@@ -13,13 +14,13 @@ export const MAX_TARBALL_BYTES = 16 * 1024 * 1024;
 /** Largest other file read (SHA256SUMS, the Ansible files): 25,000 hosts (the largest inventory) fit in a few MiB. */
 export const MAX_OUTPUT_FILE_BYTES = 16 * 1024 * 1024;
 
-/** `<host>.tar.gz` where host is an RFC 1123 name (the schema's dnsName): the names kubeha gives bundles. */
-const BUNDLE_NAME = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*)\.tar\.gz$/;
+/** An RFC 1123 host name (the schema's dnsName): the hosts kubeha names bundles after. */
+const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /** The host a top-level name of the output folder is the bundle of, or null when kubeha never writes that name. */
 export function bundleHost(name: string): string | null {
-  const host = BUNDLE_NAME.exec(name)?.[1];
-  return host !== undefined && host.length <= 253 ? host : null;
+  const host = name.endsWith(TARBALL_SUFFIX) ? name.slice(0, -TARBALL_SUFFIX.length) : '';
+  return HOST_NAME.test(host) && host.length <= 253 ? host : null;
 }
 
 /** A previous bundle: its bytes and entries, or (bytes when they could be read) why it cannot be reviewed. */
@@ -29,7 +30,7 @@ export type PreviousBundle = { host: string; bytes: Buffer; entries: TarEntry[] 
 export function readPreviousBundle(dir: string, host: string): PreviousBundle | null {
   let bytes: Buffer | null;
   try {
-    bytes = readRegularFile(join(dir, `${host}.tar.gz`), MAX_TARBALL_BYTES, 'tarball');
+    bytes = readRegularFile(join(dir, tarballName(host)), MAX_TARBALL_BYTES, 'tarball');
   } catch (error) {
     if (error instanceof ReadRefused) return { host, bytes: null, problem: error.reason };
     throw error;

@@ -12,7 +12,8 @@ import {
   versionChangeProblems,
   type VersionChange,
 } from '../model/upgrade.js';
-import { KUBEADM_CONFIG_PATH } from '../render/kubeadm.js';
+import { KUBEADM_CONFIG_PATH } from '../index.js';
+import { tarballName } from '../common/output-layout.js';
 import type { TarEntry } from '../bundle/untar.js';
 import { bundleNames, isKubehaBundle, readPreviousBundle } from './previous-output.js';
 
@@ -41,7 +42,7 @@ export function previousKubernetesVersion(outDir: string, model: ClusterModel): 
   for (const host of new Set([...nodes.map((h) => h.name), ...bundleNames(outDir)])) {
     const bundle = readPreviousBundle(outDir, host);
     if (bundle === null) continue;
-    const source = `${outDir}/${host}.tar.gz`;
+    const source = `${outDir}/${tarballName(host)}`;
     const version = isKubehaBundle(bundle) ? versionOf(bundle.entries) : null;
     if (version) return { version, source };
     const of = inventory.get(host);

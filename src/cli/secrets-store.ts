@@ -3,6 +3,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { dirname, join } from 'node:path';
 import { parseTokens, formatTokens, TOKENS_FILE, type Secrets } from '../pki/secrets.js';
 import { SecretsError } from '../pki/errors.js';
+import { FolderError } from './folder-error.js';
 import { entryExists, swapIn, writeDurably, type Staged } from './atomic.js';
 import { carryOver } from './carry-over.js';
 import { besidePath } from './folders.js';
@@ -20,10 +21,11 @@ export interface LoadOptions {
 export function loadSecrets(dir: string, options: LoadOptions = {}): Secrets {
   if (!existsSync(dir)) {
     const old = besidePath(dir, 'old');
-    if (existsSync(old)) throw new SecretsError([`${dir}: missing, but ${old} was left by an interrupted run: run gen (or gen certs renew) to put it back`]);
+    if (existsSync(old))
+      throw new FolderError([`${dir}: missing, but ${old} was left by an interrupted run: run gen (or gen certs renew) to put it back`], 'secrets');
     return { files: new Map(), tokens: null };
   }
-  if (!isFolder(dir)) throw new SecretsError([`${dir}: not a folder; give the folder that holds the CAs, keys and tokens`]);
+  if (!isFolder(dir)) throw new FolderError([`${dir}: not a folder; give the folder that holds the CAs, keys and tokens`], 'secrets');
   const files = new Map<string, string>();
   const problems: string[] = [];
   let tokens: Secrets['tokens'] = null;

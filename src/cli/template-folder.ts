@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Templates } from '../render/context.js';
+import type { Templates } from '../index.js';
 
 /** The templates folder of this installation. */
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../../templates/', import.meta.url));

@@ -20,9 +20,21 @@ export interface Installation {
   withKey: boolean;
 }
 
+/**
+ * What renews a stored file when it nears its end: `gen certs renew` (a leaf, from its stored CA, with its key), then
+ * `after` (what takes the renewed file into use); or nothing (`by: null`), with why.
+ */
+export interface Renewal {
+  by: 'gen certs renew' | null;
+  after: string;
+}
+
 /** A certificate authority: self-signed, lives in the secrets folder. */
 export interface CaSpec {
   name: string;
+  /** What it is for, in words (gen certs prints it). */
+  purpose: string;
+  renewal: Renewal;
   /** Path stem in the secrets folder: `<stem>.crt` and `<stem>.key`. */
   stem: string;
   commonName: string;
@@ -32,6 +44,9 @@ export interface CaSpec {
 /** A leaf certificate issued by one of the CAs, cluster-wide or one per host. */
 export interface LeafSpec {
   name: string;
+  /** What it is for, in words (gen certs prints it). */
+  purpose: string;
+  renewal: Renewal;
   ca: string;
   usages: readonly Usage[];
   /** Hosts that get their own copy; null for a single cluster-wide certificate. */
@@ -47,6 +62,9 @@ export interface LeafSpec {
 /** A bare key pair: `<stem>.key` (private, PKCS#8) and `<stem>.pub` (SPKI). */
 export interface KeyPairSpec {
   name: string;
+  /** What it is for, in words. */
+  purpose: string;
+  renewal: Renewal;
   stem: string;
   installed: readonly Installation[];
 }
@@ -59,13 +77,32 @@ export const ETCD_PKI_DIR = '/etc/etcd/pki';
 const onControlPlanes = (name: string): Installation => ({ path: `${KUBERNETES_PKI_DIR}/${name}`, on: 'control-plane', withKey: true });
 const onItsMember = (name: string): Installation => ({ path: `${ETCD_PKI_DIR}/${name}`, on: 'etcd', withKey: true });
 
+/** A CA is never renewed or replaced by kubeha: every certificate it signed would stop being trusted. */
+const NEVER_A_CA: Renewal = { by: null, after: "kubeha never replaces a CA: a new one needs kubeadm's manual CA rotation" };
+
 /** Kubernetes cluster CA, front-proxy CA and etcd CA, as kubeadm names them. */
 export function certificateAuthorities(): readonly CaSpec[] {
   return Object.freeze([
-    { name: 'ca', stem: 'ca', commonName: 'kubernetes', installed: [onControlPlanes('ca')] },
-    { name: 'front-proxy-ca', stem: 'front-proxy-ca', commonName: 'front-proxy-ca', installed: [onControlPlanes('front-proxy-ca')] },
+    {
+      name: 'ca',
+      purpose: "the cluster CA: kubeadm signs the API server's, the kubelets' and the admin certificates with it",
+      renewal: NEVER_A_CA,
+      stem: 'ca',
+      commonName: 'kubernetes',
+      installed: [onControlPlanes('ca')],
+    },
+    {
+      name: 'front-proxy-ca',
+      purpose: "the front-proxy CA: kubeadm signs the API server's front-proxy client certificate (API aggregation) with it",
+      renewal: NEVER_A_CA,
+      stem: 'front-proxy-ca',
+      commonName: 'front-proxy-ca',
+      installed: [onControlPlanes('front-proxy-ca')],
+    },
     {
       name: 'etcd-ca',
+      purpose: "the etcd CA: signs the members' server and peer certificates and the API servers' etcd client certificate",
+      renewal: NEVER_A_CA,
       stem: 'etcd/ca',
       commonName: 'etcd-ca',
       installed: [
@@ -86,6 +123,8 @@ const etcdMembers = (model: ClusterModel) => model.hosts.filter((h) => h.isEtcd)
 function memberLeaf(kind: 'server' | 'peer'): LeafSpec {
   return {
     name: `etcd-${kind}`,
+    purpose: kind === 'server' ? "the member's certificate for its clients (the API servers, etcdctl)" : "the member's certificate towards the other members",
+    renewal: { by: 'gen certs renew', after: 'run.sh installs it on its member and restarts etcd there' },
     ca: 'etcd-ca',
     usages: ['serverAuth', 'clientAuth'],
     perHost: etcdMembers,
@@ -103,6 +142,8 @@ export function leafCertificates(): readonly LeafSpec[] {
     memberLeaf('peer'),
     {
       name: 'apiserver-etcd-client',
+      purpose: "kube-apiserver's client certificate towards etcd",
+      renewal: { by: 'gen certs renew', after: 'run.sh installs it on every control plane and restarts kube-apiserver there' },
       ca: 'etcd-ca',
       usages: ['clientAuth'],
       perHost: null,
@@ -116,7 +157,15 @@ export function leafCertificates(): readonly LeafSpec[] {
 
 /** Key pairs that are not certificates: the service-account signing key. */
 export function keyPairs(): readonly KeyPairSpec[] {
-  return Object.freeze([{ name: 'sa', stem: 'sa', installed: [onControlPlanes('sa')] }]);
+  return Object.freeze([
+    {
+      name: 'sa',
+      purpose: 'signs and verifies service-account tokens (kube-apiserver and kube-controller-manager)',
+      renewal: { by: null, after: 'kubeha never replaces it: a new pair would invalidate every service-account token' },
+      stem: 'sa',
+      installed: [onControlPlanes('sa')],
+    },
+  ]);
 }
 
 /** One concrete certificate to hold: a spec applied to a host (or to the cluster). */

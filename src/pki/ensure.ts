@@ -3,24 +3,27 @@ import type { X509Certificate } from 'node:crypto';
 import type { ClusterModel } from '../model/types.js';
 import { certificateAuthorities, keyPairs, leafInstances, type CaSpec, type KeyPairSpec, type LeafInstance } from './cert-list.js';
 import { SecretsError } from './errors.js';
-import { caProblem, checkKeyPair, checkPair, parseCertificate, sameSans, sansOf, type StoredPair } from './inspect.js';
+import { caProblem, checkKeyPair, checkPair, parseCertificate, sameSans, sameUsages, sansOf, subjectParts, wantedSubject, type StoredPair } from './inspect.js';
 import type { IssueDeps } from './issue.js';
 import { TOKENS_FILE, type Secrets } from './secrets.js';
 
 /** What ensureSecrets did to one file of the secrets folder. */
 export interface SecretChange {
-  /** generated: a new CA, key pair or tokens file; issued: a new leaf; re-issued: a leaf whose SANs changed. */
+  /** generated: a new CA, key pair or tokens file; issued: a new leaf; re-issued: a leaf that is not what the list asks for. */
   action: 'generated' | 'issued' | 're-issued';
+  /** For a re-issued leaf: what differed from the certificate list (SANs, subject, usages). */
+  changed?: string[];
   /** The file's path in the secrets folder, such as `etcd/ceph4-server.crt`. */
   path: string;
 }
 
 /** What each action says in gen's output. */
-const ACTION_TEXT: Record<SecretChange['action'], string> = { generated: 'generated', issued: 'issued', 're-issued': 're-issued (SANs changed)' };
+const ACTION_TEXT: Record<SecretChange['action'], string> = { generated: 'generated', issued: 'issued', 're-issued': 're-issued' };
 
-/** A change as gen prints it (and lists it in --json): `issued etcd/ceph4-server.crt`. */
+/** A change as gen prints it (and lists it in --json): `issued etcd/ceph4-server.crt`, `re-issued (SANs changed) ...`. */
 export function describeSecretChange(change: SecretChange): string {
-  return `${ACTION_TEXT[change.action]} ${change.path}`;
+  const why = change.changed?.length ? ` (${change.changed.join(', ')} changed)` : '';
+  return `${ACTION_TEXT[change.action]}${why} ${change.path}`;
 }
 
 /** What ensureSecrets made: the complete bundle and each file it made, in the order made. */
@@ -33,7 +36,7 @@ export interface EnsureResult {
 interface Plan {
   cas: CaSpec[];
   keyPairs: KeyPairSpec[];
-  leaves: { leaf: LeafInstance; action: 'issued' | 're-issued' }[];
+  leaves: { leaf: LeafInstance; action: 'issued' | 're-issued'; changed?: string[] }[];
   tokens: boolean;
 }
 
@@ -41,7 +44,7 @@ interface Plan {
 type Issuer = typeof import('./issue.js');
 
 /** Records a made file in the new bundle and in the list of changes. */
-type Put = (action: SecretChange['action'], path: string, text: string) => void;
+type Put = (action: SecretChange['action'], path: string, text: string, changed?: string[]) => void;
 
 /**
  * Returns the secrets with everything the model needs. Checking uses Node's native X.509 (fast: the usual re-run
@@ -51,12 +54,11 @@ export async function ensureSecrets(model: ClusterModel, stored: Secrets, deps: 
   const plan = check(model, stored);
   if (!plan.cas.length && !plan.keyPairs.length && !plan.leaves.length && !plan.tokens) return { secrets: stored, changes: [] };
   const issue = await import('./issue.js');
-  issue.useCrypto(deps.crypto);
   const files = new Map(stored.files);
   const changes: SecretChange[] = [];
-  const put: Put = (action, path, text) => {
+  const put: Put = (action, path, text, changed) => {
     files.set(path, text);
-    changes.push({ action, path });
+    changes.push(changed ? { action, path, changed } : { action, path });
   };
   for (const spec of plan.cas) {
     const made = await issue.generateCa(spec, model, deps);
@@ -84,7 +86,7 @@ async function issueLeaves(
   put: Put,
 ): Promise<void> {
   const issuers = new Map<string, Awaited<ReturnType<Issuer['loadIssuingCa']>>>();
-  for (const { leaf, action } of leaves) {
+  for (const { leaf, action, changed } of leaves) {
     const stem = certificateAuthorities().find((c) => c.name === leaf.spec.ca)!.stem;
     let ca = issuers.get(stem);
     if (!ca) {
@@ -92,8 +94,8 @@ async function issueLeaves(
       issuers.set(stem, ca);
     }
     const made = await issue.issueLeaf(leaf, ca, model, deps);
-    put(action, `${leaf.stem}.key`, made.keyPem);
-    put(action, `${leaf.stem}.crt`, made.pem);
+    put(action, `${leaf.stem}.key`, made.keyPem, changed);
+    put(action, `${leaf.stem}.crt`, made.pem, changed);
   }
 }
 
@@ -131,10 +133,20 @@ function check(model: ClusterModel, stored: Secrets): Plan {
       problems.push(`${pair.crtPath}: not issued by the stored CA ${caName}; delete ${pair.crtPath} and ${pair.keyPath} to have them issued again`);
       continue;
     }
-    if (!sameSans(sansOf(parseCertificate(pair.crt)), leaf.spec.sans(leaf.host))) plan.leaves.push({ leaf, action: 're-issued' });
+    const changed = differences(cert, leaf);
+    if (changed.length) plan.leaves.push({ leaf, action: 're-issued', changed });
   }
   if (problems.length) throw new SecretsError(problems);
   return plan;
+}
+
+/** What a stored leaf differs in from what the certificate list asks for: its SANs, its subject, its usages. */
+function differences(cert: X509Certificate, leaf: LeafInstance): string[] {
+  return [
+    ...(sameSans(sansOf(parseCertificate(cert.toString())), leaf.spec.sans(leaf.host)) ? [] : ['SANs']),
+    ...(subjectParts(cert).join() === wantedSubject(leaf.spec.subject(leaf.host)).join() ? [] : ['subject']),
+    ...(sameUsages(cert, leaf.spec.usages) ? [] : ['usages']),
+  ];
 }
 
 /** Both files of a pair, 'absent' when neither exists, null (with a problem) when only one does. */

@@ -1,6 +1,6 @@
 /** Reads facts out of stored certificates with Node's native X.509 support: SANs, validity, fingerprints. Pure. */
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import type { Sans } from './cert-list.js';
+import type { Sans, Usage } from './cert-list.js';
 
 /** Milliseconds in a day: validity periods and expiry warnings count in days. */
 export const DAY_MS = 24 * 60 * 60 * 1000;
@@ -39,6 +39,25 @@ export function sansOf(cert: Certificate): Sans {
 export function sameSans(a: Sans, b: Sans): boolean {
   const key = (s: Sans) => JSON.stringify({ dns: [...s.dns].sort(), ip: [...s.ip].sort() });
   return key(a) === key(b);
+}
+
+/** A subject as its attributes, sorted (`CN=ceph1`, `O=...`): comparable with what the certificate list asks for. */
+export function subjectParts(cert: X509Certificate): string[] {
+  return cert.subject.split('\n').sort();
+}
+
+/** The attributes the certificate list's subject asks for, sorted as subjectParts gives a certificate's. */
+export function wantedSubject(subject: { commonName: string; organization?: string }): string[] {
+  return [`CN=${subject.commonName}`, ...(subject.organization ? [`O=${subject.organization}`] : [])].sort();
+}
+
+/** Extended key usages by OID (RFC 5280 section 4.2.1.12: id-kp-serverAuth, id-kp-clientAuth). */
+const USAGE_OIDS: Record<Usage, string> = { serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2' };
+
+/** Whether a certificate's extended key usages are exactly `usages`. */
+export function sameUsages(cert: X509Certificate, usages: readonly Usage[]): boolean {
+  const key = (oids: readonly string[]) => [...oids].sort().join(' ');
+  return key(cert.keyUsage ?? []) === key(usages.map((u) => USAGE_OIDS[u]));
 }
 
 /** SHA-256 fingerprint of a certificate, colon-separated upper-case hex like openssl prints it. */

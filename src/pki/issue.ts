@@ -1,6 +1,6 @@
 /**
  * Makes what the secrets bundle lacks: keys, CAs, leaves, tokens. The only place with randomness and a clock, both
- * injected (IssueDeps); callers set x509's provider first (useCrypto).
+ * injected (IssueDeps): every x509 call is given deps.crypto, and x509's global provider is never set or read.
  */
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
@@ -16,7 +16,6 @@ export interface IssueDeps {
 }
 
 export { SecretsError } from './errors.js';
-export { useCrypto } from './crypto.js';
 
 /** Certificates are valid from a little before now, so hosts with a slightly slow clock accept them. */
 export const BACKDATE_MS = 5 * 60 * 1000;

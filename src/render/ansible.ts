@@ -1,6 +1,7 @@
 /** The Ansible rollout of the bundles: out/ansible/inventory.ini and site.yml, in gen plan's order. Pure. */
 import { dump } from 'js-yaml';
 import { ANSIBLE_ROLE_GROUPS, ansibleStepGroup } from '../common/ansible-names.js';
+import { ANSIBLE_DIR } from '../common/output-layout.js';
 import type { ClusterModel, HostModel, RunStep } from '../model/types.js';
 import type { Templates } from './context.js';
 import { renderTemplate } from './templates.js';
@@ -12,8 +13,6 @@ export interface RolloutFile {
   bytes: Buffer;
 }
 
-/** Where the rollout's files go under the output folder. */
-export const ANSIBLE_DIR = 'ansible';
 /** Folder on each host that receives its tarball and the unpacked bundle (inventory variable kubeha_remote_dir). */
 export const REMOTE_DIR = '/var/lib/kubeha/bundles';
 /** The last line of run.sh's output: how many changes it made (or, with --dry-run, would make). */

@@ -4,7 +4,9 @@ import type { Artifact, Step } from './context.js';
 import { etcdArtifacts, etcdSteps } from './etcd.js';
 import { hostSetupSteps } from './host-setup.js';
 import { etcdBackupArtifacts, etcdBackupSteps } from './etcd-backup.js';
-import { etcdMetricsArtifacts, etcdMetricsSteps } from './etcd-metrics.js';
+import { ETCD_FILTER } from './etcd-metrics.js';
+import { KUBE_PROXY_FILTER } from './kube-proxy-metrics.js';
+import { metricsFilterArtifacts, metricsFilterSteps } from './metrics-filter.js';
 import { kubePrometheusArtifacts, kubePrometheusSteps } from './kube-prometheus.js';
 import { kubernetesArtifacts, kubernetesSteps } from './kubernetes.js';
 import { loadBalancerArtifacts, loadBalancerSteps } from './loadbalancer.js';
@@ -15,13 +17,19 @@ import { upgradeSteps } from './upgrade.js';
 import { remembered } from '../common/memo.js';
 import type { ClusterModel } from '../model/types.js';
 
+/**
+ * The metrics ports kept to the cluster, in the order run.sh loads them: etcd's before etcd starts (its steps come
+ * before etcd's), kube-proxy's before the kubelet (kube-proxy starts in the kubeadm phase, after every service step).
+ */
+const METRICS_FILTERS = [ETCD_FILTER, KUBE_PROXY_FILTER];
+
 /** Every file kubeha can install, with who gets it. */
 export const ARTIFACTS: readonly Artifact[] = [
   ...baseArtifacts,
   ...pkiArtifacts,
   ...etcdArtifacts,
   ...etcdBackupArtifacts,
-  ...etcdMetricsArtifacts,
+  ...metricsFilterArtifacts(METRICS_FILTERS),
   ...loadBalancerArtifacts,
   ...kubernetesArtifacts,
   ...packageKeyArtifacts,
@@ -42,7 +50,7 @@ export function artifactsFor(model: ClusterModel): readonly Artifact[] {
 export const STEPS: readonly Step[] = [
   ...baseSteps,
   ...hostSetupSteps,
-  ...etcdMetricsSteps,
+  ...metricsFilterSteps(METRICS_FILTERS),
   ...etcdSteps,
   ...etcdBackupSteps,
   ...loadBalancerSteps,

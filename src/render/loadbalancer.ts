@@ -3,7 +3,7 @@ import { API_SERVER_PORT } from '../common/ports.js';
 import type { ClusterModel, HostModel } from '../model/types.js';
 import { HAPROXY_CHECK, KEEPALIVED_CHECK } from './config-checks.js';
 import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
-import { metricsSources } from './etcd-metrics.js';
+import { metricsSources } from './metrics-filter.js';
 import { keepalivedDesign } from './loadbalancer-design.js';
 import { tokensOf } from './secret-files.js';
 import { renderTemplate, shellQuote } from './templates.js';

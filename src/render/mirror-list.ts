@@ -1,7 +1,8 @@
 /**
- * `gen artifacts`: what a mirror must hold for this inventory, after mirror rewriting: every file run.sh downloads
+ * `gen artifacts`: the mirror list, what a mirror must hold for this inventory, after mirror rewriting: every file run.sh downloads
  * with its SHA-256, every package repository it configures, every image the cluster pulls. Read from the same
- * functions the renderers use, so the list cannot drift from the bundles. Pure.
+ * functions the renderers use, so the list cannot drift from the bundles. Pure. (In kubeha's code an "artifact" is a
+ * file of a host's bundle, render/context.ts; what a mirror holds is a mirror list's entry, whatever the command is called.)
  */
 import { KUBE_PROMETHEUS_IMAGES } from '../common/kube-prometheus-images.js';
 import { etcdTarballs } from '../model/etcd-tarballs.js';
@@ -29,7 +30,7 @@ export interface RepositoryEntry {
   hosts: string;
 }
 /** Everything a mirror must hold. */
-export interface ArtifactList {
+export interface MirrorList {
   downloads: DownloadEntry[];
   repositories: RepositoryEntry[];
   images: ClusterImage[];
@@ -42,7 +43,7 @@ function qualified(image: string): string {
 }
 
 /** With addons.kubePrometheus: its source tarball, and the images its manifests name (pulled as named: mirrors.registries applies through the runtime's registry mirrors). */
-function kubePrometheusArtifacts(model: ClusterModel): { downloads: DownloadEntry[]; images: ClusterImage[] } {
+function kubePrometheusMirrorEntries(model: ClusterModel): { downloads: DownloadEntry[]; images: ClusterImage[] } {
   const t = kubePrometheusTarball(model);
   if (!t) return { downloads: [], images: [] };
   return {
@@ -64,8 +65,8 @@ function keyOf(model: ClusterModel, repository: PackageRepository, own: string):
   return { key: given ?? own, ...(fingerprints.length ? { fingerprints } : {}) };
 }
 
-/** The artifact list of a cluster. */
-export function artifactList(model: ClusterModel): ArtifactList {
+/** The mirror list of a cluster. */
+export function mirrorList(model: ClusterModel): MirrorList {
   const hasEtcd = model.etcd.members.length > 0;
   const etcd =
     hasEtcd && model.etcd.install === 'release'
@@ -80,7 +81,7 @@ export function artifactList(model: ClusterModel): ArtifactList {
     : [];
   const kube = `Kubernetes ${minorStream(model)} (kubelet, kubeadm, kubectl, cri-tools, kubernetes-cni)`;
   const docker = dockerRepositories(model);
-  const addon = kubePrometheusArtifacts(model);
+  const addon = kubePrometheusMirrorEntries(model);
   const dockerWhat = usesDocker(model) ? 'docker-ce, docker-ce-cli, containerd.io' : 'containerd.io';
   return {
     downloads: [...etcd, ...criDockerd, ...addon.downloads],
@@ -104,7 +105,7 @@ export function artifactList(model: ClusterModel): ArtifactList {
 }
 
 /** The list as text: one line per item, the URL or image first (easy to cut), then what it is. */
-export function describeArtifacts(list: ArtifactList): string {
+export function describeMirrorList(list: MirrorList): string {
   return [
     'Downloads (run.sh checks each SHA-256):',
     ...list.downloads.map((d) => `  ${d.url}  sha256:${d.sha256}  (${d.what}; ${d.hosts})`),
@@ -122,3 +123,6 @@ export function describeArtifacts(list: ArtifactList): string {
     '',
   ].join('\n');
 }
+
+/** The mirror list's old name, still used by e2e/cluster (the lead's area): use MirrorList. */
+export type ArtifactList = MirrorList;

@@ -1,4 +1,5 @@
 /** What a new generation would change against existing bundles: per host, per file. Pure. */
+import { SUMS_FILE } from '../common/output-layout.js';
 import { createTwoFilesPatch } from 'diff';
 import type { BundleFile } from '../bundle/manifest.js';
 import { FOLDER_MODE } from '../bundle/tar.js';
@@ -33,7 +34,7 @@ export interface Redaction {
 }
 
 /** Files that change whenever another file does; not listed on their own. */
-const DERIVED = new Set(['SHA256SUMS']);
+const DERIVED = new Set([SUMS_FILE]);
 
 /** Compares old and new bundles host by host; hosts in `next` order, then removed hosts. */
 export function diffBundles(

@@ -5,9 +5,6 @@ import { mermaidText } from './mermaid.js';
 import { svgDocument } from './svg.js';
 import { clusterView } from './view.js';
 
-/** Where gen writes the picture, under the output folder. */
-export const PICTURE_FILE = 'cluster.svg';
-
 /** The cluster as an SVG document: the same model always gives the same bytes. */
 export function clusterSvg(model: ClusterModel): string {
   return svgDocument(layoutPicture(clusterView(model)));
