@@ -57,11 +57,13 @@ test('containerd config.toml: version 2, runc with SystemdCgroup, the pause imag
   assert.throws(() => versionForMinor(PAUSE_VERSIONS, 23, 'pause'), /no pause version known for Kubernetes 1\.23/);
 });
 
-test("docker: daemon.json with the systemd cgroup driver, cri-dockerd units on the model's CRI socket with the pause image", async () => {
+test("docker: daemon.json with the systemd cgroup driver, live restore, cri-dockerd units on the model's CRI socket with the pause image", async () => {
   const { model, hosts } = await compileDoc(inventory('1.30.6', 'docker'));
   const daemon = JSON.parse(text(hosts, 'w1', rootfs(RUNTIME_PATHS.dockerDaemon)));
   assert.equal(daemon['exec-opts'], ['native.cgroupdriver=systemd']);
   assert.equal(daemon['log-opts'], { 'max-size': '100m', 'max-file': '3' });
+  // A dockerd restart for a changed daemon.json (run.sh's services phase) or a docker-ce upgrade keeps the containers.
+  assert.is(daemon['live-restore'], true);
   assert.is(hosts.get('w1')!.get(rootfs(RUNTIME_PATHS.containerdConfig)), undefined);
   const service = text(hosts, 'w1', rootfs(RUNTIME_PATHS.criDockerService));
   const execStart = service.match(/^ExecStart=(.*)$/m)![1]!;
