@@ -23,7 +23,7 @@ function inventory(version: string, runtime: string, imageRepository?: string): 
   };
 }
 
-test('containerd config.toml: version 2, runc with SystemdCgroup, the pause image of each minor from the image repository', async () => {
+test('containerd config.toml: version 2 (3 from 1.36), runc with SystemdCgroup, the pause image of each minor from the image repository', async () => {
   const expected: [string, string][] = [
     ['1.24.17', '3.7'],
     ['1.25.16', '3.8'],
@@ -39,13 +39,16 @@ test('containerd config.toml: version 2, runc with SystemdCgroup, the pause imag
     const { hosts } = await compileDoc(inventory(version, 'containerd', 'registry.example.com/k8s'));
     for (const host of ['cp1', 'w1']) {
       const toml = JSON.parse(JSON.stringify(parseToml(text(hosts, host, rootfs(RUNTIME_PATHS.containerdConfig))))) as Record<string, any>;
-      assert.is(toml.version, 2);
       assert.equal(toml.imports, ['/etc/containerd/conf.d/*.toml'], "the host's own drop-ins");
-      const cri = toml.plugins['io.containerd.grpc.v1.cri'];
-      assert.is(cri.sandbox_image, `registry.example.com/k8s/pause:${pause}`, version);
+      // From 1.36 (containerd 2.0 at least) containerd 2.x's version 3 (test/containerd-config.test.ts reads both back).
+      const v3 = version.startsWith('1.36.');
+      assert.is(toml.version, v3 ? 3 : 2);
+      const cri = v3 ? toml.plugins['io.containerd.cri.v1.runtime'] : toml.plugins['io.containerd.grpc.v1.cri'];
+      const sandbox = v3 ? toml.plugins['io.containerd.cri.v1.images'].pinned_images.sandbox : cri.sandbox_image;
+      assert.is(sandbox, `registry.example.com/k8s/pause:${pause}`, version);
       assert.is(cri.containerd.default_runtime_name, 'runc');
       assert.equal(cri.containerd.runtimes.runc, { runtime_type: 'io.containerd.runc.v2', options: { SystemdCgroup: true } });
-      assert.equal(cri.cni, { bin_dir: '/opt/cni/bin', conf_dir: '/etc/cni/net.d' });
+      assert.equal(cri.cni, v3 ? { bin_dirs: ['/opt/cni/bin'], conf_dir: '/etc/cni/net.d' } : { bin_dir: '/opt/cni/bin', conf_dir: '/etc/cni/net.d' });
     }
     assert.is(hosts.get('cp1')!.get(rootfs(RUNTIME_PATHS.dockerDaemon)), undefined);
     assert.is(hosts.get('e2')!.get(rootfs(RUNTIME_PATHS.containerdConfig)), undefined, 'etcd-only hosts run no container runtime');

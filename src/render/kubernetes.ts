@@ -36,7 +36,7 @@ import {
   runtimePackages,
 } from './node-packages.js';
 import { keyComment, keyFingerprints, keyIsPinned, keySource, plainHttpWarning, RPM_KEY_PATHS, type PackageRepository } from './package-keys.js';
-import { CRI_DOCKERD, criDockerdArgs, criDockerdTarballs, renderContainerdConfig, renderDockerDaemon, usesDocker } from './runtime.js';
+import { CRI_DOCKERD, containerdConfigVersion, criDockerdArgs, criDockerdTarballs, renderContainerdConfig, renderDockerDaemon, usesDocker } from './runtime.js';
 import { fromTemplate, renderTemplate, shellQuote as q } from './templates.js';
 
 const kubernetesNode: HostFilter = (host) => host.isKubernetesNode;
@@ -286,7 +286,7 @@ export const kubernetesSteps: readonly Step[] = [
     phase: 'services',
     name: 'containerd running with its config',
     when: containerdNode,
-    script: template('services-containerd', () => ({ config: RUNTIME_PATHS.containerdConfig })),
+    script: template('services-containerd', (ctx) => ({ config: RUNTIME_PATHS.containerdConfig, configVersion: containerdConfigVersion(ctx.model) })),
     sameOnEveryHost: true,
   },
   {
