@@ -25,6 +25,7 @@ import {
   K8S_APT_KEYRING,
   K8S_APT_LIST,
   K8S_YUM_REPO,
+  CONTAINERD_IO_CONFLICTS,
   containerdMinimum,
   k8sAptKeyUrl,
   k8sAptList,
@@ -257,6 +258,13 @@ export const kubernetesSteps: readonly Step[] = [
     name: 'the cgroup version and kernel features this Kubernetes needs',
     when: kubernetesNode,
     script: template('preflight-kernel', (ctx) => kernelView(ctx.model)),
+    sameOnEveryHost: true,
+  },
+  {
+    phase: 'preflight',
+    name: 'no package that cannot stay beside containerd.io (RHEL-like)',
+    when: kubernetesNode,
+    script: template('preflight-conflicts', () => ({ packages: CONTAINERD_IO_CONFLICTS })),
     sameOnEveryHost: true,
   },
   {
