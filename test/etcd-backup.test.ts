@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { parseCertificate } from '../src/pki/inspect.js';
 import { ETCD_BACKUP_SCRIPT_PATH, ETCD_BACKUP_UNIT_PATHS, ETCD_RESTORE_PATH, restoreTools, snapshotPrefix } from '../src/render/etcd-backup.js';
 import { execStartOf } from './etcd-live.js';
+import { ETCD_RESTART_PATH } from '../src/render/etcd.js';
 import { validateInventory } from '../src/inventory/index.js';
 import { backupCluster } from './etcd-backup-cluster.js';
 import { cleanup, compileDoc, generateAndUnpack, modelOf, NAMESPACES, REPO, tempDir, text, testNeeding } from './helpers.js';
@@ -370,12 +371,12 @@ testNeeding(['systemd-analyze'], 'systemd-analyze verify prints nothing for the 
   }
 });
 
-testNeeding(['shellcheck'], 'the snapshot and restore scripts and run.sh of a member are shellcheck-clean', async () => {
+testNeeding(['shellcheck'], 'the snapshot, restore and restart scripts and run.sh of a member are shellcheck-clean', async () => {
   const dir = tempDir();
   try {
     for (const doc of [backupCluster(), backupCluster({ install: 'distro' })]) {
       const { hosts } = await compileDoc(doc);
-      const files = ['run.sh', rootfs(ETCD_BACKUP_SCRIPT_PATH), rootfs(ETCD_RESTORE_PATH)].map((p, i) => {
+      const files = ['run.sh', rootfs(ETCD_BACKUP_SCRIPT_PATH), rootfs(ETCD_RESTORE_PATH), rootfs(ETCD_RESTART_PATH)].map((p, i) => {
         const path = join(dir, `${i}.sh`);
         writeFileSync(path, text(hosts, 'm2', p));
         return path;
