@@ -39,7 +39,10 @@ test('every etcd member, and no other host, gets the backup units, the snapshot 
     );
     const restore = text(hosts, host.name, rootfs(ETCD_RESTORE_PATH));
     assert.match(restore, `snapshot restore "$snapshot" --name=${host.name} --initial-cluster=${model.etcd.initialCluster} \\\n`);
-    assert.match(restore, `--initial-cluster-token=${secrets.tokens!.etcdClusterToken} --initial-advertise-peer-urls=${member.peerURL} --data-dir="$restored"`);
+    // A token of the restore's own: the cluster's and the snapshot's (test/etcd-backup-live.test.ts sees the new cluster ID).
+    assert.match(restore, `token=${secrets.tokens!.etcdClusterToken}-restore-\${actual:0:16}\n`);
+    assert.match(restore, `--initial-cluster-token="$token" --initial-advertise-peer-urls=${member.peerURL} --data-dir="$restored" "\${bump[@]}"`);
+    assert.match(restore, 'bump=(--bump-revision=1000000000 --mark-compacted)');
     assert.match(restore, 'readonly data_dir=/var/lib/etcd unit=etcd.service etcd_user=etcd');
     assert.match(restore, "listeners=$(ss -Hltn 'sport = :2379 or sport = :2380')");
     for (const other of model.etcd.members.filter((m) => m !== member)) assert.match(restore, `${other.name} (${other.address})`, 'names the other members');
@@ -75,13 +78,15 @@ test('docs/operations.md names what the bundles install and run, with the defaul
     assert.ok(section.includes(name), `the guide names ${name}`);
   }
   // Every flag and path step the restore script takes is in the guide, and the other way round.
-  for (const flag of ['--name', '--initial-cluster', '--initial-cluster-token', '--initial-advertise-peer-urls']) {
+  for (const flag of ['--name', '--initial-cluster', '--initial-cluster-token', '--initial-advertise-peer-urls', '--bump-revision']) {
     assert.match(restore, `${flag}=`);
-    assert.ok(section.includes(`\`${flag}\``), flag);
+    assert.ok(section.includes(`\`${flag}`), flag);
   }
   for (const [inScript, inGuide] of [
-    ['.restore-$stamp', '<dataDir>.restore-<UTC time>'],
-    ['.before-restore-$stamp', '<dataDir>.before-restore-<UTC time>/member'],
+    ['"$data_dir/kubeha-restore-$stamp"', '<dataDir>/kubeha-restore-<UTC time>'],
+    ['"$data_dir/kubeha-before-restore-$stamp"', '<dataDir>/kubeha-before-restore-<UTC time>/member'],
+    ['--mark-compacted', '--mark-compacted'],
+    ['-restore-${actual:0:16}', '-restore-<the first 16 hex digits of the\nsnapshot'],
     ['systemctl start --no-block "$unit"', 'starts `etcd.service`'],
   ] as [string, string][]) {
     assert.ok(restore.includes(inScript), inScript);
