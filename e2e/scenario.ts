@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import type { Testbed } from './booted.js';
 import { failureOf, runBundle, runBundleKilled, type Plan, type PlanHost, type RunReport } from './bundles.js';
 import { checkEtcd, httpsStatus, listening, standInCert, startStandIn, unitState, vipHolders, waitClient200, waitOneHolder } from './checks.js';
+import { checkEtcdDefrag } from './etcd-defrag.js';
 import { checkEtcdRestart } from './etcd-restart.js';
 import { checkMetrics, type MetricsPorts } from './metrics.js';
 import { sleep, waitFor } from './proc.js';
@@ -121,6 +122,7 @@ export async function runScenario(input: ScenarioInput): Promise<Map<string, Run
   }
   await secondRuns(input, runs, argsOf);
   await checkEtcdRestart(bed, cast.etcd, cast.cps[0]!.name, say);
+  await checkEtcdDefrag(bed, cast.etcd, cast.cps[0]!.name, say);
   await failover(input, cast.lbs, holder, cast.vip, cast.client.name, cast.endpoint, cast.ca);
   return runs;
 }

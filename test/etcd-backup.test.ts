@@ -8,6 +8,7 @@ import { parseCertificate } from '../src/pki/inspect.js';
 import { ETCD_BACKUP_SCRIPT_PATH, ETCD_BACKUP_UNIT_PATHS, ETCD_RESTORE_PATH, restoreTools, snapshotPrefix } from '../src/render/etcd-backup.js';
 import { execStartOf } from './etcd-live.js';
 import { ETCD_RESTART_PATH } from '../src/render/etcd.js';
+import { ETCD_DEFRAG_SCRIPT_PATH, ETCD_DEFRAG_UNIT_PATHS } from '../src/render/etcd-defrag.js';
 import { validateInventory } from '../src/inventory/index.js';
 import { backupCluster } from './etcd-backup-cluster.js';
 import { cleanup, compileDoc, generateAndUnpack, modelOf, NAMESPACES, REPO, tempDir, text, testNeeding } from './helpers.js';
@@ -349,43 +350,51 @@ testNeeding([NAMESPACES], 'kubeha-etcd-restore takes a .sha256 in upper-case hex
   }
 });
 
-testNeeding(['systemd-analyze'], 'systemd-analyze verify prints nothing for the backup service and timer (release and distro installs)', async () => {
-  const dir = tempDir();
-  try {
-    for (const doc of [backupCluster(), backupCluster({ install: 'distro', backup: { schedule: '*-*-* 0/6:15' } })]) {
-      const { hosts } = await compileDoc(doc);
-      for (const host of ['m1', 'm2', 'm3']) {
-        const units = {
-          'etcd-backup.service': text(hosts, host, rootfs(ETCD_BACKUP_UNIT_PATHS.service)),
-          'etcd-backup.timer': text(hosts, host, rootfs(ETCD_BACKUP_UNIT_PATHS.timer)),
-        };
-        assert.is(verifyUnits(units, dir), '', host);
+testNeeding(
+  ['systemd-analyze'],
+  'systemd-analyze verify prints nothing for the backup and defragmentation services and timers (release and distro installs)',
+  async () => {
+    const dir = tempDir();
+    try {
+      for (const doc of [backupCluster(), backupCluster({ install: 'distro', backup: { schedule: '*-*-* 0/6:15' } })]) {
+        const { hosts } = await compileDoc(doc);
+        for (const host of ['m1', 'm2', 'm3']) {
+          const units = {
+            'etcd-backup.service': text(hosts, host, rootfs(ETCD_BACKUP_UNIT_PATHS.service)),
+            'etcd-backup.timer': text(hosts, host, rootfs(ETCD_BACKUP_UNIT_PATHS.timer)),
+            'etcd-defrag.service': text(hosts, host, rootfs(ETCD_DEFRAG_UNIT_PATHS.service)),
+            'etcd-defrag.timer': text(hosts, host, rootfs(ETCD_DEFRAG_UNIT_PATHS.timer)),
+          };
+          assert.is(verifyUnits(units, dir), '', host);
+        }
       }
+      // The checker is real: a schedule systemd cannot parse, and a timer without its service, are reported.
+      const { hosts } = await compileDoc(backupCluster());
+      const timer = text(hosts, 'm1', rootfs(ETCD_BACKUP_UNIT_PATHS.timer));
+      const service = text(hosts, 'm1', rootfs(ETCD_BACKUP_UNIT_PATHS.service));
+      assert.match(
+        verifyUnits({ 'etcd-backup.service': service, 'etcd-backup.timer': timer.replace('OnCalendar=daily', 'OnCalendar=*-*-* 25:00') }, dir),
+        /OnCalendar|25:00/,
+      );
+      assert.match(verifyUnits({ 'etcd-backup.service': service.replace('Type=oneshot', 'Type=oneshots') }, dir), /oneshots/);
+    } finally {
+      cleanup(dir);
     }
-    // The checker is real: a schedule systemd cannot parse, and a timer without its service, are reported.
-    const { hosts } = await compileDoc(backupCluster());
-    const timer = text(hosts, 'm1', rootfs(ETCD_BACKUP_UNIT_PATHS.timer));
-    const service = text(hosts, 'm1', rootfs(ETCD_BACKUP_UNIT_PATHS.service));
-    assert.match(
-      verifyUnits({ 'etcd-backup.service': service, 'etcd-backup.timer': timer.replace('OnCalendar=daily', 'OnCalendar=*-*-* 25:00') }, dir),
-      /OnCalendar|25:00/,
-    );
-    assert.match(verifyUnits({ 'etcd-backup.service': service.replace('Type=oneshot', 'Type=oneshots') }, dir), /oneshots/);
-  } finally {
-    cleanup(dir);
-  }
-});
+  },
+);
 
 testNeeding(['shellcheck'], 'the snapshot, restore and restart scripts and run.sh of a member are shellcheck-clean', async () => {
   const dir = tempDir();
   try {
     for (const doc of [backupCluster(), backupCluster({ install: 'distro' })]) {
       const { hosts } = await compileDoc(doc);
-      const files = ['run.sh', rootfs(ETCD_BACKUP_SCRIPT_PATH), rootfs(ETCD_RESTORE_PATH), rootfs(ETCD_RESTART_PATH)].map((p, i) => {
-        const path = join(dir, `${i}.sh`);
-        writeFileSync(path, text(hosts, 'm2', p));
-        return path;
-      });
+      const files = ['run.sh', rootfs(ETCD_BACKUP_SCRIPT_PATH), rootfs(ETCD_RESTORE_PATH), rootfs(ETCD_RESTART_PATH), rootfs(ETCD_DEFRAG_SCRIPT_PATH)].map(
+        (p, i) => {
+          const path = join(dir, `${i}.sh`);
+          writeFileSync(path, text(hosts, 'm2', p));
+          return path;
+        },
+      );
       const sc = spawnSync('shellcheck', ['-S', 'warning', ...files], { encoding: 'utf8' });
       assert.is(sc.status, 0, sc.stdout);
     }

@@ -1,6 +1,6 @@
 /**
- * Runs a bundle's run.sh for real without touching this machine: in new mount and network namespaces, /etc and /var
- * are overlays over temp folders, the host's address is on lo, and PATH stubs stand in for kubeadm, kubelet, kubectl,
+ * Runs a bundle's run.sh for real without touching this machine: in new mount and network namespaces, /etc, /var,
+ * /usr/lib and /usr/local are overlays over temp folders, the host's address is on lo, and PATH stubs stand in for kubeadm, kubelet, kubectl,
  * apt, systemctl and curl. The stubs log every call and answer version queries from the given state. The kernel is a
  * current distribution's, whatever this machine's is: cgroup v2 at /sys/fs/cgroup and IPVS among the modules of
  * /lib/modules (a test of another kind of host mounts its own over them in `before`).
@@ -136,6 +136,8 @@ function sandboxScript(bundle: string, address: string, dir: string, state: Node
     `mount -t overlay overlay -o lowerdir=/var,upperdir=${layers}/vu,workdir=${layers}/vw /var`,
     // /lib is /usr/lib on Debian 12: its overlay takes the sandbox kernel's modules folder.
     `mount -t overlay overlay -o lowerdir=/usr/lib,upperdir=${layers}/lu,workdir=${layers}/lw /usr/lib`,
+    // run.sh installs scripts in /usr/local (lib/kubeha, sbin): they land in the sandbox too, never on this machine.
+    `mount -t overlay overlay -o lowerdir=/usr/local,upperdir=${layers}/ou,workdir=${layers}/ow /usr/local`,
     'ip link set lo up',
     `ip addr add ${address}/32 dev lo`,
     ...TYPICAL_KERNEL,
@@ -168,7 +170,7 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
   const dir = tempDir('kubeha-sandbox-');
   try {
     const bin = writeStubs(dir, state);
-    for (const d of ['eu', 'ew', 'vu', 'vw', 'lu', 'lw']) mkdirSync(join(state.upper ?? dir, d), { recursive: true });
+    for (const d of ['eu', 'ew', 'vu', 'vw', 'lu', 'lw', 'ou', 'ow']) mkdirSync(join(state.upper ?? dir, d), { recursive: true });
     const script = sandboxScript(bundle, address, dir, state, timeoutSeconds);
     const env = {
       ...process.env,

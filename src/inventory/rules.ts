@@ -330,6 +330,24 @@ export const rules: readonly Rule[] = [
     check: (inv) => calendarProblems(inv.etcd.backup.schedule).map((m) => error('/etcd/backup/schedule', m)),
   },
   {
+    name: 'etcd defragmentation schedule',
+    check: (inv) => calendarProblems(inv.etcd.defrag.schedule, 'no member would ever be defragmented').map((m) => error('/etcd/defrag/schedule', m)),
+  },
+  {
+    name: 'neighbour table thresholds in order',
+    check: (inv) => {
+      const { gcThresh1, gcThresh2, gcThresh3 } = inv.cluster.neighborTable;
+      return [
+        ...(gcThresh1 > gcThresh2
+          ? [error('/cluster/neighborTable/gcThresh1', `${gcThresh1} is above gcThresh2 (${gcThresh2}): the kernel collects nothing below gcThresh1`)]
+          : []),
+        ...(gcThresh2 > gcThresh3
+          ? [error('/cluster/neighborTable/gcThresh2', `${gcThresh2} is above gcThresh3 (${gcThresh3}), the most entries the table holds`)]
+          : []),
+      ];
+    },
+  },
+  {
     name: 'etcd backup directory',
     check: (inv) => backupDirProblems(inv.etcd.backup.dir, inv.etcd.dataDir).map((m) => error('/etcd/backup/dir', m)),
   },

@@ -4,6 +4,7 @@ import type { Artifact, Step } from './context.js';
 import { etcdArtifacts, etcdSteps } from './etcd.js';
 import { hostSetupSteps } from './host-setup.js';
 import { etcdBackupArtifacts, etcdBackupSteps } from './etcd-backup.js';
+import { etcdDefragArtifacts, etcdDefragSteps } from './etcd-defrag.js';
 import { etcdMetricsArtifacts, etcdMetricsSteps } from './etcd-metrics.js';
 import { kubePrometheusArtifacts, kubePrometheusSteps } from './kube-prometheus.js';
 import { kubernetesArtifacts, kubernetesSteps } from './kubernetes.js';
@@ -21,6 +22,7 @@ export const ARTIFACTS: readonly Artifact[] = [
   ...pkiArtifacts,
   ...etcdArtifacts,
   ...etcdBackupArtifacts,
+  ...etcdDefragArtifacts,
   ...etcdMetricsArtifacts,
   ...loadBalancerArtifacts,
   ...kubernetesArtifacts,
@@ -45,6 +47,7 @@ export const STEPS: readonly Step[] = [
   ...etcdMetricsSteps,
   ...etcdSteps,
   ...etcdBackupSteps,
+  ...etcdDefragSteps,
   ...loadBalancerSteps,
   ...kubernetesSteps,
   ...upgradeSteps,

@@ -81,6 +81,7 @@ export function etcdFlags(model: ClusterModel, host: HostModel, clusterToken: st
     ['peer-trusted-ca-file', pki('ca.crt')],
     ['peer-cert-file', pki('peer.crt')],
     ['peer-key-file', pki('peer.key')],
+    ['quota-backend-bytes', String(model.etcd.quotaBackendBytes)],
     ['logger', 'zap'],
     ...(metricsEnabled(model) ? [['listen-metrics-urls', metricsURL(model, me)] as [string, string]] : []),
   ];
