@@ -244,6 +244,31 @@ export const rules: readonly Rule[] = [
     },
   },
   {
+    name: 'node networks hold the hosts',
+    check: (inv) => {
+      const networks = inv.cluster.nodeNetworks;
+      if (!networks) return [];
+      const problems: Problem[] = [];
+      for (const [i, cidr] of networks.entries()) {
+        const [address, bits] = range(cidr);
+        const network = ipaddr.IPv4.networkAddressFromCIDR(cidr).toString();
+        if (network !== address.toString())
+          problems.push(error(pointer('cluster', 'nodeNetworks', i), `${cidr} has host bits set: did you mean ${network}/${bits}?`));
+        for (const key of ['podSubnet', 'serviceSubnet'] as const)
+          if (overlaps(range(cidr), range(inv.cluster[key])))
+            problems.push(
+              error(pointer('cluster', 'nodeNetworks', i), `${cidr} overlaps the ${key === 'podSubnet' ? 'pod' : 'service'} subnet ${inv.cluster[key]}`),
+            );
+      }
+      for (const [i, h] of inv.hosts.entries())
+        if (!networks.some((cidr) => contains(range(cidr), h.address)))
+          problems.push(
+            error(pointer('hosts', i, 'address'), `${h.address} lies in none of cluster.nodeNetworks (${networks.join(', ')}): add its network there`),
+          );
+      return problems;
+    },
+  },
+  {
     name: 'supported Kubernetes version',
     check: (inv) => {
       const minor = minorOf(inv.cluster.kubernetesVersion);

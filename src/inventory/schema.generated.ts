@@ -12,6 +12,7 @@ export type IPv4CIDR = string;
  * Service network.
  */
 export type IPv4CIDR1 = string;
+export type IPv4CIDR2 = string;
 /**
  * Cluster DNS domain.
  */
@@ -102,6 +103,13 @@ export interface KubehaInventoryV1 {
     kubernetesVersion: string;
     podSubnet: IPv4CIDR;
     serviceSubnet?: IPv4CIDR1;
+    /**
+     * The networks the cluster's hosts are in, such as [10.0.8.0/22]: every host's address must lie in one. With addons.kubePrometheus, the metrics ports (etcd's, kube-proxy's, haproxy's exporter) answer these networks and the pod network only. Default: the /24 of each host, so adding a host in a /24 the cluster already has changes no other host's bundle; a host in a new /24 adds it to every host's allow-lists. Set it to the real node networks to make the lists exact and stable.
+     *
+     * @minItems 1
+     * @maxItems 256
+     */
+    nodeNetworks?: IPv4CIDR2[];
     dnsDomain?: RFC1123Name;
     /**
      * Registry for the control-plane images and the sandbox image.

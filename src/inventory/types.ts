@@ -22,6 +22,7 @@ export interface Inventory {
     kubernetesVersion: string;
     podSubnet: string;
     serviceSubnet: string;
+    nodeNetworks?: string[];
     dnsDomain: string;
     imageRepository: string;
     containerRuntime: 'containerd' | 'docker';
