@@ -87,7 +87,7 @@ test('docs/operations.md names what the bundles install and run, with the defaul
     ['"$data_dir/kubeha-restore-$stamp"', '<dataDir>/kubeha-restore-<UTC time>'],
     ['"$data_dir/kubeha-before-restore-$stamp"', '<dataDir>/kubeha-before-restore-<UTC time>/member'],
     ['--mark-compacted', '--mark-compacted'],
-    ['-restore-${actual:0:16}', '-restore-<the first 16 hex digits of the\nsnapshot'],
+    ['-restore-$' + '{actual:0:16}', '-restore-<the first 16 hex digits of the\nsnapshot'],
     ['systemctl start --no-block "$unit"', 'starts `etcd.service`'],
   ] as [string, string][]) {
     assert.ok(restore.includes(inScript), inScript);
