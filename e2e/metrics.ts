@@ -28,7 +28,7 @@ function scrape(bed: Testbed, fromHost: string, url: string, source?: string): {
   return { status: r.status === 0 ? lines.pop()! : `curl exit ${r.status}`, body: lines.join('\n') };
 }
 
-/** An address of the client's subnet that no host of the plan has: the stranger the filters must keep out. */
+/** An address of the client's /24 that no host of the plan has (above .127: outside the inventory's nodeNetworks): the stranger the filters must keep out. */
 function strangerOf(client: PlanHost, hosts: readonly PlanHost[], vip: string): string {
   const prefix = client.address.replace(/\.\d+$/, '');
   const taken = new Set([...hosts.map((h) => h.address), vip]);

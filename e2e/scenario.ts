@@ -1,12 +1,15 @@
 /**
  * The e2e story on booted hosts: every bundle in plan order (hosts of one step at once), one run.sh interrupted and
- * run again, etcd and load balancer checks, a second run on every host that must change nothing, then VIP failover.
+ * run again, etcd and load balancer checks, a second run on every host that must change nothing, an etcd member
+ * restarted on a new program only while the others keep the quorum, then VIP failover.
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Testbed } from './booted.js';
 import { failureOf, runBundle, runBundleKilled, type Plan, type PlanHost, type RunReport } from './bundles.js';
 import { checkEtcd, httpsStatus, listening, standInCert, startStandIn, unitState, vipHolders, waitClient200, waitOneHolder } from './checks.js';
+import { checkEtcdDefrag } from './etcd-defrag.js';
+import { checkEtcdRestart } from './etcd-restart.js';
 import { checkMetrics, type MetricsPorts } from './metrics.js';
 import { sleep, waitFor } from './proc.js';
 
@@ -118,6 +121,8 @@ export async function runScenario(input: ScenarioInput): Promise<Map<string, Run
     await checkMetrics(bed, { etcd: cast.etcd, lbs: lbHosts, client: cast.client, hosts: plan.hosts, vip: cast.vip }, input.metrics, say);
   }
   await secondRuns(input, runs, argsOf);
+  await checkEtcdRestart(bed, cast.etcd, cast.cps[0]!.name, say);
+  await checkEtcdDefrag(bed, cast.etcd, cast.cps[0]!.name, say);
   await failover(input, cast.lbs, holder, cast.vip, cast.client.name, cast.endpoint, cast.ca);
   return runs;
 }

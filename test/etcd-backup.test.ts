@@ -7,6 +7,8 @@ import * as assert from 'uvu/assert';
 import { parseCertificate } from '../src/pki/inspect.js';
 import { ETCD_BACKUP_SCRIPT_PATH, ETCD_BACKUP_UNIT_PATHS, ETCD_RESTORE_PATH, restoreTools, snapshotPrefix } from '../src/render/etcd-backup.js';
 import { execStartOf } from './etcd-live.js';
+import { ETCD_RESTART_PATH } from '../src/render/etcd.js';
+import { ETCD_DEFRAG_SCRIPT_PATH, ETCD_DEFRAG_UNIT_PATHS } from '../src/render/etcd-defrag.js';
 import { validateInventory } from '../src/inventory/index.js';
 import { backupCluster } from './etcd-backup-cluster.js';
 import { cleanup, compileDoc, generateAndUnpack, modelOf, NAMESPACES, REPO, tempDir, text, testNeeding } from './helpers.js';
@@ -39,7 +41,10 @@ test('every etcd member, and no other host, gets the backup units, the snapshot 
     const restore = text(hosts, host.name, rootfs(ETCD_RESTORE_PATH));
     const initialCluster = 'm1=https://127.0.1.1:2380,m2=https://127.0.1.2:2380,m3=https://127.0.1.3:2380';
     assert.match(restore, `snapshot restore "$snapshot" --name=${host.name} --initial-cluster=${initialCluster} \\\n`);
-    assert.match(restore, `--initial-cluster-token=${secrets.tokens!.etcdClusterToken} --initial-advertise-peer-urls=${member.peerURL} --data-dir="$restored"`);
+    // A token of the restore's own: the cluster's and the snapshot's (test/etcd-backup-live.test.ts sees the new cluster ID).
+    assert.match(restore, `token=${secrets.tokens!.etcdClusterToken}-restore-\${actual:0:16}\n`);
+    assert.match(restore, `--initial-cluster-token="$token" --initial-advertise-peer-urls=${member.peerURL} --data-dir="$restored" "\${bump[@]}"`);
+    assert.match(restore, 'bump=(--bump-revision=1000000000 --mark-compacted)');
     assert.match(restore, 'readonly data_dir=/var/lib/etcd unit=etcd.service etcd_user=etcd');
     assert.match(restore, "listeners=$(ss -Hltn 'sport = :2379 or sport = :2380')");
     for (const other of model.etcd.members.filter((m) => m !== member)) assert.match(restore, `${other.name} (${other.address})`, 'names the other members');
@@ -75,13 +80,15 @@ test('docs/operations.md names what the bundles install and run, with the defaul
     assert.ok(section.includes(name), `the guide names ${name}`);
   }
   // Every flag and path step the restore script takes is in the guide, and the other way round.
-  for (const flag of ['--name', '--initial-cluster', '--initial-cluster-token', '--initial-advertise-peer-urls']) {
+  for (const flag of ['--name', '--initial-cluster', '--initial-cluster-token', '--initial-advertise-peer-urls', '--bump-revision']) {
     assert.match(restore, `${flag}=`);
-    assert.ok(section.includes(`\`${flag}\``), flag);
+    assert.ok(section.includes(`\`${flag}`), flag);
   }
   for (const [inScript, inGuide] of [
-    ['.restore-$stamp', '<dataDir>.restore-<UTC time>'],
-    ['.before-restore-$stamp', '<dataDir>.before-restore-<UTC time>/member'],
+    ['"$data_dir/kubeha-restore-$stamp"', '<dataDir>/kubeha-restore-<UTC time>'],
+    ['"$data_dir/kubeha-before-restore-$stamp"', '<dataDir>/kubeha-before-restore-<UTC time>/member'],
+    ['--mark-compacted', '--mark-compacted'],
+    ['-restore-$' + '{actual:0:16}', '-restore-<the first 16 hex digits of the\nsnapshot'],
     ['systemctl start --no-block "$unit"', 'starts `etcd.service`'],
   ] as [string, string][]) {
     assert.ok(restore.includes(inScript), inScript);
@@ -344,43 +351,51 @@ testNeeding([NAMESPACES], 'kubeha-etcd-restore takes a .sha256 in upper-case hex
   }
 });
 
-testNeeding(['systemd-analyze'], 'systemd-analyze verify prints nothing for the backup service and timer (release and distro installs)', async () => {
-  const dir = tempDir();
-  try {
-    for (const doc of [backupCluster(), backupCluster({ install: 'distro', backup: { schedule: '*-*-* 0/6:15' } })]) {
-      const { hosts } = await compileDoc(doc);
-      for (const host of ['m1', 'm2', 'm3']) {
-        const units = {
-          'etcd-backup.service': text(hosts, host, rootfs(ETCD_BACKUP_UNIT_PATHS.service)),
-          'etcd-backup.timer': text(hosts, host, rootfs(ETCD_BACKUP_UNIT_PATHS.timer)),
-        };
-        assert.is(verifyUnits(units, dir), '', host);
+testNeeding(
+  ['systemd-analyze'],
+  'systemd-analyze verify prints nothing for the backup and defragmentation services and timers (release and distro installs)',
+  async () => {
+    const dir = tempDir();
+    try {
+      for (const doc of [backupCluster(), backupCluster({ install: 'distro', backup: { schedule: '*-*-* 0/6:15' } })]) {
+        const { hosts } = await compileDoc(doc);
+        for (const host of ['m1', 'm2', 'm3']) {
+          const units = {
+            'etcd-backup.service': text(hosts, host, rootfs(ETCD_BACKUP_UNIT_PATHS.service)),
+            'etcd-backup.timer': text(hosts, host, rootfs(ETCD_BACKUP_UNIT_PATHS.timer)),
+            'etcd-defrag.service': text(hosts, host, rootfs(ETCD_DEFRAG_UNIT_PATHS.service)),
+            'etcd-defrag.timer': text(hosts, host, rootfs(ETCD_DEFRAG_UNIT_PATHS.timer)),
+          };
+          assert.is(verifyUnits(units, dir), '', host);
+        }
       }
+      // The checker is real: a schedule systemd cannot parse, and a timer without its service, are reported.
+      const { hosts } = await compileDoc(backupCluster());
+      const timer = text(hosts, 'm1', rootfs(ETCD_BACKUP_UNIT_PATHS.timer));
+      const service = text(hosts, 'm1', rootfs(ETCD_BACKUP_UNIT_PATHS.service));
+      assert.match(
+        verifyUnits({ 'etcd-backup.service': service, 'etcd-backup.timer': timer.replace('OnCalendar=daily', 'OnCalendar=*-*-* 25:00') }, dir),
+        /OnCalendar|25:00/,
+      );
+      assert.match(verifyUnits({ 'etcd-backup.service': service.replace('Type=oneshot', 'Type=oneshots') }, dir), /oneshots/);
+    } finally {
+      cleanup(dir);
     }
-    // The checker is real: a schedule systemd cannot parse, and a timer without its service, are reported.
-    const { hosts } = await compileDoc(backupCluster());
-    const timer = text(hosts, 'm1', rootfs(ETCD_BACKUP_UNIT_PATHS.timer));
-    const service = text(hosts, 'm1', rootfs(ETCD_BACKUP_UNIT_PATHS.service));
-    assert.match(
-      verifyUnits({ 'etcd-backup.service': service, 'etcd-backup.timer': timer.replace('OnCalendar=daily', 'OnCalendar=*-*-* 25:00') }, dir),
-      /OnCalendar|25:00/,
-    );
-    assert.match(verifyUnits({ 'etcd-backup.service': service.replace('Type=oneshot', 'Type=oneshots') }, dir), /oneshots/);
-  } finally {
-    cleanup(dir);
-  }
-});
+  },
+);
 
-testNeeding(['shellcheck'], 'the snapshot and restore scripts and run.sh of a member are shellcheck-clean', async () => {
+testNeeding(['shellcheck'], 'the snapshot, restore and restart scripts and run.sh of a member are shellcheck-clean', async () => {
   const dir = tempDir();
   try {
     for (const doc of [backupCluster(), backupCluster({ install: 'distro' })]) {
       const { hosts } = await compileDoc(doc);
-      const files = ['run.sh', rootfs(ETCD_BACKUP_SCRIPT_PATH), rootfs(ETCD_RESTORE_PATH)].map((p, i) => {
-        const path = join(dir, `${i}.sh`);
-        writeFileSync(path, text(hosts, 'm2', p));
-        return path;
-      });
+      const files = ['run.sh', rootfs(ETCD_BACKUP_SCRIPT_PATH), rootfs(ETCD_RESTORE_PATH), rootfs(ETCD_RESTART_PATH), rootfs(ETCD_DEFRAG_SCRIPT_PATH)].map(
+        (p, i) => {
+          const path = join(dir, `${i}.sh`);
+          writeFileSync(path, text(hosts, 'm2', p));
+          return path;
+        },
+      );
       const sc = spawnSync('shellcheck', ['-S', 'warning', ...files], { encoding: 'utf8' });
       assert.is(sc.status, 0, sc.stdout);
     }

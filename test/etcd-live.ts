@@ -153,12 +153,20 @@ function uidGid(user: string): { uid: number; gid: number } {
 }
 
 /**
- * Starts a member exactly as its unit says: same binary, flags and user; the bundle's /etc/etcd/pki and a fresh
- * data dir are mounted at the paths of the flags. Keys are chowned to the unit's user first, as run.sh does.
+ * Starts a member exactly as its unit says: same binary, flags and user; the bundle's /etc/etcd/pki and its data dir
+ * (fresh the first time) are mounted at the paths of the flags. Keys are chowned to the unit's user first, as run.sh does.
  */
-export function startMember(net: LoopbackNet, member: MemberBundle, scratch: string, options: { before?: string } = {}): RunningMember {
+export function startMember(
+  net: LoopbackNet,
+  member: MemberBundle,
+  scratch: string,
+  options: { before?: string; ns?: string; binary?: string } = {},
+): RunningMember {
   const unit = readFileSync(join(member.bundle, 'rootfs/etc/systemd/system/etcd.service'), 'utf8');
   const { argv, user } = execStartOf(unit);
+  // options.binary: another etcd program than the unit's (a member restarted on a new binary); options.ns: the
+  // member's namespace of an earlier start, kept (its data dir is reused as it is).
+  if (options.binary) argv[0] = options.binary;
   const pkiDir = flagValue(argv, 'trusted-ca-file').replace(/\/[^/]+$/, '');
   const dataDir = flagValue(argv, 'data-dir');
   const work = join(scratch, member.name);
@@ -175,7 +183,7 @@ export function startMember(net: LoopbackNet, member: MemberBundle, scratch: str
   // options.before: a command run first in the member's namespaces (as root), such as its generated member-add script.
   const before = options.before ? `${options.before}\n` : '';
   const script = `${MOUNT_SCRIPT}mount_at "$1" "$2" "$3/ovl-pki"\nmount_at "$4" "$5" "$3/ovl-data"\nshift 5\n${before}exec "$@"\n`;
-  const ns = net.add(member.address);
+  const ns = options.ns ?? net.add(member.address);
   const log = join(work, 'etcd.log');
   const out = openSync(log, 'w');
   const child = spawn('ip', ['netns', 'exec', ns, 'unshare', '-m', 'sh', '-c', script, 'sh', pkiSource, pkiDir, work, data, dataDir, ...run], {

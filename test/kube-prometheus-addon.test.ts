@@ -242,7 +242,7 @@ test('kube-proxy: metricsBindAddress on every address with the addon, its defaul
     );
   }
   const rules = text(hosts, 'w1', rootfs(KUBE_PROXY_METRICS_FILTER_PATHS.rules));
-  assert.match(rules, 'elements = { 10.244.0.0/16, 127.0.0.1, 127.0.53.1, 127.0.53.2/31, 127.0.53.11, 127.0.53.12/31 }');
+  assert.match(rules, 'elements = { 10.244.0.0/16, 127.0.0.1, 127.0.53.0/24 }');
   assert.match(rules, 'tcp dport 10249 ip saddr != @allowed drop');
   assert.match(text(hosts, 'w1', rootfs(KUBE_PROXY_METRICS_FILTER_PATHS.unit)), 'Before=kubelet.service');
   const script = text(hosts, 'w1', 'run.sh');
@@ -308,7 +308,7 @@ test("haproxy.cfg: the exporter on the host's own address and metricsPort, for t
   const frontend = cfg.slice(cfg.indexOf('frontend prometheus'));
   assert.match(frontend, '\n  bind 127.0.53.2:9101\n');
   // The hosts and the pod network as CIDR blocks, in address order (test/metrics-acl.test.ts: any number of hosts).
-  assert.match(frontend, '\n  acl cluster_sources src 10.244.0.0/16 127.0.53.1 127.0.53.2/31 127.0.53.11 127.0.53.12/31\n');
+  assert.match(frontend, '\n  acl cluster_sources src 10.244.0.0/16 127.0.53.0/24\n');
   assert.match(
     frontend,
     '\n  http-request deny unless cluster_sources\n  http-request use-service prometheus-exporter if { path /metrics }\n  http-request deny\n.endif\n',

@@ -10,7 +10,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CRD_WAIT_SECONDS, KUBE_PROMETHEUS_DIR, KUBE_PROMETHEUS_SUM_PATH } from '../src/render/kube-prometheus-install.js';
 import { KUBE_PROMETHEUS_MONITORS_PATH } from '../src/render/kube-prometheus-monitors.js';
-import { cleanup, generateAndUnpack, NAMESPACES, tempDir, testNeeding, type InventoryDoc } from './helpers.js';
+import { KUBE_PROMETHEUS_IMAGES_SED } from '../src/render/kube-prometheus-images.js';
+import { mirrorList } from '../src/render/mirror-list.js';
+import { cleanup, compileDoc, generateAndUnpack, NAMESPACES, tempDir, testNeeding, text, type InventoryDoc } from './helpers.js';
 import { runInSandbox, type NodeState } from './sandbox.js';
 
 const CP1 = '127.0.55.1';
@@ -21,7 +23,7 @@ const ADDON_FILES = ['/etc/kubernetes/addons/kube-prometheus-kubeadm.yaml', KUBE
 const CRDS = ['0alertmanagerCustomResourceDefinition.yaml', '0servicemonitorCustomResourceDefinition.yaml'];
 
 /** A tarball laid out like GitHub's archive of the release tag: kube-prometheus-X.Y.Z/ with manifests/ and more. */
-function releaseTarball(dir: string): Buffer {
+function releaseTarball(dir: string, manifests: Record<string, string> = {}): Buffer {
   const top = join(dir, 'src', `kube-prometheus-${VERSION}`);
   const files: Record<string, string> = {
     'README.md': 'not unpacked\n',
@@ -29,6 +31,7 @@ function releaseTarball(dir: string): Buffer {
     'manifests/setup/namespace.yaml': 'kind: Namespace\n',
     'manifests/grafana-service.yaml': 'kind: Service\n',
     ...Object.fromEntries(CRDS.map((c) => [`manifests/setup/${c}`, 'kind: CustomResourceDefinition\n'])),
+    ...Object.fromEntries(Object.entries(manifests).map(([name, text]) => [`manifests/${name}`, text])),
   };
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(join(top, path, '..'), { recursive: true });
@@ -55,17 +58,17 @@ interface Setup {
   sha256: string;
 }
 
-async function setUp(sha256?: string): Promise<Setup> {
+async function setUp(sha256?: string, more: { registries?: Record<string, string>; manifests?: Record<string, string> } = {}): Promise<Setup> {
   const dir = tempDir();
   const mirror = join(dir, 'mirror');
-  const tarball = releaseTarball(dir);
+  const tarball = releaseTarball(dir, more.manifests);
   mkdirSync(join(mirror, TARBALL_PATH, '..'), { recursive: true });
   writeFileSync(join(mirror, TARBALL_PATH), tarball);
   writeFileSync(join(dir, 'server.cjs'), SERVER);
   const real = createHash('sha256').update(tarball).digest('hex');
   const doc: InventoryDoc = {
     cluster: { kubernetesVersion: '1.34.2', podSubnet: '10.244.0.0/16' },
-    mirrors: { files: `http://127.0.0.1:${PORT}` },
+    mirrors: { files: `http://127.0.0.1:${PORT}`, ...(more.registries ? { registries: more.registries } : {}) },
     addons: { kubePrometheus: { enabled: true, sha256: sha256 ?? real } },
     hosts: [
       { name: 'cp1', address: CP1, roles: ['control-plane'] },
@@ -200,6 +203,104 @@ testNeeding(
       );
     } finally {
       cleanup(s.dir);
+    }
+  },
+);
+
+test("gen artifacts names every kube-prometheus image by the name run.sh writes (its mirror's), for either runtime; the sed script does the same", async () => {
+  for (const runtime of ['containerd', 'docker']) {
+    const { model, hosts } = await compileDoc({
+      cluster: { kubernetesVersion: '1.34.2', podSubnet: '10.244.0.0/16', containerRuntime: runtime },
+      mirrors: { registries: { 'quay.io': 'https://harbor.example.cn/quay', 'docker.io': 'https://dockerhub.example.cn' } },
+      addons: { kubePrometheus: { enabled: true, sha256: 'a'.repeat(64) } },
+      hosts: [{ name: 'cp1', address: '127.0.55.1', roles: ['control-plane', 'etcd'] }],
+    });
+    const images = mirrorList(model)
+      .images.filter((i) => i.name === 'kube-prometheus')
+      .map((i) => `${i.image} <- ${i.upstream}`);
+    assert.equal(images, [
+      'ghcr.io/jimmidyson/configmap-reload:v0.15.0 <- ghcr.io/jimmidyson/configmap-reload:v0.15.0',
+      'dockerhub.example.cn/grafana/grafana:13.0.2 <- docker.io/grafana/grafana:13.0.2',
+      'harbor.example.cn/quay/brancz/kube-rbac-proxy:v0.22.0 <- quay.io/brancz/kube-rbac-proxy:v0.22.0',
+      'harbor.example.cn/quay/prometheus-operator/prometheus-config-reloader:v0.92.0 <- quay.io/prometheus-operator/prometheus-config-reloader:v0.92.0',
+      'harbor.example.cn/quay/prometheus-operator/prometheus-operator:v0.92.0 <- quay.io/prometheus-operator/prometheus-operator:v0.92.0',
+      'harbor.example.cn/quay/prometheus/alertmanager:v0.33.0 <- quay.io/prometheus/alertmanager:v0.33.0',
+      'harbor.example.cn/quay/prometheus/blackbox-exporter:v0.28.0 <- quay.io/prometheus/blackbox-exporter:v0.28.0',
+      'harbor.example.cn/quay/prometheus/node-exporter:v1.11.1 <- quay.io/prometheus/node-exporter:v1.11.1',
+      'harbor.example.cn/quay/prometheus/prometheus:v3.12.0 <- quay.io/prometheus/prometheus:v3.12.0',
+      'registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.19.0 <- registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.19.0',
+      'registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0 <- registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0',
+    ]);
+    const sed = text(hosts, 'cp1', `rootfs${KUBE_PROMETHEUS_IMAGES_SED}`).split('\n');
+    assert.is(sed.filter((l) => l.startsWith('s#')).length, 8, runtime);
+    assert.ok(sed.includes(`s#(image: ["']?|=)grafana/grafana:13\\.0\\.2(["']?)$#\\1dockerhub.example.cn/grafana/grafana:13.0.2\\2#`), sed.join('\n'));
+  }
+});
+
+/** Parts of v0.18.0's manifests as the release writes them (prometheusOperator-deployment.yaml, grafana-deployment.yaml, ...). */
+const IMAGE_MANIFESTS: Record<string, string> = {
+  'prometheusOperator-deployment.yaml': [
+    '      - args:',
+    '        - --kubelet-service=kube-system/kubelet',
+    '        - --prometheus-config-reloader=quay.io/prometheus-operator/prometheus-config-reloader:v0.92.0',
+    '        image: quay.io/prometheus-operator/prometheus-operator:v0.92.0',
+    '        image: quay.io/brancz/kube-rbac-proxy:v0.22.0',
+    '',
+  ].join('\n'),
+  'grafana-deployment.yaml': '        image: grafana/grafana:13.0.2\n        image: "grafana/grafana:13.0.2"\n',
+  'blackboxExporter-deployment.yaml': '        image: ghcr.io/jimmidyson/configmap-reload:v0.15.0\n',
+  'kubeStateMetrics-deployment.yaml': '        image: registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.19.0\n',
+  'prometheus-prometheus.yaml': '  image: quay.io/prometheus/prometheus:v3.12.0\n',
+};
+
+testNeeding(
+  ['curl', 'tar', 'sed', 'sha256sum', NAMESPACES],
+  "install with mirrors.registries: every image of a mirrored registry is applied by its mirror's name (any runtime); one left stops run.sh before anything is applied",
+  async () => {
+    const registries = {
+      'quay.io': 'https://harbor.example.cn/quay',
+      'docker.io': 'https://dockerhub.example.cn',
+      'ghcr.io': 'https://harbor.example.cn/ghcr',
+    };
+    const s = await setUp(undefined, { registries, manifests: IMAGE_MANIFESTS });
+    try {
+      const names = Object.keys(IMAGE_MANIFESTS);
+      const r = runAddons(s, { installed: [...ADDON_FILES, KUBE_PROMETHEUS_IMAGES_SED], readBack: names.map((n) => `${KUBE_PROMETHEUS_DIR}/manifests/${n}`) });
+      assert.is(r.code, 0, r.out + r.err);
+      assert.equal(r.back, [
+        [
+          '      - args:',
+          '        - --kubelet-service=kube-system/kubelet',
+          '        - --prometheus-config-reloader=harbor.example.cn/quay/prometheus-operator/prometheus-config-reloader:v0.92.0',
+          '        image: harbor.example.cn/quay/prometheus-operator/prometheus-operator:v0.92.0',
+          '        image: harbor.example.cn/quay/brancz/kube-rbac-proxy:v0.22.0',
+          '',
+        ].join('\n'),
+        '        image: dockerhub.example.cn/grafana/grafana:13.0.2\n        image: "dockerhub.example.cn/grafana/grafana:13.0.2"\n',
+        '        image: harbor.example.cn/ghcr/jimmidyson/configmap-reload:v0.15.0\n',
+        // registry.k8s.io has no mirror here: as written.
+        '        image: registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.19.0\n',
+        '  image: harbor.example.cn/quay/prometheus/prometheus:v3.12.0\n',
+      ]);
+      assert.ok(r.calls.some((c) => c.endsWith(`-f ${KUBE_PROMETHEUS_DIR}/manifests`)));
+    } finally {
+      cleanup(s.dir);
+    }
+    // A manifest that names an image another way (in a list of flags): left as it was, so run.sh stops before applying anything.
+    const odd = await setUp(undefined, {
+      registries,
+      manifests: { 'grafana-deployment.yaml': '        args: [--image, grafana/grafana:13.0.2]\n' },
+    });
+    try {
+      const r = runAddons(odd, { installed: [...ADDON_FILES, KUBE_PROMETHEUS_IMAGES_SED] });
+      assert.is(r.code, 1, r.out + r.err);
+      assert.match(r.err, "kube-prometheus' manifests still name an image of a mirrored registry");
+      assert.equal(
+        kubectlCalls(r.calls).filter((c) => !c.includes('kube-prometheus-kubeadm.yaml')),
+        [],
+      );
+    } finally {
+      cleanup(odd.dir);
     }
   },
 );

@@ -39,7 +39,7 @@ test('on: every member serves metrics on its own address and etcd.metricsPort, b
     assert.is(flagValue(argv, 'listen-metrics-urls'), `http://${member.address}:12381`);
     const rules = text(hosts, member.name, rootfs(ETCD_METRICS_FILTER_PATHS.rules));
     // The hosts and the pod network as CIDR blocks, in address order.
-    assert.match(rules, 'elements = { 10.244.0.0/16, 127.0.1.1, 127.0.1.2/31, 127.0.2.1 }');
+    assert.match(rules, 'elements = { 10.244.0.0/16, 127.0.1.0/24, 127.0.2.0/24 }');
     assert.match(rules, 'tcp dport 12381 ip saddr != @allowed drop');
     const script = text(hosts, member.name, 'run.sh');
     assert.match(script, 'if ! have nft; then pkg_install nftables; fi');

@@ -309,7 +309,7 @@ testNeeding(
       const [port, statsPort] = [16443, 8404];
       const apiServers = ['127.0.52.1', '127.0.52.2'];
       const { hosts, secrets } = await compileDoc({
-        ...inventory(0, { vip: '127.0.52.100', port, stats: { enabled: true, port: statsPort } }),
+        ...inventory(0, { vip: '127.0.52.100', port, stats: { enabled: true, port: statsPort }, maxConnections: 5000 }),
         hosts: [
           ...apiServers.map((address, i) => ({ name: `cp${i + 1}`, address, roles: ['control-plane', 'loadbalancer'] })),
           { name: 'etcd1', address: '127.0.52.31', roles: ['etcd'] },
@@ -339,6 +339,16 @@ testNeeding(
       assert.is(curlStatus(`http://127.0.0.1:${statsPort}/stats`), '401');
       assert.is(curlStatus('-u', `admin:${secrets.tokens!.haproxyStatsPassword}`, `http://127.0.0.1:${statsPort}/stats`), '200');
       assert.is(curlStatus(`http://127.0.52.1:${statsPort}/stats`), '000', 'not reachable on other addresses');
+      // The running haproxy took loadBalancer.maxConnections: the API frontend's session limit (slim) in the stats CSV.
+      const csv = sh(
+        inNs('curl', '-s', '--max-time', '2', '-u', `admin:${secrets.tokens!.haproxyStatsPassword}`, `http://127.0.0.1:${statsPort}/stats;csv`),
+      ).out;
+      const header = csv.split('\n')[0]!.replace(/^# /, '').split(',');
+      const frontend = csv
+        .split('\n')
+        .find((l) => l.startsWith('kube-apiserver,FRONTEND,'))!
+        .split(',');
+      assert.is(frontend[header.indexOf('slim')], '5000', csv);
 
       // Both API servers lose readiness (/healthz would still answer): haproxy takes them out, the check fails.
       for (const f of fakes) f.child.kill('SIGUSR1');

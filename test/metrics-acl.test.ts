@@ -13,13 +13,19 @@ import { collapseAddresses } from '../src/common/cidr.js';
 import { ETCD_METRICS_FILTER_PATHS } from '../src/render/etcd-metrics.js';
 import { KUBE_PROXY_METRICS_FILTER_PATHS } from '../src/render/kube-proxy-metrics.js';
 import { LB_PATHS } from '../src/render/loadbalancer.js';
+import { validateInventory } from '../src/inventory/index.js';
 import { cleanup, compileDoc, NAMESPACES, tempDir, testNeeding, text, type InventoryDoc } from './helpers.js';
 import { addNamespace, deleteNamespace, must, nsName, sh, startDaemon, stopDaemon, waitUntil, type Daemon } from './netns.js';
 
 const rootfs = (path: string) => `rootfs${path}`;
 
-/** The i-th address of a large cluster: odd last bytes only, so no two hosts share a block and every host is a pattern. */
-const spread = (i: number) => `127.1.${Math.floor(i / 100)}.${(i % 100) * 2 + 1}`;
+/**
+ * The i-th address of a large cluster: each host in a /24 of its own (the default node networks), every other /24 only,
+ * so no two hosts' networks merge into one block and every host is a pattern.
+ */
+const spread = (i: number) => `127.${1 + Math.floor(i / 128)}.${(i % 128) * 2}.1`;
+/** The /24 of a host, as the allow-lists write it. */
+const net24 = (address: string) => `${address.split('.').slice(0, 3).join('.')}.0/24`;
 
 /** `count` hosts: two control planes that are load balancers, three etcd members, workers; kube-prometheus on. */
 function bigCluster(count: number): InventoryDoc {
@@ -80,14 +86,64 @@ testNeeding(['python3'], "collapseAddresses: the same blocks as Python's ipaddre
   assert.equal(collapseAddresses(['0.0.0.0/0', '10.0.0.1']), ['0.0.0.0/0']);
 });
 
-test('the metrics sources of a cluster are blocks: neighbouring hosts share one, the pod network stays one', async () => {
+test('the metrics sources of a cluster are blocks: the hosts of one /24 are one, neighbouring /24s merge, the pod network stays one', async () => {
   const doc = bigCluster(6);
-  doc.hosts = doc.hosts.map((h: { address: string }, i: number) => ({ ...h, address: `10.0.0.${i + 2}` }));
+  doc.hosts = doc.hosts.map((h: { address: string }, i: number) => ({ ...h, address: i < 5 ? `10.0.0.${i + 2}` : '10.0.1.9' }));
   const { hosts } = await compileDoc(doc);
   const cfg = text(hosts, 'h0', rootfs(LB_PATHS.haproxy));
-  assert.match(cfg, '\n  acl cluster_sources src 10.0.0.2/31 10.0.0.4/30 10.128.0.0/14\n');
-  assert.match(text(hosts, 'h2', rootfs(ETCD_METRICS_FILTER_PATHS.rules)), 'elements = { 10.0.0.2/31, 10.0.0.4/30, 10.128.0.0/14 }');
-  assert.match(text(hosts, 'h5', rootfs(KUBE_PROXY_METRICS_FILTER_PATHS.rules)), 'elements = { 10.0.0.2/31, 10.0.0.4/30, 10.128.0.0/14, 127.0.0.1 }');
+  assert.match(cfg, '\n  acl cluster_sources src 10.0.0.0/23 10.128.0.0/14\n');
+  assert.match(text(hosts, 'h2', rootfs(ETCD_METRICS_FILTER_PATHS.rules)), 'elements = { 10.0.0.0/23, 10.128.0.0/14 }');
+  assert.match(text(hosts, 'h5', rootfs(KUBE_PROXY_METRICS_FILTER_PATHS.rules)), 'elements = { 10.0.0.0/23, 10.128.0.0/14, 127.0.0.1 }');
+});
+
+/** The files of every host but `except` that differ between two compiles, as `host path` lines. */
+function changedFiles(before: Map<string, Map<string, { bytes: Buffer }>>, after: Map<string, Map<string, { bytes: Buffer }>>, except: string): string[] {
+  const changed: string[] = [];
+  for (const [host, files] of before) {
+    if (host === except) continue;
+    const now = after.get(host)!;
+    for (const path of new Set([...files.keys(), ...now.keys()]))
+      if (!files.get(path)?.bytes.equals(now.get(path)?.bytes ?? Buffer.alloc(0))) changed.push(`${host} ${path}`);
+  }
+  return changed;
+}
+
+test("with the addon, adding a worker in a /24 the cluster has changes no other host's bundle; in a new /24, only the lists gain it; nodeNetworks keeps them still", async () => {
+  const doc = bigCluster(6);
+  doc.hosts = doc.hosts.map((h: { address: string }, i: number) => ({ ...h, address: `10.0.0.${i + 2}` }));
+  const first = await compileDoc(doc);
+  const plus = (address: string, more: object = {}) => ({ ...doc, ...more, hosts: [...doc.hosts, { name: 'w9', address, roles: ['worker'] }] });
+  const same24 = await compileDoc(plus('10.0.0.200'), first.secrets);
+  assert.equal(changedFiles(first.hosts, same24.hosts, 'w9'), [], 'the README promises: only the new worker bundle');
+  const new24 = await compileDoc(plus('10.0.7.20'), first.secrets);
+  const changed = changedFiles(first.hosts, new24.hosts, 'w9');
+  assert.ok(changed.length > 0);
+  assert.ok(
+    changed.every((c) => /rootfs\/etc\/(haproxy\/haproxy\.cfg|kubeha\/[a-z-]+-metrics\.nft)$|SHA256SUMS$/.test(c)),
+    changed.join('\n'),
+  );
+  assert.match(text(new24.hosts, 'h0', rootfs(LB_PATHS.haproxy)), '\n  acl cluster_sources src 10.0.0.0/24 10.0.7.0/24 10.128.0.0/14\n');
+  // The node networks given: the lists are those networks and the pod network, whatever the workers' addresses.
+  const networks = { cluster: { ...doc.cluster, nodeNetworks: ['10.0.0.0/21'] } };
+  const stated = await compileDoc({ ...doc, ...networks }, first.secrets);
+  const elsewhere = await compileDoc(plus('10.0.7.20', networks), first.secrets);
+  assert.equal(changedFiles(stated.hosts, elsewhere.hosts, 'w9'), []);
+  assert.match(text(stated.hosts, 'h2', rootfs(ETCD_METRICS_FILTER_PATHS.rules)), 'elements = { 10.0.0.0/21, 10.128.0.0/14 }');
+});
+
+test('nodeNetworks must hold every host, be network addresses and stay clear of the pod and service ranges', () => {
+  const doc = bigCluster(6);
+  doc.hosts = doc.hosts.map((h: { address: string }, i: number) => ({ ...h, address: `10.0.0.${i + 2}` }));
+  doc.cluster.nodeNetworks = ['10.0.0.0/30', '10.0.1.5/24', '10.128.0.0/16'];
+  const errors = validateInventory('inventory.json', JSON.stringify(doc)).errors.map((p) => `${p.pointer}: ${p.message}`);
+  assert.equal(errors, [
+    '/cluster/nodeNetworks/1: 10.0.1.5/24 has host bits set: did you mean 10.0.1.0/24?',
+    '/cluster/nodeNetworks/2: 10.128.0.0/16 overlaps the pod subnet 10.128.0.0/14',
+    '/hosts/2/address: 10.0.0.4 lies in none of cluster.nodeNetworks (10.0.0.0/30, 10.0.1.5/24, 10.128.0.0/16): add its network there',
+    '/hosts/3/address: 10.0.0.5 lies in none of cluster.nodeNetworks (10.0.0.0/30, 10.0.1.5/24, 10.128.0.0/16): add its network there',
+    '/hosts/4/address: 10.0.0.6 lies in none of cluster.nodeNetworks (10.0.0.0/30, 10.0.1.5/24, 10.128.0.0/16): add its network there',
+    '/hosts/5/address: 10.0.0.7 lies in none of cluster.nodeNetworks (10.0.0.0/30, 10.0.1.5/24, 10.128.0.0/16): add its network there',
+  ]);
 });
 
 testNeeding(['haproxy', 'nft', NAMESPACES], 'at 1 000 hosts: haproxy -c accepts haproxy.cfg, nft -c both metrics filters', async () => {
@@ -100,7 +156,7 @@ testNeeding(['haproxy', 'nft', NAMESPACES], 'at 1 000 hosts: haproxy -c accepts 
     assert.is(r.status, 0, r.out.slice(0, 2000));
     assert.not.match(r.out, /WARNING|ALERT/, r.out);
     const lines = cfg.split('\n').filter((l) => l.startsWith('  acl cluster_sources src '));
-    assert.is(lines.length, 26, 'every host is a pattern of its own: 1 001 patterns, 40 a line');
+    assert.is(lines.length, 26, "every host's /24 is a pattern of its own: 1 001 patterns, 40 a line");
     assert.ok(
       lines.every((l) => l.trim().split(/\s+/).length <= 64),
       'haproxy reads at most 64 words a line',
@@ -131,7 +187,7 @@ testNeeding(['haproxy', 'curl', NAMESPACES], 'live at 1 000 hosts: a host of the
     const { model, hosts } = await bigCompiled();
     const cfg = text(hosts, 'h0', rootfs(LB_PATHS.haproxy));
     const lines = cfg.split('\n').filter((l) => l.startsWith('  acl cluster_sources src '));
-    assert.is(lines[lines.length - 1], `  acl cluster_sources src ${last}`, 'the last host is alone on the last line');
+    assert.is(lines[lines.length - 1], `  acl cluster_sources src ${net24(last)}`, "the last host's network is alone on the last line");
     writeFileSync(join(dir, 'haproxy.cfg'), cfg);
     haproxy = startDaemon('haproxy', inNs('haproxy', '-db', '-f', join(dir, 'haproxy.cfg')), join(dir, 'haproxy.log'));
     const url = `http://${spread(0)}:${model.loadBalancer!.metricsPort}/metrics`;

@@ -1,6 +1,6 @@
 /**
- * Runs a bundle's run.sh for real without touching this machine: in new mount and network namespaces, /etc and /var
- * are overlays over temp folders, the host's address is on lo, and PATH stubs stand in for kubeadm, kubelet, kubectl,
+ * Runs a bundle's run.sh for real without touching this machine: in new mount and network namespaces, /etc, /var,
+ * /usr/lib and /usr/local are overlays over temp folders, the host's address is on lo, and PATH stubs stand in for kubeadm, kubelet, kubectl,
  * apt, systemctl and curl. The stubs log every call and answer version queries from the given state. The kernel is a
  * current distribution's, whatever this machine's is: cgroup v2 at /sys/fs/cgroup and IPVS among the modules of
  * /lib/modules (a test of another kind of host mounts its own over them in `before`).
@@ -40,6 +40,10 @@ export interface NodeState {
   nodeReady?: string;
   /** Pods bound to the node as `kubectl get pods --field-selector spec.nodeName=... -o custom-columns` lists them (first query only: evicted after). */
   nodePods?: string[];
+  /** What `timedatectl show -p NTP -p NTPSynchronized` prints (default: a synchronised clock), e.g. `NTP=no\nNTPSynchronized=no\n`. */
+  clock?: string;
+  /** systemd-detect-virt names this container (default: none, a machine of its own). */
+  container?: string;
   /** Environment variables for run.sh. */
   env?: Record<string, string>;
   /**
@@ -69,6 +73,8 @@ const STUBBED = [
   'sysctl',
   'containerd',
   'iptables',
+  'timedatectl',
+  'systemd-detect-virt',
 ];
 
 const STUB = String.raw`#!/bin/bash
@@ -78,6 +84,8 @@ case "$name $*" in
   'kubelet --version') [[ -n $STUB_KUBELET ]] || exit 127; echo "Kubernetes v$STUB_KUBELET" ;;
   'kubeadm version -o short') [[ -n $STUB_KUBEADM ]] || exit 127; echo "v$STUB_KUBEADM" ;;
   'ufw status'*) echo 'Status: active' ;;
+  'timedatectl show'*) if [[ -n $STUB_CLOCK ]]; then printf '%b' "$STUB_CLOCK"; else printf 'NTP=yes\nNTPSynchronized=yes\n'; fi ;;
+  'systemd-detect-virt'*) [[ -n $STUB_CONTAINER ]] || { echo none; exit 1; }; echo "$STUB_CONTAINER" ;;
   'containerd --version') [[ -n $STUB_CONTAINERD ]] || exit 127; echo "containerd github.com/containerd/containerd v$STUB_CONTAINERD 0123abcd" ;;
   'firewall-cmd '*--query-*) exit 1 ;;
   'kubeadm token list'*) grep -m 1 -oE '[a-z0-9]{6}\.' /etc/kubernetes/kubeadm-config.yaml ;;
@@ -128,6 +136,8 @@ function sandboxScript(bundle: string, address: string, dir: string, state: Node
     `mount -t overlay overlay -o lowerdir=/var,upperdir=${layers}/vu,workdir=${layers}/vw /var`,
     // /lib is /usr/lib on Debian 12: its overlay takes the sandbox kernel's modules folder.
     `mount -t overlay overlay -o lowerdir=/usr/lib,upperdir=${layers}/lu,workdir=${layers}/lw /usr/lib`,
+    // run.sh installs scripts in /usr/local (lib/kubeha, sbin): they land in the sandbox too, never on this machine.
+    `mount -t overlay overlay -o lowerdir=/usr/local,upperdir=${layers}/ou,workdir=${layers}/ow /usr/local`,
     'ip link set lo up',
     `ip addr add ${address}/32 dev lo`,
     ...TYPICAL_KERNEL,
@@ -160,7 +170,7 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
   const dir = tempDir('kubeha-sandbox-');
   try {
     const bin = writeStubs(dir, state);
-    for (const d of ['eu', 'ew', 'vu', 'vw', 'lu', 'lw']) mkdirSync(join(state.upper ?? dir, d), { recursive: true });
+    for (const d of ['eu', 'ew', 'vu', 'vw', 'lu', 'lw', 'ou', 'ow']) mkdirSync(join(state.upper ?? dir, d), { recursive: true });
     const script = sandboxScript(bundle, address, dir, state, timeoutSeconds);
     const env = {
       ...process.env,
@@ -174,6 +184,8 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
       STUB_TAINTS: state.taints ?? '',
       STUB_NO_NODE: state.nodeMissing ? '1' : '',
       STUB_CONTAINERD: state.containerd ?? '',
+      STUB_CLOCK: state.clock ?? '',
+      STUB_CONTAINER: state.container ?? '',
       STUB_WAIT_FAILS: state.waitFails ? '1' : '',
       STUB_NODE_READY: state.nodeReady ?? '',
       STUB_NODE_PODS: (state.nodePods ?? []).map((p) => `${p}\n`).join(''),
@@ -199,5 +211,10 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
 
 /** The calls that change something (version queries, reads and waits left out), in order. */
 export function changes(calls: readonly string[]): string[] {
-  return calls.filter((c) => !/^(kubelet --version|kubeadm version|kubeadm token list|curl |kubectl .* get |apt-mark showhold|systemctl is-)/.test(c));
+  return calls.filter(
+    (c) =>
+      !/^(kubelet --version|kubeadm version|kubeadm token list|curl |kubectl .* get |apt-mark showhold|systemctl is-|timedatectl show|systemd-detect-virt)/.test(
+        c,
+      ),
+  );
 }

@@ -22,11 +22,13 @@ export function verifyUnits(units: Record<string, string>, dir: string): string 
     writeFileSync(path, text);
     return path;
   });
-  const programs = Object.values(units)
+  const all = Object.values(units)
     .filter((u) => /^ExecStart=/m.test(u))
-    .map((u) => execStartOf(u).argv[0]!)
-    .filter((p) => !existsSync(p));
-  const mounts = [...new Set(programs.map((p) => existingAncestor(dirname(p))))].map((d) => `mount -t tmpfs kubeha-stub ${d}\n`);
+    .map((u) => execStartOf(u).argv[0]!);
+  const folders = [...new Set(all.filter((p) => !existsSync(p)).map((p) => existingAncestor(dirname(p))))];
+  // Every program under a stubbed folder is stubbed (the tmpfs hides what was there, say a file an earlier run left).
+  const programs = all.filter((p) => folders.some((d) => p.startsWith(`${d}/`)));
+  const mounts = folders.map((d) => `mount -t tmpfs kubeha-stub ${d}\n`);
   const stubs = mounts.join('') + programs.map((p) => `mkdir -p ${dirname(p)}\nprintf '#!/bin/sh\\nexit 0\\n' >${p}\nchmod 0755 ${p}\n`).join('');
   const script = `set -e\n${programs.length ? `mount --make-rprivate /\n${stubs}` : ''}systemd-analyze verify --man=no "$@" 2>&1`;
   const r = spawnSync('unshare', ['-m', 'sh', '-c', script, 'sh', ...paths], { encoding: 'utf8' });

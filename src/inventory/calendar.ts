@@ -65,25 +65,28 @@ const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * Whether a valid MONTH-DAY pair of lists names a day that exists: the 31st of April only, February 30th never come, and
  * systemd's timer would never fire. The weekdays cannot empty it further: every date falls on every weekday over the years.
  */
-function neverProblem(month: string, day: string): string[] {
+function neverProblem(month: string, day: string, never: string): string[] {
   const days = fieldValues('day', day);
   const comes = fieldValues('month', month).some((m) => days.some((d) => d <= MONTH_DAYS[m - 1]!));
-  return comes ? [] : [`no month of "${month}" has a day of "${day}": the timer would never fire, and no snapshot would ever be taken`];
+  return comes ? [] : [`no month of "${month}" has a day of "${day}": the timer would never fire, and ${never}`];
 }
 
-/** Problems of a schedule that already matches the schema pattern, as messages; [] when systemd will take it and it fires. */
-export function calendarProblems(expression: string): string[] {
+/**
+ * Problems of a schedule that already matches the schema pattern, as messages; [] when systemd will take it and it
+ * fires. `never` says what would then never happen ("no snapshot would ever be taken").
+ */
+export function calendarProblems(expression: string, never = 'no snapshot would ever be taken'): string[] {
   return syntaxProblems(expression)
     .map((m) => `${m}: systemd would refuse this OnCalendar expression`)
-    .concat(datesProblems(expression));
+    .concat(datesProblems(expression, never));
 }
 
 /** The MONTH-DAY part's problem when its dates never come (none when the expression has no such part or is refused anyway). */
-function datesProblems(expression: string): string[] {
+function datesProblems(expression: string, never: string): string[] {
   const date = expression.split(' ').find((token) => !/^[A-Z]/.test(token) && token.includes('-'));
   if (!date || syntaxProblems(expression).length) return [];
   const [, month, day] = date.split('-');
-  return neverProblem(month!, day!);
+  return neverProblem(month!, day!, never);
 }
 
 /** What systemd would refuse in an expression that matches the schema pattern. */

@@ -245,6 +245,31 @@ export const rules: readonly Rule[] = [
     },
   },
   {
+    name: 'node networks hold the hosts',
+    check: (inv) => {
+      const networks = inv.cluster.nodeNetworks;
+      if (!networks) return [];
+      const problems: Problem[] = [];
+      for (const [i, cidr] of networks.entries()) {
+        const [address, bits] = range(cidr);
+        const network = ipaddr.IPv4.networkAddressFromCIDR(cidr).toString();
+        if (network !== address.toString())
+          problems.push(error(pointer('cluster', 'nodeNetworks', i), `${cidr} has host bits set: did you mean ${network}/${bits}?`));
+        for (const key of ['podSubnet', 'serviceSubnet'] as const)
+          if (overlaps(range(cidr), range(inv.cluster[key])))
+            problems.push(
+              error(pointer('cluster', 'nodeNetworks', i), `${cidr} overlaps the ${key === 'podSubnet' ? 'pod' : 'service'} subnet ${inv.cluster[key]}`),
+            );
+      }
+      for (const [i, h] of inv.hosts.entries())
+        if (!networks.some((cidr) => contains(range(cidr), h.address)))
+          problems.push(
+            error(pointer('hosts', i, 'address'), `${h.address} lies in none of cluster.nodeNetworks (${networks.join(', ')}): add its network there`),
+          );
+      return problems;
+    },
+  },
+  {
     name: 'supported Kubernetes version',
     check: (inv) => {
       const minor = minorOf(inv.cluster.kubernetesVersion);
@@ -334,6 +359,24 @@ export const rules: readonly Rule[] = [
   {
     name: 'etcd backup schedule',
     check: (inv) => calendarProblems(inv.etcd.backup.schedule).map((m) => error('/etcd/backup/schedule', m)),
+  },
+  {
+    name: 'etcd defragmentation schedule',
+    check: (inv) => calendarProblems(inv.etcd.defrag.schedule, 'no member would ever be defragmented').map((m) => error('/etcd/defrag/schedule', m)),
+  },
+  {
+    name: 'neighbour table thresholds in order',
+    check: (inv) => {
+      const { gcThresh1, gcThresh2, gcThresh3 } = inv.cluster.neighborTable;
+      return [
+        ...(gcThresh1 > gcThresh2
+          ? [error('/cluster/neighborTable/gcThresh1', `${gcThresh1} is above gcThresh2 (${gcThresh2}): the kernel collects nothing below gcThresh1`)]
+          : []),
+        ...(gcThresh2 > gcThresh3
+          ? [error('/cluster/neighborTable/gcThresh2', `${gcThresh2} is above gcThresh3 (${gcThresh3}), the most entries the table holds`)]
+          : []),
+      ];
+    },
   },
   {
     name: 'etcd backup directory',

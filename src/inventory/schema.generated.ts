@@ -12,6 +12,7 @@ export type IPv4CIDR = string;
  * Service network.
  */
 export type IPv4CIDR1 = string;
+export type IPv4CIDR2 = string;
 /**
  * Cluster DNS domain.
  */
@@ -44,6 +45,14 @@ export type SHA256 = string;
  * etcd metrics (plain HTTP on the member address) when addons.kubePrometheus is enabled; only the cluster hosts and the pod network may connect (an nftables table on the member).
  */
 export type Port5 = number;
+/**
+ * When to take a snapshot: a systemd OnCalendar expression, limited to the shorthands (hourly, daily, weekly, ...) and [WEEKDAYS] [*-MONTH-DAY] HH:MM[:SS] with lists, ranges (..) and steps (/), such as "*-*-* 02:30" or "Mon..Fri 03:00"; times are the host time zone.
+ */
+export type SystemdCalendarExpression = string;
+/**
+ * When every member defragments, one after the other: a systemd OnCalendar expression as etcd.backup.schedule takes; times are the host time zone.
+ */
+export type SystemdCalendarExpression1 = string;
 /**
  * Replaces https://pkgs.k8s.io/core:/stable: (the /v1.XX/deb/ or /v1.XX/rpm/ part and the signing key's path are appended as upstream lays them out), e.g. https://mirrors.aliyun.com/kubernetes-new/core/stable. A plain-HTTP mirror needs kubernetesPackagesKey with fingerprints or the armored key (its key would otherwise come over plain HTTP too) and is warned about.
  */
@@ -94,6 +103,13 @@ export interface KubehaInventoryV1 {
     kubernetesVersion: string;
     podSubnet: IPv4CIDR;
     serviceSubnet?: IPv4CIDR1;
+    /**
+     * The networks the cluster's hosts are in, such as [10.0.8.0/22]: every host's address must lie in one. With addons.kubePrometheus, the metrics ports (etcd's, kube-proxy's, haproxy's exporter) answer these networks and the pod network only. Default: the /24 of each host, so adding a host in a /24 the cluster already has changes no other host's bundle; a host in a new /24 adds it to every host's allow-lists. Set it to the real node networks to make the lists exact and stable.
+     *
+     * @minItems 1
+     * @maxItems 256
+     */
+    nodeNetworks?: IPv4CIDR2[];
     dnsDomain?: RFC1123Name;
     /**
      * Registry for the control-plane images and the sandbox image.
@@ -156,6 +172,23 @@ export interface KubehaInventoryV1 {
      * Lifetime of the join token, a Go duration such as 24h0m0s, more than zero (kubeadm reads zero as never expiring); the first control plane re-creates it on every run.
      */
     bootstrapTokenTTL?: string;
+    /**
+     * The kernel's neighbour (ARP) table on Kubernetes nodes: net.ipv4.neigh.default.gc_thresh1/2/3 in /etc/sysctl.d/99-kubernetes.conf. A node holds an entry for every node it talks to over its link (and over flannel's), and for every pod on it; past gc_thresh3 the kernel drops packets to new neighbours ("neighbour table overflow"). The kernel's defaults (128, 512, 1024) overflow from a few hundred nodes; kubeha's hold about 60000 neighbours. gcThresh1 <= gcThresh2 <= gcThresh3.
+     */
+    neighborTable?: {
+      /**
+       * Below this many entries the kernel collects none.
+       */
+      gcThresh1?: number;
+      /**
+       * Above this many entries the kernel collects entries older than 5 s.
+       */
+      gcThresh2?: number;
+      /**
+       * The most entries the table holds.
+       */
+      gcThresh3?: number;
+    };
   };
   /**
    * The virtual IP in front of the API servers (keepalived + haproxy). Required with more than one control plane.
@@ -184,6 +217,10 @@ export interface KubehaInventoryV1 {
       port?: Port1;
     };
     metricsPort?: Port2;
+    /**
+     * maxconn of haproxy's API frontend: client connections it holds at once (each with one more to an API server); beyond it, new connections wait in the kernel's queue. A node's kubelet and kube-proxy hold a few each (about 5 a node), so the default serves some 4000 nodes. haproxy's global maxconn stays its own, sized from the file limit systemd gives it (a global value beyond that limit would stop haproxy from starting). Idle connections cost little memory; a busy one up to about 33 kB (haproxy's documentation).
+     */
+    maxConnections?: number;
   };
   /**
    * The external etcd cluster.
@@ -208,6 +245,10 @@ export interface KubehaInventoryV1 {
     clientPort?: Port3;
     peerPort?: Port4;
     /**
+     * etcd's --quota-backend-bytes: the database size at which etcd raises the NOSPACE alarm and takes only reads and deletes until it is defragmented and the alarm disarmed. etcd's own default is 2 GiB; 8 GiB is the size etcd's documentation suggests as the most for normal environments. The database is mapped into memory: give members RAM beyond it.
+     */
+    quotaBackendBytes?: number;
+    /**
      * Release tarballs given as URL + SHA-256, by CPU architecture: for versions kubeha has no pinned checksum for, and for private builds of them; for a version kubeha pins, only a copy with the pinned checksum (a different one is refused). Each must unpack to etcd-vVERSION-linux-ARCH/ like upstream's. Used as given: mirrors.files does not rewrite them.
      */
     tarballs?: {
@@ -219,10 +260,7 @@ export interface KubehaInventoryV1 {
      * Scheduled snapshots on every member (etcd-backup.timer runs etcd-backup.service: etcdctl snapshot save), each with its SHA-256; kubeha-etcd-restore restores one (docs/operations.md).
      */
     backup?: {
-      /**
-       * When to take a snapshot: a systemd OnCalendar expression, limited to the shorthands (hourly, daily, weekly, ...) and [WEEKDAYS] [*-MONTH-DAY] HH:MM[:SS] with lists, ranges (..) and steps (/), such as "*-*-* 02:30" or "Mon..Fri 03:00"; times are the host time zone.
-       */
-      schedule?: string;
+      schedule?: SystemdCalendarExpression;
       /**
        * How many snapshots of the member to keep (with their .sha256 files); older ones are deleted after each new snapshot.
        */
@@ -231,6 +269,12 @@ export interface KubehaInventoryV1 {
        * Folder of the snapshots (0700, owned by the etcd user); better on another disk than the data dir. The folders refused for dataDir are refused here too, and /var/backups itself.
        */
       dir?: string;
+    };
+    /**
+     * Scheduled defragmentation on every member (etcd-defrag.timer runs etcd-defrag.service: etcdctl defrag of the member itself), one member at a time: each takes a lock in etcd (etcdctl lock, through the other members) and defragments only while the other members keep the quorum. Defragmentation gives the space of compacted revisions back to the file system and blocks the member while it runs: schedule it off-peak.
+     */
+    defrag?: {
+      schedule?: SystemdCalendarExpression1;
     };
   };
   /**

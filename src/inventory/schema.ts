@@ -102,7 +102,7 @@ const PATTERN_NAMES: Record<string, string> = {
   '#/properties/cluster/properties/kubernetesVersion/pattern': 'must be an exact Kubernetes release such as "1.34.2"',
   '#/properties/etcd/properties/version/pattern': 'must be an exact etcd release such as "3.5.21"',
   '#/properties/etcd/properties/dataDir/pattern': 'must be an absolute path of letters, digits, ".", "_" and "-"',
-  '#/properties/etcd/properties/backup/properties/schedule/pattern':
+  '#/definitions/calendar/pattern':
     'must be a systemd OnCalendar expression kubeha accepts: hourly, daily, weekly, monthly, ... or [WEEKDAYS] [*-MONTH-DAY] HH:MM[:SS], such as "*-*-* 02:30" or "Mon..Fri 03:00"',
   '#/properties/etcd/properties/backup/properties/dir/pattern': 'must be an absolute path of letters, digits, ".", "_" and "-"',
   '#/properties/cluster/properties/imageRepository/pattern':

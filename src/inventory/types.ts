@@ -25,6 +25,7 @@ export interface Inventory {
     kubernetesVersion: string;
     podSubnet: string;
     serviceSubnet: string;
+    nodeNetworks?: string[];
     dnsDomain: string;
     imageRepository: string;
     containerRuntime: 'containerd' | 'docker';
@@ -34,6 +35,7 @@ export interface Inventory {
     cni: { plugin: 'flannel'; backend: 'vxlan' | 'host-gw' | 'wireguard' };
     certificates: { keyAlgorithm: 'ecdsa-p256' | 'rsa-2048'; caValidityDays: number; leafValidityDays: number };
     bootstrapTokenTTL: string;
+    neighborTable: { gcThresh1: number; gcThresh2: number; gcThresh3: number };
   };
   loadBalancer?: {
     vip: string;
@@ -44,6 +46,7 @@ export interface Inventory {
     dnsName?: string;
     stats: { enabled: boolean; port: number };
     metricsPort: number;
+    maxConnections: number;
   };
   etcd: {
     version: string;
@@ -52,9 +55,11 @@ export interface Inventory {
     initialClusterState: 'new' | 'existing';
     clientPort: number;
     peerPort: number;
+    quotaBackendBytes: number;
     tarballs?: Partial<Record<'amd64' | 'arm64', Download>>;
     metricsPort: number;
     backup: { schedule: string; keep: number; dir: string };
+    defrag: { schedule: string };
   };
   mirrors?: Mirrors;
   addons: { kubePrometheus: { enabled: boolean; version?: string; sha256?: string } };
@@ -109,6 +114,8 @@ export type SchemaAgreement = [
   Expect<SameKeys<NonNullable<NonNullable<InventoryInput['mirrors']>['kubernetesPackagesKey']>, SigningKey>>,
   Expect<SameKeys<NonNullable<NonNullable<Etcd['tarballs']>['amd64']>, Download>>,
   Expect<SameKeys<NonNullable<Etcd['backup']>, Inventory['etcd']['backup']>>,
+  Expect<SameKeys<NonNullable<Etcd['defrag']>, Inventory['etcd']['defrag']>>,
+  Expect<SameKeys<NonNullable<Cluster['neighborTable']>, Inventory['cluster']['neighborTable']>>,
   Expect<SameKeys<NonNullable<InventoryInput['addons']>, Inventory['addons']>>,
   Expect<SameKeys<NonNullable<NonNullable<InventoryInput['addons']>['kubePrometheus']>, Inventory['addons']['kubePrometheus']>>,
   Expect<SameKeys<NonNullable<InventoryInput['ansible']>, Inventory['ansible']>>,

@@ -42,3 +42,9 @@ export function mirroredName(mirrors: Pick<ModelMirrors, 'registries'>, name: st
   const mirror = mirrors.registries.get(registry);
   return mirror === undefined ? name : mirrorPrefix(mirror) + name.slice(registry.length);
 }
+
+/** An image name as Docker reads it, with its registry: `grafana/grafana:1` is `docker.io/grafana/grafana:1`. */
+export function qualifiedImage(image: string): string {
+  const first = image.split('/')[0]!;
+  return image.includes('/') && (first.includes('.') || first.includes(':')) ? image : `docker.io/${image}`;
+}

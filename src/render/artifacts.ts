@@ -7,6 +7,7 @@ import { etcdBackupArtifacts, etcdBackupSteps } from './etcd-backup.js';
 import { ETCD_FILTER } from './etcd-metrics.js';
 import { KUBE_PROXY_FILTER } from './kube-proxy-metrics.js';
 import { metricsFilterArtifacts, metricsFilterSteps } from './metrics-filter.js';
+import { etcdDefragArtifacts, etcdDefragSteps } from './etcd-defrag.js';
 import { kubePrometheusArtifacts, kubePrometheusSteps } from './kube-prometheus.js';
 import { kubernetesArtifacts, kubernetesSteps } from './kubernetes.js';
 import { loadBalancerArtifacts, loadBalancerSteps } from './loadbalancer.js';
@@ -30,6 +31,7 @@ export const ARTIFACTS: readonly Artifact[] = [
   ...etcdArtifacts,
   ...etcdBackupArtifacts,
   ...metricsFilterArtifacts(METRICS_FILTERS),
+  ...etcdDefragArtifacts,
   ...loadBalancerArtifacts,
   ...kubernetesArtifacts,
   ...packageKeyArtifacts,
@@ -53,6 +55,7 @@ export const STEPS: readonly Step[] = [
   ...metricsFilterSteps(METRICS_FILTERS),
   ...etcdSteps,
   ...etcdBackupSteps,
+  ...etcdDefragSteps,
   ...loadBalancerSteps,
   ...kubernetesSteps,
   ...upgradeSteps,

@@ -15,6 +15,12 @@ export const ETCD_BACKUP_UNIT_PATHS = { service: `/etc/systemd/system/${ETCD_BAC
 export const ETCD_BACKUP_SCRIPT_PATH = '/usr/local/lib/kubeha/etcd-backup.sh';
 /** The operator's restore command: `kubeha-etcd-restore SNAPSHOT`. */
 export const ETCD_RESTORE_PATH = '/usr/local/sbin/kubeha-etcd-restore';
+/**
+ * How far a restore moves the revision ahead (etcdutl snapshot restore --bump-revision, with --mark-compacted): the
+ * value of the Kubernetes documentation's etcd restore ("Operating etcd clusters for Kubernetes"), far beyond the
+ * writes a cluster makes between a snapshot and its restore.
+ */
+export const ETCD_RESTORE_REVISION_BUMP = 1_000_000_000;
 /** The longest a snapshot may take before systemd stops it (etcdctl snapshot save has no timeout of its own). */
 export const ETCD_BACKUP_TIMEOUT = '1h';
 
@@ -111,6 +117,7 @@ export function renderRestoreScript(ctx: RenderContext): string {
     tools: restoreTools(model).map(q).join(' '),
     initialCluster: q(model.etcd.initialCluster),
     token: q(tokensOf(ctx).etcdClusterToken),
+    bumpRevision: ETCD_RESTORE_REVISION_BUMP,
     peerURL: q(me.peerURL),
     others: others.length ? `: run kubeha-etcd-restore with the same snapshot on ${others.map((m) => `${m.name} (${m.address})`).join(', ')}` : '',
   });

@@ -81,6 +81,7 @@ export function etcdFlags(model: ClusterModel, host: HostModel, clusterToken: st
     ['peer-trusted-ca-file', pki('ca.crt')],
     ['peer-cert-file', pki('peer.crt')],
     ['peer-key-file', pki('peer.key')],
+    ['quota-backend-bytes', String(model.etcd.quotaBackendBytes)],
     ['logger', 'zap'],
     ...(metricsEnabled(model) ? [['listen-metrics-urls', metricsURL(model, me)] as [string, string]] : []),
   ];
@@ -127,15 +128,44 @@ export function renderMemberAdd(ctx: RenderContext): string {
   });
 }
 
+/** The script that restarts a running member on what is installed, one member at a time (run.sh calls it). */
+export const ETCD_RESTART_PATH = '/usr/local/lib/kubeha/etcd-restart.sh';
+
+/** Renders the restart script: waits for a quorum of the other members, restarts, waits until this member serves. */
+export function renderRestart(ctx: RenderContext): string {
+  const { model, host } = ctx;
+  const others = model.etcd.members.filter((m) => m.name !== host.name);
+  return renderTemplate(ctx.templates, 'etcd/restart.sh.ejs', {
+    name: q(host.name),
+    clusterName: model.cluster.name,
+    members: model.etcd.members.length,
+    // A quorum among the others; with one or two members no restart keeps it: then every other member must be healthy.
+    needed: Math.min(Math.floor(model.etcd.members.length / 2) + 1, others.length),
+    others: others.map((m) => q(m.clientURL)),
+    own: q(localClientURL(model)),
+    timeout: ETCD_HEALTH_TIMEOUT_SECONDS,
+    unit: ETCD_UNIT,
+    etcdctl: q(`${etcdBinDir(model)}/etcdctl`),
+    ca: q(pki('ca.crt')),
+    cert: q(pki('server.crt')),
+    key: q(pki('server.key')),
+  });
+}
+
 /** Files etcd hosts get (their certificates and keys come from pkiArtifacts). */
 export const etcdArtifacts: readonly Artifact[] = [
   { path: ETCD_UNIT_PATH, mode: 0o644, when: etcdMember, render: renderEtcdUnit, restarts: [ETCD_UNIT] },
   { path: ETCD_MEMBER_ADD_PATH, mode: 0o755, when: joiningMember, render: renderMemberAdd },
+  { path: ETCD_RESTART_PATH, mode: 0o755, when: etcdMember, render: renderRestart },
 ];
 
-/** Target paths whose change restarts etcd: every artifact that says so. */
-export function etcdRestartFiles(): string[] {
-  return [...pkiArtifacts, ...etcdArtifacts].filter((a) => a.restarts?.includes(ETCD_UNIT)).map((a) => a.path);
+/**
+ * What a running member must have been started with, whose change restarts it: every artifact that says so, and the
+ * etcd binary itself (a new etcd.version replaces it under the running process, which keeps running the old one).
+ */
+export function etcdRestartFiles(model: ClusterModel): string[] {
+  const files = [...pkiArtifacts, ...etcdArtifacts].filter((a) => a.restarts?.includes(ETCD_UNIT)).map((a) => a.path);
+  return [...files, `${etcdBinDir(model)}/etcd`];
 }
 
 /** The member's private keys, which etcd (not root) must read. */
@@ -197,7 +227,8 @@ function startScript(ctx: RenderContext): string {
   return renderTemplate(ctx.templates, 'etcd/start.sh.ejs', {
     unit: ETCD_UNIT,
     unitPath: q(ETCD_UNIT_PATH),
-    restartFiles: etcdRestartFiles().map(q).join(' '),
+    restartFiles: etcdRestartFiles(model).map(q).join(' '),
+    restartScript: q(ETCD_RESTART_PATH),
     timeout: ETCD_HEALTH_TIMEOUT_SECONDS,
     what: q(what),
     etcdctl: q(`${etcdBinDir(model)}/etcdctl`),

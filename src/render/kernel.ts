@@ -50,6 +50,16 @@ export const NODE_SYSCTLS: readonly Sysctl[] = [
   { key: 'fs.inotify.max_user_instances', value: '8192', why: 'one inotify instance per watching container' },
 ];
 
+/** The neighbour (ARP) table's thresholds of the inventory (cluster.neighborTable), as sysctls. */
+export function neighborSysctls(model: ClusterModel): Sysctl[] {
+  const t = model.cluster.neighborTable;
+  return [
+    { key: 'net.ipv4.neigh.default.gc_thresh1', value: String(t.gcThresh1), why: 'neighbour table: below this many entries none is collected' },
+    { key: 'net.ipv4.neigh.default.gc_thresh2', value: String(t.gcThresh2), why: 'neighbour table: above this many, entries older than 5 s are collected' },
+    { key: 'net.ipv4.neigh.default.gc_thresh3', value: String(t.gcThresh3), why: 'neighbour table: the most entries (one per node and pod a node talks to)' },
+  ];
+}
+
 /** The modules this cluster's nodes load. */
 export function modulesFor(model: ClusterModel): KernelModule[] {
   return KERNEL_MODULES.filter((m) => m.when(model));
@@ -62,5 +72,5 @@ export function renderModulesLoad(ctx: RenderContext): string {
 
 /** /etc/sysctl.d/99-kubernetes.conf */
 export function renderSysctl(ctx: RenderContext): string {
-  return renderTemplate(ctx.templates, 'sysctl.conf.ejs', { sysctls: NODE_SYSCTLS });
+  return renderTemplate(ctx.templates, 'sysctl.conf.ejs', { sysctls: [...NODE_SYSCTLS, ...neighborSysctls(ctx.model)] });
 }

@@ -8,6 +8,7 @@ import type { Artifact, HostFilter, RenderContext, Step } from './context.js';
 import { metricsEnabled } from './etcd.js';
 import { dumpDocuments } from './kubeadm.js';
 import { KUBE_PROMETHEUS_MONITORS_PATH, kubePrometheusMonitors } from './kube-prometheus-monitors.js';
+import { imagesLeftPattern, KUBE_PROMETHEUS_IMAGES_SED, kubePrometheusImageArtifacts, mirroredAddonImages } from './kube-prometheus-images.js';
 import { renderTemplate, shellQuote } from './templates.js';
 import { ADMIN_CONF } from './upgrade.js';
 
@@ -43,10 +44,26 @@ export function renderSumFile(ctx: RenderContext): string {
   return `${t.sha256}  ${KUBE_PROMETHEUS_CACHE}/${t.file}\n`;
 }
 
+/** The images run.sh rewrites to their mirrors' names, and the ERE that finds any of them left (null: no mirror). */
+function rewriteView(ctx: RenderContext) {
+  const images = mirroredAddonImages(ctx.model);
+  if (!images.length) return null;
+  return {
+    sed: q(KUBE_PROMETHEUS_IMAGES_SED),
+    left: q(imagesLeftPattern(images)),
+    failure: q(
+      `kube-prometheus' manifests still name an image of a mirrored registry after ${KUBE_PROMETHEUS_IMAGES_SED} rewrote them (above): nothing was applied; the release's manifests differ from what kubeha knows`,
+    ),
+  };
+}
+
 /** The install step's script. */
 export function installScript(ctx: RenderContext): string {
   const t = tarballOf(ctx);
+  const rewrite = rewriteView(ctx);
   return renderTemplate(ctx.templates, 'kubernetes/addons-kube-prometheus-install.sh.ejs', {
+    rewrite,
+    stamped: [KUBE_PROMETHEUS_SUM_PATH, KUBE_PROMETHEUS_MONITORS_PATH, ...(rewrite ? [KUBE_PROMETHEUS_IMAGES_SED] : [])].map(q).join(' '),
     version: t.version,
     url: q(t.url),
     file: q(t.file),
@@ -74,6 +91,7 @@ export function installScript(ctx: RenderContext): string {
 export const kubePrometheusInstallArtifacts: readonly Artifact[] = [
   { path: KUBE_PROMETHEUS_SUM_PATH, mode: 0o644, when: addonOn, render: renderSumFile },
   { path: KUBE_PROMETHEUS_MONITORS_PATH, mode: 0o644, when: addonOn, render: (ctx) => dumpDocuments(kubePrometheusMonitors(ctx.model)) },
+  ...kubePrometheusImageArtifacts,
 ];
 
 /** The install step, after the kube-system objects. */

@@ -26,6 +26,7 @@ import {
   K8S_APT_KEYRING,
   K8S_APT_LIST,
   K8S_YUM_REPO,
+  CONTAINERD_IO_CONFLICTS,
   containerdMinimum,
   k8sAptKeyUrl,
   k8sAptList,
@@ -37,7 +38,7 @@ import {
   runtimePackages,
 } from './node-packages.js';
 import { keyComment, keyFingerprints, keyIsPinned, keySource, plainHttpWarning, RPM_KEY_PATHS, type PackageRepository } from './package-keys.js';
-import { CRI_DOCKERD, criDockerdArgs, criDockerdTarballs, renderContainerdConfig, renderDockerDaemon, usesDocker } from './runtime.js';
+import { CRI_DOCKERD, containerdConfigVersion, criDockerdArgs, criDockerdTarballs, renderContainerdConfig, renderDockerDaemon, usesDocker } from './runtime.js';
 import { fromTemplate, renderTemplate, shellQuote as q } from './templates.js';
 
 const kubernetesNode: HostFilter = (host) => host.isKubernetesNode;
@@ -261,6 +262,13 @@ export const kubernetesSteps: readonly Step[] = [
     sameOnEveryHost: true,
   },
   {
+    phase: 'preflight',
+    name: 'no package that cannot stay beside containerd.io (RHEL-like)',
+    when: kubernetesNode,
+    script: template('preflight-conflicts', () => ({ packages: CONTAINERD_IO_CONFLICTS })),
+    sameOnEveryHost: true,
+  },
+  {
     phase: 'os',
     name: 'swap off now and at boot',
     when: kubernetesNode,
@@ -287,7 +295,7 @@ export const kubernetesSteps: readonly Step[] = [
     phase: 'services',
     name: 'containerd running with its config',
     when: containerdNode,
-    script: template('services-containerd', () => ({ config: RUNTIME_PATHS.containerdConfig })),
+    script: template('services-containerd', (ctx) => ({ config: RUNTIME_PATHS.containerdConfig, configVersion: containerdConfigVersion(ctx.model) })),
     sameOnEveryHost: true,
   },
   {

@@ -77,6 +77,7 @@ export function renderHaproxy(ctx: RenderContext): string {
   return renderTemplate(ctx.templates, 'loadbalancer/haproxy.cfg.ejs', {
     hostName: ctx.host.name,
     port: lb.port,
+    maxConnections: lb.maxConnections,
     timeouts: HAPROXY_TIMEOUTS,
     check: API_CHECK,
     backends: ctx.model.controlPlanes.map((cp) => ({ name: cp.name, address: cp.address, port: API_SERVER_PORT })),

@@ -49,7 +49,15 @@ const unitPath = (f: MetricsFilter) => `/etc/systemd/system/${f.unit}`;
  * addresses (neighbouring hosts share a block), so the list grows with the gaps between the hosts, not their number.
  */
 export function metricsSources(model: ClusterModel, extra: readonly string[] = []): string[] {
-  return collapseAddresses([...extra, ...model.hosts.map((h) => h.address), model.cluster.podSubnet]);
+  return collapseAddresses([...extra, ...nodeNetworks(model), model.cluster.podSubnet]);
+}
+
+/**
+ * The networks of the cluster's hosts: cluster.nodeNetworks, or the /24 of each host. Not the hosts themselves: a list
+ * of them would change every host's allow-lists whenever a worker is added, where a worker in a known /24 changes none.
+ */
+export function nodeNetworks(model: ClusterModel): string[] {
+  return model.cluster.nodeNetworks ?? model.hosts.map((h) => `${h.address}/24`);
 }
 
 /** Renders a filter's nftables rules: a drop of every other source on the metrics port. */

@@ -4,10 +4,10 @@
  * functions the renderers use, so the list cannot drift from the bundles. Pure. (In kubeha's code an "artifact" is a
  * file of a host's bundle, render/context.ts; what a mirror holds is a mirror list's entry, whatever the command is called.)
  */
-import { KUBE_PROMETHEUS_IMAGES } from '../common/kube-prometheus-images.js';
 import { etcdTarballs } from '../model/etcd-tarballs.js';
 import { clusterImages, type ClusterImage } from '../model/images.js';
 import { kubePrometheusTarball } from '../model/kube-prometheus-tarball.js';
+import { kubePrometheusImages } from './kube-prometheus-images.js';
 import type { ClusterModel } from '../model/types.js';
 import { dockerRepositories, k8sAptKeyUrl, k8sYumKeyUrl, minorStream, pkgsK8sUrl } from './node-packages.js';
 import { keyFingerprints, keySource, signingKeyOf, type PackageRepository } from './package-keys.js';
@@ -36,22 +36,16 @@ export interface MirrorList {
   images: ClusterImage[];
 }
 
-/** An image name as Docker reads it, with its registry: `grafana/grafana:1` is `docker.io/grafana/grafana:1`. */
-function qualified(image: string): string {
-  const first = image.split('/')[0]!;
-  return image.includes('/') && (first.includes('.') || first.includes(':')) ? image : `docker.io/${image}`;
-}
-
-/** With addons.kubePrometheus: its source tarball, and the images its manifests name (pulled as named: mirrors.registries applies through the runtime's registry mirrors). */
+/** With addons.kubePrometheus: its source tarball, and the images its manifests name, by the name run.sh writes into them (their mirror's, with mirrors.registries). */
 function kubePrometheusMirrorEntries(model: ClusterModel): { downloads: DownloadEntry[]; images: ClusterImage[] } {
   const t = kubePrometheusTarball(model);
   if (!t) return { downloads: [], images: [] };
   return {
     downloads: [{ what: `kube-prometheus v${t.version} source (manifests/)`, url: t.url, sha256: t.sha256, hosts: 'the first control plane' }],
-    images: (KUBE_PROMETHEUS_IMAGES[t.version] ?? []).map((image) => ({
+    images: kubePrometheusImages(model).map(({ written, pulled, upstream }) => ({
       name: 'kube-prometheus',
-      image,
-      upstream: qualified(image),
+      image: pulled === upstream ? written : pulled,
+      upstream,
       pulledBy: 'nodes running kube-prometheus',
     })),
   };

@@ -124,6 +124,27 @@ export function nodeTools(model: ClusterModel): { deb: string[]; rpm: string[] }
   return { deb: ['conntrack', 'socat', 'cri-tools', ...extra], rpm: ['conntrack-tools', 'socat', 'cri-tools', ...extra] };
 }
 
+/**
+ * RHEL-family packages that cannot stay beside containerd.io: Docker's install guide for RHEL removes these before it
+ * installs (docs.docker.com/engine/install/rhel: docker ... podman runc), containerd.io's spec provides, obsoletes and
+ * conflicts with runc and containerd (docker/containerd-packaging rpm/containerd.spec), and buildah, like podman,
+ * requires the distribution's runc.
+ */
+export const CONTAINERD_IO_CONFLICTS = [
+  'docker',
+  'docker-client',
+  'docker-client-latest',
+  'docker-common',
+  'docker-latest',
+  'docker-latest-logrotate',
+  'docker-logrotate',
+  'docker-engine',
+  'podman',
+  'buildah',
+  'runc',
+  'containerd',
+] as const;
+
 /** Runtime packages, from download.docker.com on every OS family: containerd.io, or docker-ce with it. */
 export function runtimePackages(model: ClusterModel): { deb: string[]; rpm: string[] } {
   const packages = model.cluster.containerRuntime === 'docker' ? ['docker-ce', 'docker-ce-cli', 'containerd.io'] : ['containerd.io'];

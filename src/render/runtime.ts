@@ -1,10 +1,11 @@
 /**
  * Container runtime configuration: containerd's config.toml (smol-toml), or docker's daemon.json plus cri-dockerd units.
  *
- * containerd: the packages phase installs `containerd.io` from download.docker.com on every OS family (1.7 or 2.x;
- * Debian 12's own containerd, 1.6.20, is older than current Kubernetes supports). kubeha writes
- * a `version = 2` config: containerd 1.6/1.7 read it natively and containerd 2.x migrates version 2 in memory at start,
- * so one file serves every package these repositories ship.
+ * containerd: the packages phase installs `containerd.io` from download.docker.com on every OS family (Debian 12's own
+ * containerd, 1.6.20, is older than current Kubernetes supports). From Kubernetes 1.36, whose oldest supported containerd
+ * is 2.0 (CONTAINERD_MINIMUMS), kubeha writes containerd 2.x's own format, `version = 3` with the io.containerd.cri.v1.*
+ * plugin tables; below, `version = 2`, which containerd 1.6/1.7 read natively and 2.x migrates in memory at start.
+ * containerd 1.x reads a version 3 file without a word and ignores its tables (Debian's 1.6.20: SystemdCgroup false).
  */
 import { stringify } from 'smol-toml';
 import { imageOf } from '../model/images.js';
@@ -12,29 +13,51 @@ import { ETCD_ARCHES } from '../common/etcd-releases.js';
 import { fileUrl } from '../model/mirrors.js';
 import type { ClusterModel } from '../model/types.js';
 import type { Artifact, RenderContext } from './context.js';
+import { containerdMinimum } from './node-packages.js';
 
 /** Where CNI plugins and their configs live (kubernetes-cni installs into /opt/cni/bin; flannel adds its plugin there). */
 export const CNI_DIRS = { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' } as const;
 
 /** The CRI plugin's id in a version 2 config. */
 export const CRI_PLUGIN = 'io.containerd.grpc.v1.cri';
+/** The CRI plugins' ids in a version 3 config (containerd 2.x): image service and runtime. */
+export const CRI_V3_PLUGINS = { images: 'io.containerd.cri.v1.images', runtime: 'io.containerd.cri.v1.runtime' } as const;
+
+/** runc through the v2 shim, in systemd's cgroups like the kubelet. */
+const RUNC = { runtime_type: 'io.containerd.runc.v2', options: { SystemdCgroup: true } } as const;
 
 /** containerd config (version 2) as a typed object. */
-export interface ContainerdConfig {
+export interface ContainerdConfigV2 {
   version: 2;
   imports: string[];
   plugins: {
     [CRI_PLUGIN]: {
       sandbox_image: string;
-      containerd: {
-        default_runtime_name: 'runc';
-        runtimes: { runc: { runtime_type: 'io.containerd.runc.v2'; options: { SystemdCgroup: true } } };
-      };
+      containerd: { default_runtime_name: 'runc'; runtimes: { runc: typeof RUNC } };
       cni: { bin_dir: string; conf_dir: string };
       registry?: { config_path: string };
     };
   };
 }
+
+/**
+ * containerd config (version 3, containerd 2.x) as a typed object: the sandbox image is the images plugin's pinned
+ * `sandbox` image, the CNI binaries `bin_dirs` (2.1 on; a 2.0 ignores the key and uses the same default, /opt/cni/bin).
+ */
+export interface ContainerdConfigV3 {
+  version: 3;
+  imports: string[];
+  plugins: {
+    [CRI_V3_PLUGINS.images]: { pinned_images: { sandbox: string }; registry?: { config_path: string } };
+    [CRI_V3_PLUGINS.runtime]: {
+      containerd: { default_runtime_name: 'runc'; runtimes: { runc: typeof RUNC } };
+      cni: { bin_dirs: string[]; conf_dir: string };
+    };
+  };
+}
+
+/** Either config version. */
+export type ContainerdConfig = ContainerdConfigV2 | ContainerdConfigV3;
 
 /** Folder of containerd's per-registry hosts.toml files (CRI registry config_path). */
 export const CONTAINERD_HOSTS_DIR = '/etc/containerd/certs.d';
@@ -47,21 +70,30 @@ export const CONTAINERD_HOSTS_DIR = '/etc/containerd/certs.d';
  */
 export const CONTAINERD_DROP_INS = '/etc/containerd/conf.d/*.toml';
 
+/** The config version kubeha writes: 3 where the cluster's containerd is 2.x (its oldest supported one is 2.0 or later), else 2. */
+export function containerdConfigVersion(model: ClusterModel): 2 | 3 {
+  return Number(containerdMinimum(model).split('.')[0]) >= 2 ? 3 : 2;
+}
+
 /** containerd's settings: systemd cgroups for runc, the pause image of this Kubernetes version, the CNI folders, the host's drop-ins. */
 export function containerdConfig(model: ClusterModel): ContainerdConfig {
+  const registry = registryMirrors(model).length ? { registry: { config_path: CONTAINERD_HOSTS_DIR } } : {};
+  const containerd = { default_runtime_name: 'runc' as const, runtimes: { runc: RUNC } };
+  if (containerdConfigVersion(model) === 3) {
+    return {
+      version: 3,
+      imports: [CONTAINERD_DROP_INS],
+      plugins: {
+        [CRI_V3_PLUGINS.images]: { pinned_images: { sandbox: imageOf(model, 'pause') }, ...registry },
+        [CRI_V3_PLUGINS.runtime]: { containerd, cni: { bin_dirs: [CNI_DIRS.binDir], conf_dir: CNI_DIRS.confDir } },
+      },
+    };
+  }
   return {
     version: 2,
     imports: [CONTAINERD_DROP_INS],
     plugins: {
-      [CRI_PLUGIN]: {
-        sandbox_image: imageOf(model, 'pause'),
-        containerd: {
-          default_runtime_name: 'runc',
-          runtimes: { runc: { runtime_type: 'io.containerd.runc.v2', options: { SystemdCgroup: true } } },
-        },
-        cni: { bin_dir: CNI_DIRS.binDir, conf_dir: CNI_DIRS.confDir },
-        ...(registryMirrors(model).length ? { registry: { config_path: CONTAINERD_HOSTS_DIR } } : {}),
-      },
+      [CRI_PLUGIN]: { sandbox_image: imageOf(model, 'pause'), containerd, cni: { bin_dir: CNI_DIRS.binDir, conf_dir: CNI_DIRS.confDir }, ...registry },
     },
   };
 }
@@ -99,17 +131,29 @@ export function registryHostsArtifacts(model: ClusterModel): Artifact[] {
   );
 }
 
+/** The first line of config.toml: which containerd reads it, and the version a drop-in must use. */
+const CONTAINERD_HEADERS = {
+  2: '# Generated by kubeha; containerd 1.6/1.7 read version 2 natively, 2.x migrates it at start. Drop-ins in conf.d: version 2 too.\n',
+  3: '# Generated by kubeha for containerd 2.x (version 3; containerd 1.x would ignore its tables). Drop-ins in conf.d: version 3 (or 2).\n',
+} as const;
+
 /** /etc/containerd/config.toml */
 export function renderContainerdConfig(ctx: RenderContext): string {
-  return '# Generated by kubeha; containerd 1.6/1.7 read version 2 natively, 2.x migrates it at start.\n' + stringify(containerdConfig(ctx.model)) + '\n';
+  const config = containerdConfig(ctx.model);
+  return CONTAINERD_HEADERS[config.version] + stringify(config) + '\n';
 }
 
-/** docker's daemon.json: systemd cgroups (as the kubelet), bounded json-file logs, overlay2, the docker.io mirror. */
+/**
+ * docker's daemon.json: systemd cgroups (as the kubelet), bounded json-file logs, overlay2, live restore (containers keep
+ * running while dockerd restarts for a config change or an upgrade: docs.docker.com/engine/daemon/live-restore), the
+ * docker.io mirror.
+ */
 export interface DockerDaemonConfig {
   'exec-opts': string[];
   'log-driver': 'json-file';
   'log-opts': { 'max-size': string; 'max-file': string };
   'storage-driver': 'overlay2';
+  'live-restore': true;
   'registry-mirrors'?: string[];
 }
 
@@ -127,6 +171,7 @@ export function dockerDaemonConfig(model: ClusterModel): DockerDaemonConfig {
     'log-driver': 'json-file',
     'log-opts': { 'max-size': '100m', 'max-file': '3' },
     'storage-driver': 'overlay2',
+    'live-restore': true,
     ...(mirrors.length ? { 'registry-mirrors': mirrors } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { minExternalEtcdFor } from '../common/versions.js';
 import type { HostFilter, RenderContext, Step } from './context.js';
 import { acceptsCgroupV1, CGROUP_V1_PREFLIGHT_CHECK, ETCD_CLIENT_FILES, KUBEADM_CONFIG_PATH } from './kubeadm.js';
 import { containerdMinimum, runtimePackages } from './node-packages.js';
+import { RUNTIME_PATHS } from './kubernetes.js';
 import { usesDocker } from './runtime.js';
 import { fromTemplate, shellQuote as q } from './templates.js';
 
@@ -48,7 +49,7 @@ function versionView(ctx: RenderContext) {
 function containerdView(model: ClusterModel) {
   if (usesDocker(model)) return null;
   const pkgs = runtimePackages(model);
-  return { minimum: containerdMinimum(model), deb: pkgs.deb, rpm: pkgs.rpm };
+  return { minimum: containerdMinimum(model), deb: pkgs.deb, rpm: pkgs.rpm, config: RUNTIME_PATHS.containerdConfig };
 }
 
 function upgradeView(ctx: RenderContext) {
