@@ -62,7 +62,11 @@ function generated(version: string): { what: string; doc: InventoryDoc }[] {
   out.push({ what: 'docker, nftables', doc: inventory(version, { containerRuntime: 'docker', kubeProxyMode: 'nftables' }) });
   out.push({
     what: 'mirrors, dnsName, allowCgroupV1, evictionHard',
-    doc: inventory(version, { kubeProxyMode: 'nftables', allowCgroupV1: true, kubelet: { evictionHard: { 'nodefs.available': '2Gi', 'pid.available': '5%' } } }, { mirrors, loadBalancer: { vip: '10.0.54.100', dnsName: 'api.example.com' } }),
+    doc: inventory(
+      version,
+      { kubeProxyMode: 'nftables', allowCgroupV1: true, kubelet: { evictionHard: { 'nodefs.available': '2Gi', 'pid.available': '5%' } } },
+      { mirrors, loadBalancer: { vip: '10.0.54.100', dnsName: 'api.example.com' } },
+    ),
   });
   if (row.kubePrometheus.length)
     out.push({

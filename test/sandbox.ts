@@ -165,6 +165,31 @@ function writeStubs(dir: string, state: NodeState): string {
   return bin;
 }
 
+/** The environment of a sandbox run: the stubs first on PATH, their log, and what they answer. */
+function stubEnv(dir: string, bin: string, state: NodeState): NodeJS.ProcessEnv & { STUB_LOG: string } {
+  return {
+    ...process.env,
+    PATH: `${bin}:${process.env.PATH}`,
+    STUB_LOG: join(dir, 'calls.log'),
+    STUB_KUBELET: state.kubelet ?? '',
+    STUB_KUBEADM: state.kubeadm ?? '',
+    STUB_API: state.api ?? '',
+    STUB_ETCD: state.etcd ?? '',
+    STUB_CORDONED: state.cordoned ? 'true' : '',
+    STUB_TAINTS: state.taints ?? '',
+    STUB_NO_NODE: state.nodeMissing ? '1' : '',
+    STUB_CONTAINERD: state.containerd ?? '',
+    STUB_CLOCK: state.clock ?? '',
+    STUB_CONTAINER: state.container ?? '',
+    STUB_WAIT_FAILS: state.waitFails ? '1' : '',
+    STUB_NODE_READY: state.nodeReady ?? '',
+    STUB_NODE_PODS: (state.nodePods ?? []).map((p) => `${p}\n`).join(''),
+    ...state.env,
+    STUB_DPKG_TIMES: String(state.dpkgConfigure?.times ?? 0),
+    STUB_DPKG_EXIT: String(state.dpkgConfigure?.exit ?? 0),
+  };
+}
+
 /** Runs run.sh of a bundle folder with args inside the sandbox; returns exit status, output and the stubs' calls. */
 export function runInSandbox(bundle: string, address: string, args: string[], state: NodeState, timeoutSeconds = 60) {
   const dir = tempDir('kubeha-sandbox-');
@@ -172,27 +197,7 @@ export function runInSandbox(bundle: string, address: string, args: string[], st
     const bin = writeStubs(dir, state);
     for (const d of ['eu', 'ew', 'vu', 'vw', 'lu', 'lw', 'ou', 'ow']) mkdirSync(join(state.upper ?? dir, d), { recursive: true });
     const script = sandboxScript(bundle, address, dir, state, timeoutSeconds);
-    const env = {
-      ...process.env,
-      PATH: `${bin}:${process.env.PATH}`,
-      STUB_LOG: join(dir, 'calls.log'),
-      STUB_KUBELET: state.kubelet ?? '',
-      STUB_KUBEADM: state.kubeadm ?? '',
-      STUB_API: state.api ?? '',
-      STUB_ETCD: state.etcd ?? '',
-      STUB_CORDONED: state.cordoned ? 'true' : '',
-      STUB_TAINTS: state.taints ?? '',
-      STUB_NO_NODE: state.nodeMissing ? '1' : '',
-      STUB_CONTAINERD: state.containerd ?? '',
-      STUB_CLOCK: state.clock ?? '',
-      STUB_CONTAINER: state.container ?? '',
-      STUB_WAIT_FAILS: state.waitFails ? '1' : '',
-      STUB_NODE_READY: state.nodeReady ?? '',
-      STUB_NODE_PODS: (state.nodePods ?? []).map((p) => `${p}\n`).join(''),
-      ...state.env,
-      STUB_DPKG_TIMES: String(state.dpkgConfigure?.times ?? 0),
-      STUB_DPKG_EXIT: String(state.dpkgConfigure?.exit ?? 0),
-    };
+    const env = stubEnv(dir, bin, state);
     writeFileSync(env.STUB_LOG, '');
     const r = spawnSync('unshare', ['-m', '-n', 'bash', '-c', script, 'sandbox', ...args], { encoding: 'utf8', env, timeout: (timeoutSeconds + 30) * 1000 });
     const calls = readFileSync(env.STUB_LOG, 'utf8').split('\n').filter(Boolean);

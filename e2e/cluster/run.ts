@@ -76,6 +76,14 @@ function enoughDisk(work: string): void {
     );
 }
 
+/** What the site serves: the artifacts of the run's inventory and of `also` (written as site inventories into `work`), and the probe image. */
+async function siteList(inventoryPath: string, also: readonly string[], siteAddress: string, built: SiteBuild, work: string): Promise<ArtifactList> {
+  const lists: ArtifactList[] = [];
+  for (const path of [inventoryPath, ...also.map((a, j) => siteInventoryFile(a, siteAddress, built, join(work, `inventory-${j + 1}.yaml`)))])
+    lists.push(JSON.parse(await genOut(['artifacts', path, '--json'])) as ArtifactList);
+  return withProbe(mergeArtifactLists(...lists), siteAddress);
+}
+
 /**
  * Boots the hosts and the site's and workstation's namespaces; fills the site from the artifacts of the inventory and of
  * `also` (inventories the run moves to later, e.g. an upgrade's) and starts it; generates and unpacks the bundles.
@@ -89,11 +97,7 @@ export async function prepare(source: string, also: readonly string[], built: Si
   const [siteAddress, clientAddress] = freeAddresses([...plan0.hosts.map((h) => h.address), vip], 2) as [string, string];
   const inventoryPath = join(work, 'inventory.yaml');
   const inventory = siteInventory(source, siteMirrors(siteAddress, built), inventoryPath);
-  const lists: ArtifactList[] = [];
-  for (const path of [inventoryPath, ...also.map((a, j) => siteInventoryFile(a, siteAddress, built, join(work, `inventory-${j + 1}.yaml`)))])
-    lists.push(JSON.parse(await genOut(['artifacts', path, '--json'])) as ArtifactList);
-  const list = withProbe(mergeArtifactLists(...lists), siteAddress);
-  const site = await fillSite(list, built, join(work, 'site'), say);
+  const site = await fillSite(await siteList(inventoryPath, also, siteAddress, built, work), built, join(work, 'site'), say);
   for (const note of site.notes) say(`site: ${note}`);
   const plan = await planOf(inventoryPath);
   const started = performance.now();

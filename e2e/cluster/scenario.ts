@@ -53,7 +53,8 @@ export async function checkCluster(input: ClusterInput): Promise<void> {
   const nodes = kubernetesNodes(input.plan.hosts);
   say(`every node Ready at v${input.version}: ${(await nodesReady(kubectl, nodes, input.version, 600_000)).toFixed(0)} s`);
   say(`every system pod Running: ${(await systemPodsRunning(kubectl, nodes, 900_000)).toFixed(0)} s`);
-  if (Object.keys(input.evictionHard).length > 0) say(`every running kubelet's eviction thresholds (configz): ${kubeletThresholds(kubectl, nodes, input.evictionHard)}`);
+  if (Object.keys(input.evictionHard).length > 0)
+    say(`every running kubelet's eviction thresholds (configz): ${kubeletThresholds(kubectl, nodes, input.evictionHard)}`);
   deployProbe(kubectl, input.probeImage, input.workDir);
   const { pods, seconds } = await probeOnEveryNode(
     kubectl,

@@ -173,7 +173,13 @@ function evictionHard(model: ClusterModel): Pick<KubeletConfiguration, 'eviction
   const given = model.cluster.kubelet.evictionHard;
   if (!given || Object.keys(given).length === 0) return {};
   const merged: Record<string, string> = { ...KUBELET_EVICTION_HARD_DEFAULTS, ...given };
-  return { evictionHard: Object.fromEntries(Object.keys(merged).sort().map((k) => [k, merged[k] as string])) };
+  return {
+    evictionHard: Object.fromEntries(
+      Object.keys(merged)
+        .sort()
+        .map((k) => [k, merged[k] as string]),
+    ),
+  };
 }
 
 /** The kubelet settings every node shares (kubeadm uploads them from the init node); cgroup v1 only when accepted. */
