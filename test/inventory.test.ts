@@ -82,13 +82,31 @@ test('the runbook example is valid and the defaults are applied', () => {
   assert.is(model.cluster.dnsDomain, 'cluster.local');
   assert.is(model.cluster.imageRepository, 'registry.k8s.io');
   assert.is(model.cluster.containerRuntime, 'containerd');
-  assert.is(model.cluster.kubeProxyMode, 'ipvs');
+  assert.is(model.cluster.kubeProxyMode, 'nftables', 'unset on 1.34: nftables, GA since 1.33');
   assert.is(model.cluster.kubeadmApiVersion, 'kubeadm.k8s.io/v1beta4');
   assert.is(model.etcd.dataDir, '/var/lib/etcd');
   assert.is(model.loadBalancer?.vrrp, 'unicast');
   assert.equal(model.controlPlaneEndpoint, { host: '10.0.8.100', port: 16443 });
   assert.is(model.init.name, 'worker1');
   assert.is(model.etcd.initialCluster, 'ceph1=https://172.21.16.14:2380,ceph2=https://172.21.16.6:2380,ceph3=https://172.21.16.13:2380');
+});
+
+test('an unset kubeProxyMode follows the version: iptables to 1.32, nftables (GA upstream) from 1.33; a mode set is kept', () => {
+  const mode = (version: string, set?: string) => {
+    const doc = runbook();
+    doc.cluster.kubernetesVersion = version;
+    if (set) doc.cluster.kubeProxyMode = set;
+    const result = validateInventory('inventory.json', JSON.stringify(doc));
+    assert.equal(result.errors, [], version);
+    return [result.inventory!.cluster.kubeProxyMode, ...result.warnings.map((w) => w.message)];
+  };
+  assert.equal(mode('1.24.17'), ['iptables']);
+  assert.equal(mode('1.31.14'), ['iptables'], 'beta in 1.31 and 1.32: not a default');
+  assert.equal(mode('1.32.13'), ['iptables']);
+  assert.equal(mode('1.33.0'), ['nftables']);
+  assert.equal(mode('1.37.2'), ['nftables'], 'no warning: kubeha no longer picks the deprecated ipvs');
+  assert.equal(mode('1.36.3', 'ipvs'), ['ipvs', 'ipvs mode is deprecated since Kubernetes 1.35: prefer "nftables"']);
+  assert.equal(mode('1.33.0', 'iptables'), ['iptables']);
 });
 
 test('YAML and JSON give the same model', () => {

@@ -74,6 +74,30 @@ testNeeding([NAMESPACES], 'ipvs mode on a kernel without IPVS stops in preflight
   assert.is(nft.code, 0, nft.out + nft.err);
 });
 
+/** A kernel without nf_tables: no module listed (NO_MODULES), no kernel config to read, and an nft that cannot list tables. */
+const NO_NF_TABLES = [NO_MODULES, 'mount --bind /dev/null /proc/config.gz', 'mount --bind /bin/false "$(command -v nft)"'];
+/** RHEL 8's kernel, older than kube-proxy's floor for nftables mode (5.13). */
+const OLD_KERNEL = `u=$(mktemp) && printf '#!/bin/sh\\n[ "$1" = -r ] && echo 4.18.0-553.el8_10.x86_64 || echo Linux\\n' >"$u" && chmod +x "$u" && mount --bind "$u" "$(command -v uname)"`;
+
+testNeeding(
+  [NAMESPACES],
+  'nftables mode (the default from 1.33) stops in preflight on a kernel without nf_tables or older than 5.13, naming kubeProxyMode: iptables',
+  async () => {
+    assert.not.ok(existsSync('/sys/module/nf_tables'), 'this test needs nf_tables built in without a /sys/module entry (or not loaded)');
+    const fix = "set cluster.kubeProxyMode: iptables in the inventory (nftables is kubeha's default from Kubernetes 1.33) and generate again";
+    const none = await preflight(node('1.36.3', { kubeProxyMode: undefined }), NO_NF_TABLES);
+    assert.is(none.code, 1, none.out + none.err);
+    assert.match(none.err, "kube-proxy's nftables mode needs nf_tables in the kernel and this kernel");
+    assert.match(none.err, fix);
+    const old = await preflight(node('1.36.3', { kubeProxyMode: undefined }), [OLD_KERNEL]);
+    assert.is(old.code, 1, old.out + old.err);
+    assert.match(old.err, "kube-proxy's nftables mode needs Linux 5.13 or later and this kernel is 4.18.0-553.el8_10.x86_64");
+    assert.match(old.err, fix);
+    const iptables = await preflight(node('1.36.3', { kubeProxyMode: 'iptables' }), [...NO_NF_TABLES, OLD_KERNEL]);
+    assert.is(iptables.code, 0, iptables.out + iptables.err);
+  },
+);
+
 testNeeding(
   [NAMESPACES],
   'a module whose feature is in the kernel is not modprobed: overlay and br_netfilter built in, no /lib/modules, no /sys/module',
@@ -127,7 +151,7 @@ test('cluster.allowCgroupV1 on 1.35+: failCgroupV1 false and only SystemVerifica
   }
 });
 
-test('cluster.kubelet.evictionHard: the kubelet\'s whole default set with the inventory\'s thresholds over it, in the settings kubeadm init uploads for every node; nothing without it', async () => {
+test("cluster.kubelet.evictionHard: the kubelet's whole default set with the inventory's thresholds over it, in the settings kubeadm init uploads for every node; nothing without it", async () => {
   const cfg = async (doc: InventoryDoc, host: string) => text((await compileDoc(doc)).hosts, host, 'rootfs/etc/kubernetes/kubeadm-config.yaml');
   const given = node('1.36.3', { kubelet: { evictionHard: { 'imagefs.available': '2Gi', 'nodefs.available': '5%', 'pid.available': '10%' } } });
   const expected =

@@ -70,7 +70,7 @@ test('runbook: one box a host whatever its roles, the VIP with its initial MASTE
     'peers :2380',
     'kubeadm init',
     'pods 10.97.0.0/16 · services 10.96.0.0/16 · DNS cluster.local',
-    'containerd · kube-proxy ipvs · flannel vxlan · etcd 3.5.27',
+    'containerd · kube-proxy nftables · flannel vxlan · etcd 3.5.27',
     'etcd members: ceph1, ceph2, ceph3',
     'first control plane (kubeadm init): worker1',
     'other control planes (kubeadm join --control-plane): worker2',
@@ -121,7 +121,7 @@ test('mixed roles: a load balancer in the etcd ring, etcd members that take pods
   for (const text of [
     'VIP 10.1.0.100:8443',
     'keepalived VRRP multicast · router id 7',
-    'docker + cri-dockerd · kube-proxy ipvs · flannel host-gw · etcd 3.5.27',
+    'docker + cri-dockerd · kube-proxy nftables · flannel host-gw · etcd 3.5.27',
     'client :12379',
     'peer :12380',
     '→ etcd :12379',

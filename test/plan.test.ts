@@ -32,7 +32,7 @@ test("the runbook's plan: the cluster, the endpoint, each host's roles, kubeadm 
   assert.is(
     describePlan(modelOf(runbook())),
     [
-      'cluster kubernetes: Kubernetes 1.34.2 (kubeadm.k8s.io/v1beta4), containerd, kube-proxy ipvs, flannel vxlan',
+      'cluster kubernetes: Kubernetes 1.34.2 (kubeadm.k8s.io/v1beta4), containerd, kube-proxy nftables, flannel vxlan',
       'control-plane endpoint 10.0.8.100:16443 (VIP 10.0.8.100, unicast VRRP, router id 65)',
       'etcd 3.5.27: ceph1, ceph2, ceph3',
       '',

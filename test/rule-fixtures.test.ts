@@ -11,7 +11,7 @@ import { formatProblem } from '../src/inventory/problems.js';
 import { parseInventoryText } from '../src/inventory/parse.js';
 import { rules } from '../src/inventory/rules.js';
 import { checkSchema } from '../src/inventory/schema.js';
-import type { Inventory } from '../src/inventory/types.js';
+import { type SchemaDefaulted, withVersionDefaults } from '../src/inventory/version-defaults.js';
 import { assertGolden } from './golden.js';
 import { cleanup, FIXTURES, runCli, tempDir } from './helpers.js';
 
@@ -42,8 +42,9 @@ function triggered(fixture: Fixture): Map<string, string[]> {
   if (!parsed.ok) return found;
   const document = structuredClone(parsed.parsed.value);
   if (checkSchema(document).length) return found;
+  const inventory = withVersionDefaults(document as SchemaDefaulted);
   for (const rule of rules) {
-    const problems = rule.check(document as Inventory);
+    const problems = rule.check(inventory);
     if (problems.length)
       found.set(
         rule.name,

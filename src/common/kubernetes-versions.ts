@@ -17,8 +17,11 @@
  *   at 301026e5: 1.35 "2.2.0+, 2.1.5+, 1.7.28+", 1.36 "2.3.0+, 2.2.0+"), never lower than the minor before. 1.37 has no
  *   row there yet: 1.36's floor holds (its kubelet still falls back for containerd 1.7, CHANGELOG-1.37.md: "Deferred
  *   ... from v1.37 to v1.38 to align with containerd v1.7 support").
- * - kubeProxyModes, ipvsDeprecated: nftables beta from 1.31; ipvs deprecated from 1.35 (1.37's kube-proxy: "will be
- *   disabled by default in Kubernetes 1.40 and removed in Kubernetes 1.43", feature gate KubeProxyIPVS, still on).
+ * - kubeProxyModes, ipvsDeprecated, defaultKubeProxyMode: nftables alpha in 1.29, beta from 1.31, GA from 1.33 (KEP-3866,
+ *   keps/sig-network/3866-nftables-proxy/kep.yaml: alpha v1.29, beta v1.31, stable v1.33); ipvs deprecated from 1.35
+ *   (1.37's kube-proxy: "will be disabled by default in Kubernetes 1.40 and removed in Kubernetes 1.43", feature gate
+ *   KubeProxyIPVS, still on). kube-proxy's own default stays iptables; kubeha's is nftables where it is GA, iptables
+ *   before (a beta mode is not a default for clusters that last).
  * - cgroupV1Refused: the kubelet's failCgroupV1 defaults to true and kubeadm's SystemVerification fails on cgroup v1
  *   from 1.35 (pkg/kubelet/apis/config/v1beta1/defaults.go; still so in v1.37.2).
  * - kubePrometheus: the releases whose README "Compatibility" table lists the minor (see kube-prometheus-releases.ts
@@ -51,6 +54,8 @@ export interface KubernetesMinor {
   /** The oldest containerd run.sh accepts (an older one is replaced by containerd.io). */
   containerd: string;
   kubeProxyModes: readonly KubeProxyMode[];
+  /** The mode of an inventory that sets no cluster.kubeProxyMode. */
+  defaultKubeProxyMode: KubeProxyMode;
   ipvsDeprecated: boolean;
   /** The kubelet refuses cgroup v1 by default (failCgroupV1) and kubeadm's preflight fails on it. */
   cgroupV1Refused: boolean;
@@ -66,8 +71,18 @@ const V3 = 'kubeadm.k8s.io/v1beta3';
 const V4 = 'kubeadm.k8s.io/v1beta4';
 
 /** One row: the columns every minor shares, and what this one sets. */
-function row(minor: number, facts: Omit<KubernetesMinor, 'minor' | 'packages' | 'ipvsDeprecated' | 'cgroupV1Refused'> & Partial<KubernetesMinor>) {
-  return { minor, packages: `v1.${minor}`, ipvsDeprecated: false, cgroupV1Refused: false, ...facts } satisfies KubernetesMinor;
+function row(
+  minor: number,
+  facts: Omit<KubernetesMinor, 'minor' | 'packages' | 'defaultKubeProxyMode' | 'ipvsDeprecated' | 'cgroupV1Refused'> & Partial<KubernetesMinor>,
+) {
+  return {
+    minor,
+    packages: `v1.${minor}`,
+    defaultKubeProxyMode: 'iptables',
+    ipvsDeprecated: false,
+    cgroupV1Refused: false,
+    ...facts,
+  } satisfies KubernetesMinor;
 }
 
 /** Every minor kubeha supports, oldest first, without gaps. */
@@ -82,11 +97,11 @@ export const KUBERNETES_MINORS: readonly KubernetesMinor[] = [
   row(30, { kubeadmApi: V3, minExternalEtcd: '3.4.13', pause: '3.9', coredns: { 0: 'v1.11.1', 5: 'v1.11.3' }, containerd: '1.6.28', kubeProxyModes: OLD_MODES, kubePrometheus: ['0.14.0'], endOfLife: '2025-07-15' }),
   row(31, { kubeadmApi: V4, minExternalEtcd: { 0: '3.5.11', 14: '3.5.24' }, pause: '3.10', coredns: { 0: 'v1.11.1', 1: 'v1.11.3' }, containerd: '1.7.20', kubeProxyModes: MODES, kubePrometheus: ['0.14.0', '0.15.0'], endOfLife: '2025-11-11' }),
   row(32, { kubeadmApi: V4, minExternalEtcd: { 0: '3.5.11', 10: '3.5.24' }, pause: '3.10', coredns: 'v1.11.3', containerd: '1.7.20', kubeProxyModes: MODES, kubePrometheus: ['0.15.0', '0.16.0'], endOfLife: '2026-02-28' }),
-  row(33, { kubeadmApi: V4, minExternalEtcd: { 0: '3.5.11', 6: '3.5.24' }, pause: '3.10', coredns: 'v1.12.0', containerd: '1.7.20', kubeProxyModes: MODES, kubePrometheus: ['0.15.0', '0.16.0', '0.17.0', '0.18.0'], endOfLife: '2026-06-28' }),
-  row(34, { kubeadmApi: V4, minExternalEtcd: { 0: '3.5.21', 2: '3.5.24' }, pause: '3.10.1', coredns: 'v1.12.1', containerd: '1.7.20', kubeProxyModes: MODES, kubePrometheus: ['0.16.0', '0.17.0', '0.18.0'], endOfLife: '2026-10-27' }),
-  row(35, { kubeadmApi: V4, minExternalEtcd: '3.5.24', pause: '3.10.1', coredns: 'v1.13.1', containerd: '1.7.28', kubeProxyModes: MODES, ipvsDeprecated: true, cgroupV1Refused: true, kubePrometheus: ['0.17.0', '0.18.0'], endOfLife: '2027-02-28' }),
-  row(36, { kubeadmApi: V4, minExternalEtcd: '3.5.24', pause: '3.10.2', coredns: 'v1.14.2', containerd: '2.2.0', kubeProxyModes: MODES, ipvsDeprecated: true, cgroupV1Refused: true, kubePrometheus: ['0.18.0'], endOfLife: '2027-06-28' }),
-  row(37, { kubeadmApi: V4, minExternalEtcd: '3.5.24', pause: '3.10.2', coredns: 'v1.14.6', containerd: '2.2.0', kubeProxyModes: MODES, ipvsDeprecated: true, cgroupV1Refused: true, kubePrometheus: [], endOfLife: '2027-10-28' }),
+  row(33, { kubeadmApi: V4, minExternalEtcd: { 0: '3.5.11', 6: '3.5.24' }, pause: '3.10', coredns: 'v1.12.0', containerd: '1.7.20', kubeProxyModes: MODES, defaultKubeProxyMode: 'nftables', kubePrometheus: ['0.15.0', '0.16.0', '0.17.0', '0.18.0'], endOfLife: '2026-06-28' }),
+  row(34, { kubeadmApi: V4, minExternalEtcd: { 0: '3.5.21', 2: '3.5.24' }, pause: '3.10.1', coredns: 'v1.12.1', containerd: '1.7.20', kubeProxyModes: MODES, defaultKubeProxyMode: 'nftables', kubePrometheus: ['0.16.0', '0.17.0', '0.18.0'], endOfLife: '2026-10-27' }),
+  row(35, { kubeadmApi: V4, minExternalEtcd: '3.5.24', pause: '3.10.1', coredns: 'v1.13.1', containerd: '1.7.28', kubeProxyModes: MODES, defaultKubeProxyMode: 'nftables', ipvsDeprecated: true, cgroupV1Refused: true, kubePrometheus: ['0.17.0', '0.18.0'], endOfLife: '2027-02-28' }),
+  row(36, { kubeadmApi: V4, minExternalEtcd: '3.5.24', pause: '3.10.2', coredns: 'v1.14.2', containerd: '2.2.0', kubeProxyModes: MODES, defaultKubeProxyMode: 'nftables', ipvsDeprecated: true, cgroupV1Refused: true, kubePrometheus: ['0.18.0'], endOfLife: '2027-06-28' }),
+  row(37, { kubeadmApi: V4, minExternalEtcd: '3.5.24', pause: '3.10.2', coredns: 'v1.14.6', containerd: '2.2.0', kubeProxyModes: MODES, defaultKubeProxyMode: 'nftables', ipvsDeprecated: true, cgroupV1Refused: true, kubePrometheus: [], endOfLife: '2027-10-28' }),
 ];
 
 /** The oldest and newest Kubernetes minor kubeha supports (pkgs.k8s.io starts at 1.24). */

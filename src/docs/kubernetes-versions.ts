@@ -24,7 +24,8 @@ export function kubernetesVersionsReference(): string {
     '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const m of KUBERNETES_MINORS) {
-    const modes = m.kubeProxyModes.map((mode) => (mode === 'ipvs' && m.ipvsDeprecated ? 'ipvs (deprecated)' : mode)).join(', ');
+    const mark = (mode: string) => (mode === m.defaultKubeProxyMode ? ' (default)' : mode === 'ipvs' && m.ipvsDeprecated ? ' (deprecated)' : '');
+    const modes = m.kubeProxyModes.map((mode) => `${mode}${mark(mode)}`).join(', ');
     const cells = [
       `1.${m.minor}`,
       `\`${m.packages}\``,

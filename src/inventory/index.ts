@@ -1,9 +1,10 @@
-/** Inventory text in, a defaulted and checked Inventory out: parse, schema, rules. Pure. */
+/** Inventory text in, a defaulted and checked Inventory out: parse, schema (and its defaults), the version's defaults, rules. Pure. */
 import { lineFor, parseInventoryText } from './parse.js';
 import type { Problem } from './problems.js';
 import { checkRules } from './rules.js';
 import { checkSchema } from './schema.js';
 import type { Inventory } from './types.js';
+import { type SchemaDefaulted, withVersionDefaults } from './version-defaults.js';
 
 /** The outcome of reading an inventory: the inventory when there is no error, and every problem found. */
 export interface ValidationResult {
@@ -24,7 +25,7 @@ export function validateInventory(fileName: string, text: string): ValidationRes
   };
   const schemaProblems = checkSchema(document, (pointer) => locations().plain.get(pointer));
   if (schemaProblems.length > 0) return { inventory: null, errors: schemaProblems.map(withLine), warnings: [] };
-  const inventory = document as Inventory;
+  const inventory = withVersionDefaults(document as SchemaDefaulted);
   const problems = checkRules(inventory).map(withLine);
   const errors = problems.filter((p) => p.severity === 'error');
   return { inventory: errors.length ? null : inventory, errors, warnings: problems.filter((p) => p.severity === 'warning') };

@@ -120,7 +120,7 @@ export interface KubehaInventoryV1 {
      */
     containerRuntime?: 'containerd' | 'docker';
     /**
-     * kube-proxy mode.
+     * kube-proxy mode. Unset: nftables from Kubernetes 1.33 (where the mode is GA upstream), iptables before; ipvs is deprecated from 1.35. nftables needs a kernel with nf_tables, 5.13 or later (kube-proxy's own floor): run.sh's preflight stops on a node without it and says to set iptables.
      */
     kubeProxyMode?: 'ipvs' | 'iptables' | 'nftables';
     /**

@@ -1,5 +1,6 @@
 /** Kubernetes node artifacts (kubeadm config, container runtime, flannel) and their run.sh steps, declared as data. */
 import { dump } from 'js-yaml';
+import { firstMinorWhere } from '../common/kubernetes-versions.js';
 import { API_SERVER_PORT } from '../common/ports.js';
 import type { ClusterModel } from '../model/types.js';
 import { TOKEN_PATTERNS } from '../pki/secrets.js';
@@ -249,6 +250,8 @@ function kernelView(model: ClusterModel) {
     v1Allowed: acceptsCgroupV1(model),
     preflightCheck: CGROUP_V1_PREFLIGHT_CHECK,
     ipvs: model.cluster.kubeProxyMode === 'ipvs',
+    nftables: model.cluster.kubeProxyMode === 'nftables',
+    nftablesDefaultFrom: firstMinorWhere((m) => m.defaultKubeProxyMode === 'nftables'),
   };
 }
 
