@@ -16,7 +16,7 @@ export interface MetricsPorts {
 
 /** The addon's ports from the inventory file (read the way gen reads it). */
 export function metricsPortsOf(inventoryPath: string): MetricsPorts | null {
-  const { model } = readInventory(inventoryPath);
+  const { model } = readInventory(inventoryPath, new Date());
   return model.addons.kubePrometheus.enabled ? { etcd: model.etcd.metricsPort, haproxy: model.loadBalancer?.metricsPort ?? null } : null;
 }
 

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { REPO, runCli } from './helpers.js';
+import { REPO, runCli, withoutEndOfLife } from './helpers.js';
 
 /** Every inventory the project ships: the examples operators copy and the ones the e2e runs boot. */
 const SHIPPED = ['examples', join('e2e', 'inventories')].flatMap((dir) =>
@@ -17,10 +17,10 @@ test('the project ships inventories to check', () => {
 });
 
 for (const inventory of SHIPPED) {
-  test(`gen plan accepts ${inventory} without a warning or an error (a CI stage boots it)`, async () => {
+  test(`gen plan accepts ${inventory} without an error or a warning, but that its minor has ended upstream (a CI stage boots it)`, async () => {
     const r = await runCli(['plan', join(REPO, inventory), '--json']);
     assert.is(r.code, 0, `${r.out}${r.err}`);
-    assert.is(r.err, '', 'no warning');
+    assert.is(withoutEndOfLife(r.err), '', 'no warning');
     const plan = JSON.parse(r.out) as { hosts?: unknown[] };
     assert.ok(Array.isArray(plan.hosts) && plan.hosts.length > 0, r.out);
   });

@@ -29,6 +29,24 @@ test('the runbook itself has no problem (the base of every case below)', () => {
   );
 });
 
+test('end of life: a warning from the day kubernetes.io gives (1.34: 2026-10-27), none the day before nor without a day', () => {
+  const doc = runbook();
+  const on = (today?: string) =>
+    validateInventory('inventory.json', JSON.stringify(doc), today).warnings.map((p) => `${p.severity} ${p.pointer}: ${p.message}`);
+  assert.equal(on('2026-10-26'), []);
+  const ended =
+    'warning /cluster/kubernetesVersion: Kubernetes 1.34 reached its upstream end of life on 2026-10-27: no more patch releases, security fixes included; plan the upgrade to a supported minor (kubeha supports up to 1.37, one minor at a time)';
+  assert.equal(on('2026-10-27'), [ended]);
+  assert.equal(on('2026-12-04'), [ended]);
+  assert.equal(on(undefined), [], 'no day given (a library caller without a clock): no date rule');
+  doc.cluster.kubernetesVersion = '1.37.2';
+  doc.etcd = { version: '3.5.27' };
+  assert.equal(on('2026-12-04'), [], '1.37 ends on 2027-10-28');
+  assert.equal(on('2027-10-28'), [
+    'warning /cluster/kubernetesVersion: Kubernetes 1.37 reached its upstream end of life on 2027-10-28: no more patch releases, security fixes included; plan the upgrade to a supported minor (kubeha supports up to 1.37, one minor at a time)',
+  ]);
+});
+
 test('pod subnet: a /24 per node (flannel), so a /N holds 2^(24-N) nodes; /24 is the smallest', () => {
   // The runbook has two nodes (its control planes): a /23 holds exactly two.
   assert.equal(

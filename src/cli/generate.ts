@@ -26,7 +26,7 @@ import { readTemplates } from './template-folder.js';
 export async function runGenerate(invocation: Invocation, machine: Machine, io: Console): Promise<number> {
   const started = performance.now();
   const folders = foldersToWrite(invocation);
-  const { model, warnings } = readInventory(invocation.inventory!);
+  const { model, warnings } = readInventory(invocation.inventory!, machine.now);
   const locks = [
     { dir: folders.secrets, role: 'secrets' as const },
     { dir: folders.out, role: 'output' as const },

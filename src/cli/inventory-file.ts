@@ -15,10 +15,13 @@ export interface LoadedInventory {
 /** Largest inventory read: 4 MiB holds about 25,000 hosts written one key a line; a bigger input is a mistake (/dev/zero, a log). */
 export const MAX_INVENTORY_BYTES = 4 * 1024 * 1024;
 
-/** Reads and validates an inventory file; throws InventoryError with every problem. */
-export function readInventory(path: string): LoadedInventory {
+/** The UTC day of a clock reading, as the rules about dates take it (YYYY-MM-DD). */
+export const dayOf = (now: Date): string => now.toISOString().slice(0, 10);
+
+/** Reads and validates an inventory file as of `now` (the command's clock); throws InventoryError with every problem. */
+export function readInventory(path: string, now: Date): LoadedInventory {
   const text = readInventoryText(path);
-  const result = validateInventory(path, text);
+  const result = validateInventory(path, text, dayOf(now));
   if (!result.inventory) throw new InventoryError(path, result.errors);
   return { model: buildModel(result.inventory), warnings: result.warnings };
 }

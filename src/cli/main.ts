@@ -38,11 +38,11 @@ export async function main(argv: readonly string[], io: Console = stdConsole, ma
 async function run(invocation: Invocation, io: Console, machine: Machine): Promise<number> {
   switch (invocation.command) {
     case 'validate':
-      return validate(invocation, io);
+      return validate(invocation, io, machine);
     case 'plan':
       return await plan(invocation, io, machine);
     case 'artifacts':
-      return listMirror(invocation, io);
+      return listMirror(invocation, io, machine);
     // Loaded on demand: x509 and archiver cost start-up time that validate and plan do not need.
     case 'gen':
       return (await import('./generate.js')).runGenerate(invocation, machine, io);
@@ -58,9 +58,9 @@ async function run(invocation: Invocation, io: Console, machine: Machine): Promi
 }
 
 /** gen validate: the inventory's problems and warnings only. */
-function validate(invocation: Invocation, io: Console): number {
+function validate(invocation: Invocation, io: Console, machine: Machine): number {
   const file = invocation.inventory!;
-  const { model, warnings } = readInventory(file);
+  const { model, warnings } = readInventory(file, machine.now);
   if (invocation.json) printJson(io, { ok: true, file, hosts: model.hosts.length, warnings: warnings.map((w) => ({ ...w, text: formatProblem(file, w) })) });
   else {
     printWarnings(io, file, warnings);
@@ -71,7 +71,7 @@ function validate(invocation: Invocation, io: Console): number {
 
 /** gen plan: hosts, roles, services and the order to run the bundles in (with the upgrade order against --out), or the picture. */
 async function plan(invocation: Invocation, io: Console, machine: Machine): Promise<number> {
-  const { model, warnings } = readInventory(invocation.inventory!);
+  const { model, warnings } = readInventory(invocation.inventory!, machine.now);
   const out = realFolder(invocation.out, 'output');
   const change = readSteady(out, 'output', machine, () => checkVersionChange(invocation.inventory!, out, model, invocation.forceVersionChange, io.err));
   printWarnings(io, invocation.inventory!, warnings);
@@ -85,8 +85,8 @@ async function plan(invocation: Invocation, io: Console, machine: Machine): Prom
 }
 
 /** gen artifacts: everything the cluster downloads, to fill a mirror. */
-async function listMirror(invocation: Invocation, io: Console): Promise<number> {
-  const { model, warnings } = readInventory(invocation.inventory!);
+async function listMirror(invocation: Invocation, io: Console, machine: Machine): Promise<number> {
+  const { model, warnings } = readInventory(invocation.inventory!, machine.now);
   printWarnings(io, invocation.inventory!, warnings);
   const { mirrorList, describeMirrorList } = await import('../render/mirror-list.js');
   const list = mirrorList(model);

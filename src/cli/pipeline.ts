@@ -28,7 +28,7 @@ export interface CheckedInventory {
  * downgrade); prints the warnings unless `quiet`.
  */
 export function readCheckedInventory(invocation: Invocation, io: Console, machine: Machine, outDir: string, quiet: boolean): CheckedInventory {
-  const { model, warnings } = readInventory(invocation.inventory!);
+  const { model, warnings } = readInventory(invocation.inventory!, machine.now);
   const versionChange = readSteady(outDir, 'output', machine, () =>
     checkVersionChange(invocation.inventory!, outDir, model, invocation.forceVersionChange, io.err),
   );

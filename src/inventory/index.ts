@@ -13,8 +13,11 @@ export interface ValidationResult {
   warnings: Problem[];
 }
 
-/** Parses and validates inventory text; never throws for bad input. */
-export function validateInventory(fileName: string, text: string): ValidationResult {
+/**
+ * Parses and validates inventory text; never throws for bad input. `today` (YYYY-MM-DD) is the day the caller read from
+ * its clock (the CLI reads it once): with it, a Kubernetes minor past its upstream end of life is a warning.
+ */
+export function validateInventory(fileName: string, text: string, today?: string): ValidationResult {
   const parsed = parseInventoryText(fileName, text);
   if (!parsed.ok) return { inventory: null, errors: parsed.problems, warnings: [] };
   const { value, locations } = parsed.parsed;
@@ -26,7 +29,7 @@ export function validateInventory(fileName: string, text: string): ValidationRes
   const schemaProblems = checkSchema(document, (pointer) => locations().plain.get(pointer));
   if (schemaProblems.length > 0) return { inventory: null, errors: schemaProblems.map(withLine), warnings: [] };
   const inventory = withVersionDefaults(document as SchemaDefaulted);
-  const problems = checkRules(inventory).map(withLine);
+  const problems = checkRules(inventory, today).map(withLine);
   const errors = problems.filter((p) => p.severity === 'error');
   return { inventory: errors.length ? null : inventory, errors, warnings: problems.filter((p) => p.severity === 'warning') };
 }

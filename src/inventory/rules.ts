@@ -14,10 +14,10 @@ import { dataDirectoryProblem } from './paths.js';
 import { pointer, type Problem } from './problems.js';
 import type { Inventory, Role } from './types.js';
 
-/** A named check over a defaulted inventory. */
+/** A named check over a defaulted inventory; `today` (YYYY-MM-DD) is the day the CLI read from its clock, for the rules about dates. */
 export interface Rule {
   name: string;
-  check: (inventory: Inventory) => Problem[];
+  check: (inventory: Inventory, today?: string) => Problem[];
 }
 
 const error = (path: string, message: string): Problem => ({ pointer: path, message, severity: 'error' });
@@ -283,6 +283,19 @@ export const rules: readonly Rule[] = [
     },
   },
   {
+    name: 'Kubernetes minor past its end of life',
+    check: (inv, today) => {
+      const row = KUBERNETES_MINORS.find((m) => m.minor === minorOf(inv.cluster.kubernetesVersion));
+      if (!row || today === undefined || today < row.endOfLife) return [];
+      return [
+        warning(
+          '/cluster/kubernetesVersion',
+          `Kubernetes 1.${row.minor} reached its upstream end of life on ${row.endOfLife}: no more patch releases, security fixes included; plan the upgrade to a supported minor (kubeha supports up to 1.${SUPPORTED_MINORS.newest}, one minor at a time)`,
+        ),
+      ];
+    },
+  },
+  {
     name: 'kube-proxy mode for the version',
     check: (inv) => {
       const minor = minorOf(inv.cluster.kubernetesVersion);
@@ -396,6 +409,6 @@ export const rules: readonly Rule[] = [
 ];
 
 /** Runs every rule and returns all problems, in rule order. */
-export function checkRules(inventory: Inventory): Problem[] {
-  return rules.flatMap((rule) => rule.check(inventory));
+export function checkRules(inventory: Inventory, today?: string): Problem[] {
+  return rules.flatMap((rule) => rule.check(inventory, today));
 }
