@@ -18,7 +18,7 @@ import { stageOutput } from './output.js';
 import { openPacker, type PackedOutput } from './pack.js';
 import { printWarnings, readInventory } from './inventory-file.js';
 import { ensureStoredSecrets, type EnsuredSecrets } from './pipeline.js';
-import { checkVersionChange } from './previous.js';
+import { checkVersionChange, previousOutputWarnings } from './previous.js';
 import { stageSecrets } from './secrets-store.js';
 import { readTemplates } from './template-folder.js';
 
@@ -34,6 +34,7 @@ export async function runGenerate(invocation: Invocation, machine: Machine, io: 
   const made = await withFolderLocks(locks, machine, io.err, async () => {
     // Under the lock: no other gen swaps the output between this read of its version and this run's swap.
     checkVersionChange(invocation.inventory!, folders.out, model, invocation.forceVersionChange, io.err);
+    warnings.push(...previousOutputWarnings(folders.out, model));
     if (!invocation.json) printWarnings(io, invocation.inventory!, warnings);
     const packer = openPacker(model.hosts.length); // a helper thread, if any, loads while the secrets are checked
     try {

@@ -2,7 +2,7 @@
 import { InventoryError, formatProblem } from '../inventory/index.js';
 import { describePlan, planJson } from '../model/plan.js';
 import { describeUpgrade } from '../model/upgrade.js';
-import { checkVersionChange } from './previous.js';
+import { checkVersionChange, previousOutputWarnings } from './previous.js';
 import { SecretsError } from '../pki/errors.js';
 import { FolderError } from './folder-error.js';
 import { parseCommandLine, UsageError, USAGE, type Invocation } from './args.js';
@@ -73,7 +73,10 @@ function validate(invocation: Invocation, io: Console, machine: Machine): number
 async function plan(invocation: Invocation, io: Console, machine: Machine): Promise<number> {
   const { model, warnings } = readInventory(invocation.inventory!, machine.now);
   const out = realFolder(invocation.out, 'output');
-  const change = readSteady(out, 'output', machine, () => checkVersionChange(invocation.inventory!, out, model, invocation.forceVersionChange, io.err));
+  const change = readSteady(out, 'output', machine, () => {
+    warnings.push(...previousOutputWarnings(out, model));
+    return checkVersionChange(invocation.inventory!, out, model, invocation.forceVersionChange, io.err);
+  });
   printWarnings(io, invocation.inventory!, warnings);
   if (invocation.json) printJson(io, { ...planJson(model), versionChange: change });
   else if (invocation.format === 'text') io.out(describePlan(model, describeUpgrade(model, change)));

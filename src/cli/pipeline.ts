@@ -11,7 +11,7 @@ import type { Redaction } from '../review/diff.js';
 import type { Invocation } from './args.js';
 import type { Console } from './console.js';
 import { printWarnings, readInventory } from './inventory-file.js';
-import { checkVersionChange } from './previous.js';
+import { checkVersionChange, previousOutputWarnings } from './previous.js';
 import { loadSecrets } from './secrets-store.js';
 import { readSteady } from './lock.js';
 import type { Machine } from './machine.js';
@@ -29,9 +29,11 @@ export interface CheckedInventory {
  */
 export function readCheckedInventory(invocation: Invocation, io: Console, machine: Machine, outDir: string, quiet: boolean): CheckedInventory {
   const { model, warnings } = readInventory(invocation.inventory!, machine.now);
-  const versionChange = readSteady(outDir, 'output', machine, () =>
-    checkVersionChange(invocation.inventory!, outDir, model, invocation.forceVersionChange, io.err),
-  );
+  const versionChange = readSteady(outDir, 'output', machine, () => {
+    const change = checkVersionChange(invocation.inventory!, outDir, model, invocation.forceVersionChange, io.err);
+    warnings.push(...previousOutputWarnings(outDir, model));
+    return change;
+  });
   if (!quiet) printWarnings(io, invocation.inventory!, warnings);
   return { model, warnings, versionChange };
 }

@@ -4,7 +4,10 @@
  */
 import { InventoryError } from '../inventory/index.js';
 import type { ClusterModel } from '../model/types.js';
+import type { Problem } from '../inventory/index.js';
 import {
+  proxyModeChangeProblems,
+  recordedKubeProxyMode,
   recordedKubernetesVersion,
   recordedTargetVersion,
   unknownVersionProblems,
@@ -73,4 +76,13 @@ export function checkVersionChange(inventoryFile: string, outDir: string, model:
     warn?.(`warning: --force-version-change: going ahead although ${why}\n`);
   }
   return change;
+}
+
+/** Warnings about the previous output in `outDir`: its first control plane's kube-proxy mode, when the inventory changes it. */
+export function previousOutputWarnings(outDir: string, model: ClusterModel): Problem[] {
+  const bundle = readPreviousBundle(outDir, model.init.name);
+  if (!isKubehaBundle(bundle)) return [];
+  const config = bundle.entries.find((e) => e.path === `rootfs${KUBEADM_CONFIG_PATH}` && e.type === 'file')?.bytes.toString('utf8');
+  const mode = config === undefined ? null : recordedKubeProxyMode(config);
+  return proxyModeChangeProblems(mode, model, `${outDir}/${tarballName(model.init.name)}`);
 }

@@ -70,6 +70,26 @@ export function recordedKubernetesVersion(kubeadmConfig: string): string | null 
   return /^kubernetesVersion: v?(\d+\.\d+\.\d+)$/m.exec(kubeadmConfig)?.[1] ?? null;
 }
 
+/** The kube-proxy mode a kubeadm-config.yaml records (its KubeProxyConfiguration's mode), or null. */
+export function recordedKubeProxyMode(kubeadmConfig: string): string | null {
+  return /^kind: KubeProxyConfiguration\nmode: ([a-z]+)$/m.exec(kubeadmConfig)?.[1] ?? null;
+}
+
+/**
+ * A warning when the previous output runs kube-proxy in another mode than the inventory gives: kube-proxy switches at
+ * the next upgrade (its addon is applied again from this config) and new nodes are prepared for the new mode only. It
+ * names the way to keep the running mode: an unset mode follows the version (it was ipvs before kubeha followed upstream).
+ */
+export function proxyModeChangeProblems(previous: string | null, model: ClusterModel, previousOutput: string): Problem[] {
+  const mode = model.cluster.kubeProxyMode;
+  if (previous === null || previous === mode) return [];
+  const message =
+    `the previous output (${previousOutput}) runs kube-proxy in ${previous} mode and this inventory gives ${mode} ` +
+    `(an unset mode follows the Kubernetes version: nftables from 1.33, iptables before; it used to be ipvs): kube-proxy ` +
+    `switches to ${mode} at the next upgrade and new nodes are prepared for ${mode} only; to keep the running mode, set cluster.kubeProxyMode: ${previous}`;
+  return [{ pointer: '/cluster/kubeProxyMode', severity: 'warning', message }];
+}
+
 /** The upgrade order when one is pending (patch or minor), as plan lines; none otherwise. */
 export function describeUpgrade(model: ClusterModel, change: VersionChange): string[] {
   if (change.kind !== 'patch' && change.kind !== 'minor') return [];
