@@ -75,12 +75,24 @@ test("README, docs/operations.md and the schema's words about versions agree wit
     readme,
     `# required; 1.${SUPPORTED_MINORS.oldest}-1.${SUPPORTED_MINORS.newest} (kubeadm v1beta3 up to 1.${firstV4 - 1}, v1beta4 from 1.${firstV4};`,
   );
-  assert.match(readme, `# or iptables, nftables (1.${firstMinorWhere((m) => m.kubeProxyModes.includes('nftables'))}+)`);
+  const nftablesDefault = firstMinorWhere((m) => m.defaultKubeProxyMode === 'nftables')!;
+  const modeFacts = `nftables needs 1.${firstMinorWhere((m) => m.kubeProxyModes.includes('nftables'))}+, ipvs is deprecated from 1.${firstMinorWhere((m) => m.ipvsDeprecated)}`;
+  assert.match(readme, `# default from 1.${nftablesDefault} (iptables before); or iptables, ipvs; ${modeFacts};`);
   const ops = read('docs/operations.md').replace(/\n/g, ' ');
   assert.match(ops, `newest kube-prometheus release whose README compatibility table lists that minor: ${defaultRanges()} (`);
   for (const m of KUBERNETES_MINORS.filter((row) => row.kubePrometheus.length === 0)) assert.match(ops, `No release lists 1.${m.minor} yet`);
   const cluster = (inventorySchema as any).properties.cluster.properties;
   assert.match(cluster.allowCgroupV1.description, `with Kubernetes 1.${firstMinorWhere((m) => m.cgroupV1Refused)} and later`);
+  assert.match(
+    cluster.kubeProxyMode.description,
+    `Unset: nftables from Kubernetes 1.${nftablesDefault} (where the mode is GA upstream), iptables before; ipvs is deprecated from 1.${firstMinorWhere((m) => m.ipvsDeprecated)}.`,
+  );
+  // The default of each minor, as KEP-3866 and the deprecation give it (literals, not read from the table).
+  assert.equal(
+    KUBERNETES_MINORS.map((m) => `1.${m.minor}:${m.defaultKubeProxyMode}`).join(' '),
+    '1.24:iptables 1.25:iptables 1.26:iptables 1.27:iptables 1.28:iptables 1.29:iptables 1.30:iptables 1.31:iptables 1.32:iptables ' +
+      '1.33:nftables 1.34:nftables 1.35:nftables 1.36:nftables 1.37:nftables',
+  );
 });
 
 test.run();
