@@ -86,7 +86,7 @@ testNeeding(['chromium'], 'Chromium draws every host name and the endpoint of ea
   const dir = tempDir();
   try {
     const all = [...cases, ...moreInventories()];
-    assert.is(all.length, 16, 'examples, synthetic cases, e2e and golden inventories');
+    assert.is(all.length, 18, 'examples, synthetic cases, e2e and golden inventories (e2e cluster-137 and golden kubernetes-1.37 included)');
     for (const [path, model] of all) {
       const name = path.replace(/[/.]/g, '_');
       const svg = clusterSvg(model);

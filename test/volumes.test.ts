@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statfsSync, writeFileSync } from
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cleanup, REPO, ROOT, snapshot, tempDir, testNeeding, type InventoryDoc } from './helpers.js';
+import { cleanup, REPO, ROOT, snapshot, tempDir, testNeeding, type InventoryDoc, withoutEndOfLife } from './helpers.js';
 import { withTmpfs } from './mounts.js';
 
 const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
@@ -25,7 +25,7 @@ function gen(work: string, doc: InventoryDoc, args: string[]) {
   writeFileSync(join(work, 'inventory.json'), JSON.stringify(doc));
   const command = args[0] === 'certs' ? args : ['inventory.json', ...args];
   const r = spawnSync('node', [BIN, ...command], { cwd: work, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  return { code: r.status, out: r.stdout, err: withoutEndOfLife(r.stderr) };
 }
 
 /** Fills a file system up to `leave` bytes of free space with one file. */
