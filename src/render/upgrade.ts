@@ -8,7 +8,7 @@ import type { ClusterModel, HostModel } from '../model/types.js';
 import { API_SERVER_PORT } from '../common/ports.js';
 import { minExternalEtcdFor } from '../common/versions.js';
 import type { HostFilter, RenderContext, Step } from './context.js';
-import { acceptsCgroupV1, CGROUP_V1_PREFLIGHT_CHECK, ETCD_CLIENT_FILES, KUBEADM_CONFIG_PATH } from './kubeadm.js';
+import { acceptsCgroupV1, CGROUP_V1_PREFLIGHT_CHECK, ETCD_CLIENT_FILES, KUBEADM_ADDONS_PATH, KUBEADM_CONFIG_PATH } from './kubeadm.js';
 import { containerdMinimum, runtimePackages } from './node-packages.js';
 import { RUNTIME_PATHS } from './kubernetes.js';
 import { usesDocker } from './runtime.js';
@@ -63,6 +63,7 @@ function upgradeView(ctx: RenderContext) {
     isControlPlane: host.isControlPlane,
     isLastControlPlane: model.controlPlanes[model.controlPlanes.length - 1]?.name === host.name,
     config: KUBEADM_CONFIG_PATH,
+    addonsConfig: host.isInit ? KUBEADM_CONFIG_PATH : KUBEADM_ADDONS_PATH,
     adminConf: ADMIN_CONF,
     kubeletConf: KUBELET_CONF,
     drainTimeout: DRAIN_TIMEOUT,
