@@ -76,6 +76,9 @@ function upgradeView(ctx: RenderContext) {
     // kubeadm upgrade's preflight runs SystemVerification too: on accepted cgroup v1 hosts only that one is ignored.
     ignore: acceptsCgroupV1(model) ? ` --ignore-preflight-errors=${CGROUP_V1_PREFLIGHT_CHECK}` : '',
     apiUrls: follows.map((h) => q(`https://${h.address}:${API_SERVER_PORT}/version`)),
+    // A control plane's own API server restarts with its kubelet (new static pod hashes) and answers Forbidden until its
+    // authorizers have synced; /readyz says when (anonymous access to it is allowed by default).
+    ownReadyz: host.isControlPlane ? q(`https://${host.address}:${API_SERVER_PORT}/readyz`) : '',
     apiWhat: q(`the API servers of ${follows.map((h) => h.name).join(', ')} to run v${target} (run their bundles first, one control plane at a time)`),
     etcd: {
       min: minExternalEtcdFor(model.cluster.kubernetesVersion),
