@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { test } from 'uvu';
 import { KUBERNETES_MINORS } from '../src/common/kubernetes-versions.js';
 import { minorOf } from '../src/common/versions.js';
-import { KUBEADM_CONFIG_PATH } from '../src/render/kubeadm.js';
+import { KUBEADM_ADDONS_PATH, KUBEADM_CONFIG_PATH } from '../src/render/kubeadm.js';
 import { cleanup, compileDoc, FIXTURES, tempDir, testNeeding, text, type InventoryDoc } from './helpers.js';
 import { kubeadmNeed, siteKubeadm } from './site-kubeadm.js';
 import { KUBERNETES_RELEASES } from '../e2e/cluster/components.js';
@@ -117,6 +117,33 @@ for (const release of KUBERNETES_RELEASES) {
       const [init] = await generatedConfigs('misspelt', inventory(release.version, { kubeProxyMode: 'nftables' }), dir);
       writeFileSync(init!.path, readFileSync(init!.path, 'utf8').replace('criSocket:', 'criSockett:'));
       assert.match(kubeadmRejects(found.path, init!.path) ?? '', 'strict decoding error: unknown field "nodeRegistration.criSockett"');
+    } finally {
+      cleanup(dir);
+    }
+  });
+}
+
+for (const release of KUBERNETES_RELEASES) {
+  const need = kubeadmNeed(minorOf(release.version));
+  testNeeding([need], `kubeadm ${release.version}'s kube-proxy addon phase reads the last control plane's addon settings, not its join config`, async () => {
+    const found = siteKubeadm(need);
+    assert.ok('path' in found);
+    const dir = tempDir();
+    try {
+      // The upgrade's last step on the last control plane (a joined one: cp2): kubeadm init phase addon kube-proxy.
+      const { hosts } = await compileDoc(inventory(release.version, { kubeProxyMode: 'nftables' }));
+      const phase = (file: string) => {
+        const path = join(dir, file.replace(/\W+/g, '-'));
+        writeFileSync(path, text(hosts, 'cp2', file));
+        const env = { ...process.env, KUBEADM_INIT_DRYRUN_DIR: join(dir, 'dry-run') };
+        const r = spawnSync(found.path, ['init', 'phase', 'addon', 'kube-proxy', '--dry-run', '--config', path], { encoding: 'utf8', timeout: 60_000, env });
+        return `exit ${r.status}: ${r.stderr}`;
+      };
+      assert.match(phase(`rootfs${KUBEADM_CONFIG_PATH}`), 'no InitConfiguration or ClusterConfiguration kind was found', 'a join config: what the e2e upgrade hit');
+      // Read and accepted: the dry run goes on to want the admin kubeconfig it would apply the addon with.
+      const addons = phase(`rootfs${KUBEADM_ADDONS_PATH}`);
+      assert.not.match(addons, 'kind was found');
+      assert.match(addons, /dry-run\/admin\.conf: no such file or directory/);
     } finally {
       cleanup(dir);
     }

@@ -92,6 +92,7 @@ case "$name $*" in
   curl*:2379/version*) printf '{"etcdserver":"%s","etcdcluster":"3.5.0"}\n' "$STUB_ETCD" ;;
   curl*:2379/health*) echo '{"health":"true"}' ;;
   curl*/version*) printf '{\n  "major": "1",\n  "gitVersion": "v%s"\n}\n' "$STUB_API" ;;
+  curl*:6443/readyz*) printf ok ;;
   *'jsonpath={.spec.unschedulable}'*) echo "$STUB_CORDONED" ;;
   *'.status.nodeInfo.kubeletVersion'*) printf '%s' "$STUB_NODE_READY" ;;
   *' get pods '*'--field-selector spec.nodeName='*) [[ -e $STUB_LOG.pods ]] || { touch "$STUB_LOG.pods"; printf '%s' "$STUB_NODE_PODS"; } ;;

@@ -170,7 +170,7 @@ for (const [kind, from] of [
       inOrder(changes(cp2.calls), [
         `apt-get -o DPkg::Lock::Timeout=300 install -y --allow-change-held-packages kubeadm=${TARGET}-*`,
         'kubeadm upgrade node --etcd-upgrade=false',
-        'kubeadm init phase addon kube-proxy --config /etc/kubernetes/kubeadm-config.yaml',
+        'kubeadm init phase addon kube-proxy --config /etc/kubernetes/kubeadm-addons.yaml',
         'kubectl --kubeconfig /etc/kubernetes/admin.conf drain cp2',
         `apt-get -o DPkg::Lock::Timeout=300 install -y --allow-change-held-packages kubelet=${TARGET}-* kubectl=${TARGET}-*`,
         'systemctl restart kubelet',

@@ -25,6 +25,11 @@ import { secretFile, tokensOf } from './secret-files.js';
 
 /** Where kubeadm-config.yaml lives on every Kubernetes node. */
 export const KUBEADM_CONFIG_PATH = '/etc/kubernetes/kubeadm-config.yaml';
+/**
+ * The cluster's settings for kubeadm's addon phases on the last control plane, a joined one: its kubeadm-config.yaml
+ * holds a JoinConfiguration only, which `kubeadm init phase addon` refuses (found by e2e:upgrade on 1.37.2).
+ */
+export const KUBEADM_ADDONS_PATH = '/etc/kubernetes/kubeadm-addons.yaml';
 /** How long kubeadm waits for the control-plane components and for discovery (Go duration). */
 export const KUBEADM_TIMEOUT = '5m0s';
 /** Paths of the external-etcd client material that src/render/secret-files.ts installs on control planes. */
@@ -236,6 +241,16 @@ export function kubeadmDocuments(ctx: RenderContext): KubeadmDocument[] {
     return [initConfiguration(ctx), clusterConfiguration(ctx.model), kubeletConfiguration(ctx.model), kubeProxyConfiguration(ctx.model)];
   }
   return [joinConfiguration(ctx)];
+}
+
+/** The last control plane when it is not the first: it applies the bundle's kube-proxy settings after an upgrade. */
+export function isLastJoinedControlPlane(host: HostModel, model: ClusterModel): boolean {
+  return !host.isInit && model.controlPlanes[model.controlPlanes.length - 1]?.name === host.name;
+}
+
+/** /etc/kubernetes/kubeadm-addons.yaml: the ClusterConfiguration and KubeProxyConfiguration of the init node's config, no token. */
+export function renderKubeadmAddonsConfig(ctx: RenderContext): string {
+  return dumpDocuments([clusterConfiguration(ctx.model), kubeProxyConfiguration(ctx.model)]);
 }
 
 /** Dumps documents as one multi-document YAML stream. */

@@ -14,7 +14,10 @@ import {
   CONTROL_PLANE_TAINT,
   ETCD_CLIENT_FILES,
   endpointOf,
+  KUBEADM_ADDONS_PATH,
   KUBEADM_CONFIG_PATH,
+  isLastJoinedControlPlane,
+  renderKubeadmAddonsConfig,
   renderKubeadmConfig,
   taintsFor,
 } from './kubeadm.js';
@@ -76,6 +79,7 @@ function renderCrictl(ctx: RenderContext): string {
 /** Files Kubernetes nodes get. */
 export const kubernetesArtifacts: readonly Artifact[] = [
   { path: KUBEADM_CONFIG_PATH, mode: 0o600, when: kubernetesNode, render: renderKubeadmConfig },
+  { path: KUBEADM_ADDONS_PATH, mode: 0o600, when: isLastJoinedControlPlane, render: renderKubeadmAddonsConfig },
   {
     path: RUNTIME_PATHS.containerdConfig,
     mode: 0o644,

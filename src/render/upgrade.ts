@@ -8,7 +8,7 @@ import type { ClusterModel, HostModel } from '../model/types.js';
 import { API_SERVER_PORT } from '../common/ports.js';
 import { minExternalEtcdFor } from '../common/versions.js';
 import type { HostFilter, RenderContext, Step } from './context.js';
-import { acceptsCgroupV1, CGROUP_V1_PREFLIGHT_CHECK, ETCD_CLIENT_FILES, KUBEADM_CONFIG_PATH } from './kubeadm.js';
+import { acceptsCgroupV1, CGROUP_V1_PREFLIGHT_CHECK, ETCD_CLIENT_FILES, KUBEADM_ADDONS_PATH, KUBEADM_CONFIG_PATH } from './kubeadm.js';
 import { containerdMinimum, runtimePackages } from './node-packages.js';
 import { RUNTIME_PATHS } from './kubernetes.js';
 import { usesDocker } from './runtime.js';
@@ -63,6 +63,7 @@ function upgradeView(ctx: RenderContext) {
     isControlPlane: host.isControlPlane,
     isLastControlPlane: model.controlPlanes[model.controlPlanes.length - 1]?.name === host.name,
     config: KUBEADM_CONFIG_PATH,
+    addonsConfig: host.isInit ? KUBEADM_CONFIG_PATH : KUBEADM_ADDONS_PATH,
     adminConf: ADMIN_CONF,
     kubeletConf: KUBELET_CONF,
     drainTimeout: DRAIN_TIMEOUT,
@@ -75,6 +76,9 @@ function upgradeView(ctx: RenderContext) {
     // kubeadm upgrade's preflight runs SystemVerification too: on accepted cgroup v1 hosts only that one is ignored.
     ignore: acceptsCgroupV1(model) ? ` --ignore-preflight-errors=${CGROUP_V1_PREFLIGHT_CHECK}` : '',
     apiUrls: follows.map((h) => q(`https://${h.address}:${API_SERVER_PORT}/version`)),
+    // A control plane's own API server restarts with its kubelet (new static pod hashes) and answers Forbidden until its
+    // authorizers have synced; /readyz says when (anonymous access to it is allowed by default).
+    ownReadyz: host.isControlPlane ? q(`https://${host.address}:${API_SERVER_PORT}/readyz`) : '',
     apiWhat: q(`the API servers of ${follows.map((h) => h.name).join(', ')} to run v${target} (run their bundles first, one control plane at a time)`),
     etcd: {
       min: minExternalEtcdFor(model.cluster.kubernetesVersion),
