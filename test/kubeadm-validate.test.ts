@@ -139,7 +139,11 @@ for (const release of KUBERNETES_RELEASES) {
         const r = spawnSync(found.path, ['init', 'phase', 'addon', 'kube-proxy', '--dry-run', '--config', path], { encoding: 'utf8', timeout: 60_000, env });
         return `exit ${r.status}: ${r.stderr}`;
       };
-      assert.match(phase(`rootfs${KUBEADM_CONFIG_PATH}`), 'no InitConfiguration or ClusterConfiguration kind was found', 'a join config: what the e2e upgrade hit');
+      assert.match(
+        phase(`rootfs${KUBEADM_CONFIG_PATH}`),
+        'no InitConfiguration or ClusterConfiguration kind was found',
+        'a join config: what the e2e upgrade hit',
+      );
       // Read and accepted: the dry run goes on to want the admin kubeconfig it would apply the addon with.
       const addons = phase(`rootfs${KUBEADM_ADDONS_PATH}`);
       assert.not.match(addons, 'kind was found');
